@@ -1,0 +1,133 @@
+/** A form that sends its fields as JSON to an /api endpoint and shows the answer in place. */
+import { useEffect, useRef, useState } from "preact/hooks";
+import { type Locale, type MessageKey, t } from "../lib/i18n.ts";
+
+export interface FieldDef {
+  name: string;
+  label: MessageKey;
+  type?: "text" | "email" | "password" | "textarea" | "select" | "url" | "hidden";
+  autocomplete?: string;
+  required?: boolean;
+  hint?: MessageKey;
+  value?: string;
+  options?: { value: string; label: MessageKey }[];
+  maxLength?: number;
+}
+
+export interface ApiFormProps {
+  locale: Locale;
+  action: string;
+  method?: "POST" | "PATCH" | "PUT";
+  fields: FieldDef[];
+  submit: MessageKey;
+  /** Shown after success when there is no redirect. */
+  done?: MessageKey;
+  /** Where to go after success. */
+  redirect?: string;
+  /** Adds `token` from the page's #token=… fragment (links in mail carry it there). */
+  tokenFromHash?: boolean;
+  /** Names the form for tests and labels. */
+  name: string;
+}
+
+interface ApiError {
+  code: string;
+  message: string;
+  field?: string;
+}
+
+export default function ApiForm(p: ApiFormProps) {
+  const [ready, setReady] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [done, setDone] = useState(false);
+  const formRef = useRef<HTMLFormElement>(null);
+  useEffect(() => setReady(true), []);
+
+  async function onSubmit(e: Event) {
+    e.preventDefault();
+    if (busy) return;
+    const form = formRef.current!;
+    const body: Record<string, string> = {};
+    for (const f of p.fields) {
+      const el = form.elements.namedItem(f.name) as HTMLInputElement | null;
+      if (el) body[f.name] = el.value;
+    }
+    if (p.tokenFromHash) body.token = new URLSearchParams(location.hash.slice(1)).get("token") ?? "";
+    setBusy(true);
+    setError(null);
+    try {
+      const res = await fetch(p.action, {
+        method: p.method ?? "POST",
+        headers: { "Content-Type": "application/json", "Accept": "application/json" },
+        body: JSON.stringify(body),
+      });
+      const data = await res.json().catch(() => ({}));
+      if (!res.ok) {
+        setError(data.error ?? { code: "internal", message: t(p.locale, "err.internal") });
+        return;
+      }
+      const target = data.redirect ?? p.redirect;
+      if (target) {
+        location.assign(target);
+        return;
+      }
+      for (const f of p.fields) {
+        if (f.type === "password") (form.elements.namedItem(f.name) as HTMLInputElement).value = "";
+      }
+      setDone(true);
+    } catch {
+      setError({ code: "network", message: t(p.locale, "err.internal") });
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const fieldError = (name: string) => error?.field === name ? error : null;
+  const formError = error && !p.fields.some((f) => f.name === error.field) ? error : null;
+
+  return (
+    <form ref={formRef} class="card form" method="post" onSubmit={onSubmit} data-form={p.name} noValidate>
+      {formError && <p class="alert error" role="alert" data-error={formError.code}>{formError.message}</p>}
+      {done && p.done && <p class="alert ok" role="status" data-done="1">{t(p.locale, p.done)}</p>}
+      {p.fields.map((f) => {
+        const fe = fieldError(f.name);
+        const id = `${p.name}-${f.name}`;
+        if (f.type === "hidden") return <input type="hidden" name={f.name} value={f.value} key={f.name} />;
+        const common = {
+          id,
+          name: f.name,
+          required: f.required,
+          "aria-invalid": fe ? true : undefined,
+          "aria-describedby": fe ? `${id}-err` : f.hint ? `${id}-hint` : undefined,
+        };
+        return (
+          <div class="field" key={f.name}>
+            <label for={id}>{t(p.locale, f.label)}</label>
+            {f.type === "textarea"
+              ? <textarea {...common} maxLength={f.maxLength} rows={4}>{f.value ?? ""}</textarea>
+              : f.type === "select"
+              ? (
+                <select {...common}>
+                  {f.options!.map((o) => <option value={o.value} selected={o.value === f.value}>{t(p.locale, o.label)}</option>)}
+                </select>
+              )
+              : (
+                <input
+                  {...common}
+                  type={f.type ?? "text"}
+                  autocomplete={f.autocomplete}
+                  maxLength={f.maxLength}
+                  value={f.value}
+                />
+              )}
+            {fe
+              ? <p class="field-error" id={`${id}-err`} role="alert" data-error={fe.code}>{fe.message}</p>
+              : f.hint && <p class="hint" id={`${id}-hint`}>{t(p.locale, f.hint)}</p>}
+          </div>
+        );
+      })}
+      <button type="submit" class="primary" disabled={!ready || busy}>{t(p.locale, p.submit)}</button>
+    </form>
+  );
+}

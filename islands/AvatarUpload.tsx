@@ -1,0 +1,61 @@
+/** Pick, paste or drop a picture; it is uploaded at once and the new avatar shown. */
+import { useState } from "preact/hooks";
+import { type Locale, t } from "../lib/i18n.ts";
+
+export interface AvatarUploadProps {
+  locale: Locale;
+  avatarUrl: string | null;
+  name: string;
+}
+
+export default function AvatarUpload(p: AvatarUploadProps) {
+  const [url, setUrl] = useState(p.avatarUrl);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  async function send(method: "PUT" | "DELETE", body?: Blob) {
+    setBusy(true);
+    setError(null);
+    try {
+      const res = await fetch("/api/me/avatar", { method, body, headers: { Accept: "application/json" } });
+      const data = await res.json().catch(() => ({}));
+      if (!res.ok) setError(data.error?.message ?? t(p.locale, "err.internal"));
+      else setUrl(data.user.avatarUrl);
+    } catch {
+      setError(t(p.locale, "err.internal"));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  function onFile(e: Event) {
+    const input = e.currentTarget as HTMLInputElement;
+    const file = input.files?.[0];
+    if (file) send("PUT", file);
+    input.value = "";
+  }
+
+  function onDrop(e: DragEvent) {
+    e.preventDefault();
+    const file = e.dataTransfer?.files[0];
+    if (file) send("PUT", file);
+  }
+
+  const initial = [...p.name.trim()][0]?.toUpperCase() ?? "?";
+  return (
+    <div class="avatar-upload" onDragOver={(e) => e.preventDefault()} onDrop={onDrop} data-testid="avatar-upload">
+      {url
+        ? <img class="avatar s96" src={url} alt={t(p.locale, "field.avatar")} width={96} height={96} data-testid="avatar-img" />
+        : <span class="avatar s96 letter h3" aria-hidden="true">{initial}</span>}
+      <div class="stack">
+        <label class="button">
+          {t(p.locale, "settings.avatarPick")}
+          <input type="file" accept="image/jpeg,image/png,image/gif,image/webp" class="visually-hidden" onChange={onFile} disabled={busy} data-testid="avatar-input" />
+        </label>
+        {url && <button type="button" class="link" onClick={() => send("DELETE")} disabled={busy}>{t(p.locale, "settings.avatarRemove")}</button>}
+        <p class="hint">{t(p.locale, "settings.avatarHint")}</p>
+        {error && <p class="field-error" role="alert" data-testid="avatar-error">{error}</p>}
+      </div>
+    </div>
+  );
+}

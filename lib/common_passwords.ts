@@ -1,0 +1,21 @@
+/** Passwords seen most often in public breach statistics (8+ characters), lower case. */
+export const COMMON_PASSWORDS: ReadonlySet<string> = new Set([
+  "password", "password1", "password12", "password123", "password1234", "passw0rd", "p@ssw0rd",
+  "p@ssword", "pa$$word", "12345678", "123456789", "1234567890", "0123456789", "123123123",
+  "12341234", "11111111", "00000000", "88888888", "66666666", "87654321", "98765432",
+  "11223344", "12121212", "147258369", "123456abc", "abc12345", "abcd1234", "1234abcd",
+  "qwertyui", "qwerty123", "qwerty12", "qwertyuiop", "1q2w3e4r", "1qaz2wsx", "zaq12wsx",
+  "1q2w3e4r5t", "qazwsxedc", "asdfghjk", "asdfghjkl", "zxcvbnm1", "zxcvbnm123", "iloveyou",
+  "iloveyou1", "sunshine", "princess", "football", "baseball", "superman", "batman123",
+  "trustno1", "welcome1", "welcome123", "letmein1", "monkey123", "dragon123", "starwars",
+  "whatever", "computer", "internet", "michelle", "jennifer", "jordan23", "liverpool",
+  "chelsea1", "arsenal1", "shadow12", "master123", "mustang1", "access14", "changeme",
+  "default1", "admin123", "administrator", "root1234", "test1234", "testtest", "guest123",
+  "qwer1234", "asdf1234", "aa123456", "a1234567", "a12345678", "aaaaaaaa", "abcdefgh",
+  "abcdefg1", "woaini1314", "woaini520", "5201314520", "1314520520", "wang123456",
+  "zhang123456", "li123456", "qq123456", "qq1234567", "a123456789", "woaini123",
+  "iloveyou520", "caonima123", "aini1314", "happychat", "happychat123", "lechat123",
+  "football1", "baseball1", "sunshine1", "princess1", "charlie1", "freedom1", "loveyou1",
+  "1234qwer", "q1w2e3r4", "q1w2e3r4t5", "passpass", "secret123", "letmein123",
+  "hello123", "hello1234", "helloworld", "iloveu123", "google123", "samsung1", "apple123",
+]);

@@ -1,0 +1,106 @@
+/** Settings, all from environment variables (see README.md and .env.example). */
+
+/** A setting that cannot be used; main.ts prints its message as one line. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export interface Config {
+  port: number;
+  hostname: string;
+  /** Public origin, e.g. "https://chat.example.com"; links in mail and the Origin allowlist. */
+  appOrigin: string;
+  /** Local KV file path, or ":memory:". Ignored when kvUrl is set. */
+  kvPath: string;
+  /** Remote KV (Deno Deploy KV or denokv over KV Connect). */
+  kvUrl?: string;
+  /** smtp://user:pass@host:port or smtps://…; without it mail goes to the dev outbox. */
+  smtpUrl?: string;
+  mailFrom: string;
+  adminEmail?: string;
+  /** Trust X-Forwarded-For for client addresses (only behind a proxy you run). */
+  trustProxy: boolean;
+  /** Serve /dev/outbox. On by default only when there is no SMTP and the origin is loopback. */
+  devOutbox: boolean;
+  /** Bearer token for /metrics from other hosts (loopback needs none). */
+  metricsToken?: string;
+}
+
+const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/** True when the origin's host is this machine. */
+export function isLoopbackOrigin(origin: string): boolean {
+  return LOOPBACK.has(new URL(origin).hostname);
+}
+
+function parsePort(raw: string | undefined): number {
+  if (raw === undefined || raw === "") return 8000;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    throw new ConfigError(`PORT must be a whole number from 0 to 65535, got "${raw}"`);
+  }
+  return n;
+}
+
+function parseOrigin(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`APP_ORIGIN must be a URL like "https://chat.example.com", got "${raw}"`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new ConfigError(`APP_ORIGIN must start with http:// or https://, got "${raw}"`);
+  }
+  if (url.pathname !== "/" || url.search || url.hash) {
+    throw new ConfigError(`APP_ORIGIN must be an origin without a path, got "${raw}"`);
+  }
+  return url.origin;
+}
+
+/** Checks SMTP_URL's form; the password is never echoed back. */
+export function parseSmtpUrl(raw: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`SMTP_URL is not a valid URL (expected smtp://user:pass@host:587)`);
+  }
+  if (url.protocol !== "smtp:" && url.protocol !== "smtps:") {
+    throw new ConfigError(`SMTP_URL must start with smtp:// or smtps://, got "${url.protocol}//"`);
+  }
+  if (!url.hostname) throw new ConfigError("SMTP_URL has no host");
+  if (url.port && !(Number(url.port) > 0)) throw new ConfigError("SMTP_URL has an invalid port");
+  return url;
+}
+
+function parseBool(name: string, raw: string | undefined): boolean | undefined {
+  if (raw === undefined || raw === "") return undefined;
+  if (["1", "true", "yes", "on"].includes(raw.toLowerCase())) return true;
+  if (["0", "false", "no", "off"].includes(raw.toLowerCase())) return false;
+  throw new ConfigError(`${name} must be 1 or 0, got "${raw}"`);
+}
+
+/** Reads the config from an env getter (Deno.env.get by default). */
+export function loadConfig(get: (name: string) => string | undefined = (n) => Deno.env.get(n)): Config {
+  const port = parsePort(get("PORT"));
+  const appOrigin = parseOrigin(get("APP_ORIGIN") || `http://localhost:${port || 8000}`);
+  const smtpUrl = get("SMTP_URL") || undefined;
+  if (smtpUrl) parseSmtpUrl(smtpUrl);
+  const mailFrom = get("MAIL_FROM") || `HappyChat <no-reply@${new URL(appOrigin).hostname}>`;
+  const devOutbox = parseBool("DEV_OUTBOX", get("DEV_OUTBOX")) ??
+    (!smtpUrl && isLoopbackOrigin(appOrigin));
+  return {
+    port,
+    hostname: get("HOSTNAME_BIND") || "0.0.0.0",
+    appOrigin,
+    kvPath: get("DENO_KV_PATH") || "./data/happychat.sqlite3",
+    kvUrl: get("DENO_KV_URL") || undefined,
+    smtpUrl,
+    mailFrom,
+    adminEmail: get("ADMIN_EMAIL") || undefined,
+    trustProxy: parseBool("TRUST_PROXY", get("TRUST_PROXY")) ?? false,
+    devOutbox,
+    metricsToken: get("METRICS_TOKEN") || undefined,
+  };
+}

@@ -1,0 +1,76 @@
+/** Security headers on every response and the cross-site request check for every state change. */
+import type { MiddlewareHandler } from "hono";
+import { base64url } from "./ids.ts";
+import { HttpError } from "./http_error.ts";
+import { isLoopbackOrigin } from "./config.ts";
+import type { Env } from "./state.ts";
+
+/** The origins a browser may send state changes (and WebSocket upgrades) from. */
+export function allowedOrigins(appOrigin: string): Set<string> {
+  const set = new Set([appOrigin]);
+  // In local development the same server is reached as localhost, 127.0.0.1 and [::1].
+  if (isLoopbackOrigin(appOrigin)) {
+    const u = new URL(appOrigin);
+    for (const host of ["localhost", "127.0.0.1", "[::1]"]) set.add(`${u.protocol}//${host}${u.port ? ":" + u.port : ""}`);
+  }
+  return set;
+}
+
+export function contentSecurityPolicy(nonce: string, appOrigin: string): string {
+  const ws = appOrigin.replace(/^http/, "ws");
+  return [
+    "default-src 'self'",
+    `script-src 'nonce-${nonce}' 'strict-dynamic' 'self'`,
+    "style-src 'self'",
+    "img-src 'self' data: blob:",
+    "font-src 'self'",
+    `connect-src 'self' ${ws}`,
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    "manifest-src 'self'",
+    "worker-src 'self'",
+  ].join("; ");
+}
+
+/** Sets a fresh nonce for the request and the security headers on its response. */
+export function securityHeaders(): MiddlewareHandler<Env> {
+  return async (c, next) => {
+    const nonce = base64url(crypto.getRandomValues(new Uint8Array(16)));
+    c.set("nonce", nonce);
+    await next();
+    const h = c.res.headers;
+    if (!h.has("Content-Security-Policy")) {
+      h.set("Content-Security-Policy", contentSecurityPolicy(nonce, c.var.deps.config.appOrigin));
+    }
+    h.set("X-Content-Type-Options", "nosniff");
+    h.set("Referrer-Policy", "strict-origin-when-cross-origin");
+    h.set("X-Frame-Options", "DENY");
+    h.set("Cross-Origin-Opener-Policy", "same-origin");
+    h.set("Permissions-Policy", "camera=(), microphone=(), geolocation=()");
+    if (c.var.deps.config.appOrigin.startsWith("https:")) {
+      h.set("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
+    }
+  };
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * Refuses a state-changing request that a browser sent from another site. Browsers send Origin
+ * on every cross-site POST and Sec-Fetch-Site everywhere current; requests with neither come
+ * from non-browser clients, which cannot ride on a user's cookies.
+ */
+export function csrfGuard(): MiddlewareHandler<Env> {
+  return async (c, next) => {
+    if (!SAFE_METHODS.has(c.req.method)) {
+      const origin = c.req.header("Origin");
+      const site = c.req.header("Sec-Fetch-Site");
+      const allowed = allowedOrigins(c.var.deps.config.appOrigin);
+      const bad = origin ? !allowed.has(origin) : site ? !(site === "same-origin" || site === "none") : false;
+      if (bad) throw new HttpError(403, "csrf", "Cross-site request refused");
+    }
+    await next();
+  };
+}

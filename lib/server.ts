@@ -1,0 +1,75 @@
+/** Opens storage, builds the app and serves it: shared by main.ts and the end-to-end tests. */
+import { type Config, ConfigError } from "./config.ts";
+import { createApp } from "./app.ts";
+import { loadAssets } from "./assets.ts";
+import { type Mailer, outboxMailer, smtpMailer } from "./mail.ts";
+import { log } from "./log.ts";
+
+export interface Running {
+  kv: Deno.Kv;
+  config: Config;
+  port: number;
+  origin: string;
+  /** Stops serving and closes KV. */
+  close(): Promise<void>;
+}
+
+/** Opens KV from the config: remote URL, ":memory:", or a local file (its folder is created). */
+export async function openStore(config: Config): Promise<Deno.Kv> {
+  if (config.kvUrl) {
+    try {
+      return await Deno.openKv(config.kvUrl);
+    } catch (err) {
+      throw new ConfigError(`Cannot open DENO_KV_URL: ${(err as Error).message}`);
+    }
+  }
+  if (config.kvPath === ":memory:") return await Deno.openKv(":memory:");
+  const dir = config.kvPath.includes("/") ? config.kvPath.slice(0, config.kvPath.lastIndexOf("/")) : ".";
+  try {
+    if (dir) await Deno.mkdir(dir, { recursive: true });
+    const kv = await Deno.openKv(config.kvPath);
+    await kv.set(["_boot"], Date.now());
+    return kv;
+  } catch (err) {
+    throw new ConfigError(`Cannot open the KV file "${config.kvPath}" (DENO_KV_PATH): ${(err as Error).message.split("\n")[0]}`);
+  }
+}
+
+/** Serves the app; with port 0 the OS picks one, and APP_ORIGIN follows it unless set. */
+export async function startServer(
+  config: Config,
+  opts: { mailer?: Mailer; kv?: Deno.Kv; originFromPort?: boolean; now?: () => number } = {},
+): Promise<Running> {
+  const kv = opts.kv ?? await openStore(config);
+  const mailer = opts.mailer ?? (config.smtpUrl ? smtpMailer(config.smtpUrl, config.mailFrom) : outboxMailer(kv, config.mailFrom));
+  const assets = await loadAssets();
+  if (!assets.bootUrl) log.warn("assets.missing", { hint: "run `deno task build`: pages work, islands do not hydrate" });
+  const deps = { kv, config, mailer, assets, now: opts.now };
+  const app = createApp(deps);
+  const ac = new AbortController();
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve({ port: config.port, hostname: config.hostname, signal: ac.signal, onListen() {} }, app.fetch);
+  } catch (err) {
+    kv.close();
+    if (err instanceof Deno.errors.AddrInUse) throw new ConfigError(`Port ${config.port} is already in use (set PORT to another port)`);
+    if (err instanceof Deno.errors.PermissionDenied || err instanceof Deno.errors.AddrNotAvailable) {
+      throw new ConfigError(`Cannot listen on ${config.hostname}:${config.port}: ${(err as Error).message}`);
+    }
+    throw err;
+  }
+  const port = server.addr.port;
+  if (opts.originFromPort) config.appOrigin = `http://127.0.0.1:${port}`;
+  log.info("server.listening", { port, origin: config.appOrigin, mail: mailer.kind, kv: config.kvUrl ? "remote" : config.kvPath });
+  return {
+    kv,
+    config,
+    port,
+    origin: config.appOrigin,
+    async close() {
+      ac.abort();
+      await server.finished;
+      kv.close();
+    },
+  };
+}

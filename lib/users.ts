@@ -1,0 +1,125 @@
+/** Users: creation with unique username and e-mail (one atomic write), lookup, profile. */
+import { keys } from "./kv_keys.ts";
+import { conflict, HttpError } from "./http_error.ts";
+import { newId } from "./ids.ts";
+import type { Gender } from "./validate.ts";
+import type { Locale } from "./i18n.ts";
+
+export interface User {
+  id: string;
+  username: string;
+  email: string;
+  passwordHash: string;
+  nickname: string;
+  /** Blob id of the avatar picture, or null. */
+  avatar: string | null;
+  gender: Gender;
+  region: string;
+  bio: string;
+  website: string;
+  locale: Locale;
+  createdAt: number;
+  activatedAt: number | null;
+}
+
+/** What anyone logged in may see of a user: never the e-mail. */
+export interface PublicUser {
+  id: string;
+  username: string;
+  nickname: string;
+  avatarUrl: string | null;
+  gender: Gender;
+  region: string;
+  bio: string;
+  website: string;
+}
+
+export type ProfilePatch = Partial<Pick<User, "nickname" | "gender" | "region" | "bio" | "website" | "avatar" | "locale">>;
+
+export function avatarUrl(blobId: string | null): string | null {
+  return blobId ? `/avatars/${blobId}` : null;
+}
+
+export function toPublic(u: User): PublicUser {
+  return {
+    id: u.id,
+    username: u.username,
+    nickname: u.nickname,
+    avatarUrl: avatarUrl(u.avatar),
+    gender: u.gender,
+    region: u.region,
+    bio: u.bio,
+    website: u.website,
+  };
+}
+
+/** Creates a user; a taken username or e-mail (in any letter case) is a 409 and writes nothing. */
+export async function createUser(
+  kv: Deno.Kv,
+  input: { username: string; email: string; passwordHash: string; nickname: string; locale: Locale },
+  now = Date.now(),
+): Promise<User> {
+  const user: User = {
+    id: newId(now),
+    username: input.username,
+    email: input.email,
+    passwordHash: input.passwordHash,
+    nickname: input.nickname,
+    avatar: null,
+    gender: "unspecified",
+    region: "",
+    bio: "",
+    website: "",
+    locale: input.locale,
+    createdAt: now,
+    activatedAt: null,
+  };
+  const nameKey = keys.userByName(input.username.toLowerCase());
+  const emailKey = keys.userByEmail(input.email.toLowerCase());
+  const res = await kv.atomic()
+    .check({ key: nameKey, versionstamp: null })
+    .check({ key: emailKey, versionstamp: null })
+    .set(keys.user(user.id), user)
+    .set(nameKey, user.id)
+    .set(emailKey, user.id)
+    .commit();
+  if (!res.ok) {
+    const [byName] = await kv.getMany([nameKey]);
+    if (byName.value) throw conflict("username_taken", "Username is taken", "username");
+    throw conflict("email_taken", "E-mail is already registered", "email");
+  }
+  return user;
+}
+
+export async function getUser(kv: Deno.Kv, id: string): Promise<User | null> {
+  return (await kv.get<User>(keys.user(id))).value;
+}
+
+/** Finds a user by username or e-mail, in any letter case. */
+export async function findUserByLogin(kv: Deno.Kv, login: string): Promise<User | null> {
+  const lower = login.trim().toLowerCase();
+  const index = lower.includes("@") ? keys.userByEmail(lower) : keys.userByName(lower);
+  const id = (await kv.get<string>(index)).value;
+  return id ? await getUser(kv, id) : null;
+}
+
+export async function findUserByUsername(kv: Deno.Kv, username: string): Promise<User | null> {
+  const id = (await kv.get<string>(keys.userByName(username.toLowerCase()))).value;
+  return id ? await getUser(kv, id) : null;
+}
+
+/** Applies a change to a user with optimistic concurrency (retries on a concurrent write). */
+export async function updateUser(
+  kv: Deno.Kv,
+  id: string,
+  change: (u: User) => User,
+): Promise<User> {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const cur = await kv.get<User>(keys.user(id));
+    if (!cur.value) throw new HttpError(404, "not_found", `User "${id}" not found`);
+    const next = change(cur.value);
+    const res = await kv.atomic().check(cur).set(keys.user(id), next).commit();
+    if (res.ok) return next;
+  }
+  throw conflict("busy", `User "${id}" is being changed elsewhere; try again`);
+}

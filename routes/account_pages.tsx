@@ -1,0 +1,198 @@
+/** Pages for logged-in users: home, settings, profile cards, feedback; and the dev outbox. */
+import { Hono } from "hono";
+import type { Ctx, Env } from "../lib/state.ts";
+import { t } from "../lib/i18n.ts";
+import { page } from "../lib/render.tsx";
+import { Island } from "../components/Island.tsx";
+import { Avatar } from "../components/Avatar.tsx";
+import ApiForm from "../islands/ApiForm.tsx";
+import AvatarUpload from "../islands/AvatarUpload.tsx";
+import SessionList from "../islands/SessionList.tsx";
+import { findUserByUsername, toPublic, type User } from "../lib/users.ts";
+import { HttpError } from "../lib/http_error.ts";
+import { listOutbox } from "../lib/mail.ts";
+import { GENDERS, LIMITS } from "../lib/validate.ts";
+
+export const accountPages = new Hono<Env>();
+
+function loggedIn(c: Ctx): User | Response {
+  return c.var.user ?? c.redirect(`/login`, 303);
+}
+
+accountPages.get("/", (c) => {
+  const l = c.var.locale;
+  const user = c.var.user;
+  if (!user) {
+    return page(
+      c,
+      "",
+      <section class="hero">
+        <h1>{t(l, "app.name")}</h1>
+        <p>{t(l, "app.tagline")}</p>
+        <p class="actions">
+          <a class="button primary" href="/register">{t(l, "nav.register")}</a>
+          <a class="button" href="/login">{t(l, "nav.login")}</a>
+        </p>
+      </section>,
+    );
+  }
+  return page(
+    c,
+    t(l, "nav.chats"),
+    <section class="card narrow">
+      <div class="row">
+        <Avatar user={toPublic(user)} size={48} />
+        <h1 data-testid="welcome">{t(l, "home.welcome", { name: user.nickname })}</h1>
+      </div>
+      <p>{t(l, "home.chatsSoon")}</p>
+    </section>,
+  );
+});
+
+accountPages.get("/settings", (c) => {
+  const user = loggedIn(c);
+  if (user instanceof Response) return user;
+  const l = c.var.locale;
+  const pub = toPublic(user);
+  return page(
+    c,
+    t(l, "settings.title"),
+    <div class="stack narrow">
+      <h1>{t(l, "settings.title")}</h1>
+      <section>
+        <h2>{t(l, "settings.profile")}</h2>
+        <Island of={AvatarUpload} props={{ locale: l, avatarUrl: pub.avatarUrl, name: user.nickname }} />
+        <Island
+          of={ApiForm}
+          props={{
+            locale: l,
+            name: "profile",
+            action: "/api/me",
+            method: "PATCH",
+            submit: "settings.save",
+            done: "settings.saved",
+            fields: [
+              { name: "nickname", label: "field.nickname", value: user.nickname, required: true, maxLength: LIMITS.nickname },
+              {
+                name: "gender",
+                label: "field.gender",
+                type: "select",
+                value: user.gender,
+                options: GENDERS.map((g) => ({ value: g, label: `gender.${g}` as const })),
+              },
+              { name: "region", label: "field.region", value: user.region, maxLength: LIMITS.region },
+              { name: "bio", label: "field.bio", type: "textarea", value: user.bio, maxLength: LIMITS.bio },
+              { name: "website", label: "field.website", type: "url", value: user.website, maxLength: LIMITS.website },
+            ],
+          }}
+        />
+      </section>
+      <section>
+        <h2>{t(l, "settings.password")}</h2>
+        <Island
+          of={ApiForm}
+          props={{
+            locale: l,
+            name: "password",
+            action: "/api/auth/password",
+            submit: "settings.save",
+            done: "settings.passwordDone",
+            fields: [
+              { name: "current", label: "field.currentPassword", type: "password", autocomplete: "current-password", required: true },
+              { name: "password", label: "field.newPassword", type: "password", autocomplete: "new-password", required: true, hint: "hint.password" },
+            ],
+          }}
+        />
+      </section>
+      <section>
+        <h2>{t(l, "settings.sessions")}</h2>
+        <Island of={SessionList} props={{ locale: l }} />
+      </section>
+      <p><a href="/feedback">{t(l, "nav.feedback")}</a> · <a href={`/u/${user.username}`}>{t(l, "profile.title")}</a></p>
+    </div>,
+  );
+});
+
+accountPages.get("/u/:username", async (c) => {
+  const me = loggedIn(c);
+  if (me instanceof Response) return me;
+  const l = c.var.locale;
+  const u = await findUserByUsername(c.var.deps.kv, c.req.param("username"));
+  if (!u || !u.activatedAt) throw new HttpError(404, "not_found", t(l, "profile.notFound"));
+  const p = toPublic(u);
+  return page(
+    c,
+    p.nickname,
+    <section class="card narrow profile" data-testid="profile-card">
+      <div class="row">
+        <Avatar user={p} size={72} />
+        <div>
+          <h1>{p.nickname}</h1>
+          <p class="muted">@{p.username}</p>
+        </div>
+      </div>
+      <dl>
+        {p.gender !== "unspecified" && (<><dt>{t(l, "field.gender")}</dt><dd>{t(l, `gender.${p.gender}`)}</dd></>)}
+        {p.region && (<><dt>{t(l, "field.region")}</dt><dd>{p.region}</dd></>)}
+        {p.bio && (<><dt>{t(l, "field.bio")}</dt><dd class="pre">{p.bio}</dd></>)}
+        {p.website && (<><dt>{t(l, "field.website")}</dt><dd><a href={p.website} rel="nofollow noopener noreferrer" target="_blank">{p.website}</a></dd></>)}
+      </dl>
+    </section>,
+  );
+});
+
+accountPages.get("/feedback", (c) => {
+  const user = loggedIn(c);
+  if (user instanceof Response) return user;
+  const l = c.var.locale;
+  return page(
+    c,
+    t(l, "feedback.title"),
+    <section class="narrow">
+      <h1>{t(l, "feedback.title")}</h1>
+      <p>{t(l, "feedback.intro")}</p>
+      <Island
+        of={ApiForm}
+        props={{
+          locale: l,
+          name: "feedback",
+          action: "/api/me/feedback",
+          submit: "feedback.submit",
+          done: "feedback.done",
+          fields: [{ name: "message", label: "field.message", type: "textarea", required: true, maxLength: LIMITS.feedback }],
+        }}
+      />
+    </section>,
+  );
+});
+
+const LINK_RE = /(https?:\/\/[^\s<>"]+)/g;
+
+/** Mail text with its links clickable; everything else stays text. */
+function Linkified({ text }: { text: string }) {
+  return <>{text.split(LINK_RE).map((part, i) => i % 2 ? <a href={part} data-testid="outbox-link">{part}</a> : part)}</>;
+}
+
+accountPages.get("/dev/outbox", async (c) => {
+  if (!c.var.deps.config.devOutbox) throw new HttpError(404, "not_found", "Not found");
+  const l = c.var.locale;
+  const mails = await listOutbox(c.var.deps.kv);
+  return page(
+    c,
+    t(l, "outbox.title"),
+    <section class="stack">
+      <h1>{t(l, "outbox.title")}</h1>
+      <p class="muted">{t(l, "outbox.intro")}</p>
+      {mails.length === 0 && <p>{t(l, "outbox.empty")}</p>}
+      {mails.map((m) => (
+        <article class="card mail" data-testid="outbox-mail" data-to={m.to}>
+          <header>
+            <strong>{m.subject}</strong>
+            <div class="muted">→ {m.to} · {new Date(m.sentAt).toISOString()}</div>
+          </header>
+          <p class="pre"><Linkified text={m.text} /></p>
+        </article>
+      ))}
+    </section>,
+  );
+});

@@ -1,0 +1,128 @@
+/** /api/auth: register, activate, resend, login, logout, sessions, password reset and change. */
+import { Hono } from "hono";
+import type { Env } from "../../lib/state.ts";
+import { readJson, requireUser, str } from "../../lib/body.ts";
+import {
+  activate,
+  changePassword,
+  login,
+  register,
+  requestPasswordReset,
+  resendActivation,
+  resetPassword,
+} from "../../lib/accounts.ts";
+import { listSessions, revokeAllSessions, revokeSession } from "../../lib/sessions.ts";
+import { clearSessionCookie, readSessionCookie, setSessionCookie } from "../../lib/cookies.ts";
+import { getSession } from "../../lib/sessions.ts";
+import { HttpError } from "../../lib/http_error.ts";
+import { toPublic } from "../../lib/users.ts";
+
+export const authApi = new Hono<Env>();
+
+function accountDeps(c: { var: Env["Variables"] }) {
+  const { kv, mailer, config, now } = c.var.deps;
+  return { kv, mailer, appOrigin: config.appOrigin, now };
+}
+
+authApi.post("/register", async (c) => {
+  const b = await readJson(c);
+  const { user, mailSent } = await register(accountDeps(c), {
+    username: str(b, "username"),
+    email: str(b, "email"),
+    password: str(b, "password"),
+    nickname: str(b, "nickname"),
+    locale: c.var.locale,
+    ip: c.var.ip,
+  });
+  const sent = `/register/sent?email=${encodeURIComponent(user.email)}${mailSent ? "" : "&failed=1"}`;
+  return c.json({ ok: true, user: toPublic(user), mailSent, redirect: sent }, 201);
+});
+
+authApi.post("/activate", async (c) => {
+  const b = await readJson(c);
+  await activate(accountDeps(c), str(b, "token"));
+  return c.json({ ok: true, redirect: "/login?activated=1" });
+});
+
+authApi.post("/resend", async (c) => {
+  const b = await readJson(c);
+  await resendActivation(accountDeps(c), str(b, "login"), c.var.ip);
+  return c.json({ ok: true });
+});
+
+authApi.post("/login", async (c) => {
+  const b = await readJson(c);
+  const deps = c.var.deps;
+  // Rotation: whatever session this browser had ends; the login makes a new one.
+  const old = readSessionCookie(c, deps.config);
+  const { user, token } = await login(accountDeps(c), {
+    login: str(b, "login"),
+    password: str(b, "password"),
+    ip: c.var.ip,
+    userAgent: c.req.header("User-Agent") ?? "",
+  });
+  if (old) {
+    const prev = await getSession(deps.kv, old);
+    if (prev) await revokeSession(deps.kv, prev.userId, prev.id);
+  }
+  setSessionCookie(c, deps.config, token);
+  return c.json({ ok: true, user: toPublic(user), redirect: "/" });
+});
+
+authApi.post("/logout", async (c) => {
+  const { user, session } = requireUser(c);
+  await revokeSession(c.var.deps.kv, user.id, session.id);
+  clearSessionCookie(c, c.var.deps.config);
+  return c.json({ ok: true, redirect: "/login" });
+});
+
+authApi.get("/sessions", async (c) => {
+  const { user, session } = requireUser(c);
+  const list = await listSessions(c.var.deps.kv, user.id, c.var.deps.now?.());
+  return c.json({
+    sessions: list.map((s) => ({
+      id: s.id,
+      createdAt: s.createdAt,
+      lastSeenAt: s.lastSeenAt,
+      userAgent: s.userAgent,
+      ip: s.ip,
+      current: s.id === session.id,
+    })),
+  });
+});
+
+authApi.delete("/sessions/:id", async (c) => {
+  const { user, session } = requireUser(c);
+  const id = c.req.param("id");
+  if (!(await revokeSession(c.var.deps.kv, user.id, id))) throw new HttpError(404, "not_found", `Session "${id}" not found`);
+  if (id === session.id) clearSessionCookie(c, c.var.deps.config);
+  return c.json({ ok: true });
+});
+
+/** Ends every session of the account, this one included. */
+authApi.post("/logout-everywhere", async (c) => {
+  const { user } = requireUser(c);
+  const ended = await revokeAllSessions(c.var.deps.kv, user.id);
+  clearSessionCookie(c, c.var.deps.config);
+  return c.json({ ok: true, ended, redirect: "/login" });
+});
+
+authApi.post("/forgot", async (c) => {
+  const b = await readJson(c);
+  await requestPasswordReset(accountDeps(c), str(b, "email"), c.var.ip);
+  return c.json({ ok: true });
+});
+
+authApi.post("/reset", async (c) => {
+  const b = await readJson(c);
+  await resetPassword(accountDeps(c), str(b, "token"), str(b, "password"));
+  clearSessionCookie(c, c.var.deps.config);
+  return c.json({ ok: true, redirect: "/login?reset=1" });
+});
+
+authApi.post("/password", async (c) => {
+  const { user, session } = requireUser(c);
+  const b = await readJson(c);
+  await changePassword(accountDeps(c), user, session.id, { current: str(b, "current"), password: str(b, "password") });
+  return c.json({ ok: true });
+});

@@ -1,0 +1,19 @@
+/** The HTML error page. */
+import { t } from "../lib/i18n.ts";
+import { page } from "../lib/render.tsx";
+import type { Ctx } from "../lib/state.ts";
+
+export function errorPage(c: Ctx, status: number, message: string): Response {
+  const locale = c.var.locale ?? "en";
+  const title = status === 404 ? t(locale, "error.notFound") : t(locale, "error.title");
+  return page(
+    c,
+    title,
+    <section class="card narrow">
+      <h1>{title}</h1>
+      <p data-error-status={status}>{message}</p>
+      <p><a href="/">{t(locale, "error.back")}</a></p>
+    </section>,
+    (status as 400) ?? 500,
+  );
+}

@@ -1,0 +1,83 @@
+/** Health, metrics, built and static files, avatars, language switch and form logout. */
+import { Hono } from "hono";
+import { serveStatic } from "hono/deno";
+import { setCookie } from "hono/cookie";
+import type { Env } from "../lib/state.ts";
+import { renderMetrics } from "../lib/metrics.ts";
+import { getBlob } from "../lib/blobs.ts";
+import { HttpError } from "../lib/http_error.ts";
+import { toLocale } from "../lib/i18n.ts";
+import { updateUser } from "../lib/users.ts";
+import { revokeSession } from "../lib/sessions.ts";
+import { clearSessionCookie } from "../lib/cookies.ts";
+
+export const systemRoutes = new Hono<Env>();
+
+systemRoutes.get("/healthz", async (c) => {
+  await c.var.deps.kv.get(["healthz"]);
+  return c.json({ ok: true });
+});
+
+const LOOPBACK_IP = /^(127\.|::1$|::ffff:127\.)/;
+
+/** Prometheus text. Open to loopback, or with `Authorization: Bearer $METRICS_TOKEN`. */
+systemRoutes.get("/metrics", (c) => {
+  const token = c.var.deps.config.metricsToken;
+  const auth = c.req.header("Authorization");
+  const ok = LOOPBACK_IP.test(c.var.ip) || (token && auth === `Bearer ${token}`);
+  if (!ok) throw new HttpError(403, "forbidden", "Metrics are only served to loopback or with a token");
+  return c.text(renderMetrics(), 200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" });
+});
+
+systemRoutes.get("/_build/:hash/:name", async (c) => {
+  const bytes = await c.var.deps.assets.readBuilt(c.req.param("hash"), c.req.param("name"));
+  if (!bytes) throw new HttpError(404, "not_found", "Not found");
+  return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
+    "Content-Type": "text/javascript; charset=utf-8",
+    "Cache-Control": "public, max-age=31536000, immutable",
+  });
+});
+
+systemRoutes.use(
+  "/static/*",
+  async (c, next) => {
+    await next();
+    if (c.res.ok) c.header("Cache-Control", "public, max-age=3600");
+  },
+  serveStatic({ root: "./" }),
+);
+
+/** Avatars are public to logged-in users; served with the stored type and a sandbox CSP. */
+systemRoutes.get("/avatars/:id", async (c) => {
+  if (!c.var.user) throw new HttpError(401, "unauthorized", "Log in first");
+  const id = c.req.param("id");
+  if (!/^[0-9a-z]{20}$/.test(id)) throw new HttpError(404, "not_found", "Not found");
+  const blob = await getBlob(c.var.deps.kv, id);
+  if (!blob || !blob.meta.type.startsWith("image/")) throw new HttpError(404, "not_found", "Not found");
+  return c.body(blob.bytes as Uint8Array<ArrayBuffer>, 200, {
+    "Content-Type": blob.meta.type,
+    "Cache-Control": "private, max-age=31536000, immutable",
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+    "Content-Disposition": `inline; filename="${id}.jpg"`,
+  });
+});
+
+/** A local path to go back to, never another site. */
+function safeBack(raw: string | undefined): string {
+  return raw && raw.startsWith("/") && !raw.startsWith("//") && !raw.startsWith("/\\") ? raw : "/";
+}
+
+systemRoutes.post("/lang", async (c) => {
+  const form = await c.req.parseBody();
+  const locale = toLocale(String(form.lang ?? ""));
+  if (!locale) throw new HttpError(400, "bad_input", "Unknown language");
+  setCookie(c, "lang", locale, { path: "/", maxAge: 365 * 24 * 3600, sameSite: "Lax" });
+  if (c.var.user) await updateUser(c.var.deps.kv, c.var.user.id, (u) => ({ ...u, locale }));
+  return c.redirect(safeBack(String(form.back ?? "")), 303);
+});
+
+systemRoutes.post("/logout", async (c) => {
+  if (c.var.user && c.var.session) await revokeSession(c.var.deps.kv, c.var.user.id, c.var.session.id);
+  clearSessionCookie(c, c.var.deps.config);
+  return c.redirect("/login", 303);
+});

@@ -1,0 +1,75 @@
+/**
+ * Builds the island bundles into _build/out with `deno bundle` (code splitting, minified) and
+ * writes _build/manifest.json. With --if-stale it does nothing when the sources are unchanged.
+ */
+import { say } from "../lib/log.ts";
+
+const root = new URL("../", import.meta.url);
+const buildDir = new URL("_build/", root);
+const SOURCE_DIRS = ["islands", "lib", "components"];
+
+async function* walk(dir: URL): AsyncGenerator<URL> {
+  for await (const e of Deno.readDir(dir)) {
+    const u = new URL(e.name + (e.isDirectory ? "/" : ""), dir);
+    if (e.isDirectory) yield* walk(u);
+    else if (/\.(ts|tsx)$/.test(e.name) && !e.name.endsWith("_test.ts")) yield u;
+  }
+}
+
+async function sourceHash(): Promise<string> {
+  const parts: string[] = [];
+  for (const d of SOURCE_DIRS) {
+    const files: URL[] = [];
+    for await (const f of walk(new URL(`${d}/`, root))) files.push(f);
+    files.sort((a, b) => a.href.localeCompare(b.href));
+    for (const f of files) parts.push(f.pathname.slice(root.pathname.length), await Deno.readTextFile(f));
+  }
+  parts.push(await Deno.readTextFile(new URL("deno.json", root)));
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(parts.join("\0")));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("").slice(0, 20);
+}
+
+async function currentHash(): Promise<string | null> {
+  try {
+    return JSON.parse(await Deno.readTextFile(new URL("manifest.json", buildDir))).hash;
+  } catch {
+    return null;
+  }
+}
+
+async function islandEntries(): Promise<string[]> {
+  const out = ["islands/_boot.ts"];
+  for await (const e of Deno.readDir(new URL("islands/", root))) {
+    if (e.isFile && e.name.endsWith(".tsx") && !e.name.startsWith("_")) out.push(`islands/${e.name}`);
+  }
+  return out.sort();
+}
+
+async function build(hash: string): Promise<void> {
+  const outDir = new URL("out/", buildDir);
+  await Deno.remove(outDir, { recursive: true }).catch(() => {});
+  await Deno.mkdir(outDir, { recursive: true });
+  const entries = await islandEntries();
+  const cmd = new Deno.Command(Deno.execPath(), {
+    args: ["bundle", "-q", "--platform", "browser", "--code-splitting", "--minify", "--outdir", "_build/out", ...entries],
+    cwd: root,
+    stdout: "inherit",
+    stderr: "inherit",
+  });
+  const { code } = await cmd.output();
+  if (code !== 0) {
+    say(`error: building the island bundles failed (deno bundle exited ${code})`);
+    Deno.exit(1);
+  }
+  const files: string[] = [];
+  for await (const e of Deno.readDir(outDir)) if (e.isFile) files.push(e.name);
+  await Deno.writeTextFile(new URL("manifest.json", buildDir), JSON.stringify({ hash, files: files.sort() }, null, 2));
+}
+
+if (import.meta.main) {
+  const ifStale = Deno.args.includes("--if-stale");
+  const hash = await sourceHash();
+  if (ifStale && (await currentHash()) === hash) Deno.exit(0);
+  await build(hash);
+  say(`built ${hash} (${(await islandEntries()).length} entries)`);
+}

@@ -1,0 +1,43 @@
+/** `deno task dev`: rebuilds island bundles when sources change and restarts the server. */
+import { say } from "../lib/log.ts";
+
+const root = new URL("../", import.meta.url);
+const deno = Deno.execPath();
+let server: Deno.ChildProcess | null = null;
+
+async function build(): Promise<boolean> {
+  const args = ["run", "-q", "--allow-read=.", "--allow-write=_build", "--allow-run=deno", "--allow-env", "scripts/build.ts", "--if-stale"];
+  const { code } = await new Deno.Command(deno, { args, cwd: root }).output();
+  return code === 0;
+}
+
+function startServer(): void {
+  const args = [
+    "run", "--allow-net", "--allow-read=.", "--allow-write=data", "--allow-env",
+    "--allow-sys=hostname,networkInterfaces,cpus,osRelease", "--allow-ffi=./node_modules", "main.ts",
+  ];
+  server = new Deno.Command(deno, { args, cwd: root, stdout: "inherit", stderr: "inherit" }).spawn();
+}
+
+async function restart(): Promise<void> {
+  if (server) {
+    try {
+      server.kill("SIGTERM");
+    } catch { /* already gone */ }
+    await server.status;
+  }
+  if (await build()) startServer();
+  else say("build failed: fix the error above; watching for changes");
+}
+
+await restart();
+let timer: number | undefined;
+const watcher = Deno.watchFs(["islands", "lib", "components", "routes", "static", "main.ts"].map((p) => new URL(p, root).pathname));
+for await (const ev of watcher) {
+  if (ev.paths.every((p) => p.endsWith("_test.ts"))) continue;
+  clearTimeout(timer);
+  timer = setTimeout(() => {
+    say("change detected: rebuilding and restarting");
+    restart();
+  }, 150);
+}

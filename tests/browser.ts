@@ -1,0 +1,41 @@
+/** Browser test support: Debian's Chromium driven by playwright-core (never a downloaded browser). */
+import { type Browser, type BrowserContext, chromium } from "playwright-core";
+
+export const PHONE = { width: 390, height: 844 };
+export const DESKTOP = { width: 1280, height: 800 };
+
+/** Where Chromium is: $CHROMIUM_PATH, or Debian's /usr/bin/chromium; null when neither exists. */
+export async function chromiumPath(): Promise<string | null> {
+  for (const p of [Deno.env.get("CHROMIUM_PATH"), "/usr/bin/chromium"]) {
+    if (p && await Deno.stat(p).then(() => true, () => false)) return p;
+  }
+  return null;
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  const executablePath = await chromiumPath();
+  if (!executablePath) throw new Error("Chromium not found: install Debian's chromium or set CHROMIUM_PATH");
+  return await chromium.launch({
+    executablePath,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      "--disable-quic",
+    ],
+  });
+}
+
+/** A context at phone or desktop size, in the given UI language. */
+export async function newContext(browser: Browser, size: typeof PHONE, locale = "en-US"): Promise<BrowserContext> {
+  return await browser.newContext({
+    viewport: size,
+    locale,
+    isMobile: size === PHONE,
+    hasTouch: size === PHONE,
+    deviceScaleFactor: 1,
+  });
+}

@@ -1,0 +1,104 @@
+/** Test support: a real server on port 0 with in-memory KV, and a cookie-keeping HTTP client. */
+import { loadConfig } from "../lib/config.ts";
+import { type Running, startServer } from "../lib/server.ts";
+import { type Mail, type Mailer, outboxMailer } from "../lib/mail.ts";
+import { setLogSink } from "../lib/log.ts";
+
+export interface TestServer extends Running {
+  /** Every mail the server sent, in order (from the outbox in KV, or a custom mailer). */
+  mails(): Promise<Mail[]>;
+  /** Absolute URL for a path. */
+  url(path: string): string;
+}
+
+/** Silences JSON logs in tests unless TEST_LOGS=1; returns the captured lines. */
+export function captureLogs(): string[] {
+  const lines: string[] = [];
+  if (Deno.env.get("TEST_LOGS") !== "1") setLogSink((line) => lines.push(line));
+  return lines;
+}
+
+/** Starts the app on 127.0.0.1:0 with `:memory:` KV and the dev outbox (or the given env/mailer). */
+export async function startTestServer(
+  opts: { env?: Record<string, string>; mailer?: Mailer; now?: () => number } = {},
+): Promise<TestServer> {
+  captureLogs();
+  const env: Record<string, string> = { PORT: "0", DENO_KV_PATH: ":memory:", HOSTNAME_BIND: "127.0.0.1", ...opts.env };
+  const config = loadConfig((n) => env[n]);
+  const kv = await Deno.openKv(":memory:");
+  const mailer = opts.mailer ?? outboxMailer(kv, config.mailFrom);
+  const running = await startServer(config, { kv, mailer, originFromPort: !env.APP_ORIGIN, now: opts.now });
+  if (!env.APP_ORIGIN) config.devOutbox = env.DEV_OUTBOX !== "0";
+  return {
+    ...running,
+    origin: config.appOrigin,
+    url: (path: string) => `http://127.0.0.1:${running.port}${path}`,
+    async mails() {
+      const out: Mail[] = [];
+      for await (const e of kv.list<Mail & { sentAt: number }>({ prefix: ["outbox"] })) out.push(e.value);
+      return out;
+    },
+  };
+}
+
+/** A browser-like client: keeps cookies, sends Origin like a same-site page would. */
+export class Client {
+  cookies = new Map<string, string>();
+  constructor(readonly server: TestServer, readonly origin: string | null = server.origin) {}
+
+  async fetch(path: string, init: RequestInit & { json?: unknown } = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (this.cookies.size) headers.set("Cookie", [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; "));
+    if (this.origin && init.method && init.method !== "GET") headers.set("Origin", this.origin);
+    let body = init.body;
+    if (init.json !== undefined) {
+      headers.set("Content-Type", "application/json");
+      body = JSON.stringify(init.json);
+    }
+    const res = await fetch(this.server.url(path), { ...init, headers, body, redirect: "manual" });
+    for (const sc of res.headers.getSetCookie()) {
+      const [pair, ...attrs] = sc.split(";");
+      const [name, value] = [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)];
+      const expired = attrs.some((a) => /max-age=0/i.test(a.trim()) || /expires=Thu, 01 Jan 1970/i.test(a.trim()));
+      if (expired || value === "") this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+    return res;
+  }
+
+  async json<T = Record<string, unknown>>(path: string, init: RequestInit & { json?: unknown } = {}): Promise<{ status: number; body: T; res: Response }> {
+    const res = await this.fetch(path, init);
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : {}) as T, res };
+  }
+
+  post(path: string, json: unknown) {
+    return this.json(path, { method: "POST", json });
+  }
+}
+
+/** The token in the first link of a mail (links carry it in the #token= fragment). */
+export function tokenFromMail(mail: Mail): string {
+  const m = mail.text.match(/#token=([A-Za-z0-9_-]+)/);
+  if (!m) throw new Error(`No token link in mail "${mail.subject}"`);
+  return m[1];
+}
+
+let counter = 0;
+/** A fresh valid registration. */
+export function newUserInput(prefix = "user") {
+  const n = `${prefix}${Date.now().toString(36)}${counter++}`.slice(0, 20);
+  return { username: n, email: `${n}@example.com`, password: "correct horse battery", nickname: `Nick ${n}` };
+}
+
+/** Registers, activates through the mailed link, and logs in; returns the logged-in client. */
+export async function signUp(server: TestServer, input = newUserInput()): Promise<{ client: Client; input: typeof input; userId: string }> {
+  const client = new Client(server);
+  const reg = await client.post("/api/auth/register", input);
+  if (reg.status !== 201) throw new Error(`register failed: ${JSON.stringify(reg.body)}`);
+  const mails = (await server.mails()).filter((m) => m.to === input.email);
+  await client.post("/api/auth/activate", { token: tokenFromMail(mails[mails.length - 1]) });
+  const login = await client.post("/api/auth/login", { login: input.username, password: input.password });
+  if (login.status !== 200) throw new Error(`login failed: ${JSON.stringify(login.body)}`);
+  return { client, input, userId: (reg.body as { user: { id: string } }).user.id };
+}
