@@ -1,7 +1,8 @@
 /** The page frame: head, header with navigation and language switch, main content. */
 import type { ComponentChildren } from "preact";
 import { type Locale, t } from "../lib/i18n.ts";
-import type { User } from "../lib/users.ts";
+import { toPublic, type User } from "../lib/users.ts";
+import { Avatar } from "./Avatar.tsx";
 
 export interface LayoutProps {
   title: string;
@@ -11,6 +12,7 @@ export interface LayoutProps {
   version: string;
   user: User | null;
   path: string;
+  mainClass?: string;
   children: ComponentChildren;
 }
 
@@ -22,21 +24,26 @@ export function Layout(p: LayoutProps) {
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover" />
         <meta name="color-scheme" content="light dark" />
+        <meta name="theme-color" content="#07c160" />
         <title>{p.title ? `${p.title} · ${t(p.locale, "app.name")}` : t(p.locale, "app.name")}</title>
         <link rel="stylesheet" href={`/static/app.css?v=${p.version}`} />
+        {p.mainClass === "full" && <link rel="stylesheet" href={`/static/chat.css?v=${p.version}`} />}
         <link rel="icon" href="/static/icon.svg" type="image/svg+xml" />
         <link rel="manifest" href="/static/manifest.webmanifest" />
         {p.bootUrl && <script type="module" nonce={p.nonce} src={p.bootUrl}></script>}
       </head>
-      <body>
+      <body class={p.mainClass ? `page-${p.mainClass}` : undefined}>
         <header class="topbar">
-          <a class="brand" href="/">{t(p.locale, "app.name")}</a>
-          <nav class="nav">
+          <a class="brand" href="/">
+            <img src="/static/icon.svg" alt="" width={28} height={28} />
+            <span class="brand-name">{t(p.locale, "app.name")}</span>
+          </a>
+          <nav class="nav" aria-label={t(p.locale, "nav.label")}>
             {p.user
               ? (
                 <>
-                  <a href="/">{t(p.locale, "nav.chats")}</a>
-                  <a href="/settings">{t(p.locale, "nav.settings")}</a>
+                  <NavLink href="/" path={p.path}>{t(p.locale, "nav.chats")}</NavLink>
+                  <NavLink href="/settings" path={p.path}>{t(p.locale, "nav.settings")}</NavLink>
                   <form method="post" action="/logout" class="inline">
                     <button type="submit" class="link">{t(p.locale, "nav.logout")}</button>
                   </form>
@@ -44,21 +51,33 @@ export function Layout(p: LayoutProps) {
               )
               : (
                 <>
-                  <a href="/login">{t(p.locale, "nav.login")}</a>
-                  <a href="/register">{t(p.locale, "nav.register")}</a>
+                  <NavLink href="/login" path={p.path}>{t(p.locale, "nav.login")}</NavLink>
+                  <NavLink href="/register" path={p.path}>{t(p.locale, "nav.register")}</NavLink>
                 </>
               )}
             <form method="post" action="/lang" class="inline">
               <input type="hidden" name="lang" value={other} />
               <input type="hidden" name="back" value={p.path} />
-              <button type="submit" class="link" lang={other} aria-label={t(p.locale, "lang.label")} data-testid="lang-switch">
+              <button type="submit" class="lang" lang={other} aria-label={`${t(p.locale, "lang.label")}: ${t(p.locale, "lang.switch")}`} data-testid="lang-switch">
                 {t(p.locale, "lang.switch")}
               </button>
             </form>
+            {p.user && (
+              <a class="me" href={`/u/${p.user.username}`} data-testid="me" title={p.user.nickname}>
+                <Avatar user={toPublic(p.user)} size={32} />
+                <span class="me-name">{p.user.nickname}</span>
+              </a>
+            )}
           </nav>
         </header>
-        <main class="main">{p.children}</main>
+        <main class={p.mainClass ? `main ${p.mainClass}` : "main"}>{p.children}</main>
       </body>
     </html>
   );
+}
+
+/** A header link that says when it is the current page. */
+function NavLink({ href, path, children }: { href: string; path: string; children: ComponentChildren }) {
+  const here = path === href || (href === "/" && path.startsWith("/?"));
+  return <a href={href} aria-current={here ? "page" : undefined}>{children}</a>;
 }

@@ -43,6 +43,12 @@ export default function ApiForm(p: ApiFormProps) {
   const [done, setDone] = useState(false);
   const formRef = useRef<HTMLFormElement>(null);
   useEffect(() => setReady(true), []);
+  // Take the user to the field that needs fixing.
+  useEffect(() => {
+    if (!error?.field) return;
+    const el = formRef.current?.elements.namedItem(error.field);
+    if (el instanceof HTMLElement) el.focus();
+  }, [error]);
 
   async function onSubmit(e: Event) {
     e.preventDefault();
@@ -56,6 +62,7 @@ export default function ApiForm(p: ApiFormProps) {
     if (p.tokenFromHash) body.token = new URLSearchParams(location.hash.slice(1)).get("token") ?? "";
     setBusy(true);
     setError(null);
+    setDone(false);
     try {
       const res = await fetch(p.action, {
         method: p.method ?? "POST",
@@ -87,9 +94,7 @@ export default function ApiForm(p: ApiFormProps) {
   const formError = error && !p.fields.some((f) => f.name === error.field) ? error : null;
 
   return (
-    <form ref={formRef} class="card form" method="post" onSubmit={onSubmit} data-form={p.name} noValidate>
-      {formError && <p class="alert error" role="alert" data-error={formError.code}>{formError.message}</p>}
-      {done && p.done && <p class="alert ok" role="status" data-done="1">{t(p.locale, p.done)}</p>}
+    <form ref={formRef} class="card form" method="post" onSubmit={onSubmit} data-form={p.name} noValidate aria-busy={busy || undefined}>
       {p.fields.map((f) => {
         const fe = fieldError(f.name);
         const id = `${p.name}-${f.name}`;
@@ -105,7 +110,7 @@ export default function ApiForm(p: ApiFormProps) {
           <div class="field" key={f.name}>
             <label for={id}>{t(p.locale, f.label)}</label>
             {f.type === "textarea"
-              ? <textarea {...common} maxLength={f.maxLength} rows={4}>{f.value ?? ""}</textarea>
+              ? <textarea {...common} maxLength={f.maxLength} rows={4} defaultValue={f.value ?? ""} />
               : f.type === "select"
               ? (
                 <select {...common}>
@@ -118,7 +123,7 @@ export default function ApiForm(p: ApiFormProps) {
                   type={f.type ?? "text"}
                   autocomplete={f.autocomplete}
                   maxLength={f.maxLength}
-                  value={f.value}
+                  defaultValue={f.value}
                 />
               )}
             {fe
@@ -127,7 +132,13 @@ export default function ApiForm(p: ApiFormProps) {
           </div>
         );
       })}
+      {/* Next to the button, where the eye is after pressing it, also at the end of a long form. */}
+      {formError && <p class="alert error" role="alert" data-error={formError.code}>{formError.message}</p>}
       <button type="submit" class="primary" disabled={!ready || busy}>{t(p.locale, p.submit)}</button>
+      {/* Always there (empty until done), so that screen readers announce the change. */}
+      <p class="alert ok" role="status" data-done={done && p.done ? "1" : undefined}>
+        {done && p.done ? t(p.locale, p.done) : ""}
+      </p>
     </form>
   );
 }

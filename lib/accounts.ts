@@ -56,8 +56,11 @@ export interface RegisterInput {
 }
 
 /** Validates without writing anything; throws the first problem with its field. */
+const RESERVED_NAMES = new Set(["happybot", "bot", "admin", "administrator", "system", "root", "support", "happychat"]);
+
 export function validateRegistration(input: RegisterInput): void {
   check(usernameProblem(input.username), "username");
+  if (RESERVED_NAMES.has(input.username.toLowerCase())) check("username_taken", "username");
   check(emailProblem(input.email), "email", { max: LIMITS.email });
   check(passwordProblem(input.password, input), "password");
   if (input.nickname) check(lineProblem(input.nickname, LIMITS.nickname, false), "nickname", { max: LIMITS.nickname });
@@ -109,15 +112,17 @@ export async function activate(deps: AccountDeps, token: string): Promise<User> 
   return user;
 }
 
-async function mailLimits(deps: AccountDeps, user: User | null, ip: string, purpose: "activate" | "reset", now: number) {
+/**
+ * Whether a mail may go to `user` now. Only the per-IP limit answers 429, the same for every
+ * address; the per-account cooldown and limit skip the mail silently, because a different answer
+ * would tell whether the account exists.
+ */
+async function mayMail(deps: AccountDeps, user: User | null, ip: string, purpose: "activate" | "reset", now: number): Promise<boolean> {
   await enforce(deps.kv, `mail_${purpose}`, `ip:${ip}`, LIMITS_RATE.mailIp, now);
-  if (!user) return;
+  if (!user) return false;
   const last = (await deps.kv.get<number>(keys.mailCooldown(purpose, user.id))).value;
-  if (last && now - last < RESEND_COOLDOWN_MS) {
-    const seconds = Math.ceil((RESEND_COOLDOWN_MS - (now - last)) / 1000);
-    throw new HttpError(429, "mail_cooldown", `Mail sent moments ago; retry in ${seconds} s`, { retryAfter: seconds, params: { seconds } });
-  }
-  await enforce(deps.kv, `mail_${purpose}`, `user:${user.id}`, LIMITS_RATE.mailAccount, now);
+  if (last && now - last < RESEND_COOLDOWN_MS) return false;
+  return (await hitLimit(deps.kv, `mail_${purpose}`, `user:${user.id}`, LIMITS_RATE.mailAccount, now)).ok;
 }
 
 /**
@@ -128,8 +133,8 @@ export async function resendActivation(deps: AccountDeps, login: string, ip: str
   const now = deps.now?.() ?? Date.now();
   const user = await findUserByLogin(deps.kv, login);
   const target = user && !user.activatedAt ? user : null;
-  await mailLimits(deps, target, ip, "activate", now);
-  if (target) await sendTokenMail(deps, target, "activate");
+  const ok = await mayMail(deps, target, ip, "activate", now);
+  if (ok && target) await sendTokenMail(deps, target, "activate");
 }
 
 /** Sends a reset link if the e-mail belongs to an account; same answer either way. */
@@ -137,12 +142,12 @@ export async function requestPasswordReset(deps: AccountDeps, email: string, ip:
   const now = deps.now?.() ?? Date.now();
   check(emailProblem(email.trim()), "email", { max: LIMITS.email });
   const user = await findUserByLogin(deps.kv, email.trim());
-  await mailLimits(deps, user, ip, "reset", now);
-  if (user) await sendTokenMail(deps, user, "reset");
+  const ok = await mayMail(deps, user, ip, "reset", now);
+  if (ok && user) await sendTokenMail(deps, user, "reset");
 }
 
 /** Sets a new password from a reset token; ends every session of the account. */
-export async function resetPassword(deps: AccountDeps, token: string, password: string): Promise<void> {
+export async function resetPassword(deps: AccountDeps, token: string, password: string): Promise<string> {
   const now = deps.now?.() ?? Date.now();
   if (password.length > 1024) check("password_long", "password");
   // Validate before using the token, so a weak password does not burn the link.
@@ -156,6 +161,7 @@ export async function resetPassword(deps: AccountDeps, token: string, password: 
   await updateUser(deps.kv, userId, (u) => ({ ...u, passwordHash, activatedAt: u.activatedAt ?? now }));
   await revokeAllSessions(deps.kv, userId);
   log.info("user.password_reset", { userId });
+  return userId;
 }
 
 async function peekToken(deps: AccountDeps, token: string): Promise<User | null> {
@@ -175,14 +181,16 @@ export async function login(
   if (!login || !input.password || login.length > LIMITS.email || input.password.length > 1024) {
     throw new HttpError(401, "bad_login", "Wrong login or password");
   }
-  const ipState = await peekLimit(deps.kv, "login", `ip:${input.ip}`, LIMITS_RATE.loginIp, now);
-  const acctState = await peekLimit(deps.kv, "login", `acct:${login}`, LIMITS_RATE.loginAccount, now);
-  if (!ipState.ok || !acctState.ok) throw tooMany(Math.max(ipState.ok ? 0 : ipState.retryAfter, acctState.ok ? 0 : acctState.retryAfter));
   const user = await findUserByLogin(deps.kv, login);
+  // One limit per account, whether it is named by username or e-mail; unknown logins count as typed.
+  const acct = user ? `user:${user.id}` : `login:${login}`;
+  const ipState = await peekLimit(deps.kv, "login", `ip:${input.ip}`, LIMITS_RATE.loginIp, now);
+  const acctState = await peekLimit(deps.kv, "login", acct, LIMITS_RATE.loginAccount, now);
+  if (!ipState.ok || !acctState.ok) throw tooMany(Math.max(ipState.ok ? 0 : ipState.retryAfter, acctState.ok ? 0 : acctState.retryAfter));
   const good = user ? await verifyPassword(input.password, user.passwordHash) : (await burnPasswordCheck(input.password), false);
   if (!user || !good) {
     await hitLimit(deps.kv, "login", `ip:${input.ip}`, LIMITS_RATE.loginIp, now);
-    await hitLimit(deps.kv, "login", `acct:${login}`, LIMITS_RATE.loginAccount, now);
+    await hitLimit(deps.kv, "login", acct, LIMITS_RATE.loginAccount, now);
     throw new HttpError(401, "bad_login", "Wrong login or password");
   }
   if (!user.activatedAt) throw new HttpError(403, "not_activated", "Account is not activated");

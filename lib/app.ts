@@ -18,11 +18,16 @@ import { accountPages } from "../routes/account_pages.tsx";
 import { authApi } from "../routes/api/auth.ts";
 import { meApi } from "../routes/api/me.ts";
 import { usersApi } from "../routes/api/users.ts";
+import { wsRoutes } from "../routes/ws.ts";
+import { chatPages } from "../routes/chat_pages.tsx";
 
-/** The client address: the socket's, or X-Forwarded-For's first hop when TRUST_PROXY is set. */
+/**
+ * The client address: the socket's, or with TRUST_PROXY the last X-Forwarded-For hop, the one
+ * our proxy appended. Earlier hops come from the client and can be forged (e.g. "127.0.0.1").
+ */
 function clientIp(c: Ctx): string {
   if (c.var.deps.config.trustProxy) {
-    const fwd = c.req.header("X-Forwarded-For")?.split(",")[0]?.trim();
+    const fwd = c.req.header("X-Forwarded-For")?.split(",").at(-1)?.trim();
     if (fwd) return fwd;
   }
   try {
@@ -83,7 +88,9 @@ export function createApp(deps: Deps): Hono<Env> {
   });
   app.use(csrfGuard());
 
+  app.route("/", wsRoutes);
   app.route("/", systemRoutes);
+  app.route("/", chatPages);
   app.route("/", authPages);
   app.route("/", accountPages);
   app.route("/api/auth", authApi);

@@ -35,7 +35,8 @@ export function isLoopbackOrigin(origin: string): boolean {
 
 function parsePort(raw: string | undefined): number {
   if (raw === undefined || raw === "") return 8000;
-  const n = Number(raw);
+  // Digits only: Number() would also take " ", "0x1F90" or "1e3".
+  const n = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isInteger(n) || n < 0 || n > 65535) {
     throw new ConfigError(`PORT must be a whole number from 0 to 65535, got "${raw}"`);
   }
@@ -71,6 +72,10 @@ export function parseSmtpUrl(raw: string): URL {
   }
   if (!url.hostname) throw new ConfigError("SMTP_URL has no host");
   if (url.port && !(Number(url.port) > 0)) throw new ConfigError("SMTP_URL has an invalid port");
+  const tls = url.searchParams.get("tls");
+  if (tls !== null && tls !== "off" && tls !== "insecure") {
+    throw new ConfigError(`SMTP_URL's ?tls= must be "off" or "insecure", got "${tls}"`);
+  }
   return url;
 }
 
@@ -84,7 +89,8 @@ function parseBool(name: string, raw: string | undefined): boolean | undefined {
 /** Reads the config from an env getter (Deno.env.get by default). */
 export function loadConfig(get: (name: string) => string | undefined = (n) => Deno.env.get(n)): Config {
   const port = parsePort(get("PORT"));
-  const appOrigin = parseOrigin(get("APP_ORIGIN") || `http://localhost:${port || 8000}`);
+  // With PORT=0 this is "http://localhost:0" until startServer() fills in the port it got.
+  const appOrigin = parseOrigin(get("APP_ORIGIN") || `http://localhost:${port}`);
   const smtpUrl = get("SMTP_URL") || undefined;
   if (smtpUrl) parseSmtpUrl(smtpUrl);
   const mailFrom = get("MAIL_FROM") || `HappyChat <no-reply@${new URL(appOrigin).hostname}>`;

@@ -42,7 +42,8 @@ export function t(locale: Locale, key: MessageKey, params?: Params): string {
 
 /** True when the key exists in the catalog (used for error codes). */
 export function hasMessage(key: string): key is MessageKey {
-  return key in en;
+  // Own keys only: `in` would also accept inherited names such as "toString".
+  return Object.hasOwn(en, key);
 }
 
 /** The catalogs, for the check that both languages have every key. */

@@ -15,6 +15,19 @@
  * | blob_chunks         | [blob_chunks, blobId, index]          | Uint8Array (≤ 60 KiB)     |
  * | outbox              | [outbox, mailId]                      | OutboxMail (dev only)     |
  * | feedback            | [feedback, feedbackId]                | Feedback                  |
+ * | conv                | [conv, convId]                        | Conversation              |
+ * | conv_head           | [conv_head, convId]                   | ConvHead (last seq, preview) |
+ * | member              | [member, convId, userId]              | Member                    |
+ * | user_conv           | [user_conv, userId, convId]           | UserConv (index)          |
+ * | dm_pair             | [dm_pair, userIdA, userIdB] (A < B)   | convId (unique)           |
+ * | bot_conv            | [bot_conv, userId]                    | convId                    |
+ * | msg                 | [msg, convId, seq]                    | Message                   |
+ * | msg_client          | [msg_client, convId, senderId, clientId] | seq (idempotent retry) |
+ * | read                | [read, convId, userId]                | seq read up to            |
+ * | fan_head            | [fan_head, shard]                     | last event number         |
+ * | fan                 | [fan, shard, n]                       | FanEvent (expires)        |
+ * | presence            | [presence, userId, isolateId]         | open sockets (expires)    |
+ * | last_seen           | [last_seen, userId]                   | ms timestamp              |
  */
 
 export const keys = {
@@ -35,4 +48,23 @@ export const keys = {
   outbox: () => ["outbox"] as const,
   feedback: (id: string) => ["feedback", id] as const,
   feedbackPrefix: () => ["feedback"] as const,
+  conv: (convId: string) => ["conv", convId] as const,
+  convHead: (convId: string) => ["conv_head", convId] as const,
+  member: (convId: string, userId: string) => ["member", convId, userId] as const,
+  members: (convId: string) => ["member", convId] as const,
+  userConv: (userId: string, convId: string) => ["user_conv", userId, convId] as const,
+  userConvs: (userId: string) => ["user_conv", userId] as const,
+  dmPair: (a: string, b: string) => (a < b ? ["dm_pair", a, b] : ["dm_pair", b, a]) as readonly string[],
+  botConv: (userId: string) => ["bot_conv", userId] as const,
+  msg: (convId: string, seq: number) => ["msg", convId, seq] as const,
+  msgs: (convId: string) => ["msg", convId] as const,
+  msgClient: (convId: string, senderId: string, clientId: string) => ["msg_client", convId, senderId, clientId] as const,
+  read: (convId: string, userId: string) => ["read", convId, userId] as const,
+  reads: (convId: string) => ["read", convId] as const,
+  fanHead: (shard: number) => ["fan_head", shard] as const,
+  fan: (shard: number, n: number) => ["fan", shard, n] as const,
+  fanLog: (shard: number) => ["fan", shard] as const,
+  presence: (userId: string, isolateId: string) => ["presence", userId, isolateId] as const,
+  presences: (userId: string) => ["presence", userId] as const,
+  lastSeen: (userId: string) => ["last_seen", userId] as const,
 };

@@ -25,13 +25,21 @@ export interface OutboxMail extends Mail {
 
 const OUTBOX_KEEP_MS = 7 * 24 * 3600_000;
 
-/** A mailer that talks SMTP to the server in `smtpUrl` (smtp:// with STARTTLS when offered, or smtps://). */
+/**
+ * A mailer that talks SMTP to the server in `smtpUrl`: smtp:// with STARTTLS (required), or
+ * smtps://. `?tls=insecure` skips the certificate check (self-signed test servers), `?tls=off`
+ * sends in plain text (a relay on a trusted network).
+ */
 export function smtpMailer(smtpUrl: string, from: string): Mailer {
   const url = new URL(smtpUrl);
+  const secure = url.protocol === "smtps:";
   const transport = nodemailer.createTransport({
     host: url.hostname.replace(/^\[|\]$/g, ""),
-    port: Number(url.port) || (url.protocol === "smtps:" ? 465 : 587),
-    secure: url.protocol === "smtps:",
+    port: Number(url.port) || (secure ? 465 : 587),
+    secure,
+    // smtp:// must upgrade with STARTTLS before AUTH and the message; a server (or someone in the
+    // middle) that does not offer it gets nothing. Only ?tls=off allows plain text.
+    requireTLS: !secure && url.searchParams.get("tls") !== "off",
     auth: url.username ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } : undefined,
     // Local test servers use self-signed certificates only when asked for by ?tls=insecure.
     tls: url.searchParams.get("tls") === "insecure" ? { rejectUnauthorized: false } : undefined,

@@ -37,8 +37,17 @@ export async function hashPassword(password: string, iterations = PBKDF2_ITERATI
 /** Checks a password against a stored hash. */
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const [scheme, iter, salt, hash] = stored.split("$");
-  if (scheme !== "pbkdf2-sha256" || !iter || !salt || !hash) return false;
-  const got = await derive(password, fromBase64url(salt), Number(iter));
+  const iterations = Number(iter);
+  // A malformed record is a failed check, never an exception (WebCrypto throws on bad counts).
+  if (scheme !== "pbkdf2-sha256" || !salt || !hash) return false;
+  if (!Number.isInteger(iterations) || iterations < 1 || iterations > 0xffffffff) return false;
+  let saltBytes: Uint8Array;
+  try {
+    saltBytes = fromBase64url(salt);
+  } catch {
+    return false;
+  }
+  const got = await derive(password, saltBytes, iterations);
   return timingSafeEqual(base64url(got), hash);
 }
 

@@ -4,7 +4,13 @@ import { renderToString } from "preact-render-to-string";
 import { Layout } from "../components/Layout.tsx";
 import type { Ctx } from "./state.ts";
 
-export function page(c: Ctx, title: string, body: ComponentChildren, status: 200 | 400 | 403 | 404 | 429 | 500 = 200): Response {
+export interface PageOptions {
+  status?: number;
+  /** Extra class on <main>, e.g. "full" for the chat screen that fills the window. */
+  mainClass?: string;
+}
+
+export function page(c: Ctx, title: string, body: ComponentChildren, opts: PageOptions = {}): Response {
   const { assets } = c.var.deps;
   const html = renderToString(
     <Layout
@@ -14,10 +20,11 @@ export function page(c: Ctx, title: string, body: ComponentChildren, status: 200
       bootUrl={assets.bootUrl}
       version={assets.version}
       user={c.var.user}
-      path={new URL(c.req.url).pathname}
+      path={new URL(c.req.url).pathname + new URL(c.req.url).search}
+      mainClass={opts.mainClass}
     >
       {body}
     </Layout>,
   );
-  return c.html("<!doctype html>" + html, status);
+  return c.html("<!doctype html>" + html, (opts.status ?? 200) as 200);
 }

@@ -40,6 +40,7 @@ export function securityHeaders(): MiddlewareHandler<Env> {
     const nonce = base64url(crypto.getRandomValues(new Uint8Array(16)));
     c.set("nonce", nonce);
     await next();
+    if (c.res.status === 101) return; // WebSocket upgrade: headers are fixed
     const h = c.res.headers;
     if (!h.has("Content-Security-Policy")) {
       h.set("Content-Security-Policy", contentSecurityPolicy(nonce, c.var.deps.config.appOrigin));

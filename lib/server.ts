@@ -4,10 +4,12 @@ import { createApp } from "./app.ts";
 import { loadAssets } from "./assets.ts";
 import { type Mailer, outboxMailer, smtpMailer } from "./mail.ts";
 import { log } from "./log.ts";
+import { Realtime } from "./realtime.ts";
 
 export interface Running {
   kv: Deno.Kv;
   config: Config;
+  rt: Realtime;
   port: number;
   origin: string;
   /** Stops serving and closes KV. */
@@ -31,26 +33,36 @@ export async function openStore(config: Config): Promise<Deno.Kv> {
     await kv.set(["_boot"], Date.now());
     return kv;
   } catch (err) {
-    throw new ConfigError(`Cannot open the KV file "${config.kvPath}" (DENO_KV_PATH): ${(err as Error).message.split("\n")[0]}`);
+    // Deno's own --allow-write, not the OS, said no: its message would suggest changing the flags.
+    const why = err instanceof Deno.errors.NotCapable
+      ? "Deno's permissions do not allow writing there (the start task allows only ./data/)"
+      : (err as Error).message.split("\n")[0];
+    throw new ConfigError(`Cannot open the KV file "${config.kvPath}" (DENO_KV_PATH): ${why}`);
   }
 }
 
 /** Serves the app; with port 0 the OS picks one, and APP_ORIGIN follows it unless set. */
 export async function startServer(
   config: Config,
-  opts: { mailer?: Mailer; kv?: Deno.Kv; originFromPort?: boolean; now?: () => number } = {},
+  opts: { mailer?: Mailer; kv?: Deno.Kv; originFromPort?: boolean; now?: () => number; reusePort?: boolean } = {},
 ): Promise<Running> {
   const kv = opts.kv ?? await openStore(config);
   const mailer = opts.mailer ?? (config.smtpUrl ? smtpMailer(config.smtpUrl, config.mailFrom) : outboxMailer(kv, config.mailFrom));
   const assets = await loadAssets();
   if (!assets.bootUrl) log.warn("assets.missing", { hint: "run `deno task build`: pages work, islands do not hydrate" });
-  const deps = { kv, config, mailer, assets, now: opts.now };
+  const rt = new Realtime(kv, opts.now);
+  await rt.start();
+  const deps = { kv, config, mailer, assets, rt, now: opts.now };
   const app = createApp(deps);
   const ac = new AbortController();
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
-    server = Deno.serve({ port: config.port, hostname: config.hostname, signal: ac.signal, onListen() {} }, app.fetch);
+    server = Deno.serve(
+      { port: config.port, hostname: config.hostname, signal: ac.signal, reusePort: opts.reusePort, onListen() {} },
+      app.fetch,
+    );
   } catch (err) {
+    await rt.stop();
     kv.close();
     if (err instanceof Deno.errors.AddrInUse) throw new ConfigError(`Port ${config.port} is already in use (set PORT to another port)`);
     if (err instanceof Deno.errors.PermissionDenied || err instanceof Deno.errors.AddrNotAvailable) {
@@ -60,13 +72,20 @@ export async function startServer(
   }
   const port = server.addr.port;
   if (opts.originFromPort) config.appOrigin = `http://127.0.0.1:${port}`;
+  else if (new URL(config.appOrigin).port === "0") {
+    const url = new URL(config.appOrigin);
+    url.port = String(port);
+    config.appOrigin = url.origin;
+  }
   log.info("server.listening", { port, origin: config.appOrigin, mail: mailer.kind, kv: config.kvUrl ? "remote" : config.kvPath });
   return {
     kv,
     config,
+    rt,
     port,
     origin: config.appOrigin,
     async close() {
+      await rt.stop();
       ac.abort();
       await server.finished;
       kv.close();

@@ -73,6 +73,8 @@ export async function listSessions(kv: Deno.Kv, userId: string, now = Date.now()
 
 /** Ends one session of a user by its id; false if it was not theirs or not live. */
 export async function revokeSession(kv: Deno.Kv, userId: string, sessionId: string): Promise<boolean> {
+  // Ids come from newId(); anything else (e.g. a URL parameter past KV's 2 KiB key limit) is unknown.
+  if (!/^[0-9a-z]{20}$/.test(sessionId)) return false;
   const idx = await kv.get<string>(keys.userSession(userId, sessionId));
   if (!idx.value) return false;
   await kv.atomic().delete(keys.session(idx.value)).delete(keys.userSession(userId, sessionId)).commit();

@@ -6,6 +6,7 @@ import type { Locale } from "./i18n.ts";
 import type { User } from "./users.ts";
 import type { Session } from "./sessions.ts";
 import type { Assets } from "./assets.ts";
+import type { Realtime } from "./realtime.ts";
 
 /** What the app is built from; tests pass their own. */
 export interface Deps {
@@ -13,6 +14,7 @@ export interface Deps {
   config: Config;
   mailer: Mailer;
   assets: Assets;
+  rt: Realtime;
   now?: () => number;
 }
 

@@ -2,8 +2,9 @@
 import { keys } from "./kv_keys.ts";
 import { conflict, HttpError } from "./http_error.ts";
 import { newId } from "./ids.ts";
-import type { Gender } from "./validate.ts";
+import { type Gender, LIMITS } from "./validate.ts";
 import type { Locale } from "./i18n.ts";
+import { botConversationWrites } from "./conversations.ts";
 
 export interface User {
   id: string;
@@ -76,13 +77,15 @@ export async function createUser(
   };
   const nameKey = keys.userByName(input.username.toLowerCase());
   const emailKey = keys.userByEmail(input.email.toLowerCase());
-  const res = await kv.atomic()
+  const op = kv.atomic()
     .check({ key: nameKey, versionstamp: null })
     .check({ key: emailKey, versionstamp: null })
     .set(keys.user(user.id), user)
     .set(nameKey, user.id)
-    .set(emailKey, user.id)
-    .commit();
+    .set(emailKey, user.id);
+  // Every user has the bot as a contact from the start.
+  botConversationWrites(op, user.id, now);
+  const res = await op.commit();
   if (!res.ok) {
     const [byName] = await kv.getMany([nameKey]);
     if (byName.value) throw conflict("username_taken", "Username is taken", "username");
@@ -98,12 +101,15 @@ export async function getUser(kv: Deno.Kv, id: string): Promise<User | null> {
 /** Finds a user by username or e-mail, in any letter case. */
 export async function findUserByLogin(kv: Deno.Kv, login: string): Promise<User | null> {
   const lower = login.trim().toLowerCase();
+  // No account has a longer login; a longer one would also pass KV's 2 KiB key limit and throw.
+  if (!lower || lower.length > LIMITS.email) return null;
   const index = lower.includes("@") ? keys.userByEmail(lower) : keys.userByName(lower);
   const id = (await kv.get<string>(index)).value;
   return id ? await getUser(kv, id) : null;
 }
 
 export async function findUserByUsername(kv: Deno.Kv, username: string): Promise<User | null> {
+  if (!username || username.length > LIMITS.email) return null;
   const id = (await kv.get<string>(keys.userByName(username.toLowerCase()))).value;
   return id ? await getUser(kv, id) : null;
 }

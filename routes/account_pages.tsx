@@ -19,36 +19,6 @@ function loggedIn(c: Ctx): User | Response {
   return c.var.user ?? c.redirect(`/login`, 303);
 }
 
-accountPages.get("/", (c) => {
-  const l = c.var.locale;
-  const user = c.var.user;
-  if (!user) {
-    return page(
-      c,
-      "",
-      <section class="hero">
-        <h1>{t(l, "app.name")}</h1>
-        <p>{t(l, "app.tagline")}</p>
-        <p class="actions">
-          <a class="button primary" href="/register">{t(l, "nav.register")}</a>
-          <a class="button" href="/login">{t(l, "nav.login")}</a>
-        </p>
-      </section>,
-    );
-  }
-  return page(
-    c,
-    t(l, "nav.chats"),
-    <section class="card narrow">
-      <div class="row">
-        <Avatar user={toPublic(user)} size={48} />
-        <h1 data-testid="welcome">{t(l, "home.welcome", { name: user.nickname })}</h1>
-      </div>
-      <p>{t(l, "home.chatsSoon")}</p>
-    </section>,
-  );
-});
-
 accountPages.get("/settings", (c) => {
   const user = loggedIn(c);
   if (user instanceof Response) return user;
@@ -57,7 +27,7 @@ accountPages.get("/settings", (c) => {
   return page(
     c,
     t(l, "settings.title"),
-    <div class="stack narrow">
+    <div class="stack narrow settings">
       <h1>{t(l, "settings.title")}</h1>
       <section>
         <h2>{t(l, "settings.profile")}</h2>
@@ -108,7 +78,10 @@ accountPages.get("/settings", (c) => {
         <h2>{t(l, "settings.sessions")}</h2>
         <Island of={SessionList} props={{ locale: l }} />
       </section>
-      <p><a href="/feedback">{t(l, "nav.feedback")}</a> · <a href={`/u/${user.username}`}>{t(l, "profile.title")}</a></p>
+      <nav class="card menu" aria-label={t(l, "settings.more")}>
+        <a href={`/u/${user.username}`}>{t(l, "profile.view")}</a>
+        <a href="/feedback">{t(l, "nav.feedback")}</a>
+      </nav>
     </div>,
   );
 });

@@ -15,6 +15,7 @@ const F = {
   email: { name: "email", label: "field.email", type: "email", autocomplete: "email", required: true, maxLength: 254 },
   nickname: { name: "nickname", label: "field.nickname", autocomplete: "nickname", maxLength: 32 },
   password: { name: "password", label: "field.password", type: "password", autocomplete: "current-password", required: true },
+  signupPassword: { name: "password", label: "field.password", type: "password", autocomplete: "new-password", required: true, hint: "hint.password" },
   newPassword: { name: "password", label: "field.newPassword", type: "password", autocomplete: "new-password", required: true, hint: "hint.password" },
 } satisfies Record<string, FieldDef>;
 
@@ -28,12 +29,22 @@ function formPage(
   return page(
     c,
     t(locale, title),
-    <section class="narrow">
-      <h1>{t(locale, title)}</h1>
+    <section class="narrow auth">
+      <AuthHead title={t(locale, title)} />
       {extra?.before}
       <Island of={ApiForm} props={{ locale, ...form }} />
       {extra?.after}
     </section>,
+  );
+}
+
+/** The app's mark and the page title, centred above the card. */
+function AuthHead({ title }: { title: string }) {
+  return (
+    <div class="auth-head">
+      <img src="/static/icon.svg" alt="" width={56} height={56} />
+      <h1>{title}</h1>
+    </div>
   );
 }
 
@@ -74,7 +85,7 @@ authPages.get("/register", (c) =>
   formPage(c, "register.title", {
     name: "register",
     action: "/api/auth/register",
-    fields: [F.username, F.email, F.nickname, F.newPassword],
+    fields: [F.username, F.email, F.nickname, F.signupPassword],
     submit: "register.submit",
   }, { after: <Links c={c} items={[["/login", "register.haveAccount"]]} /> }));
 
@@ -85,12 +96,14 @@ authPages.get("/register/sent", (c) => {
   return page(
     c,
     t(l, "register.sentTitle"),
-    <section class="narrow card">
-      <h1>{t(l, "register.sentTitle")}</h1>
+    <section class="narrow auth">
+      <AuthHead title={t(l, "register.sentTitle")} />
+      <div class="card">
       {failed
         ? <p class="alert error" role="alert">{t(l, "err.mail_failed")}</p>
         : <p data-testid="sent">{t(l, "register.sent", { email })}</p>}
       {c.var.deps.config.devOutbox && <p class="alert info"><a href="/dev/outbox">{t(l, "register.devOutbox")}</a></p>}
+      </div>
       <Links c={c} items={[["/resend", "login.resend"], ["/login", "nav.login"]]} />
     </section>,
   );
@@ -103,7 +116,7 @@ authPages.get("/activate", (c) =>
     fields: [],
     submit: "activate.submit",
     tokenFromHash: true,
-  }));
+  }, { before: <p class="lead">{t(c.var.locale, "activate.intro")}</p> }));
 
 authPages.get("/resend", (c) =>
   formPage(c, "resend.title", {

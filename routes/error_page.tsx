@@ -9,11 +9,12 @@ export function errorPage(c: Ctx, status: number, message: string): Response {
   return page(
     c,
     title,
-    <section class="card narrow">
+    <section class="card narrow error-page">
+      <p class="error-code" aria-hidden="true">{status}</p>
       <h1>{title}</h1>
-      <p data-error-status={status}>{message}</p>
-      <p><a href="/">{t(locale, "error.back")}</a></p>
+      <p class="muted" data-error-status={status}>{message}</p>
+      <p><a class="button primary" href="/">{t(locale, "error.back")}</a></p>
     </section>,
-    (status as 400) ?? 500,
+    { status },
   );
 }

@@ -77,7 +77,10 @@ systemRoutes.post("/lang", async (c) => {
 });
 
 systemRoutes.post("/logout", async (c) => {
-  if (c.var.user && c.var.session) await revokeSession(c.var.deps.kv, c.var.user.id, c.var.session.id);
+  if (c.var.user && c.var.session) {
+    await revokeSession(c.var.deps.kv, c.var.user.id, c.var.session.id);
+    await c.var.deps.rt.endSessions(c.var.user.id, c.var.session.id);
+  }
   clearSessionCookie(c, c.var.deps.config);
   return c.redirect("/login", 303);
 });

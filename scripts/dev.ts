@@ -31,7 +31,7 @@ async function restart(): Promise<void> {
 }
 
 await restart();
-let timer: number | undefined;
+let timer: ReturnType<typeof setTimeout> | undefined;
 const watcher = Deno.watchFs(["islands", "lib", "components", "routes", "static", "main.ts"].map((p) => new URL(p, root).pathname));
 for await (const ev of watcher) {
   if (ev.paths.every((p) => p.endsWith("_test.ts"))) continue;

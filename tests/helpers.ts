@@ -1,11 +1,11 @@
 /** Test support: a real server on port 0 with in-memory KV, and a cookie-keeping HTTP client. */
 import { loadConfig } from "../lib/config.ts";
 import { type Running, startServer } from "../lib/server.ts";
-import { type Mail, type Mailer, outboxMailer } from "../lib/mail.ts";
+import { type Mail, type Mailer, outboxMailer, smtpMailer } from "../lib/mail.ts";
 import { setLogSink } from "../lib/log.ts";
 
 export interface TestServer extends Running {
-  /** Every mail the server sent, in order (from the outbox in KV, or a custom mailer). */
+  /** Every mail the server sent, in order (from the outbox in KV, or each one another mailer took). */
   mails(): Promise<Mail[]>;
   /** Absolute URL for a path. */
   url(path: string): string;
@@ -18,24 +18,54 @@ export function captureLogs(): string[] {
   return lines;
 }
 
-/** Starts the app on 127.0.0.1:0 with `:memory:` KV and the dev outbox (or the given env/mailer). */
+/** Wraps a mailer so the test can list what it handed over. */
+function recording(mailer: Mailer, sent: Mail[]): Mailer {
+  return {
+    kind: mailer.kind,
+    async send(mail) {
+      await mailer.send(mail);
+      sent.push(mail);
+    },
+  };
+}
+
+/**
+ * Starts the app on 127.0.0.1:0 with `:memory:` KV. Mail goes to the given mailer, else over
+ * SMTP when env has SMTP_URL (the real `smtpMailer`), else to the dev outbox.
+ */
 export async function startTestServer(
   opts: { env?: Record<string, string>; mailer?: Mailer; now?: () => number } = {},
 ): Promise<TestServer> {
   captureLogs();
-  const env: Record<string, string> = { PORT: "0", DENO_KV_PATH: ":memory:", HOSTNAME_BIND: "127.0.0.1", ...opts.env };
+  const env: Record<string, string> = {
+    PORT: "0",
+    DENO_KV_PATH: ":memory:",
+    HOSTNAME_BIND: "127.0.0.1",
+    ...opts.env,
+  };
   const config = loadConfig((n) => env[n]);
   const kv = await Deno.openKv(":memory:");
-  const mailer = opts.mailer ?? outboxMailer(kv, config.mailFrom);
-  const running = await startServer(config, { kv, mailer, originFromPort: !env.APP_ORIGIN, now: opts.now });
-  if (!env.APP_ORIGIN) config.devOutbox = env.DEV_OUTBOX !== "0";
+  const sent: Mail[] = [];
+  const given = opts.mailer ??
+    (config.smtpUrl ? smtpMailer(config.smtpUrl, config.mailFrom) : null);
+  const mailer = given ? recording(given, sent) : outboxMailer(kv, config.mailFrom);
+  const running = await startServer(config, {
+    kv,
+    mailer,
+    originFromPort: !env.APP_ORIGIN,
+    now: opts.now,
+  });
+  if (!env.APP_ORIGIN && !config.smtpUrl) config.devOutbox = env.DEV_OUTBOX !== "0";
   return {
     ...running,
     origin: config.appOrigin,
     url: (path: string) => `http://127.0.0.1:${running.port}${path}`,
     async mails() {
+      if (given) return [...sent];
       const out: Mail[] = [];
-      for await (const e of kv.list<Mail & { sentAt: number }>({ prefix: ["outbox"] })) out.push(e.value);
+      for await (const e of kv.list<Mail & { sentAt: number }>({ prefix: ["outbox"] })) {
+        out.push(e.value);
+      }
       return out;
     },
   };
@@ -48,7 +78,12 @@ export class Client {
 
   async fetch(path: string, init: RequestInit & { json?: unknown } = {}): Promise<Response> {
     const headers = new Headers(init.headers);
-    if (this.cookies.size) headers.set("Cookie", [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; "));
+    if (this.cookies.size) {
+      headers.set(
+        "Cookie",
+        [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; "),
+      );
+    }
     if (this.origin && init.method && init.method !== "GET") headers.set("Origin", this.origin);
     let body = init.body;
     if (init.json !== undefined) {
@@ -59,14 +94,19 @@ export class Client {
     for (const sc of res.headers.getSetCookie()) {
       const [pair, ...attrs] = sc.split(";");
       const [name, value] = [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)];
-      const expired = attrs.some((a) => /max-age=0/i.test(a.trim()) || /expires=Thu, 01 Jan 1970/i.test(a.trim()));
+      const expired = attrs.some((a) =>
+        /max-age=0/i.test(a.trim()) || /expires=Thu, 01 Jan 1970/i.test(a.trim())
+      );
       if (expired || value === "") this.cookies.delete(name);
       else this.cookies.set(name, value);
     }
     return res;
   }
 
-  async json<T = Record<string, unknown>>(path: string, init: RequestInit & { json?: unknown } = {}): Promise<{ status: number; body: T; res: Response }> {
+  async json<T = Record<string, unknown>>(
+    path: string,
+    init: RequestInit & { json?: unknown } = {},
+  ): Promise<{ status: number; body: T; res: Response }> {
     const res = await this.fetch(path, init);
     const text = await res.text();
     return { status: res.status, body: (text ? JSON.parse(text) : {}) as T, res };
@@ -88,17 +128,28 @@ let counter = 0;
 /** A fresh valid registration. */
 export function newUserInput(prefix = "user") {
   const n = `${prefix}${Date.now().toString(36)}${counter++}`.slice(0, 20);
-  return { username: n, email: `${n}@example.com`, password: "correct horse battery", nickname: `Nick ${n}` };
+  return {
+    username: n,
+    email: `${n}@example.com`,
+    password: "correct horse battery",
+    nickname: `Nick ${n}`,
+  };
 }
 
 /** Registers, activates through the mailed link, and logs in; returns the logged-in client. */
-export async function signUp(server: TestServer, input = newUserInput()): Promise<{ client: Client; input: typeof input; userId: string }> {
+export async function signUp(
+  server: TestServer,
+  input = newUserInput(),
+): Promise<{ client: Client; input: typeof input; userId: string }> {
   const client = new Client(server);
   const reg = await client.post("/api/auth/register", input);
   if (reg.status !== 201) throw new Error(`register failed: ${JSON.stringify(reg.body)}`);
   const mails = (await server.mails()).filter((m) => m.to === input.email);
   await client.post("/api/auth/activate", { token: tokenFromMail(mails[mails.length - 1]) });
-  const login = await client.post("/api/auth/login", { login: input.username, password: input.password });
+  const login = await client.post("/api/auth/login", {
+    login: input.username,
+    password: input.password,
+  });
   if (login.status !== 200) throw new Error(`login failed: ${JSON.stringify(login.body)}`);
   return { client, input, userId: (reg.body as { user: { id: string } }).user.id };
 }

@@ -72,6 +72,7 @@ authApi.post("/login", async (c) => {
 authApi.post("/logout", async (c) => {
   const { user, session } = requireUser(c);
   await revokeSession(c.var.deps.kv, user.id, session.id);
+  await c.var.deps.rt.endSessions(user.id, session.id);
   clearSessionCookie(c, c.var.deps.config);
   return c.json({ ok: true, redirect: "/login" });
 });
@@ -95,6 +96,7 @@ authApi.delete("/sessions/:id", async (c) => {
   const { user, session } = requireUser(c);
   const id = c.req.param("id");
   if (!(await revokeSession(c.var.deps.kv, user.id, id))) throw new HttpError(404, "not_found", `Session "${id}" not found`);
+  await c.var.deps.rt.endSessions(user.id, id);
   if (id === session.id) clearSessionCookie(c, c.var.deps.config);
   return c.json({ ok: true });
 });
@@ -103,6 +105,7 @@ authApi.delete("/sessions/:id", async (c) => {
 authApi.post("/logout-everywhere", async (c) => {
   const { user } = requireUser(c);
   const ended = await revokeAllSessions(c.var.deps.kv, user.id);
+  await c.var.deps.rt.endSessions(user.id);
   clearSessionCookie(c, c.var.deps.config);
   return c.json({ ok: true, ended, redirect: "/login" });
 });
@@ -115,7 +118,8 @@ authApi.post("/forgot", async (c) => {
 
 authApi.post("/reset", async (c) => {
   const b = await readJson(c);
-  await resetPassword(accountDeps(c), str(b, "token"), str(b, "password"));
+  const userId = await resetPassword(accountDeps(c), str(b, "token"), str(b, "password"));
+  await c.var.deps.rt.endSessions(userId);
   clearSessionCookie(c, c.var.deps.config);
   return c.json({ ok: true, redirect: "/login?reset=1" });
 });
@@ -124,5 +128,6 @@ authApi.post("/password", async (c) => {
   const { user, session } = requireUser(c);
   const b = await readJson(c);
   await changePassword(accountDeps(c), user, session.id, { current: str(b, "current"), password: str(b, "password") });
+  await c.var.deps.rt.endSessions(user.id, undefined, session.id);
   return c.json({ ok: true });
 });

@@ -1,7 +1,7 @@
 /** /api/me: the logged-in user's own account, profile, avatar and feedback. */
 import { Hono } from "hono";
 import type { Env } from "../../lib/state.ts";
-import { readJson, requireUser, str } from "../../lib/body.ts";
+import { readBytes, readJson, requireUser, str } from "../../lib/body.ts";
 import { toPublic } from "../../lib/users.ts";
 import { removeAvatar, setAvatar, updateProfile } from "../../lib/profile.ts";
 import { HttpError } from "../../lib/http_error.ts";
@@ -28,9 +28,8 @@ meApi.patch("/", async (c) => {
 /** The body is the picture itself (any Content-Type: the bytes decide). */
 meApi.put("/avatar", async (c) => {
   const { user } = requireUser(c);
-  const declared = Number(c.req.header("Content-Length") ?? "0");
-  if (declared > AVATAR_MAX_BYTES) throw new HttpError(413, "image_too_big", "Image is too large", { params: { max: "5 MB" } });
-  const bytes = await readLimited(c.req.raw, AVATAR_MAX_BYTES);
+  const bytes = await readBytes(c.req.raw, AVATAR_MAX_BYTES, () =>
+    new HttpError(413, "image_too_big", "Image is too large", { params: { max: "5 MB" } }));
   const next = await setAvatar(c.var.deps.kv, user.id, bytes);
   return c.json({ ok: true, user: toPublic(next) });
 });
@@ -52,22 +51,3 @@ meApi.post("/feedback", async (c) => {
   });
   return c.json({ ok: true }, 201);
 });
-
-/** Reads a body, stopping with 413 as soon as it passes `max` bytes. */
-async function readLimited(req: Request, max: number): Promise<Uint8Array> {
-  if (!req.body) return new Uint8Array();
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of req.body) {
-    total += chunk.length;
-    if (total > max) throw new HttpError(413, "image_too_big", "Image is too large", { params: { max: "5 MB" } });
-    parts.push(chunk);
-  }
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}

@@ -1,0 +1,99 @@
+/** The chat screen: conversation list and the open conversation (side by side, or two screens on phones). */
+import { useEffect, useState } from "preact/hooks";
+import { type Locale, t } from "../lib/i18n.ts";
+import { emptyState, reduce } from "../lib/chat_state.ts";
+import { type ConvSummary, PROTOCOL_VERSION, type UserCard } from "../lib/protocol.ts";
+import {
+  connect,
+  connection,
+  loadHistory,
+  markRead,
+  notifyTyping,
+  requestMembers,
+  requestReceipts,
+  retry,
+  seed,
+  sendMessage,
+  state,
+} from "./chat/client.ts";
+import { ConvList } from "./chat/ConvList.tsx";
+import { ConvView } from "./chat/ConvView.tsx";
+
+export interface ChatAppProps {
+  locale: Locale;
+  me: UserCard;
+  convs: ConvSummary[];
+  open: string | null;
+}
+
+const IS_BROWSER = typeof document !== "undefined";
+
+function openFromUrl(): string | null {
+  return new URLSearchParams(location.search).get("c");
+}
+
+export default function ChatApp(p: ChatAppProps) {
+  // On the server, render from props only: module state would be shared between requests.
+  if (IS_BROWSER) seed(p.me, p.convs);
+  const s = IS_BROWSER ? state.value : reduce(emptyState(), { type: "welcome", v: PROTOCOL_VERSION, me: p.me, convs: p.convs, isolate: "" });
+  const conn = IS_BROWSER ? connection.value : "connecting";
+  const [open, setOpen] = useState<string | null>(p.open);
+  const c = open ? s.convs[open] : undefined;
+
+  useEffect(() => {
+    connect();
+    const onPop = () => setOpen(openFromUrl());
+    addEventListener("popstate", onPop);
+    return () => removeEventListener("popstate", onPop);
+  }, []);
+
+  // Load the newest page and group details when a conversation opens (and after reconnects).
+  useEffect(() => {
+    if (!open || conn !== "online") return;
+    const cs = state.value.convs[open];
+    if (cs && !cs.loaded) loadHistory(open, true);
+    if (cs?.summary.kind === "group") {
+      requestMembers(open);
+      requestReceipts(open);
+    }
+  }, [open, conn, c?.loaded]);
+
+  function openConv(id: string | null) {
+    setOpen(id);
+    history.pushState(null, "", id ? `/?c=${id}` : "/");
+  }
+
+  const online = conn === "online";
+  return (
+    <div class="chat" data-open={c ? "1" : "0"} data-connection={conn} data-testid="chat">
+      <aside class="chat-list">
+        {conn !== "online" && (
+          <p class={`conn-banner ${conn}`} role="status" data-testid="conn-banner">
+            {t(p.locale, conn === "offline" ? "chat.offline" : "chat.connecting")}
+          </p>
+        )}
+        <ConvList s={s} locale={p.locale} open={open} onOpen={openConv} />
+      </aside>
+      <section class="chat-main">
+        {c
+          ? (
+            <ConvView
+              s={s}
+              c={c}
+              locale={p.locale}
+              online={online}
+              onBack={() => openConv(null)}
+              onSend={(text) => sendMessage(c.summary.id, text)}
+              onTyping={() => notifyTyping(c.summary.id)}
+              onOlder={() => loadHistory(c.summary.id)}
+              onRetry={(cid) => retry(c.summary.id, cid)}
+              onSeen={() => {
+                if (document.visibilityState === "visible") markRead(c.summary.id);
+              }}
+            />
+          )
+          : <div class="chat-empty muted"><p>{t(p.locale, "chat.pick")}</p></div>}
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,218 @@
+/**
+ * The browser's one connection to the server and the chat state every island reads. Owns the
+ * WebSocket: hello/resume, reconnect with backoff, pending sends and their retry.
+ */
+import { computed, signal } from "@preact/signals";
+import { type Action, type ChatState, emptyState, reduce } from "../../lib/chat_state.ts";
+import { CLOSE, type ClientFrame, PROTOCOL_VERSION, type ServerFrame, shouldReconnect } from "../../lib/protocol.ts";
+import type { ConvSummary, UserCard } from "../../lib/protocol.ts";
+
+export type Connection = "connecting" | "online" | "offline" | "ended";
+
+export const state = signal<ChatState>(emptyState());
+export const connection = signal<Connection>("connecting");
+export const isOnline = computed(() => connection.value === "online");
+
+const ACK_TIMEOUT_MS = 10_000;
+const PING_EVERY_MS = 25_000;
+
+let ws: WebSocket | null = null;
+let attempt = 0;
+let reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+let pingTimer: ReturnType<typeof setInterval> | undefined;
+let resumed = false;
+const ackTimers = new Map<string, ReturnType<typeof setTimeout>>();
+const listeners = new Set<(f: ServerFrame) => void>();
+
+export function dispatch(a: Action): void {
+  state.value = reduce(state.value, a);
+}
+
+/** Seeds the state from the page's server-rendered props, before the socket connects. */
+export function seed(me: UserCard, convs: ConvSummary[]): void {
+  if (state.value.me) return;
+  dispatch({ type: "welcome", v: PROTOCOL_VERSION, me, convs, isolate: "" });
+}
+
+/** Calls `f` for every frame from the server (views use it for scroll decisions). */
+export function onFrame(f: (frame: ServerFrame) => void): () => void {
+  listeners.add(f);
+  return () => listeners.delete(f);
+}
+
+function raw(frame: ClientFrame): boolean {
+  if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+  ws.send(JSON.stringify(frame));
+  return true;
+}
+
+/** The last seq this tab holds per conversation: the server replays what came after. */
+function resumePoints(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [id, c] of Object.entries(state.value.convs)) {
+    const last = c.messages[c.messages.length - 1]?.seq ?? 0;
+    out[id] = c.loaded ? last : c.summary.lastSeq;
+  }
+  return out;
+}
+
+export function connect(): void {
+  if (ws) return;
+  connection.value = "connecting";
+  resumed = false;
+  const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`;
+  const sock = new WebSocket(url);
+  ws = sock;
+  sock.onopen = () => {
+    sock.send(JSON.stringify({ type: "hello", v: PROTOCOL_VERSION, resume: state.value.me ? resumePoints() : undefined }));
+    clearInterval(pingTimer);
+    pingTimer = setInterval(() => raw({ type: "ping" }), PING_EVERY_MS);
+  };
+  sock.onmessage = (e) => onServerFrame(JSON.parse(e.data) as ServerFrame);
+  sock.onclose = (e) => {
+    if (ws !== sock) return;
+    ws = null;
+    clearInterval(pingTimer);
+    if (e.code === CLOSE.unauthorized) {
+      connection.value = "ended";
+      location.assign("/login");
+      return;
+    }
+    if (!shouldReconnect(e.code)) {
+      connection.value = "ended";
+      return;
+    }
+    connection.value = "offline";
+    scheduleReconnect();
+  };
+}
+
+function scheduleReconnect(): void {
+  clearTimeout(reconnectTimer);
+  const base = Math.min(15_000, 500 * 2 ** attempt);
+  attempt++;
+  reconnectTimer = setTimeout(connect, base / 2 + Math.random() * base / 2);
+}
+
+/** Reconnects at once (e.g. when the network comes back or the tab becomes visible). */
+export function reconnectNow(): void {
+  if (ws || connection.value === "ended") return;
+  attempt = 0;
+  clearTimeout(reconnectTimer);
+  connect();
+}
+
+/** For tests and the UI's "offline" simulation: drops the socket; it reconnects by itself. */
+export function dropConnection(): void {
+  ws?.close();
+}
+
+function onServerFrame(f: ServerFrame): void {
+  if (f.type === "ack") {
+    clearTimeout(ackTimers.get(f.cid));
+    ackTimers.delete(f.cid);
+  }
+  if (f.type === "error" && f.cid) {
+    clearTimeout(ackTimers.get(f.cid));
+    ackTimers.delete(f.cid);
+    const conv = Object.values(state.value.convs).find((c) => c.pending.some((p) => p.cid === f.cid));
+    if (conv) dispatch({ type: "local_failed", conv: conv.summary.id, cid: f.cid });
+  }
+  if (f.type !== "pong" && f.type !== "error" && f.type !== "resumed") dispatch(f);
+  if (f.type === "gap") loadHistory(f.conv, true);
+  if (f.type === "resumed") {
+    resumed = true;
+    attempt = 0;
+    connection.value = "online";
+    flushPending();
+  }
+  for (const l of listeners) l(f);
+}
+
+function sendPending(conv: string, cid: string, text: string): void {
+  if (!resumed || !raw({ type: "send", conv, cid, text })) return;
+  clearTimeout(ackTimers.get(cid));
+  ackTimers.set(cid, setTimeout(() => dispatch({ type: "local_failed", conv, cid }), ACK_TIMEOUT_MS));
+}
+
+/** Sends every pending message again after a reconnect (same cid: the server stores each once). */
+function flushPending(): void {
+  for (const c of Object.values(state.value.convs)) {
+    for (const p of c.pending) if (p.state === "pending") sendPending(c.summary.id, p.cid, p.text);
+  }
+}
+
+function newCid(): string {
+  const b = crypto.getRandomValues(new Uint8Array(12));
+  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+/** Sends a message: shown at once as pending, then sent (or sent when the connection is back). */
+export function sendMessage(conv: string, text: string): void {
+  const body = text.trim();
+  if (!body) return;
+  const cid = newCid();
+  dispatch({ type: "local_send", conv, cid, text: body, at: Date.now() });
+  sendPending(conv, cid, body);
+}
+
+export function retry(conv: string, cid: string): void {
+  const p = state.value.convs[conv]?.pending.find((x) => x.cid === cid);
+  if (!p) return;
+  dispatch({ type: "local_retry", conv, cid });
+  sendPending(conv, cid, p.text);
+}
+
+const loading = new Set<string>();
+/** Loads the newest page (first open, or after a gap) or the page before what is loaded. */
+export function loadHistory(conv: string, newest = false): boolean {
+  const c = state.value.convs[conv];
+  if (!c || loading.has(conv)) return false;
+  if (!newest && c.loaded && !c.hasMore) return false;
+  const before = newest || !c.loaded ? undefined : c.messages[0]?.seq;
+  if (!raw({ type: "history", conv, before, limit: 30 })) return false;
+  loading.add(conv);
+  const off = onFrame((f) => {
+    if ((f.type === "history" || f.type === "error") && ("conv" in f ? f.conv === conv : true)) {
+      loading.delete(conv);
+      off();
+    }
+  });
+  return true;
+}
+
+let readTimers = new Map<string, ReturnType<typeof setTimeout>>();
+/** Marks a conversation read up to its newest message (debounced). */
+export function markRead(conv: string): void {
+  const c = state.value.convs[conv];
+  if (!c || c.summary.readSeq >= c.summary.lastSeq) return;
+  const seq = c.summary.lastSeq;
+  dispatch({ type: "local_read", conv, seq });
+  clearTimeout(readTimers.get(conv));
+  readTimers.set(conv, setTimeout(() => raw({ type: "read", conv, seq }), 250));
+}
+
+let typingAt = 0;
+export function notifyTyping(conv: string): void {
+  const now = Date.now();
+  if (now - typingAt < 3000) return;
+  typingAt = now;
+  raw({ type: "typing", conv });
+}
+
+export function requestReceipts(conv: string): void {
+  raw({ type: "receipts", conv });
+}
+
+export function requestMembers(conv: string): void {
+  raw({ type: "members", conv });
+}
+
+if (typeof window !== "undefined") {
+  setInterval(() => dispatch({ type: "typing_expire", now: Date.now() }), 1000);
+  addEventListener("online", reconnectNow);
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") reconnectNow();
+  });
+  readTimers = new Map();
+}

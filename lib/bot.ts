@@ -1,0 +1,25 @@
+/** The built-in bot's simple brain: greets, helps, tells the time, and echoes. Answers at once. */
+import type { Locale } from "./i18n.ts";
+
+const GREETINGS = /^(hi|hello|hey|你好|您好|嗨|哈喽|早上好|晚上好)[!！。.\s]*$/i;
+const HELP = /^(help|\?|？|帮助|怎么用|菜单)$/i;
+const TIME = /^(time|几点了?|现在几点|时间)[?？]?$/i;
+
+/** The bot's answer to one message from `name`. */
+export function botReply(text: string, ctx: { locale: Locale; name: string; now?: Date }): string {
+  const t = text.trim();
+  const zh = ctx.locale === "zh-CN";
+  if (GREETINGS.test(t)) {
+    return zh ? `你好，${ctx.name}！我是乐聊机器人。发送“帮助”看看我能做什么。` : `Hello, ${ctx.name}! I'm the HappyChat bot. Send "help" to see what I can do.`;
+  }
+  if (HELP.test(t)) {
+    return zh
+      ? "我能做这些：\n· 打招呼：发“你好”\n· 报时：发“几点了”\n· 其他内容我会复述给你听。"
+      : 'Here is what I can do:\n· Say "hi" and I greet you\n· Ask "time" and I tell it\n· Anything else, I repeat back.';
+  }
+  if (TIME.test(t)) {
+    const now = ctx.now ?? new Date();
+    return (zh ? "现在是 " : "It is ") + now.toISOString().replace("T", " ").slice(0, 16) + " UTC";
+  }
+  return zh ? `你说：“${t}”` : `You said: "${t}"`;
+}

@@ -1,0 +1,31 @@
+/** Reading a conversation's log: pages backwards for history, ranges forwards for resume. */
+import { keys } from "./kv_keys.ts";
+import type { Message } from "./protocol.ts";
+
+/** Up to `limit` messages before seq `before` (exclusive; all when undefined), oldest first. */
+export async function pageBefore(
+  kv: Deno.Kv,
+  conv: string,
+  before: number | undefined,
+  limit: number,
+  floor = 0,
+): Promise<{ messages: Message[]; hasMore: boolean }> {
+  const out: Message[] = [];
+  const end = before === undefined ? undefined : keys.msg(conv, before);
+  const start = keys.msg(conv, floor + 1);
+  const sel = end ? { start, end } : { prefix: keys.msgs(conv), start };
+  for await (const e of kv.list<Message>(sel as Deno.KvListSelector, { reverse: true, limit: limit + 1 })) {
+    out.push(e.value);
+  }
+  const hasMore = out.length > limit;
+  return { messages: out.slice(0, limit).reverse(), hasMore };
+}
+
+/** Messages with seq in (after, upTo], oldest first, at most `max`. */
+export async function range(kv: Deno.Kv, conv: string, after: number, upTo: number, max: number): Promise<Message[]> {
+  if (upTo <= after) return [];
+  const out: Message[] = [];
+  const iter = kv.list<Message>({ start: keys.msg(conv, after + 1), end: keys.msg(conv, upTo + 1) }, { limit: max });
+  for await (const e of iter) out.push(e.value);
+  return out;
+}

@@ -1,0 +1,96 @@
+/** This isolate's live connections, indexed by user and by conversation; delivers fan-out events. */
+import type { Dispatcher, FanEvent } from "./fanout.ts";
+import type { Message, ServerFrame } from "./protocol.ts";
+import type { Control } from "./fanout.ts";
+
+/** What the hub needs from a connection (lib/ws_conn.ts). */
+export interface HubConn {
+  readonly userId: string;
+  readonly sessionId: string;
+  deliverMsg(msg: Message): void;
+  send(frame: ServerFrame): void;
+  control(c: Control): void;
+}
+
+export class Hub implements Dispatcher {
+  readonly byUser = new Map<string, Set<HubConn>>();
+  readonly byConv = new Map<string, Set<HubConn>>();
+  readonly presenceSubs = new Map<string, Set<HubConn>>();
+
+  #add<K>(map: Map<K, Set<HubConn>>, key: K, conn: HubConn): void {
+    let set = map.get(key);
+    if (!set) map.set(key, set = new Set());
+    set.add(conn);
+  }
+
+  #remove<K>(map: Map<K, Set<HubConn>>, key: K, conn: HubConn): void {
+    const set = map.get(key);
+    if (!set) return;
+    set.delete(conn);
+    if (!set.size) map.delete(key);
+  }
+
+  addUser(conn: HubConn): void {
+    this.#add(this.byUser, conn.userId, conn);
+  }
+
+  subscribe(conv: string, conn: HubConn): void {
+    this.#add(this.byConv, conv, conn);
+  }
+
+  unsubscribe(conv: string, conn: HubConn): void {
+    this.#remove(this.byConv, conv, conn);
+  }
+
+  watchPresence(userId: string, conn: HubConn): void {
+    this.#add(this.presenceSubs, userId, conn);
+  }
+
+  /** Removes a closed connection from every index. */
+  drop(conn: HubConn, convs: Iterable<string>, watched: Iterable<string>): void {
+    this.#remove(this.byUser, conn.userId, conn);
+    for (const c of convs) this.#remove(this.byConv, c, conn);
+    for (const u of watched) this.#remove(this.presenceSubs, u, conn);
+  }
+
+  socketsOf(userId: string): number {
+    return this.byUser.get(userId)?.size ?? 0;
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const s of this.byUser.values()) n += s.size;
+    return n;
+  }
+
+  dispatch(ev: FanEvent): void {
+    switch (ev.t) {
+      case "msg": {
+        for (const c of [...(this.byConv.get(ev.msg.conv) ?? [])]) c.deliverMsg(ev.msg);
+        // A membership change travels as a system message; the affected user's sockets follow it.
+        const meta = ev.msg.meta;
+        if (meta?.userId && (meta.event === "member_removed" || meta.event === "member_left")) {
+          for (const c of this.byUser.get(meta.userId) ?? []) c.control({ kind: "conv_removed", conv: ev.msg.conv });
+        }
+        if (meta?.userId && meta.event === "member_added") {
+          for (const c of this.byUser.get(meta.userId) ?? []) c.control({ kind: "conv_added", conv: ev.msg.conv });
+        }
+        break;
+      }
+      case "conv":
+        for (const c of this.byConv.get(ev.conv) ?? []) if (c.userId !== ev.except) c.send(ev.frame);
+        break;
+      case "user":
+        for (const c of [...(this.byUser.get(ev.user) ?? [])]) {
+          if (ev.frame) c.send(ev.frame);
+          if (ev.control) c.control(ev.control);
+        }
+        break;
+      case "presence":
+        for (const c of this.presenceSubs.get(ev.user) ?? []) {
+          c.send({ type: "presence", user: ev.user, online: ev.online, lastSeen: ev.lastSeen });
+        }
+        break;
+    }
+  }
+}
