@@ -37,6 +37,7 @@ function probePort(hostname: string, port: number): number {
 }
 
 async function runWorkers(n: number, port: number, origin: string): Promise<void> {
+  if (new URL(origin).port === "0") origin = origin.replace(/:0$/, `:${port}`);
   const workers: Worker[] = [];
   await Promise.all(Array.from({ length: n }, (_, i) =>
     new Promise<void>((resolve) => {

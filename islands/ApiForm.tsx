@@ -59,7 +59,9 @@ export default function ApiForm(p: ApiFormProps) {
       const el = form.elements.namedItem(f.name) as HTMLInputElement | null;
       if (el) body[f.name] = el.value;
     }
-    if (p.tokenFromHash) body.token = new URLSearchParams(location.hash.slice(1)).get("token") ?? "";
+    if (p.tokenFromHash) {
+      body.token = new URLSearchParams(location.hash.slice(1)).get("token") ?? "";
+    }
     setBusy(true);
     setError(null);
     setDone(false);
@@ -94,11 +96,21 @@ export default function ApiForm(p: ApiFormProps) {
   const formError = error && !p.fields.some((f) => f.name === error.field) ? error : null;
 
   return (
-    <form ref={formRef} class="card form" method="post" onSubmit={onSubmit} data-form={p.name} noValidate aria-busy={busy || undefined}>
+    <form
+      ref={formRef}
+      class="card form"
+      method="post"
+      onSubmit={onSubmit}
+      data-form={p.name}
+      noValidate
+      aria-busy={busy || undefined}
+    >
       {p.fields.map((f) => {
         const fe = fieldError(f.name);
         const id = `${p.name}-${f.name}`;
-        if (f.type === "hidden") return <input type="hidden" name={f.name} value={f.value} key={f.name} />;
+        if (f.type === "hidden") {
+          return <input type="hidden" name={f.name} value={f.value} key={f.name} />;
+        }
         const common = {
           id,
           name: f.name,
@@ -110,11 +122,22 @@ export default function ApiForm(p: ApiFormProps) {
           <div class="field" key={f.name}>
             <label for={id}>{t(p.locale, f.label)}</label>
             {f.type === "textarea"
-              ? <textarea {...common} maxLength={f.maxLength} rows={4} defaultValue={f.value ?? ""} />
+              ? (
+                <textarea
+                  {...common}
+                  maxLength={f.maxLength}
+                  rows={4}
+                  defaultValue={f.value ?? ""}
+                />
+              )
               : f.type === "select"
               ? (
                 <select {...common}>
-                  {f.options!.map((o) => <option value={o.value} selected={o.value === f.value}>{t(p.locale, o.label)}</option>)}
+                  {f.options!.map((o) => (
+                    <option key={o.value} value={o.value} selected={o.value === f.value}>
+                      {t(p.locale, o.label)}
+                    </option>
+                  ))}
                 </select>
               )
               : (
@@ -127,14 +150,22 @@ export default function ApiForm(p: ApiFormProps) {
                 />
               )}
             {fe
-              ? <p class="field-error" id={`${id}-err`} role="alert" data-error={fe.code}>{fe.message}</p>
+              ? (
+                <p class="field-error" id={`${id}-err`} role="alert" data-error={fe.code}>
+                  {fe.message}
+                </p>
+              )
               : f.hint && <p class="hint" id={`${id}-hint`}>{t(p.locale, f.hint)}</p>}
           </div>
         );
       })}
       {/* Next to the button, where the eye is after pressing it, also at the end of a long form. */}
-      {formError && <p class="alert error" role="alert" data-error={formError.code}>{formError.message}</p>}
-      <button type="submit" class="primary" disabled={!ready || busy}>{t(p.locale, p.submit)}</button>
+      {formError && (
+        <p class="alert error" role="alert" data-error={formError.code}>{formError.message}</p>
+      )}
+      <button type="submit" class="primary" disabled={!ready || busy}>
+        {t(p.locale, p.submit)}
+      </button>
       {/* Always there (empty until done), so that screen readers announce the change. */}
       <p class="alert ok" role="status" data-done={done && p.done ? "1" : undefined}>
         {done && p.done ? t(p.locale, p.done) : ""}

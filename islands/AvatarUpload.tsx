@@ -17,7 +17,11 @@ export default function AvatarUpload(p: AvatarUploadProps) {
     setBusy(true);
     setError(null);
     try {
-      const res = await fetch("/api/me/avatar", { method, body, headers: { Accept: "application/json" } });
+      const res = await fetch("/api/me/avatar", {
+        method,
+        body,
+        headers: { Accept: "application/json" },
+      });
       const data = await res.json().catch(() => ({}));
       if (!res.ok) setError(data.error?.message ?? t(p.locale, "err.internal"));
       else setUrl(data.user.avatarUrl);
@@ -43,17 +47,48 @@ export default function AvatarUpload(p: AvatarUploadProps) {
 
   const initial = [...p.name.trim()][0]?.toUpperCase() ?? "?";
   return (
-    <div class="card avatar-upload" onDragOver={(e) => e.preventDefault()} onDrop={onDrop} aria-busy={busy || undefined} data-testid="avatar-upload">
+    <div
+      class="card avatar-upload"
+      onDragOver={(e) => e.preventDefault()}
+      onDrop={onDrop}
+      aria-busy={busy || undefined}
+      data-testid="avatar-upload"
+    >
       {url
-        ? <img class="avatar s96" src={url} alt={t(p.locale, "field.avatar")} width={96} height={96} data-testid="avatar-img" />
+        ? (
+          <img
+            class="avatar s96"
+            src={url}
+            alt={t(p.locale, "field.avatar")}
+            width={96}
+            height={96}
+            data-testid="avatar-img"
+          />
+        )
         : <span class="avatar s96 letter h3" aria-hidden="true">{initial}</span>}
       <div class="avatar-actions">
         <div class="buttons">
           <label class={`button${busy ? " busy" : ""}`}>
             {t(p.locale, "settings.avatarPick")}
-            <input type="file" accept="image/jpeg,image/png,image/gif,image/webp" class="visually-hidden" onChange={onFile} disabled={busy} data-testid="avatar-input" />
+            <input
+              type="file"
+              accept="image/jpeg,image/png,image/gif,image/webp"
+              class="visually-hidden"
+              onChange={onFile}
+              disabled={busy}
+              data-testid="avatar-input"
+            />
           </label>
-          {url && <button type="button" class="link danger" onClick={() => send("DELETE")} disabled={busy}>{t(p.locale, "settings.avatarRemove")}</button>}
+          {url && (
+            <button
+              type="button"
+              class="link danger"
+              onClick={() => send("DELETE")}
+              disabled={busy}
+            >
+              {t(p.locale, "settings.avatarRemove")}
+            </button>
+          )}
         </div>
         <p class="hint">{t(p.locale, "settings.avatarHint")}</p>
         {error && <p class="field-error" role="alert" data-testid="avatar-error">{error}</p>}

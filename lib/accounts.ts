@@ -66,6 +66,22 @@ export function validateRegistration(input: RegisterInput): void {
   if (input.nickname) check(lineProblem(input.nickname, LIMITS.nickname, false), "nickname", { max: LIMITS.nickname });
 }
 
+const background = new Set<Promise<unknown>>();
+
+/**
+ * Mail for resend and forgot goes out after the answer, so the answer takes the same time
+ * whether or not an account exists (talking to SMTP would give it away).
+ */
+function inBackground(p: Promise<unknown>): void {
+  background.add(p);
+  p.finally(() => background.delete(p));
+}
+
+/** Resolves when every mail started in the background has been handed over (for tests). */
+export async function backgroundMailSettled(): Promise<void> {
+  while (background.size) await Promise.allSettled([...background]);
+}
+
 async function sendTokenMail(deps: AccountDeps, user: User, purpose: "activate" | "reset"): Promise<boolean> {
   const now = deps.now?.() ?? Date.now();
   const token = await issueToken(deps.kv, purpose, user.id, now);
@@ -134,7 +150,7 @@ export async function resendActivation(deps: AccountDeps, login: string, ip: str
   const user = await findUserByLogin(deps.kv, login);
   const target = user && !user.activatedAt ? user : null;
   const ok = await mayMail(deps, target, ip, "activate", now);
-  if (ok && target) await sendTokenMail(deps, target, "activate");
+  if (ok && target) inBackground(sendTokenMail(deps, target, "activate"));
 }
 
 /** Sends a reset link if the e-mail belongs to an account; same answer either way. */
@@ -143,7 +159,7 @@ export async function requestPasswordReset(deps: AccountDeps, email: string, ip:
   check(emailProblem(email.trim()), "email", { max: LIMITS.email });
   const user = await findUserByLogin(deps.kv, email.trim());
   const ok = await mayMail(deps, user, ip, "reset", now);
-  if (ok && user) await sendTokenMail(deps, user, "reset");
+  if (ok && user) inBackground(sendTokenMail(deps, user, "reset"));
 }
 
 /** Sets a new password from a reset token; ends every session of the account. */

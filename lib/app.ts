@@ -9,7 +9,7 @@ import { getSession } from "./sessions.ts";
 import { getUser } from "./users.ts";
 import { observeRequest } from "./metrics.ts";
 import { log } from "./log.ts";
-import { readSessionCookie } from "./cookies.ts";
+import { readSessionCookie, setSessionCookie } from "./cookies.ts";
 import type { Ctx, Deps, Env } from "./state.ts";
 import { errorPage } from "../routes/error_page.tsx";
 import { systemRoutes } from "../routes/system.ts";
@@ -82,6 +82,8 @@ export function createApp(deps: Deps): Hono<Env> {
       if (session && user) {
         c.set("session", session);
         c.set("user", user);
+        // The server extends an active session; the cookie's lifetime follows it.
+        if (session.refreshed && c.req.header("Upgrade")?.toLowerCase() !== "websocket") setSessionCookie(c, deps.config, token);
       }
     }
     await next();

@@ -22,6 +22,8 @@ export interface Config {
   trustProxy: boolean;
   /** Serve /dev/outbox. On by default only when there is no SMTP and the origin is loopback. */
   devOutbox: boolean;
+  /** DEV_OUTBOX=1 was set: serve the outbox to any client, not only to this machine. */
+  devOutboxAnyClient: boolean;
   /** Bearer token for /metrics from other hosts (loopback needs none). */
   metricsToken?: string;
 }
@@ -94,8 +96,8 @@ export function loadConfig(get: (name: string) => string | undefined = (n) => De
   const smtpUrl = get("SMTP_URL") || undefined;
   if (smtpUrl) parseSmtpUrl(smtpUrl);
   const mailFrom = get("MAIL_FROM") || `HappyChat <no-reply@${new URL(appOrigin).hostname}>`;
-  const devOutbox = parseBool("DEV_OUTBOX", get("DEV_OUTBOX")) ??
-    (!smtpUrl && isLoopbackOrigin(appOrigin));
+  const devOutboxSet = parseBool("DEV_OUTBOX", get("DEV_OUTBOX"));
+  const devOutbox = devOutboxSet ?? (!smtpUrl && isLoopbackOrigin(appOrigin));
   return {
     port,
     hostname: get("HOSTNAME_BIND") || "0.0.0.0",
@@ -107,6 +109,7 @@ export function loadConfig(get: (name: string) => string | undefined = (n) => De
     adminEmail: get("ADMIN_EMAIL") || undefined,
     trustProxy: parseBool("TRUST_PROXY", get("TRUST_PROXY")) ?? false,
     devOutbox,
+    devOutboxAnyClient: devOutboxSet === true,
     metricsToken: get("METRICS_TOKEN") || undefined,
   };
 }

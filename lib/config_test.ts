@@ -31,6 +31,7 @@ Deno.test("loadConfig() with no settings gives the documented defaults", () => {
     adminEmail: undefined,
     trustProxy: false,
     devOutbox: true,
+    devOutboxAnyClient: false,
     metricsToken: undefined,
   });
 });

@@ -9,6 +9,7 @@ import { newId } from "./ids.ts";
 import { getManyChunked, type ConvHead, type Member } from "./conversations.ts";
 import { HttpError } from "./http_error.ts";
 import { log } from "./log.ts";
+import { isBusy } from "./kv_busy.ts";
 import type { Message, MsgKind, ServerFrame } from "./protocol.ts";
 
 export const SHARDS = 8;
@@ -119,8 +120,11 @@ class ShardWriter {
       try {
         if (await this.#tryCommit(live)) return;
       } catch (err) {
-        for (const i of live) if (!i.done) (i.done = true, i.reject(err as Error));
-        return;
+        // Several isolates on one SQLite file can meet SQLITE_BUSY: nothing was written, try again.
+        if (!isBusy(err)) {
+          for (const i of live) if (!i.done) (i.done = true, i.reject(err as Error));
+          return;
+        }
       }
       await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 + attempt * 3)));
     }

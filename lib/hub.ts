@@ -7,7 +7,7 @@ import type { Control } from "./fanout.ts";
 export interface HubConn {
   readonly userId: string;
   readonly sessionId: string;
-  deliverMsg(msg: Message): void;
+  deliverMsg(msg: Message, json: string): void;
   send(frame: ServerFrame): void;
   control(c: Control): void;
 }
@@ -66,7 +66,11 @@ export class Hub implements Dispatcher {
   dispatch(ev: FanEvent): void {
     switch (ev.t) {
       case "msg": {
-        for (const c of [...(this.byConv.get(ev.msg.conv) ?? [])]) c.deliverMsg(ev.msg);
+        const subs = this.byConv.get(ev.msg.conv);
+        if (subs?.size) {
+          const json = JSON.stringify({ type: "msg", msg: ev.msg });
+          for (const c of [...subs]) c.deliverMsg(ev.msg, json);
+        }
         // A membership change travels as a system message; the affected user's sockets follow it.
         const meta = ev.msg.meta;
         if (meta?.userId && (meta.event === "member_removed" || meta.event === "member_left")) {

@@ -3,7 +3,7 @@ import type { MiddlewareHandler } from "hono";
 import { base64url } from "./ids.ts";
 import { HttpError } from "./http_error.ts";
 import { isLoopbackOrigin } from "./config.ts";
-import type { Env } from "./state.ts";
+import type { Ctx, Env } from "./state.ts";
 
 /** The origins a browser may send state changes (and WebSocket upgrades) from. */
 export function allowedOrigins(appOrigin: string): Set<string> {
@@ -54,6 +54,18 @@ export function securityHeaders(): MiddlewareHandler<Env> {
       h.set("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
     }
   };
+}
+
+const LOOPBACK_IP = /^(127\.|::1$|::ffff:127\.)/;
+
+/**
+ * True when the request comes from this machine. Without TRUST_PROXY a forwarded request never
+ * counts (a proxy on the same host makes every request look local); with it, the address is the
+ * one the proxy saw.
+ */
+export function isLocalRequest(c: Ctx): boolean {
+  if (!LOOPBACK_IP.test(c.var.ip)) return false;
+  return c.var.deps.config.trustProxy || (!c.req.header("X-Forwarded-For") && !c.req.header("Forwarded"));
 }
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);

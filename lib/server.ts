@@ -4,6 +4,7 @@ import { createApp } from "./app.ts";
 import { loadAssets } from "./assets.ts";
 import { type Mailer, outboxMailer, smtpMailer } from "./mail.ts";
 import { log } from "./log.ts";
+import { retryOnBusy } from "./kv_busy.ts";
 import { Realtime } from "./realtime.ts";
 
 export interface Running {
@@ -29,7 +30,7 @@ export async function openStore(config: Config): Promise<Deno.Kv> {
   const dir = config.kvPath.includes("/") ? config.kvPath.slice(0, config.kvPath.lastIndexOf("/")) : ".";
   try {
     if (dir) await Deno.mkdir(dir, { recursive: true });
-    const kv = await Deno.openKv(config.kvPath);
+    const kv = retryOnBusy(await Deno.openKv(config.kvPath));
     await kv.set(["_boot"], Date.now());
     return kv;
   } catch (err) {
@@ -48,6 +49,9 @@ export async function startServer(
 ): Promise<Running> {
   const kv = opts.kv ?? await openStore(config);
   const mailer = opts.mailer ?? (config.smtpUrl ? smtpMailer(config.smtpUrl, config.mailFrom) : outboxMailer(kv, config.mailFrom));
+  if (!config.smtpUrl && !config.devOutbox) {
+    log.warn("mail.nowhere", { hint: "no SMTP_URL and the dev outbox is off: activation mail reaches nobody; set SMTP_URL" });
+  }
   const assets = await loadAssets();
   if (!assets.bootUrl) log.warn("assets.missing", { hint: "run `deno task build`: pages work, islands do not hydrate" });
   const rt = new Realtime(kv, opts.now);

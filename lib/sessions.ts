@@ -13,6 +13,8 @@ export interface Session {
   lastSeenAt: number;
   userAgent: string;
   ip: string;
+  /** Set (never stored) when this read extended the session: the cookie should be renewed too. */
+  refreshed?: boolean;
 }
 
 /** Starts a session; returns the token to put in the cookie (never stored as is). */
@@ -54,7 +56,7 @@ export async function getSession(kv: Deno.Kv, token: string, now = Date.now()): 
       .set(keys.session(tokenHash), touched, { expireIn: SESSION_IDLE_MS })
       .set(keys.userSession(s.userId, s.id), tokenHash, { expireIn: SESSION_IDLE_MS })
       .commit();
-    return touched;
+    return { ...touched, refreshed: true };
   }
   return s;
 }

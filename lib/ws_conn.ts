@@ -57,7 +57,8 @@ export class Conn implements HubConn {
   readonly watching = new Set<string>();
   /** Highest seq sent per conversation. */
   readonly sent = new Map<string, number>();
-  #backlog: Message[] = [];
+  /** Messages waiting for in-order delivery, each with its frame serialized once for all sockets. */
+  #backlog: { msg: Message; json: string }[] = [];
   #filling = false;
   #ready = false;
   #closed = false;
@@ -91,12 +92,17 @@ export class Conn implements HubConn {
   }
 
   send(frame: ServerFrame): void {
+    this.sendRaw(JSON.stringify(frame));
+  }
+
+  /** Sends an already serialized frame; a socket that cannot keep up is closed to resume later. */
+  sendRaw(json: string): void {
     if (this.#closed || this.ws.readyState !== WebSocket.OPEN) return;
     if (this.ws.bufferedAmount > LIMITS_WS.maxBuffered) {
       this.close(CLOSE.slowConsumer, "Too slow: reconnect and resume");
       return;
     }
-    this.ws.send(JSON.stringify(frame));
+    this.ws.send(json);
   }
 
   close(code: number, reason: string): void {
@@ -117,9 +123,15 @@ export class Conn implements HubConn {
 
   // ---- delivery: in seq order per conversation, filling gaps from the log ----
 
-  deliverMsg(msg: Message): void {
+  deliverMsg(msg: Message, json: string): void {
     if (!this.convs.has(msg.conv)) return;
-    this.#backlog.push(msg);
+    // Fast path: the next message in order, nothing waiting.
+    if (this.#ready && !this.#filling && !this.#backlog.length && msg.seq === (this.sent.get(msg.conv) ?? 0) + 1) {
+      this.sent.set(msg.conv, msg.seq);
+      this.sendRaw(json);
+      return;
+    }
+    this.#backlog.push({ msg, json });
     if (this.#backlog.length > LIMITS_WS.maxBacklog) return this.close(CLOSE.slowConsumer, "Too slow: reconnect and resume");
     this.#drain();
   }
@@ -127,7 +139,7 @@ export class Conn implements HubConn {
   #drain(): void {
     if (!this.#ready || this.#filling) return;
     while (this.#backlog.length) {
-      const m = this.#backlog[0];
+      const { msg: m, json } = this.#backlog[0];
       if (!this.convs.has(m.conv)) {
         this.#backlog.shift();
         continue;
@@ -138,7 +150,7 @@ export class Conn implements HubConn {
       } else if (m.seq === last + 1) {
         this.#backlog.shift();
         this.sent.set(m.conv, m.seq);
-        this.send({ type: "msg", msg: m });
+        this.sendRaw(json);
       } else {
         this.#filling = true;
         range(this.deps.kv, m.conv, last, m.seq - 1, m.seq - 1 - last).then((missing) => {

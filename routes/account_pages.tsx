@@ -10,6 +10,7 @@ import AvatarUpload from "../islands/AvatarUpload.tsx";
 import SessionList from "../islands/SessionList.tsx";
 import { findUserByUsername, toPublic, type User } from "../lib/users.ts";
 import { HttpError } from "../lib/http_error.ts";
+import { isLocalRequest } from "../lib/security.ts";
 import { listOutbox } from "../lib/mail.ts";
 import { GENDERS, LIMITS } from "../lib/validate.ts";
 
@@ -143,11 +144,13 @@ const LINK_RE = /(https?:\/\/[^\s<>"]+)/g;
 
 /** Mail text with its links clickable; everything else stays text. */
 function Linkified({ text }: { text: string }) {
-  return <>{text.split(LINK_RE).map((part, i) => i % 2 ? <a href={part} data-testid="outbox-link">{part}</a> : part)}</>;
+  return <>{text.split(LINK_RE).map((part, i) => i % 2 ? <a key={i} href={part} data-testid="outbox-link">{part}</a> : part)}</>;
 }
 
 accountPages.get("/dev/outbox", async (c) => {
-  if (!c.var.deps.config.devOutbox) throw new HttpError(404, "not_found", "Not found");
+  const { devOutbox, devOutboxAnyClient } = c.var.deps.config;
+  // The outbox holds live activation links: by default only this machine may read it.
+  if (!devOutbox || (!devOutboxAnyClient && !isLocalRequest(c))) throw new HttpError(404, "not_found", "Not found");
   const l = c.var.locale;
   const mails = await listOutbox(c.var.deps.kv);
   return page(

@@ -10,13 +10,53 @@ import ApiForm, { type ApiFormProps, type FieldDef } from "../islands/ApiForm.ts
 export const authPages = new Hono<Env>();
 
 const F = {
-  login: { name: "login", label: "field.login", autocomplete: "username", required: true, maxLength: 254 },
-  username: { name: "username", label: "field.username", autocomplete: "username", required: true, hint: "hint.username", maxLength: 20 },
-  email: { name: "email", label: "field.email", type: "email", autocomplete: "email", required: true, maxLength: 254 },
+  login: {
+    name: "login",
+    label: "field.login",
+    autocomplete: "username",
+    required: true,
+    maxLength: 254,
+  },
+  username: {
+    name: "username",
+    label: "field.username",
+    autocomplete: "username",
+    required: true,
+    hint: "hint.username",
+    maxLength: 20,
+  },
+  email: {
+    name: "email",
+    label: "field.email",
+    type: "email",
+    autocomplete: "email",
+    required: true,
+    maxLength: 254,
+  },
   nickname: { name: "nickname", label: "field.nickname", autocomplete: "nickname", maxLength: 32 },
-  password: { name: "password", label: "field.password", type: "password", autocomplete: "current-password", required: true },
-  signupPassword: { name: "password", label: "field.password", type: "password", autocomplete: "new-password", required: true, hint: "hint.password" },
-  newPassword: { name: "password", label: "field.newPassword", type: "password", autocomplete: "new-password", required: true, hint: "hint.password" },
+  password: {
+    name: "password",
+    label: "field.password",
+    type: "password",
+    autocomplete: "current-password",
+    required: true,
+  },
+  signupPassword: {
+    name: "password",
+    label: "field.password",
+    type: "password",
+    autocomplete: "new-password",
+    required: true,
+    hint: "hint.password",
+  },
+  newPassword: {
+    name: "password",
+    label: "field.newPassword",
+    type: "password",
+    autocomplete: "new-password",
+    required: true,
+    hint: "hint.password",
+  },
 } satisfies Record<string, FieldDef>;
 
 function formPage(
@@ -51,7 +91,7 @@ function AuthHead({ title }: { title: string }) {
 function Links({ c, items }: { c: Ctx; items: [string, MessageKey][] }) {
   return (
     <p class="links">
-      {items.map(([href, key]) => <a href={href}>{t(c.var.locale, key)}</a>)}
+      {items.map(([href, key]) => <a key={href} href={href}>{t(c.var.locale, key)}</a>)}
     </p>
   );
 }
@@ -68,7 +108,11 @@ authPages.use("/register", async (c, next) => {
 
 authPages.get("/login", (c) => {
   const l = c.var.locale;
-  const note = c.req.query("activated") ? "activate.done" : c.req.query("reset") ? "reset.done" : null;
+  const note = c.req.query("activated")
+    ? "activate.done"
+    : c.req.query("reset")
+    ? "reset.done"
+    : null;
   return formPage(c, "login.title", {
     name: "login",
     action: "/api/auth/login",
@@ -77,7 +121,15 @@ authPages.get("/login", (c) => {
     redirect: "/",
   }, {
     before: note && <p class="alert ok" role="status">{t(l, note)}</p>,
-    after: <Links c={c} items={[["/register", "login.noAccount"], ["/forgot", "login.forgot"], ["/resend", "login.resend"]]} />,
+    after: (
+      <Links
+        c={c}
+        items={[["/register", "login.noAccount"], ["/forgot", "login.forgot"], [
+          "/resend",
+          "login.resend",
+        ]]}
+      />
+    ),
   });
 });
 
@@ -99,10 +151,14 @@ authPages.get("/register/sent", (c) => {
     <section class="narrow auth">
       <AuthHead title={t(l, "register.sentTitle")} />
       <div class="card">
-      {failed
-        ? <p class="alert error" role="alert">{t(l, "err.mail_failed")}</p>
-        : <p data-testid="sent">{t(l, "register.sent", { email })}</p>}
-      {c.var.deps.config.devOutbox && <p class="alert info"><a href="/dev/outbox">{t(l, "register.devOutbox")}</a></p>}
+        {failed
+          ? <p class="alert error" role="alert">{t(l, "err.mail_failed")}</p>
+          : <p data-testid="sent">{t(l, "register.sent", { email })}</p>}
+        {c.var.deps.config.devOutbox && (
+          <p class="alert info">
+            <a href="/dev/outbox">{t(l, "register.devOutbox")}</a>
+          </p>
+        )}
       </div>
       <Links c={c} items={[["/resend", "login.resend"], ["/login", "nav.login"]]} />
     </section>,

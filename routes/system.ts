@@ -4,6 +4,7 @@ import { serveStatic } from "hono/deno";
 import { setCookie } from "hono/cookie";
 import type { Env } from "../lib/state.ts";
 import { renderMetrics } from "../lib/metrics.ts";
+import { isLocalRequest } from "../lib/security.ts";
 import { getBlob } from "../lib/blobs.ts";
 import { HttpError } from "../lib/http_error.ts";
 import { toLocale } from "../lib/i18n.ts";
@@ -18,13 +19,12 @@ systemRoutes.get("/healthz", async (c) => {
   return c.json({ ok: true });
 });
 
-const LOOPBACK_IP = /^(127\.|::1$|::ffff:127\.)/;
 
 /** Prometheus text. Open to loopback, or with `Authorization: Bearer $METRICS_TOKEN`. */
 systemRoutes.get("/metrics", (c) => {
   const token = c.var.deps.config.metricsToken;
   const auth = c.req.header("Authorization");
-  const ok = LOOPBACK_IP.test(c.var.ip) || (token && auth === `Bearer ${token}`);
+  const ok = isLocalRequest(c) || (token && auth === `Bearer ${token}`);
   if (!ok) throw new HttpError(403, "forbidden", "Metrics are only served to loopback or with a token");
   return c.text(renderMetrics(), 200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" });
 });

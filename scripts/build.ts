@@ -6,13 +6,13 @@ import { say } from "../lib/log.ts";
 
 const root = new URL("../", import.meta.url);
 const buildDir = new URL("_build/", root);
-const SOURCE_DIRS = ["islands", "lib", "components"];
+const SOURCE_DIRS = ["islands", "lib", "components", "static"];
 
 async function* walk(dir: URL): AsyncGenerator<URL> {
   for await (const e of Deno.readDir(dir)) {
     const u = new URL(e.name + (e.isDirectory ? "/" : ""), dir);
     if (e.isDirectory) yield* walk(u);
-    else if (/\.(ts|tsx)$/.test(e.name) && !e.name.endsWith("_test.ts")) yield u;
+    else if (/\.(ts|tsx|css|svg|webmanifest|js)$/.test(e.name) && !e.name.endsWith("_test.ts")) yield u;
   }
 }
 

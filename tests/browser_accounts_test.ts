@@ -43,7 +43,9 @@ function watchConsole(page: Page, allow: RegExp[] = []): string[] {
 /** Waits until every island on the page has hydrated. */
 async function hydrated(page: Page): Promise<void> {
   await page.waitForFunction(() =>
-    [...document.querySelectorAll<HTMLElement>("[data-island]")].every((el) => el.dataset.hydrated === "1")
+    [...document.querySelectorAll<HTMLElement>("[data-island]")].every((el) =>
+      el.dataset.hydrated === "1"
+    )
   );
 }
 
@@ -51,7 +53,9 @@ async function hydrated(page: Page): Promise<void> {
 async function checkPage(page: Page, size: Size, shot: string): Promise<void> {
   await page.waitForLoadState("load");
   await hydrated(page);
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  const overflow = await page.evaluate(() =>
+    document.documentElement.scrollWidth - document.documentElement.clientWidth
+  );
   assert.ok(overflow <= 0, `${page.url()} scrolls sideways by ${overflow}px at ${size.width}px`);
   const unlabelled = await page.evaluate(() =>
     [...document.querySelectorAll<HTMLInputElement>("input:not([type=hidden]), select, textarea")]
@@ -111,7 +115,10 @@ async function whole(
     // "Check your e-mail", then the mail in the dev outbox.
     await page.waitForURL("**/register/sent?**");
     await page.getByRole("heading", { name: "Check your e-mail" }).waitFor();
-    assert.match(await page.getByTestId("sent").innerText(), new RegExp(input.email.replace(".", "\\.")));
+    assert.match(
+      await page.getByTestId("sent").innerText(),
+      new RegExp(input.email.replace(".", "\\.")),
+    );
     await checkPage(page, size, "03-sent");
     await page.getByRole("link", { name: /dev outbox/ }).click();
     await page.waitForURL("**/dev/outbox");
@@ -187,7 +194,16 @@ async function whole(
     const card = page.getByTestId("profile-card");
     await card.getByRole("heading", { name: nick }).waitFor();
     const text = await card.innerText();
-    for (const want of [`@${input.username}`, "Female", "Hangzhou 杭州", "Hello there!", "Second line", "https://example.com/me"]) {
+    for (
+      const want of [
+        `@${input.username}`,
+        "Female",
+        "Hangzhou 杭州",
+        "Hello there!",
+        "Second line",
+        "https://example.com/me",
+      ]
+    ) {
       assert.ok(text.includes(want), `the profile shows "${want}" in: ${text}`);
     }
     assert.match((await card.locator("img.avatar").getAttribute("src")) ?? "", /^\/avatars\//);
@@ -220,7 +236,8 @@ async function whole(
     assert.equal(await page.locator("html").getAttribute("lang"), "en");
 
     // Log out from the header.
-    await page.getByRole("navigation", { name: "Main" }).getByRole("button", { name: "Log out" }).click();
+    await page.getByRole("navigation", { name: "Main" }).getByRole("button", { name: "Log out" })
+      .click();
     await page.waitForURL("**/login");
     await checkPage(page, size, "13-logged-out");
 
@@ -241,7 +258,9 @@ Deno.test({
   try {
     for (const size of [PHONE, DESKTOP]) {
       await t.step(
-        `${sizeName(size)}: sign up → mail → activate → log in → profile and avatar → public profile → language`,
+        `${
+          sizeName(size)
+        }: sign up → mail → activate → log in → profile and avatar → public profile → language`,
         () => whole(browser, server, size),
       );
     }
@@ -273,13 +292,16 @@ Deno.test({
         const ctx = await context(browser, size, "en-US");
         const page = await ctx.newPage();
         // The API answers 4xx on purpose here; Chromium logs each as a failed resource.
-        const problems = watchConsole(page, [/Failed to load resource: the server responded with a status of 4\d\d/]);
+        const problems = watchConsole(page, [
+          /Failed to load resource: the server responded with a status of 4\d\d/,
+        ]);
         try {
           await page.goto(server.url("/register"));
           await hydrated(page);
           const fresh = newUserInput("fresh");
           const form = page.locator("[data-form=register]");
-          const field = (name: string) => form.locator(".field", { has: page.locator(`[name=${name}]`) });
+          const field = (name: string) =>
+            form.locator(".field", { has: page.locator(`[name=${name}]`) });
           await form.getByLabel("Username", { exact: true }).fill(taken.username);
           await form.getByLabel("E-mail").fill(fresh.email);
           await form.getByLabel("Password").fill(fresh.password);
@@ -287,7 +309,11 @@ Deno.test({
           await field("username").getByRole("alert").getByText("That username is taken").waitFor();
           const username = form.getByLabel("Username", { exact: true });
           assert.equal(await username.getAttribute("aria-invalid"), "true");
-          assert.equal(await username.evaluate((el) => el === document.activeElement), true, "the field to fix has the focus");
+          assert.equal(
+            await username.evaluate((el) => el === document.activeElement),
+            true,
+            "the field to fix has the focus",
+          );
           // The error is part of the field's description for screen readers.
           const describedBy = (await username.getAttribute("aria-describedby")) ?? "";
           assert.equal(await page.locator(`#${describedBy}`).innerText(), "That username is taken");
@@ -297,9 +323,13 @@ Deno.test({
           await form.getByLabel("Username", { exact: true }).fill(fresh.username);
           await form.getByLabel("Password").fill("12345678");
           await form.getByRole("button", { name: "Sign up" }).click();
-          await field("password").getByRole("alert").getByText("That password is too common").waitFor();
+          await field("password").getByRole("alert").getByText("That password is too common")
+            .waitFor();
           assert.equal(await form.getByLabel("Password").getAttribute("aria-invalid"), "true");
-          assert.equal(await form.getByLabel("Username", { exact: true }).getAttribute("aria-invalid"), null);
+          assert.equal(
+            await form.getByLabel("Username", { exact: true }).getAttribute("aria-invalid"),
+            null,
+          );
 
           await form.getByLabel("Password").fill("short");
           await form.getByRole("button", { name: "Sign up" }).click();
@@ -308,7 +338,8 @@ Deno.test({
           await form.getByLabel("E-mail").fill("not-an-email");
           await form.getByLabel("Password").fill(fresh.password);
           await form.getByRole("button", { name: "Sign up" }).click();
-          await field("email").getByRole("alert").getByText("That is not a valid e-mail address").waitFor();
+          await field("email").getByRole("alert").getByText("That is not a valid e-mail address")
+            .waitFor();
           await checkPage(page, size, "16-register-email-error");
 
           // Keyboard focus is visible.

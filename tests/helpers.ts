@@ -1,4 +1,5 @@
 /** Test support: a real server on port 0 with in-memory KV, and a cookie-keeping HTTP client. */
+import { backgroundMailSettled } from "../lib/accounts.ts";
 import { loadConfig } from "../lib/config.ts";
 import { type Running, startServer } from "../lib/server.ts";
 import { type Mail, type Mailer, outboxMailer, smtpMailer } from "../lib/mail.ts";
@@ -61,6 +62,7 @@ export async function startTestServer(
     origin: config.appOrigin,
     url: (path: string) => `http://127.0.0.1:${running.port}${path}`,
     async mails() {
+      await backgroundMailSettled();
       if (given) return [...sent];
       const out: Mail[] = [];
       for await (const e of kv.list<Mail & { sentAt: number }>({ prefix: ["outbox"] })) {

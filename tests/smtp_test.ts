@@ -10,6 +10,7 @@
  * plain text happens only with `?tls=off`.
  */
 import assert from "node:assert/strict";
+import { backgroundMailSettled } from "../lib/accounts.ts";
 import { type FakeSmtp, type Received, SMTP_USER, startFakeSmtp } from "./fake_smtp.ts";
 import { Client, newUserInput, startTestServer, type TestServer } from "./helpers.ts";
 
@@ -127,6 +128,7 @@ Deno.test("password reset over SMTP: new password works, old one fails, old sess
     const { client: old, input } = await registerAndActivate(app, smtp);
     const c = new Client(app);
     assert.equal((await c.post("/api/auth/forgot", { email: input.email })).status, 200);
+    await backgroundMailSettled();
     const got = last(smtp.to(input.email));
     assert.equal(got.mail.subject, "Reset your HappyChat password");
     assert.ok(got.mail.html, "the reset mail has an HTML part");
@@ -165,7 +167,11 @@ Deno.test("resend over SMTP: a new link only after the 60 s cooldown, 429 with r
     const input = newUserInput("resend");
     assert.equal((await c.post("/api/auth/register", input)).status, 201);
     const first = linkOf(last(smtp.to(input.email))).token;
-    const resend = (login: string) => c.post("/api/auth/resend", { login });
+    const resend = async (login: string) => {
+      const res = await c.post("/api/auth/resend", { login });
+      await backgroundMailSettled();
+      return res;
+    };
 
     const soon = await resend(input.username);
     const unknown = await resend("nobody@example.com");
@@ -229,6 +235,7 @@ Deno.test("a refused recipient gives 201 mailSent:false; resend later delivers a
 
     smtp.rejected.delete(input.email);
     assert.equal((await c.post("/api/auth/resend", { login: input.username })).status, 200);
+    await backgroundMailSettled();
     const { token } = linkOf(last(smtp.to(input.email)));
     assert.equal((await c.post("/api/auth/activate", { token })).status, 200);
     assert.equal(

@@ -5,40 +5,9 @@
  */
 import assert from "node:assert/strict";
 
+import { BLANK, rootPath, startFlags } from "./process_server.ts";
+
 const root = new URL("../", import.meta.url);
-const rootPath = root.pathname;
-
-/** The flags of the `deno run … main.ts` step of the start task. */
-async function startFlags(): Promise<string[]> {
-  const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", root)));
-  const step = (config.tasks.start as string).split("&&").map((s) => s.trim()).find((s) =>
-    s.endsWith(" main.ts")
-  );
-  assert.ok(step, "the start task runs main.ts");
-  const words = step.split(/\s+/);
-  assert.deepEqual(words.slice(0, 2), ["deno", "run"]);
-  return words.slice(2, -1);
-}
-
-/** Every setting main.ts reads, blanked (blank means unset), so the test's own env cannot leak in. */
-const BLANK: Record<string, string> = Object.fromEntries(
-  [
-    "PORT",
-    "HOSTNAME_BIND",
-    "APP_ORIGIN",
-    "DENO_KV_PATH",
-    "DENO_KV_URL",
-    "DENO_KV_ACCESS_TOKEN",
-    "SMTP_URL",
-    "MAIL_FROM",
-    "ADMIN_EMAIL",
-    "DEV_OUTBOX",
-    "TRUST_PROXY",
-    "METRICS_TOKEN",
-    "LOG_LEVEL",
-    "WORKERS",
-  ].map((k) => [k, ""]),
-);
 
 async function command(env: Record<string, string>): Promise<Deno.Command> {
   return new Deno.Command(Deno.execPath(), {

@@ -1,0 +1,92 @@
+/** Runs the real server process the way `deno task start` does (same Deno, same permission flags). */
+import assert from "node:assert/strict";
+
+const root = new URL("../", import.meta.url);
+export const rootPath = root.pathname;
+
+/** The flags of the `deno run … main.ts` step of the start task. */
+export async function startFlags(): Promise<string[]> {
+  const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", root)));
+  const step = (config.tasks.start as string).split("&&").map((s) => s.trim()).find((s) => s.endsWith(" main.ts"));
+  assert.ok(step, "the start task runs main.ts");
+  const words = step.split(/\s+/);
+  assert.deepEqual(words.slice(0, 2), ["deno", "run"]);
+  return words.slice(2, -1);
+}
+
+/** Every setting main.ts reads, blanked (blank means unset), so the test's own env cannot leak in. */
+export const BLANK: Record<string, string> = Object.fromEntries(
+  [
+    "PORT",
+    "HOSTNAME_BIND",
+    "APP_ORIGIN",
+    "DENO_KV_PATH",
+    "DENO_KV_URL",
+    "DENO_KV_ACCESS_TOKEN",
+    "SMTP_URL",
+    "MAIL_FROM",
+    "ADMIN_EMAIL",
+    "DEV_OUTBOX",
+    "TRUST_PROXY",
+    "METRICS_TOKEN",
+    "LOG_LEVEL",
+    "WORKERS",
+  ].map((k) => [k, ""]),
+);
+
+export interface ServerProcess {
+  port: number;
+  origin: string;
+  url(path: string): string;
+  /** Everything the process wrote to stderr so far (logs at LOG_LEVEL warn and above). */
+  logs(): string;
+  /** SIGTERM, then waits for the exit; returns the exit code. */
+  stop(): Promise<number>;
+}
+
+/** Starts main.ts as its own process and waits for its "running at" line. */
+export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...(await startFlags()), "main.ts"],
+    cwd: rootPath,
+    env: { ...BLANK, NO_COLOR: "1", PORT: "0", HOSTNAME_BIND: "127.0.0.1", LOG_LEVEL: "warn", ...env },
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  const deadline = Date.now() + 30_000;
+  let port = 0;
+  while (!port) {
+    if (Date.now() > deadline) throw new Error(`server did not start:\n${text}`);
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`server exited:\n${text}`);
+    text += value;
+    const m = text.match(/running at (\S+) \(port (\d+)/);
+    if (m) port = Number(m[2]);
+  }
+  // Keep draining stderr so the child never blocks on a full pipe.
+  (async () => {
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += value;
+      }
+    } catch { /* closed */ }
+  })();
+  const origin = `http://127.0.0.1:${port}`;
+  return {
+    port,
+    origin,
+    url: (path) => origin + path,
+    logs: () => text,
+    async stop() {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* gone */ }
+      return (await child.status).code;
+    },
+  };
+}
