@@ -66,12 +66,12 @@ export default function ChatApp(p: ChatAppProps) {
   const online = conn === "online";
   return (
     <div class="chat" data-open={c ? "1" : "0"} data-connection={conn} data-testid="chat">
+      {conn !== "online" && (
+        <p class={`conn-banner ${conn}`} role="status" data-testid="conn-banner">
+          {t(p.locale, conn === "offline" ? "chat.offline" : "chat.connecting")}
+        </p>
+      )}
       <aside class="chat-list">
-        {conn !== "online" && (
-          <p class={`conn-banner ${conn}`} role="status" data-testid="conn-banner">
-            {t(p.locale, conn === "offline" ? "chat.offline" : "chat.connecting")}
-          </p>
-        )}
         <ConvList s={s} locale={p.locale} open={open} onOpen={openConv} />
       </aside>
       <section class="chat-main">

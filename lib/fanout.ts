@@ -96,15 +96,27 @@ class ShardWriter {
       while (this.#queue.length) {
         const batch: Item[] = [];
         let bytes = 0;
-        const convs = new Set<string>();
+        // Checks in one commit: the fan head, one per conversation head, one per (conversation,
+        // sender) membership, plus whatever prepare() adds (counted as up to 2). KV allows 100.
+        let checks = 1;
+        const seen = new Set<string>();
         while (this.#queue.length && batch.length < BATCH_MAX_ITEMS) {
           const next = this.#queue[0];
-          const extra = next.t === "msg" ? (convs.has(next.input.conv) ? 1 : 2) : 0;
-          if (batch.length && (bytes + sizeOf(next) > BATCH_MAX_BYTES || convs.size * 2 + extra > BATCH_MAX_CHECKS)) break;
+          let more = 0;
+          const newKeys: string[] = [];
+          if (next.t === "msg") {
+            const { conv, sender, checkMember, prepare } = next.input;
+            if (!seen.has(conv)) newKeys.push(conv);
+            const pair = `${conv}\u0000${sender}`;
+            if (checkMember && !seen.has(pair)) newKeys.push(pair);
+            more = newKeys.length + (prepare ? 2 : 0);
+          }
+          if (batch.length && (bytes + sizeOf(next) > BATCH_MAX_BYTES || checks + more > BATCH_MAX_CHECKS)) break;
           this.#queue.shift();
           batch.push(next);
           bytes += sizeOf(next);
-          if (next.t === "msg") convs.add(next.input.conv);
+          checks += more;
+          for (const k of newKeys) seen.add(k);
         }
         await this.#commit(batch);
       }
@@ -159,16 +171,15 @@ class ShardWriter {
     const lasts = new Map<string, ConvHead["last"]>();
     const acks: [Extract<Item, { t: "msg" }>, Ack][] = [];
     const firstOf = new Map<string, Ack>();
-    const settledNow: Extract<Item, { t: "msg" }>[] = [];
 
     for (let i = 0; i < msgs.length; i++) {
       const it = msgs[i];
       const inp = it.input;
       const head = heads.get(inp.conv)!;
       if (!head.value) {
-        settledNow.push(it);
         it.done = true;
-        it.reject(new HttpError(404, "not_found", `Conversation "${inp.conv}" does not exist`));
+        // The same answer as for a conversation one is not in: ids are not probed this way.
+        it.reject(new HttpError(403, "not_member", `Not a member of conversation "${inp.conv}"`));
         continue;
       }
       const prior = clientIds[i].value;
@@ -208,7 +219,8 @@ class ShardWriter {
       }
       op.set(keys.msg(inp.conv, seq), msg);
       op.set(keys.msgClient(inp.conv, inp.sender, inp.cid), { seq, at: now, id: msg.id }, { expireIn: CLIENT_ID_TTL_MS });
-      if (inp.checkMember) op.max(keys.read(inp.conv, inp.sender), BigInt(seq));
+      // Whoever sends has read up to their message (the bot too, so its DM shows it as read).
+      if (inp.kind !== "system") op.max(keys.read(inp.conv, inp.sender), BigInt(seq));
       lasts.set(inp.conv, { from: inp.sender, kind: inp.kind, text: inp.text.slice(0, 120) });
       events.push({ n: ++n, ev: { t: "msg", msg } });
       const ack = { conv: inp.conv, seq, at: now, id: msg.id, cid: inp.cid, duplicate: false };
@@ -287,7 +299,7 @@ export class FanoutWatcher {
 
   async #pull(shard: number, head: number): Promise<void> {
     const from = this.#cursors[shard];
-    if (head <= from) return;
+    if (head <= from || this.#stopped) return;
     try {
       const iter = this.kv.list<{ ev: FanEvent; origin: string }>({ start: keys.fan(shard, from + 1), end: keys.fan(shard, head + 1) });
       for await (const e of iter) {
@@ -295,7 +307,7 @@ export class FanoutWatcher {
       }
       this.#cursors[shard] = Math.max(this.#cursors[shard], head);
     } catch (err) {
-      log.error("fanout.pull_failed", { shard, err });
+      if (!this.#stopped) log.error("fanout.pull_failed", { shard, err });
     }
   }
 

@@ -71,11 +71,9 @@ export class Hub implements Dispatcher {
           const json = JSON.stringify({ type: "msg", msg: ev.msg });
           for (const c of [...subs]) c.deliverMsg(ev.msg, json);
         }
-        // A membership change travels as a system message; the affected user's sockets follow it.
+        // A membership change travels as a system message. A removed member's sockets leave the
+        // conversation right after sending it (Conn.#emit); a new member's sockets join here.
         const meta = ev.msg.meta;
-        if (meta?.userId && (meta.event === "member_removed" || meta.event === "member_left")) {
-          for (const c of this.byUser.get(meta.userId) ?? []) c.control({ kind: "conv_removed", conv: ev.msg.conv });
-        }
         if (meta?.userId && meta.event === "member_added") {
           for (const c of this.byUser.get(meta.userId) ?? []) c.control({ kind: "conv_added", conv: ev.msg.conv });
         }

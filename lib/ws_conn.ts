@@ -16,7 +16,7 @@ import {
 import type { Control, MessageLog } from "./fanout.ts";
 import type { Hub, HubConn } from "./hub.ts";
 import type { Presence } from "./presence.ts";
-import { type ConvKind, getConversation, getMember, listUserConvs } from "./conversations.ts";
+import { type ConvKind, getConversation, getMember, listUserConvs, type UserConv } from "./conversations.ts";
 import { cardsFor, cursorValue, summarize, userCard } from "./conv_list.ts";
 import { pageBefore, range } from "./history.ts";
 import { keys } from "./kv_keys.ts";
@@ -127,8 +127,7 @@ export class Conn implements HubConn {
     if (!this.convs.has(msg.conv)) return;
     // Fast path: the next message in order, nothing waiting.
     if (this.#ready && !this.#filling && !this.#backlog.length && msg.seq === (this.sent.get(msg.conv) ?? 0) + 1) {
-      this.sent.set(msg.conv, msg.seq);
-      this.sendRaw(json);
+      this.#emit(msg, json);
       return;
     }
     this.#backlog.push({ msg, json });
@@ -149,26 +148,49 @@ export class Conn implements HubConn {
         this.#backlog.shift();
       } else if (m.seq === last + 1) {
         this.#backlog.shift();
-        this.sent.set(m.conv, m.seq);
-        this.sendRaw(json);
+        this.#emit(m, json);
       } else {
         this.#filling = true;
+        let failed = false;
         range(this.deps.kv, m.conv, last, m.seq - 1, m.seq - 1 - last).then((missing) => {
           for (const x of missing) {
-            if (x.seq === (this.sent.get(m.conv) ?? 0) + 1) {
-              this.sent.set(m.conv, x.seq);
-              this.send({ type: "msg", msg: x });
-            }
+            if (!this.convs.has(m.conv)) break;
+            if (x.seq === (this.sent.get(m.conv) ?? 0) + 1) this.#emit(x);
           }
           // What the log no longer has (or never showed this member) cannot be sent: move on.
-          if ((this.sent.get(m.conv) ?? 0) < m.seq - 1) this.sent.set(m.conv, m.seq - 1);
-        }).catch((err) => log.warn("ws.fill_failed", { err })).finally(() => {
-          this.#filling = false;
-          this.#drain();
+          if (this.convs.has(m.conv) && (this.sent.get(m.conv) ?? 0) < m.seq - 1) this.sent.set(m.conv, m.seq - 1);
+        }).catch((err) => {
+          failed = true;
+          log.warn("ws.fill_failed", { err });
+        }).finally(() => {
+          // A failed read is tried again after a pause, not in a tight loop.
+          setTimeout(() => {
+            this.#filling = false;
+            this.#drain();
+          }, failed ? 200 : 0);
         });
         return;
       }
     }
+  }
+
+  /**
+   * Sends one message in order. A message that ends this user's membership is the last one of
+   * that conversation this socket gets, however it arrived (live, or read back to fill a gap).
+   */
+  #emit(msg: Message, json?: string): void {
+    this.sent.set(msg.conv, msg.seq);
+    this.sendRaw(json ?? JSON.stringify({ type: "msg", msg }));
+    const meta = msg.meta;
+    if (meta?.userId === this.userId && (meta.event === "member_removed" || meta.event === "member_left")) {
+      this.#leave(msg.conv);
+    }
+  }
+
+  #leave(conv: string): void {
+    if (!this.convs.delete(conv)) return;
+    this.deps.hub.unsubscribe(conv, this);
+    this.send({ type: "conv_removed", conv });
   }
 
   control(c: Control): void {
@@ -180,10 +202,7 @@ export class Conn implements HubConn {
         if (c.keep !== this.sessionId) this.close(CLOSE.unauthorized, "Logged out");
         break;
       case "conv_removed":
-        if (this.convs.delete(c.conv)) {
-          this.deps.hub.unsubscribe(c.conv, this);
-          this.send({ type: "conv_removed", conv: c.conv });
-        }
+        this.#leave(c.conv);
         break;
       case "conv_added":
         this.#addConv(c.conv).catch((err) => log.warn("ws.conv_added_failed", { err }));
@@ -193,16 +212,18 @@ export class Conn implements HubConn {
 
   async #addConv(convId: string): Promise<void> {
     if (this.convs.has(convId)) return;
-    const conv = await getConversation(this.deps.kv, convId);
-    const member = await getMember(this.deps.kv, convId, this.userId);
-    if (!conv || !member || this.#closed) return;
-    const entry = (await listUserConvs(this.deps.kv, this.userId)).find((e) => e.convId === convId) ??
-      { convId, kind: conv.kind };
-    const [summary] = await summarize(this.deps.kv, this.userId, [entry], this.locale);
-    if (!summary) return;
+    const [conv, member, entry] = await Promise.all([
+      getConversation(this.deps.kv, convId),
+      getMember(this.deps.kv, convId, this.userId),
+      this.deps.kv.get<UserConv>(keys.userConv(this.userId, convId)).then((e) => e.value),
+    ]);
+    if (!conv || !member || !entry || this.#closed || this.convs.has(convId)) return;
+    // Subscribe before reading the summary (as at hello): nothing committed in between is missed.
     this.convs.set(convId, conv.kind);
-    this.sent.set(convId, summary.lastSeq);
+    this.sent.set(convId, Math.max(this.sent.get(convId) ?? 0, member.joinedSeq));
     this.deps.hub.subscribe(convId, this);
+    const [summary] = await summarize(this.deps.kv, this.userId, [entry], this.locale);
+    if (!summary || !this.convs.has(convId)) return;
     if (entry.peerId) await this.#watchPresence([entry.peerId], [summary]);
     this.send({ type: "conv", conv: summary });
   }
@@ -218,7 +239,10 @@ export class Conn implements HubConn {
     }
     if (++this.#frameCount > LIMITS_WS.framesPerSec) return this.close(CLOSE.flood, "Too many frames");
     if (typeof e.data !== "string") return this.#bad("Binary frames are not accepted");
-    if (e.data.length > MAX_FRAME_BYTES) return this.close(CLOSE.frameTooLarge, "Frame too large");
+    // UTF-16 length ≤ bytes ≤ 3 × length: count bytes only when it could matter.
+    if (e.data.length > MAX_FRAME_BYTES || (e.data.length * 3 > MAX_FRAME_BYTES && new TextEncoder().encode(e.data).length > MAX_FRAME_BYTES)) {
+      return this.close(CLOSE.frameTooLarge, "Frame too large");
+    }
     const frame = parseClientFrame(e.data);
     if (isFrameError(frame)) return this.#bad(frame.message);
     if (!this.#helloSeen && frame.type !== "hello") return this.#bad('The first frame must be "hello"');
@@ -276,8 +300,10 @@ export class Conn implements HubConn {
     await this.#watchPresence(peers, summaries);
     this.send({ type: "welcome", v: PROTOCOL_VERSION, me: userCard(this.user), convs: summaries, isolate: this.deps.isolate });
     for (const s of summaries) {
-      const from = f.resume?.[s.id];
-      if (from !== undefined && from < s.lastSeq) {
+      const asked = f.resume?.[s.id];
+      if (asked !== undefined && asked < s.lastSeq) {
+        // Never replay what came before the user joined (history and sync have the same floor).
+        const from = Math.max(asked, (await getMember(kv, s.id, this.userId))?.joinedSeq ?? 0);
         if (s.lastSeq - from > RESUME_MAX_PER_CONV) {
           this.send({ type: "gap", conv: s.id, after: from, lastSeq: s.lastSeq });
         } else {

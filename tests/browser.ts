@@ -1,5 +1,5 @@
 /** Browser test support: Debian's Chromium driven by playwright-core (never a downloaded browser). */
-import { type Browser, type BrowserContext, chromium } from "playwright-core";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 
 export const PHONE = { width: 390, height: 844 };
 export const DESKTOP = { width: 1280, height: 800 };
@@ -39,3 +39,27 @@ export async function newContext(browser: Browser, size: typeof PHONE, locale = 
     deviceScaleFactor: 1,
   });
 }
+
+/** Console errors and uncaught exceptions of a page; `allow` skips expected ones. */
+export function watchConsole(page: Page, allow: RegExp[] = []): string[] {
+  const problems: string[] = [];
+  page.on("console", (m) => {
+    const text = m.text();
+    const csp = /Content Security Policy|Refused to/i.test(text);
+    if ((m.type() === "error" || csp) && !allow.some((re) => re.test(text))) {
+      problems.push(`${m.type()} on ${page.url()}: ${text}`);
+    }
+  });
+  page.on("pageerror", (err) => problems.push(`pageerror on ${page.url()}: ${err.message}`));
+  return problems;
+}
+
+/** Waits until every island on the page has hydrated. */
+export async function hydrated(page: Page): Promise<void> {
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll<HTMLElement>("[data-island]")].every((el) =>
+      el.dataset.hydrated === "1"
+    )
+  );
+}
+

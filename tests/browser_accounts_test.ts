@@ -11,7 +11,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { Buffer } from "node:buffer";
 import sharp from "sharp";
 import { Client, newUserInput, startTestServer, type TestServer } from "./helpers.ts";
-import { DESKTOP, launchBrowser, newContext, PHONE } from "./browser.ts";
+import { DESKTOP, hydrated, launchBrowser, newContext, PHONE, watchConsole } from "./browser.ts";
 
 const SHOTS = Deno.env.get("SHOTS");
 if (SHOTS) await Deno.mkdir(SHOTS, { recursive: true });
@@ -24,29 +24,6 @@ async function context(browser: Browser, size: Size, locale: string): Promise<Br
   const ctx = await newContext(browser, size, locale);
   ctx.setDefaultTimeout(10_000);
   return ctx;
-}
-
-/** Console errors and uncaught exceptions of a page; `allow` skips expected ones. */
-function watchConsole(page: Page, allow: RegExp[] = []): string[] {
-  const problems: string[] = [];
-  page.on("console", (m) => {
-    const text = m.text();
-    const csp = /Content Security Policy|Refused to/i.test(text);
-    if ((m.type() === "error" || csp) && !allow.some((re) => re.test(text))) {
-      problems.push(`${m.type()} on ${page.url()}: ${text}`);
-    }
-  });
-  page.on("pageerror", (err) => problems.push(`pageerror on ${page.url()}: ${err.message}`));
-  return problems;
-}
-
-/** Waits until every island on the page has hydrated. */
-async function hydrated(page: Page): Promise<void> {
-  await page.waitForFunction(() =>
-    [...document.querySelectorAll<HTMLElement>("[data-island]")].every((el) =>
-      el.dataset.hydrated === "1"
-    )
-  );
 }
 
 /** Checks what every page must do: hydrate, fit the width, and label its form fields. */

@@ -63,7 +63,10 @@ authApi.post("/login", async (c) => {
   });
   if (old) {
     const prev = await getSession(deps.kv, old);
-    if (prev) await revokeSession(deps.kv, prev.userId, prev.id);
+    if (prev) {
+      await revokeSession(deps.kv, prev.userId, prev.id);
+      await deps.rt.endSessions(prev.userId, prev.id);
+    }
   }
   setSessionCookie(c, deps.config, token);
   return c.json({ ok: true, user: toPublic(user), redirect: "/" });
