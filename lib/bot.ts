@@ -5,6 +5,13 @@ const GREETINGS = /^(hi|hello|hey|你好|您好|嗨|哈喽|早上好|晚上好)[
 const HELP = /^(help|\?|？|帮助|怎么用|菜单)$/i;
 const TIME = /^(time|几点了?|现在几点|时间)[?？]?$/i;
 
+/** The bot's first message to a new user, waiting in the bot conversation at first login. */
+export function botWelcome(ctx: { locale: Locale; name: string }): string {
+  return ctx.locale === "zh-CN"
+    ? `${ctx.name}，欢迎来到乐聊！我是乐聊机器人，随时在线。和我说“你好”，或者发“帮助”看看我能做什么。`
+    : `Welcome to HappyChat, ${ctx.name}! I'm the HappyChat bot and always here. Say "hi", or send "help" to see what I can do.`;
+}
+
 /** The bot's answer to one message from `name`. */
 export function botReply(text: string, ctx: { locale: Locale; name: string; now?: Date }): string {
   const t = text.trim();

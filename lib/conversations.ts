@@ -2,6 +2,7 @@
 import { keys } from "./kv_keys.ts";
 import { newId } from "./ids.ts";
 import { HttpError } from "./http_error.ts";
+import type { Message } from "./protocol.ts";
 
 export type ConvKind = "dm" | "group" | "bot";
 export type Role = "owner" | "admin" | "member";
@@ -65,13 +66,25 @@ export function addConversationWrites(
 }
 
 /** The writes for a new user's bot conversation (used inside createUser's atomic op). */
-export function botConversationWrites(op: Deno.AtomicOperation, userId: string, now: number): Deno.AtomicOperation {
+export function botConversationWrites(
+  op: Deno.AtomicOperation,
+  userId: string,
+  now: number,
+  greeting?: string,
+): Deno.AtomicOperation {
   const conv = convRecord("bot", userId, "", now);
   op.check({ key: keys.botConv(userId), versionstamp: null }).set(keys.botConv(userId), conv.id);
-  return addConversationWrites(op, conv, [
+  addConversationWrites(op, conv, [
     { userId, role: "member", peerId: BOT_ID },
     { userId: BOT_ID, role: "member", peerId: userId },
   ], now);
+  if (greeting) {
+    // The bot says hello first: seq 1 of the log, waiting as one unread message at first login.
+    const msg: Message = { conv: conv.id, seq: 1, id: newId(now), from: BOT_ID, kind: "text", text: greeting, at: now, cid: "welcome" };
+    const head: ConvHead = { seq: 1, at: now, last: { from: BOT_ID, kind: "text", text: greeting.slice(0, 120) } };
+    op.set(keys.msg(conv.id, 1), msg).set(keys.convHead(conv.id), head);
+  }
+  return op;
 }
 
 /** The DM between two users, created on first use (one per pair, enforced by the pair key). */

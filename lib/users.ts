@@ -5,6 +5,7 @@ import { newId } from "./ids.ts";
 import { type Gender, LIMITS } from "./validate.ts";
 import type { Locale } from "./i18n.ts";
 import { botConversationWrites } from "./conversations.ts";
+import { botWelcome } from "./bot.ts";
 
 export interface User {
   id: string;
@@ -84,7 +85,7 @@ export async function createUser(
     .set(nameKey, user.id)
     .set(emailKey, user.id);
   // Every user has the bot as a contact from the start.
-  botConversationWrites(op, user.id, now);
+  botConversationWrites(op, user.id, now, botWelcome({ locale: input.locale, name: input.nickname }));
   const res = await op.commit();
   if (!res.ok) {
     const [byName] = await kv.getMany([nameKey]);

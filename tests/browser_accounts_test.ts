@@ -122,7 +122,9 @@ async function whole(
     // screen readers only, next to the avatar with its first letter).
     const me = page.getByTestId("me");
     assert.equal(await me.getAttribute("title"), input.nickname);
-    await page.getByRole("link", { name: input.nickname }).waitFor();
+    await page.locator("header").getByRole("link", { name: input.nickname }).waitFor();
+    // The bot has said hello: one unread message waits in its conversation.
+    assert.equal(await page.locator('[data-kind="bot"] [data-testid="unread"]').innerText(), "1");
     assert.equal(await me.locator(".avatar").innerText(), input.nickname[0].toUpperCase());
     if (size === DESKTOP) assert.equal(await me.locator(".me-name").innerText(), input.nickname);
     await checkPage(page, size, "07-home");

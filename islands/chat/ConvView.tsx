@@ -26,7 +26,7 @@ function Status({ p, m }: { p: ConvViewProps; m: Message }) {
     const n = readCount(c, m.seq, m.from);
     return <span class="status" data-status={n ? "read" : "sent"}>{n ? t(p.locale, "chat.readBy", { n }) : t(p.locale, "chat.sent")}</span>;
   }
-  if (c.summary.kind === "dm") {
+  if (c.summary.kind === "dm" || c.summary.kind === "bot") {
     const read = (c.summary.peerReadSeq ?? 0) >= m.seq;
     return <span class="status" data-status={read ? "read" : "sent"}>{t(p.locale, read ? "chat.read" : "chat.sent")}</span>;
   }
