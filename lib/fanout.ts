@@ -67,7 +67,15 @@ export interface MsgInput {
   /** Refuse unless the sender is a member (false for system messages). */
   checkMember: boolean;
   /** Extra writes committed with the message (e.g. a membership change), redone on every attempt. */
-  prepare?: () => Promise<{ checks: Deno.AtomicCheck[]; apply: (op: Deno.AtomicOperation, seq: number) => void }>;
+  prepare?: () => Promise<Prepared>;
+}
+
+/** What prepare() returns: checks and writes to commit with the message, and who may see it. */
+export interface Prepared {
+  checks: Deno.AtomicCheck[];
+  apply: (op: Deno.AtomicOperation, seq: number) => void;
+  /** Store the message visible to this user only (a blocked sender's message: sent, not delivered). */
+  only?: string;
 }
 
 type Item =
@@ -213,6 +221,7 @@ class ShardWriter {
       seqs.set(inp.conv, seq);
       const msg: Message = { conv: inp.conv, seq, id: newId(now), from: inp.sender, kind: inp.kind, text: inp.text, at: now, cid: inp.cid };
       if (inp.meta) msg.meta = inp.meta;
+      if (extra?.only) msg.only = extra.only;
       if (extra) {
         for (const c of extra.checks) op.check(c);
         extra.apply(op, seq);
@@ -221,13 +230,17 @@ class ShardWriter {
       op.set(keys.msgClient(inp.conv, inp.sender, inp.cid), { seq, at: now, id: msg.id }, { expireIn: CLIENT_ID_TTL_MS });
       // Whoever sends has read up to their message (the bot too, so its DM shows it as read).
       if (inp.kind !== "system") op.max(keys.read(inp.conv, inp.sender), BigInt(seq));
-      lasts.set(inp.conv, { from: inp.sender, kind: inp.kind, text: inp.text.slice(0, 120) });
+      // A message only its sender sees does not become everyone's list preview.
+      if (!msg.only) lasts.set(inp.conv, { from: inp.sender, kind: inp.kind, text: inp.text.slice(0, 120) });
       events.push({ n: ++n, ev: { t: "msg", msg } });
       const ack = { conv: inp.conv, seq, at: now, id: msg.id, cid: inp.cid, duplicate: false };
       firstOf.set(dupKey, ack);
       acks.push([it, ack]);
     }
-    for (const [conv, seq] of seqs) op.set(keys.convHead(conv), { seq, at: now, last: lasts.get(conv)! } satisfies ConvHead);
+    for (const [conv, seq] of seqs) {
+      const prev = heads.get(conv)!.value!;
+      op.set(keys.convHead(conv), { seq, at: lasts.has(conv) ? now : prev.at, last: lasts.get(conv) ?? prev.last } satisfies ConvHead);
+    }
     for (const it of items) if (it.t === "event" && !it.done) events.push({ n: ++n, ev: it.ev });
     if (!events.length) return true;
     for (const e of events) op.set(keys.fan(this.shard, e.n), { ev: e.ev, origin: this.origin }, { expireIn: FAN_TTL_MS });

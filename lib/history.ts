@@ -29,3 +29,8 @@ export async function range(kv: Deno.Kv, conv: string, after: number, upTo: numb
   for await (const e of iter) out.push(e.value);
   return out;
 }
+
+/** Whether `viewer` may see a message (messages from a blocked sender are the sender's only). */
+export function visibleTo(m: Message, viewer: string): boolean {
+  return !m.only || m.only === viewer;
+}

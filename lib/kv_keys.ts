@@ -28,6 +28,12 @@
  * | fan                 | [fan, shard, n]                       | FanEvent (expires)        |
  * | presence            | [presence, userId, isolateId]         | open sockets (expires)    |
  * | last_seen           | [last_seen, userId]                   | ms timestamp              |
+ * | users_by_nick       | [users_by_nick, lowerNickname, userId]| true (prefix search)      |
+ * | friend              | [friend, userId, friendId]            | Friend (both directions)  |
+ * | friend_req          | [friend_req, toId, fromId]            | FriendRequest             |
+ * | friend_req_out      | [friend_req_out, fromId, toId]        | FriendRequest (sender's copy) |
+ * | friend_cooldown     | [friend_cooldown, fromId, toId]       | until (expires)           |
+ * | block               | [block, blockerId, blockedId]         | ms timestamp              |
  */
 
 export const keys = {
@@ -67,4 +73,15 @@ export const keys = {
   presence: (userId: string, isolateId: string) => ["presence", userId, isolateId] as const,
   presences: (userId: string) => ["presence", userId] as const,
   lastSeen: (userId: string) => ["last_seen", userId] as const,
+  userByNick: (lowerNick: string, userId: string) => ["users_by_nick", lowerNick, userId] as const,
+  usersByNickPrefix: () => ["users_by_nick"] as const,
+  friend: (userId: string, friendId: string) => ["friend", userId, friendId] as const,
+  friends: (userId: string) => ["friend", userId] as const,
+  friendReq: (toId: string, fromId: string) => ["friend_req", toId, fromId] as const,
+  friendReqsTo: (toId: string) => ["friend_req", toId] as const,
+  friendReqOut: (fromId: string, toId: string) => ["friend_req_out", fromId, toId] as const,
+  friendReqsFrom: (fromId: string) => ["friend_req_out", fromId] as const,
+  friendCooldown: (fromId: string, toId: string) => ["friend_cooldown", fromId, toId] as const,
+  block: (blockerId: string, blockedId: string) => ["block", blockerId, blockedId] as const,
+  blocks: (blockerId: string) => ["block", blockerId] as const,
 };

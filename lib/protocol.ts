@@ -39,6 +39,8 @@ export interface Message {
   at: number;
   /** The sender's client message id (lets the sending tab match its pending message). */
   cid?: string;
+  /** Set when only this user may see the message (sent by someone the other party blocked). */
+  only?: string;
   /** For system messages: what happened. */
   meta?: { event: string; userId?: string; by?: string; title?: string };
 }
@@ -65,6 +67,21 @@ export interface UserCard {
   username: string;
   nickname: string;
   avatarUrl: string | null;
+}
+
+/** A friend as their friend sees them: with the private remark (alias) that replaces the nickname. */
+export interface FriendView {
+  user: UserCard;
+  remark: string;
+  since: number;
+  /** The DM conversation. */
+  dm: string;
+}
+
+export interface RequestView {
+  user: UserCard;
+  note: string;
+  at: number;
 }
 
 // ---- client → server ----
@@ -96,6 +113,11 @@ export type ServerFrame =
   | { type: "conv"; conv: ConvSummary }
   | { type: "conv_removed"; conv: string }
   | { type: "resumed" }
+  | { type: "friend"; friend: FriendView }
+  | { type: "friend_removed"; user: string }
+  | { type: "friend_request"; request: RequestView }
+  | { type: "friend_request_gone"; user: string }
+  | { type: "blocked"; user: string; blocked: boolean }
   | { type: "pong"; rid?: string };
 
 export type FrameError = { code: "bad_frame"; message: string };
@@ -173,7 +195,9 @@ export function parseClientFrame(raw: string): ClientFrame | FrameError {
     case "ping":
       return { type: "ping", rid };
     default:
-      return bad(`Unknown frame type "${String(v.type).slice(0, 30)}"`);
+      // Never String(v.type): a JSON object like {"toString":1} throws when converted.
+      if (typeof v.type !== "string") return bad('Field "type" must be a string');
+      return bad(`Unknown frame type "${v.type.slice(0, 30)}"`);
   }
 }
 

@@ -83,7 +83,8 @@ export async function createUser(
     .check({ key: emailKey, versionstamp: null })
     .set(keys.user(user.id), user)
     .set(nameKey, user.id)
-    .set(emailKey, user.id);
+    .set(emailKey, user.id)
+    .set(keys.userByNick(nickKey(user.nickname), user.id), true);
   // Every user has the bot as a contact from the start.
   botConversationWrites(op, user.id, now, botWelcome({ locale: input.locale, name: input.nickname }));
   const res = await op.commit();
@@ -116,6 +117,22 @@ export async function findUserByUsername(kv: Deno.Kv, username: string): Promise
 }
 
 /** Applies a change to a user with optimistic concurrency (retries on a concurrent write). */
+/** How a nickname is indexed for prefix search: lower case, normalized. */
+export function nickKey(nickname: string): string {
+  return nickname.normalize("NFKC").toLowerCase().slice(0, 64);
+}
+
+/** Users whose nickname starts with `prefix` (case-insensitive), at most `limit`. */
+export async function findUsersByNickPrefix(kv: Deno.Kv, prefix: string, limit = 20): Promise<User[]> {
+  const p = nickKey(prefix.trim());
+  if (!p) return [];
+  const ids: string[] = [];
+  const iter = kv.list<boolean>({ start: ["users_by_nick", p], end: ["users_by_nick", p + "\uffff"] }, { limit });
+  for await (const e of iter) ids.push(e.key[2] as string);
+  const users = await Promise.all(ids.map((id) => getUser(kv, id)));
+  return users.filter((u): u is User => !!u && !!u.activatedAt);
+}
+
 export async function updateUser(
   kv: Deno.Kv,
   id: string,
@@ -125,7 +142,12 @@ export async function updateUser(
     const cur = await kv.get<User>(keys.user(id));
     if (!cur.value) throw new HttpError(404, "not_found", `User "${id}" not found`);
     const next = change(cur.value);
-    const res = await kv.atomic().check(cur).set(keys.user(id), next).commit();
+    const op = kv.atomic().check(cur).set(keys.user(id), next);
+    // The nickname search index follows the nickname in the same write.
+    if (nickKey(next.nickname) !== nickKey(cur.value.nickname)) {
+      op.delete(keys.userByNick(nickKey(cur.value.nickname), id)).set(keys.userByNick(nickKey(next.nickname), id), true);
+    }
+    const res = await op.commit();
     if (res.ok) return next;
   }
   throw conflict("busy", `User "${id}" is being changed elsewhere; try again`);

@@ -13,12 +13,12 @@ import {
   RESUME_MAX_PER_CONV,
   type ServerFrame,
 } from "./protocol.ts";
-import type { Control, MessageLog } from "./fanout.ts";
+import type { Control, MessageLog, Prepared } from "./fanout.ts";
 import type { Hub, HubConn } from "./hub.ts";
 import type { Presence } from "./presence.ts";
 import { type ConvKind, getConversation, getMember, listUserConvs, type UserConv } from "./conversations.ts";
 import { cardsFor, cursorValue, summarize, userCard } from "./conv_list.ts";
-import { pageBefore, range } from "./history.ts";
+import { pageBefore, range, visibleTo } from "./history.ts";
 import { keys } from "./kv_keys.ts";
 import { HttpError } from "./http_error.ts";
 import { botReply } from "./bot.ts";
@@ -55,6 +55,8 @@ export class Conn implements HubConn {
   /** Subscribed conversations and their kinds. */
   readonly convs = new Map<string, ConvKind>();
   readonly watching = new Set<string>();
+  /** The other person of each DM (and the bot conversation). */
+  readonly peers = new Map<string, string>();
   /** Highest seq sent per conversation. */
   readonly sent = new Map<string, number>();
   /** Messages waiting for in-order delivery, each with its frame serialized once for all sockets. */
@@ -65,19 +67,14 @@ export class Conn implements HubConn {
   #helloSeen = false;
   #lastFrameAt: number;
   #idleTimer: ReturnType<typeof setInterval> | undefined;
-  #tokens: number;
-  #tokensAt: number;
   #frameCount = 0;
   #frameWindow = 0;
   #badFrames = 0;
-  #typingAt = new Map<string, number>();
 
   constructor(readonly ws: WebSocket, readonly user: User, sessionId: string, readonly locale: Locale, readonly deps: ConnDeps) {
     this.userId = user.id;
     this.sessionId = sessionId;
     this.#lastFrameAt = deps.now();
-    this.#tokens = LIMITS_WS.sendBurst;
-    this.#tokensAt = deps.now();
   }
 
   /** Wires the socket's events. Call once, right after the upgrade. */
@@ -180,6 +177,7 @@ export class Conn implements HubConn {
    */
   #emit(msg: Message, json?: string): void {
     this.sent.set(msg.conv, msg.seq);
+    if (msg.only && msg.only !== this.userId) return; // counted as sent, never shown
     this.sendRaw(json ?? JSON.stringify({ type: "msg", msg }));
     const meta = msg.meta;
     if (meta?.userId === this.userId && (meta.event === "member_removed" || meta.event === "member_left")) {
@@ -220,6 +218,7 @@ export class Conn implements HubConn {
     if (!conv || !member || !entry || this.#closed || this.convs.has(convId)) return;
     // Subscribe before reading the summary (as at hello): nothing committed in between is missed.
     this.convs.set(convId, conv.kind);
+    if (entry.peerId) this.peers.set(convId, entry.peerId);
     this.sent.set(convId, Math.max(this.sent.get(convId) ?? 0, member.joinedSeq));
     this.deps.hub.subscribe(convId, this);
     const [summary] = await summarize(this.deps.kv, this.userId, [entry], this.locale);
@@ -292,6 +291,7 @@ export class Conn implements HubConn {
     const entries = await listUserConvs(kv, this.userId);
     for (const e of entries) {
       this.convs.set(e.convId, e.kind);
+      if (e.peerId) this.peers.set(e.convId, e.peerId);
       this.deps.hub.subscribe(e.convId, this);
     }
     await this.deps.presence.connected(this.userId);
@@ -307,7 +307,9 @@ export class Conn implements HubConn {
         if (s.lastSeq - from > RESUME_MAX_PER_CONV) {
           this.send({ type: "gap", conv: s.id, after: from, lastSeq: s.lastSeq });
         } else {
-          for (const m of await range(kv, s.id, from, s.lastSeq, RESUME_MAX_PER_CONV)) this.send({ type: "msg", msg: m });
+          for (const m of await range(kv, s.id, from, s.lastSeq, RESUME_MAX_PER_CONV)) {
+            if (visibleTo(m, this.userId)) this.send({ type: "msg", msg: m });
+          }
         }
       }
       this.sent.set(s.id, Math.max(this.sent.get(s.id) ?? 0, s.lastSeq));
@@ -330,24 +332,37 @@ export class Conn implements HubConn {
     }
   }
 
-  #takeToken(): boolean {
-    const now = this.deps.now();
-    this.#tokens = Math.min(LIMITS_WS.sendBurst, this.#tokens + ((now - this.#tokensAt) / 1000) * LIMITS_WS.sendPerSec);
-    this.#tokensAt = now;
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
-    return true;
-  }
-
   async #send(f: Extract<ClientFrame, { type: "send" }>): Promise<void> {
-    if (!this.#takeToken()) throw new HttpError(429, "rate_limited", "Sending too fast; slow down");
-    const ack = await this.deps.log.append({ conv: f.conv, sender: this.userId, cid: f.cid, kind: "text", text: f.text, checkMember: true });
+    // One bucket per user (on this isolate): more tabs do not mean a higher rate.
+    if (!this.deps.hub.takeSendToken(this.userId, this.deps.now(), LIMITS_WS.sendPerSec, LIMITS_WS.sendBurst)) {
+      throw new HttpError(429, "rate_limited", "Sending too fast; slow down");
+    }
+    const peer = this.convs.get(f.conv) === "dm" ? this.peers.get(f.conv) : undefined;
+    const ack = await this.deps.log.append({
+      conv: f.conv,
+      sender: this.userId,
+      cid: f.cid,
+      kind: "text",
+      text: f.text,
+      checkMember: true,
+      prepare: peer ? () => this.#dmRules(peer) : undefined,
+    });
     this.send({ type: "ack", rid: f.rid, cid: f.cid, conv: ack.conv, seq: ack.seq, at: ack.at, id: ack.id });
     if (!ack.duplicate && this.convs.get(f.conv) === "bot") {
       const text = botReply(f.text, { locale: this.locale, name: this.user.nickname });
       this.deps.log.append({ conv: f.conv, sender: BOT_ID, cid: `re-${ack.seq}`, kind: "text", text, checkMember: false })
         .catch((err) => log.warn("bot.reply_failed", { err }));
     }
+  }
+
+  /**
+   * A DM needs a friendship (after "delete friend" nobody can send in it). A message to someone
+   * who blocked the sender is stored for the sender only: it looks sent, and never arrives.
+   */
+  async #dmRules(peer: string): Promise<Prepared> {
+    const [friend, blocked] = await this.deps.kv.getMany([keys.friend(this.userId, peer), keys.block(peer, this.userId)]);
+    if (!friend.value) throw new HttpError(403, "not_friends", "You are not friends: send a friend request first");
+    return { checks: [friend, blocked], apply: () => {}, only: blocked.value ? this.userId : undefined };
   }
 
   async #requireMember(conv: string) {
@@ -359,7 +374,8 @@ export class Conn implements HubConn {
   async #history(f: Extract<ClientFrame, { type: "history" }>): Promise<void> {
     const m = await this.#requireMember(f.conv);
     const page = await pageBefore(this.deps.kv, f.conv, f.before, f.limit ?? 30, m.joinedSeq);
-    this.send({ type: "history", rid: f.rid, conv: f.conv, messages: page.messages, hasMore: page.hasMore });
+    const messages = page.messages.filter((x) => visibleTo(x, this.userId));
+    this.send({ type: "history", rid: f.rid, conv: f.conv, messages, hasMore: page.hasMore });
   }
 
   async #sync(f: Extract<ClientFrame, { type: "sync" }>): Promise<void> {
@@ -370,7 +386,7 @@ export class Conn implements HubConn {
       this.send({ type: "gap", conv: f.conv, after, lastSeq: head });
       return;
     }
-    const messages = await range(this.deps.kv, f.conv, after, head, RESUME_MAX_PER_CONV);
+    const messages = (await range(this.deps.kv, f.conv, after, head, RESUME_MAX_PER_CONV)).filter((x) => visibleTo(x, this.userId));
     this.send({ type: "history", rid: f.rid, conv: f.conv, messages, hasMore: false });
     this.send({ type: "synced", rid: f.rid, conv: f.conv, lastSeq: head });
   }
@@ -387,9 +403,7 @@ export class Conn implements HubConn {
 
   async #typing(f: Extract<ClientFrame, { type: "typing" }>): Promise<void> {
     if (!this.convs.has(f.conv)) throw new HttpError(403, "not_member", `Not a member of conversation "${f.conv}"`);
-    const now = this.deps.now();
-    if (now - (this.#typingAt.get(f.conv) ?? 0) < LIMITS_WS.typingEveryMs) return;
-    this.#typingAt.set(f.conv, now);
+    if (!this.deps.hub.allowTyping(this.userId, f.conv, this.deps.now(), LIMITS_WS.typingEveryMs)) return;
     await this.deps.log.publish({ t: "conv", conv: f.conv, except: this.userId, frame: { type: "typing", conv: f.conv, user: this.userId } });
   }
 

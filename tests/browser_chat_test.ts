@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { signUp, startTestServer, type TestServer } from "./helpers.ts";
+import { signUp, startTestServer, type TestServer, friendsDm } from "./helpers.ts";
 import { DESKTOP, hydrated, launchBrowser, newContext, PHONE, watchConsole } from "./browser.ts";
 import { CLOSE } from "../lib/protocol.ts";
 
@@ -50,7 +50,7 @@ Deno.test("two people chat in a DM and a group with unread, read marks, typing, 
   try {
     const alice = await signUp(server);
     const bob = await signUp(server);
-    const dm = await server.rt.openDm(alice.userId, bob.userId);
+    const dm = await friendsDm(server, alice.userId, bob.userId);
     const group = await server.rt.createGroup(alice.userId, "Weekend <b>trip</b>", [bob.userId]);
 
     const aCtx = await loggedIn(browser, server, alice, DESKTOP);
@@ -131,7 +131,7 @@ Deno.test("history loads page by page on scroll up and keeps the reader's place"
   try {
     const alice = await signUp(server);
     const bob = await signUp(server);
-    const dm = await server.rt.openDm(alice.userId, bob.userId);
+    const dm = await friendsDm(server, alice.userId, bob.userId);
     for (let i = 1; i <= 80; i++) {
       await server.rt.log.append({ conv: dm.id, sender: i % 2 ? alice.userId : bob.userId, cid: `h${i}`, kind: "text", text: `message ${i}`, checkMember: true });
     }

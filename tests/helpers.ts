@@ -1,4 +1,6 @@
 /** Test support: a real server on port 0 with in-memory KV, and a cookie-keeping HTTP client. */
+import { accept, sendRequest } from "../lib/friends.ts";
+import { getUser } from "../lib/users.ts";
 import { backgroundMailSettled } from "../lib/accounts.ts";
 import { loadConfig } from "../lib/config.ts";
 import { type Running, startServer } from "../lib/server.ts";
@@ -31,8 +33,9 @@ function recording(mailer: Mailer, sent: Mail[]): Mailer {
 }
 
 /**
- * Starts the app on 127.0.0.1:0 with `:memory:` KV. Mail goes to the given mailer, else over
- * SMTP when env has SMTP_URL (the real `smtpMailer`), else to the dev outbox.
+ * Starts the app on 127.0.0.1:0 with `:memory:` KV (or the file in env DENO_KV_PATH). Mail goes
+ * to the given mailer, else over SMTP when env has SMTP_URL (the real `smtpMailer`), else to the
+ * dev outbox.
  */
 export async function startTestServer(
   opts: { env?: Record<string, string>; mailer?: Mailer; now?: () => number } = {},
@@ -45,7 +48,8 @@ export async function startTestServer(
     ...opts.env,
   };
   const config = loadConfig((n) => env[n]);
-  const kv = await Deno.openKv(":memory:");
+  // A KV file (env DENO_KV_PATH) lets a test restart the server on the same data.
+  const kv = await Deno.openKv(env.DENO_KV_PATH);
   const sent: Mail[] = [];
   const given = opts.mailer ??
     (config.smtpUrl ? smtpMailer(config.smtpUrl, config.mailFrom) : null);
@@ -154,4 +158,12 @@ export async function signUp(
   });
   if (login.status !== 200) throw new Error(`login failed: ${JSON.stringify(login.body)}`);
   return { client, input, userId: (reg.body as { user: { id: string } }).user.id };
+}
+
+/** Makes two users friends the way the app does (request, then accept); returns their DM. */
+export async function friendsDm(server: TestServer, aId: string, bId: string): Promise<{ id: string }> {
+  const [a, b] = await Promise.all([getUser(server.kv, aId), getUser(server.kv, bId)]);
+  await sendRequest(server.rt, a!, { toId: bId }, "");
+  const view = await accept(server.rt, b!, aId);
+  return { id: view.dm };
 }

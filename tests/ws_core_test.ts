@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { signUp, startTestServer } from "./helpers.ts";
+import { signUp, startTestServer, friendsDm } from "./helpers.ts";
 import { WsClient } from "./ws_client.ts";
 
 Deno.test("two users chat in a DM: ack with seq, delivery to both users' tabs, history", async () => {
@@ -7,7 +7,7 @@ Deno.test("two users chat in a DM: ack with seq, delivery to both users' tabs, h
   try {
     const a = await signUp(server);
     const b = await signUp(server);
-    const conv = await server.rt.openDm(a.userId, b.userId);
+    const conv = await friendsDm(server, a.userId, b.userId);
     const a1 = await WsClient.connect(server, a.client);
     const a2 = await WsClient.connect(server, a.client);
     const b1 = await WsClient.connect(server, b.client);

@@ -8,6 +8,7 @@ import { spawnServer } from "./process_server.ts";
 import { Client, newUserInput, type TestServer } from "./helpers.ts";
 import { WsClient } from "./ws_client.ts";
 import { ensureDm } from "../lib/conversations.ts";
+import { keys } from "../lib/kv_keys.ts";
 
 async function signUpOver(server: TestServer) {
   const input = newUserInput("par");
@@ -45,6 +46,10 @@ Deno.test("with two isolates, users on different isolates chat in realtime throu
     const b = await signUpOver(server);
     const kv = await Deno.openKv(file);
     const conv = await ensureDm(kv, a.userId, b.userId);
+    // Friends, so that the DM is open for sending (written directly: this process is not the server).
+    for (const [x, y] of [[a.userId, b.userId], [b.userId, a.userId]]) {
+      await kv.set(keys.friend(x, y), { since: Date.now(), remark: "", dm: conv.id });
+    }
     kv.close();
     const wa = await connectOn(server, a.client, () => true);
     const wb = await connectOn(server, b.client, (iso) => iso !== wa.isolate);

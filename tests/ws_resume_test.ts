@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import { signUp, startTestServer, type TestServer } from "./helpers.ts";
+import { signUp, startTestServer, type TestServer, friendsDm } from "./helpers.ts";
 import { WsClient } from "./ws_client.ts";
 import { RESUME_MAX_PER_CONV } from "../lib/protocol.ts";
 
 async function pair(server: TestServer) {
   const a = await signUp(server);
   const b = await signUp(server);
-  const conv = await server.rt.openDm(a.userId, b.userId);
+  const conv = await friendsDm(server, a.userId, b.userId);
   return { a, b, conv: conv.id };
 }
 
