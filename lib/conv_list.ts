@@ -44,6 +44,9 @@ export async function summarize(kv: Deno.Kv, userId: string, entries: UserConv[]
     getManyChunked<unknown>(kv, entries.filter((e) => e.peerId).map((e) => keys.read(e.convId, e.peerId!))),
   ]);
   const peerReadByConv = new Map(entries.filter((e) => e.peerId).map((e, i) => [e.convId, cursorValue(peerReads[i].value)]));
+  const groups = entries.filter((e) => e.kind === "group").map((e) => e.convId);
+  const counts = await getManyChunked<number>(kv, groups.map((id) => keys.memberCount(id)));
+  const countOf = new Map(groups.map((id, i) => [id, counts[i].value ?? 0]));
   const out: ConvSummary[] = [];
   entries.forEach((e, i) => {
     const conv = convs[i].value;
@@ -63,6 +66,14 @@ export async function summarize(kv: Deno.Kv, userId: string, entries: UserConv[]
       const card = cards.get(e.peerId);
       if (card) s.peer = card;
       s.peerReadSeq = peerReadByConv.get(e.convId) ?? 0;
+    }
+    if (conv.kind === "group") {
+      s.memberCount = countOf.get(conv.id) ?? 0;
+      s.role = mems[i].value?.role ?? "member";
+      s.avatarUrl = avatarUrl(conv.avatar ?? null);
+      s.notice = conv.notice ?? null;
+      s.public = conv.public ?? false;
+      s.memberInvite = conv.memberInvite ?? true;
     }
     out.push(s);
   });

@@ -17,13 +17,22 @@ export interface Conversation {
   title: string;
   createdAt: number;
   createdBy: string;
+  /** Groups only (lib/groups.ts): */
+  avatar?: string | null;
+  notice?: { text: string; by: string; at: number } | null;
+  /** Listed in group search and joinable by anyone; otherwise by invite link or approved request. */
+  public?: boolean;
+  /** Members may add their friends (admins always may). */
+  memberInvite?: boolean;
+  cap?: number;
+  dissolved?: boolean;
 }
 
 /** The conversation's log head: written in the same atomic op as every message. */
 export interface ConvHead {
   seq: number;
   at: number;
-  last: { from: string; kind: string; text: string } | null;
+  last: { from: string; kind: string; text: string; meta?: Message["meta"] } | null;
 }
 
 export interface Member {
@@ -32,6 +41,10 @@ export interface Member {
   joinedAt: number;
   /** The head seq when they joined: what came before is not unread for them. */
   joinedSeq: number;
+  /** Groups: the name they chose to show in this group. */
+  displayName?: string;
+  /** Groups: cannot send until this time (ms). */
+  mutedUntil?: number;
 }
 
 /** A user's index entry for one of their conversations. */
@@ -120,6 +133,7 @@ export async function createGroup(
     { userId: ownerId, role: "owner" },
     ...others.map((userId) => ({ userId, role: "member" as const })),
   ], now);
+  op.set(keys.memberCount(conv.id), others.length + 1);
   const res = await op.commit();
   if (!res.ok) throw new HttpError(409, "busy", "Could not create the group; try again");
   return conv;

@@ -117,7 +117,7 @@ class ShardWriter {
             if (!seen.has(conv)) newKeys.push(conv);
             const pair = `${conv}\u0000${sender}`;
             if (checkMember && !seen.has(pair)) newKeys.push(pair);
-            more = newKeys.length + (prepare ? 2 : 0);
+            more = newKeys.length + (prepare ? 5 : 0);
           }
           if (batch.length && (bytes + sizeOf(next) > BATCH_MAX_BYTES || checks + more > BATCH_MAX_CHECKS)) break;
           this.#queue.shift();
@@ -196,9 +196,16 @@ class ShardWriter {
         it.resolve({ conv: inp.conv, seq: prior.seq, at: prior.at, id: prior.id, cid: inp.cid, duplicate: true });
         continue;
       }
-      if (inp.checkMember && !members.get(`${inp.conv}\u0000${inp.sender}`)?.value) {
+      const member = inp.checkMember ? members.get(`${inp.conv}\u0000${inp.sender}`)?.value : undefined;
+      if (inp.checkMember && !member) {
         it.done = true;
         it.reject(new HttpError(403, "not_member", `Not a member of conversation "${inp.conv}"`));
+        continue;
+      }
+      if (member?.mutedUntil && member.mutedUntil > now) {
+        it.done = true;
+        const minutes = Math.ceil((member.mutedUntil - now) / 60_000);
+        it.reject(new HttpError(403, "muted", `You are muted in this group for ${minutes} more min`, { params: { minutes } }));
         continue;
       }
       const dupKey = `${inp.conv}\u0000${inp.sender}\u0000${inp.cid}`;
@@ -231,7 +238,7 @@ class ShardWriter {
       // Whoever sends has read up to their message (the bot too, so its DM shows it as read).
       if (inp.kind !== "system") op.max(keys.read(inp.conv, inp.sender), BigInt(seq));
       // A message only its sender sees does not become everyone's list preview.
-      if (!msg.only) lasts.set(inp.conv, { from: inp.sender, kind: inp.kind, text: inp.text.slice(0, 120) });
+      if (!msg.only) lasts.set(inp.conv, { from: inp.sender, kind: inp.kind, text: inp.text.slice(0, 120), ...(inp.meta ? { meta: inp.meta } : {}) });
       events.push({ n: ++n, ev: { t: "msg", msg } });
       const ack = { conv: inp.conv, seq, at: now, id: msg.id, cid: inp.cid, duplicate: false };
       firstOf.set(dupKey, ack);

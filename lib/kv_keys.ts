@@ -34,6 +34,11 @@
  * | friend_req_out      | [friend_req_out, fromId, toId]        | FriendRequest (sender's copy) |
  * | friend_cooldown     | [friend_cooldown, fromId, toId]       | until (expires)           |
  * | block               | [block, blockerId, blockedId]         | ms timestamp              |
+ * | member_count        | [member_count, convId]                | number (checked at joins) |
+ * | groups_by_name      | [groups_by_name, lowerTitle, convId]  | true (public groups only) |
+ * | invite              | [invite, sha256(token)]               | Invite                    |
+ * | group_invite        | [group_invite, convId, inviteId]      | sha256(token) (listing)   |
+ * | join_req            | [join_req, convId, userId]            | JoinRequest               |
  */
 
 export const keys = {
@@ -84,4 +89,11 @@ export const keys = {
   friendCooldown: (fromId: string, toId: string) => ["friend_cooldown", fromId, toId] as const,
   block: (blockerId: string, blockedId: string) => ["block", blockerId, blockedId] as const,
   blocks: (blockerId: string) => ["block", blockerId] as const,
+  memberCount: (convId: string) => ["member_count", convId] as const,
+  groupByName: (lowerTitle: string, convId: string) => ["groups_by_name", lowerTitle, convId] as const,
+  invite: (tokenHash: string) => ["invite", tokenHash] as const,
+  groupInvite: (convId: string, inviteId: string) => ["group_invite", convId, inviteId] as const,
+  groupInvites: (convId: string) => ["group_invite", convId] as const,
+  joinReq: (convId: string, userId: string) => ["join_req", convId, userId] as const,
+  joinReqs: (convId: string) => ["join_req", convId] as const,
 };

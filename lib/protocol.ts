@@ -42,7 +42,7 @@ export interface Message {
   /** Set when only this user may see the message (sent by someone the other party blocked). */
   only?: string;
   /** For system messages: what happened. */
-  meta?: { event: string; userId?: string; by?: string; title?: string };
+  meta?: { event: string; userId?: string; by?: string; title?: string; text?: string; until?: number; role?: string };
 }
 
 /** One conversation as the list shows it. */
@@ -54,12 +54,18 @@ export interface ConvSummary {
   peer?: { id: string; username: string; nickname: string; avatarUrl: string | null; online?: boolean; lastSeen?: number | null };
   lastSeq: number;
   lastAt: number;
-  last: { from: string; kind: string; text: string } | null;
+  last: { from: string; kind: string; text: string; meta?: Message["meta"] } | null;
   /** The viewer's read cursor. */
   readSeq: number;
   /** DM: how far the other person has read (for "read" marks). */
   peerReadSeq?: number;
+  /** Groups: */
   memberCount?: number;
+  role?: "owner" | "admin" | "member";
+  avatarUrl?: string | null;
+  notice?: { text: string; by: string; at: number } | null;
+  public?: boolean;
+  memberInvite?: boolean;
 }
 
 export interface UserCard {
@@ -76,6 +82,8 @@ export interface FriendView {
   since: number;
   /** The DM conversation. */
   dm: string;
+  /** Index letter in contacts: "A"–"Z" (pinyin initial for Chinese names) or "#". */
+  initial: string;
 }
 
 export interface RequestView {
@@ -118,6 +126,8 @@ export type ServerFrame =
   | { type: "friend_request"; request: RequestView }
   | { type: "friend_request_gone"; user: string }
   | { type: "blocked"; user: string; blocked: boolean }
+  | { type: "members_changed"; conv: string }
+  | { type: "join_request"; conv: string; request: RequestView }
   | { type: "pong"; rid?: string };
 
 export type FrameError = { code: "bad_frame"; message: string };

@@ -180,7 +180,7 @@ export class Conn implements HubConn {
     if (msg.only && msg.only !== this.userId) return; // counted as sent, never shown
     this.sendRaw(json ?? JSON.stringify({ type: "msg", msg }));
     const meta = msg.meta;
-    if (meta?.userId === this.userId && (meta.event === "member_removed" || meta.event === "member_left")) {
+    if (meta?.event === "dissolved" || (meta?.userId === this.userId && (meta.event === "member_removed" || meta.event === "member_left"))) {
       this.#leave(msg.conv);
     }
   }

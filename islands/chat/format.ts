@@ -77,7 +77,9 @@ export function systemText(s: ChatState, m: Message, locale: Locale): string {
 export function preview(s: ChatState, c: ConvState, locale: Locale): string {
   const last = c.summary.last;
   if (!last) return "";
-  if (last.kind === "system") return last.text || t(locale, "chat.sys.other");
+  if (last.kind === "system") {
+    return systemText(s, { conv: c.summary.id, seq: 0, id: "", from: last.from, kind: "system", text: last.text, at: 0, meta: last.meta }, locale);
+  }
   const me = s.me?.id;
   if (last.from === me) return `${t(locale, "chat.you")}: ${last.text}`;
   if (c.summary.kind === "group") return `${displayName(s, last.from, locale)}: ${last.text}`;
