@@ -1,16 +1,11 @@
 /** Browser test support: Debian's Chromium driven by playwright-core (never a downloaded browser). */
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { chromiumPath } from "./chromium.ts";
+
+export { chromiumPath };
 
 export const PHONE = { width: 390, height: 844 };
 export const DESKTOP = { width: 1280, height: 800 };
-
-/** Where Chromium is: $CHROMIUM_PATH, or Debian's /usr/bin/chromium; null when neither exists. */
-export async function chromiumPath(): Promise<string | null> {
-  for (const p of [Deno.env.get("CHROMIUM_PATH"), "/usr/bin/chromium"]) {
-    if (p && await Deno.stat(p).then(() => true, () => false)) return p;
-  }
-  return null;
-}
 
 export async function launchBrowser(): Promise<Browser> {
   const executablePath = await chromiumPath();

@@ -3,7 +3,7 @@
  * it, installs Debian's package when running as root with apt-get; otherwise says what to do.
  */
 import { say } from "../lib/log.ts";
-import { chromiumPath } from "./browser.ts";
+import { chromiumPath } from "./chromium.ts";
 
 async function run(cmd: string, args: string[]): Promise<boolean> {
   const { code } = await new Deno.Command(cmd, { args, stdout: "inherit", stderr: "inherit" }).output();
