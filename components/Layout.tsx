@@ -11,6 +11,8 @@ export interface LayoutProps {
   bootUrl: string | null;
   version: string;
   user: User | null;
+  /** Friend requests waiting (the badge next to "Contacts"; connected islands keep it live). */
+  requests?: number;
   path: string;
   mainClass?: string;
   children: ComponentChildren;
@@ -43,6 +45,12 @@ export function Layout(p: LayoutProps) {
               ? (
                 <>
                   <NavLink href="/" path={p.path}>{t(p.locale, "nav.chats")}</NavLink>
+                  <NavLink href="/contacts" path={p.path}>
+                    {t(p.locale, "nav.contacts")}
+                    <span class="nav-badge" data-testid="nav-badge" hidden={!p.requests} aria-label={t(p.locale, "contacts.newCount", { n: p.requests ?? 0 })}>
+                      {p.requests ? String(p.requests) : ""}
+                    </span>
+                  </NavLink>
                   <NavLink href="/settings" path={p.path}>{t(p.locale, "nav.settings")}</NavLink>
                   <form method="post" action="/logout" class="inline">
                     <button type="submit" class="link">{t(p.locale, "nav.logout")}</button>
@@ -78,6 +86,6 @@ export function Layout(p: LayoutProps) {
 
 /** A header link that says when it is the current page. */
 function NavLink({ href, path, children }: { href: string; path: string; children: ComponentChildren }) {
-  const here = path === href || (href === "/" && path.startsWith("/?"));
+  const here = path === href || (href === "/" && path.startsWith("/?")) || (href !== "/" && path.startsWith(href + "/"));
   return <a href={href} aria-current={here ? "page" : undefined}>{children}</a>;
 }

@@ -18,6 +18,7 @@ import {
 } from "./chat/client.ts";
 import { ConvList } from "./chat/ConvList.tsx";
 import { ConvView } from "./chat/ConvView.tsx";
+import { GoneNotice, ListHead, useGroupChat } from "./group/chat_hooks.tsx";
 
 export interface ChatAppProps {
   locale: Locale;
@@ -58,6 +59,12 @@ export default function ChatApp(p: ChatAppProps) {
     }
   }, [open, conn, c?.loaded]);
 
+  // A group the user is no longer in closes at once, with a short notice.
+  const [gone, dismissGone] = useGroupChat(s, open, () => {
+    setOpen(null);
+    history.replaceState(null, "", "/");
+  });
+
   function openConv(id: string | null) {
     setOpen(id);
     history.pushState(null, "", id ? `/?c=${id}` : "/");
@@ -71,7 +78,9 @@ export default function ChatApp(p: ChatAppProps) {
           {t(p.locale, conn === "offline" ? "chat.offline" : "chat.connecting")}
         </p>
       )}
+      <GoneNotice gone={gone} locale={p.locale} onDismiss={dismissGone} />
       <aside class="chat-list">
+        <ListHead locale={p.locale} />
         <ConvList s={s} locale={p.locale} open={open} onOpen={openConv} />
       </aside>
       <section class="chat-main">

@@ -27,6 +27,10 @@ export const LIMITS_RATE = {
   mailAccount: { max: 5, windowMs: 60 * 60_000 },
   mailIp: { max: 20, windowMs: 60 * 60_000 },
   feedbackUser: { max: 10, windowMs: 60 * 60_000 },
+  /** Friend requests sent (to anyone, by id or e-mail). */
+  friendRequestUser: { max: 30, windowMs: 60 * 60_000 },
+  /** People searches (the contacts page searches as the user types, debounced). */
+  peopleSearchUser: { max: 120, windowMs: 10 * 60_000 },
 } satisfies Record<string, Limit>;
 
 export const RESEND_COOLDOWN_MS = 60_000;
@@ -56,7 +60,7 @@ export interface RegisterInput {
 }
 
 /** Validates without writing anything; throws the first problem with its field. */
-const RESERVED_NAMES = new Set(["happybot", "bot", "admin", "administrator", "system", "root", "support", "happychat"]);
+const RESERVED_NAMES = new Set(["happybot", "bot", "admin", "administrator", "system", "root", "support", "happychat", "search"]);
 
 export function validateRegistration(input: RegisterInput): void {
   check(usernameProblem(input.username), "username");

@@ -18,8 +18,14 @@ import { accountPages } from "../routes/account_pages.tsx";
 import { authApi } from "../routes/api/auth.ts";
 import { meApi } from "../routes/api/me.ts";
 import { usersApi } from "../routes/api/users.ts";
+import { friendsApi } from "../routes/api/friends.ts";
+import { groupsApi } from "../routes/api/groups.ts";
+import { groupInvitesApi } from "../routes/api/group_invites.ts";
+import { contactsPages } from "../routes/contacts_pages.tsx";
+import { countIncoming } from "./friends.ts";
 import { wsRoutes } from "../routes/ws.ts";
 import { chatPages } from "../routes/chat_pages.tsx";
+import { groupPages } from "../routes/group_pages.tsx";
 
 /**
  * The client address: the socket's, or with TRUST_PROXY the last X-Forwarded-For hop, the one
@@ -43,6 +49,12 @@ function pickLocale(c: Ctx): Locale {
 
 function isApi(c: Ctx): boolean {
   return new URL(c.req.url).pathname.startsWith("/api/");
+}
+
+/** A GET that renders a page (not the API, files, bundles or the socket). */
+function isPage(c: Ctx): boolean {
+  const path = new URL(c.req.url).pathname;
+  return !/^\/(api|static|_build|avatars|ws|healthz|metrics)(\/|$)/.test(path);
 }
 
 /** Maps any error to a response: JSON for /api, an HTML page otherwise. */
@@ -89,14 +101,27 @@ export function createApp(deps: Deps): Hono<Env> {
     await next();
   });
   app.use(csrfGuard());
+  // Pages show the number of friend requests waiting, next to "Contacts" in the header.
+  app.use(async (c, next) => {
+    const user = c.var.user;
+    c.set("friendRequests", 0);
+    if (user && c.req.method === "GET" && isPage(c)) c.set("friendRequests", await countIncoming(deps.kv, user.id));
+    await next();
+  });
 
   app.route("/", wsRoutes);
   app.route("/", systemRoutes);
   app.route("/", chatPages);
   app.route("/", authPages);
   app.route("/", accountPages);
+  app.route("/", contactsPages);
+  app.route("/", groupPages);
   app.route("/api/auth", authApi);
   app.route("/api/me", meApi);
+  // Before /api/users: "/api/users/search" is not a username ("search" is reserved).
+  app.route("/api", friendsApi);
+  app.route("/api", groupsApi);
+  app.route("/api", groupInvitesApi);
   app.route("/api/users", usersApi);
 
   app.notFound((c) => toErrorResponse(c, new HttpError(404, "not_found", "Not found")));

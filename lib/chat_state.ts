@@ -3,7 +3,10 @@
  * it. Shared by the browser client and the tests (replaying events onto an old state must equal
  * a fresh load).
  */
-import type { ConvSummary, Message, ServerFrame, UserCard } from "./protocol.ts";
+import type { ConvSummary, FriendView, Message, RequestView, ServerFrame, UserCard } from "./protocol.ts";
+import { reduceFriends } from "./chat_friends.ts";
+
+export { seenName } from "./chat_friends.ts";
 
 export interface Pending {
   cid: string;
@@ -32,6 +35,23 @@ export interface ChatState {
   convs: Record<string, ConvState>;
   users: Record<string, UserCard>;
   presence: Record<string, { online: boolean; lastSeen: number | null }>;
+  /** Friends by user id, with this user's remarks. */
+  friends: Record<string, FriendView>;
+  /** Friend requests waiting for this user's answer, newest first. */
+  requests: RequestView[];
+  /** Requests this user sent that are still pending, newest first. */
+  outgoing: RequestView[];
+  /** Users this user blocked. */
+  blocked: string[];
+  /** Whether friends were loaded (until then, nobody counts as "not a friend"). */
+  friendsLoaded: boolean;
+}
+
+export interface FriendsSnapshot {
+  friends: FriendView[];
+  incoming: RequestView[];
+  outgoing: RequestView[];
+  blocked: string[];
 }
 
 export type Action =
@@ -40,12 +60,14 @@ export type Action =
   | { type: "local_failed"; conv: string; cid: string }
   | { type: "local_retry"; conv: string; cid: string }
   | { type: "local_read"; conv: string; seq: number }
+  | ({ type: "local_friends" } & FriendsSnapshot)
+  | { type: "local_outgoing"; request: RequestView }
   | { type: "typing_expire"; now: number };
 
 export const TYPING_SHOW_MS = 4000;
 
 export function emptyState(): ChatState {
-  return { me: null, convs: {}, users: {}, presence: {} };
+  return { me: null, convs: {}, users: {}, presence: {}, friends: {}, requests: [], outgoing: [], blocked: [], friendsLoaded: false };
 }
 
 function convState(summary: ConvSummary, prev?: ConvState): ConvState {
@@ -168,7 +190,7 @@ export function reduce(s: ChatState, a: Action, now = Date.now()): ChatState {
           if (sum.peer.online !== undefined) presence[sum.peer.id] = { online: sum.peer.online, lastSeen: sum.peer.lastSeen ?? null };
         }
       }
-      return { me: a.me, convs, users, presence };
+      return { ...s, me: a.me, convs, users, presence };
     }
     case "conv": {
       const sum = a.conv;
@@ -249,6 +271,14 @@ export function reduce(s: ChatState, a: Action, now = Date.now()): ChatState {
       return withConv(s, a.conv, (c) => ({ ...c, pending: c.pending.map((p) => p.cid === a.cid ? { ...p, state: "failed" } : p) }));
     case "local_retry":
       return withConv(s, a.conv, (c) => ({ ...c, pending: c.pending.map((p) => p.cid === a.cid ? { ...p, state: "pending" } : p) }));
+    case "friend":
+    case "friend_removed":
+    case "friend_request":
+    case "friend_request_gone":
+    case "blocked":
+    case "local_friends":
+    case "local_outgoing":
+      return reduceFriends(s, a);
     case "local_read":
       return withConv(s, a.conv, (c) => a.seq > c.summary.readSeq ? { ...c, summary: { ...c.summary, readSeq: a.seq } } : c);
     default:

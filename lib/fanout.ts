@@ -68,6 +68,14 @@ export interface MsgInput {
   checkMember: boolean;
   /** Extra writes committed with the message (e.g. a membership change), redone on every attempt. */
   prepare?: () => Promise<Prepared>;
+  /**
+   * Commit without any other message of the same conversation in the batch. Needed when
+   * prepare() writes what later messages read (members, member count): prepares in one batch all
+   * read the state before the batch, and KV checks in one commit all see that state too, so two
+   * joins batched together would both pass a cap check, and a removed member's message batched
+   * after their removal would still pass the membership check.
+   */
+  exclusive?: boolean;
 }
 
 /** What prepare() returns: checks and writes to commit with the message, and who may see it. */
@@ -108,6 +116,7 @@ class ShardWriter {
         // sender) membership, plus whatever prepare() adds (counted as up to 2). KV allows 100.
         let checks = 1;
         const seen = new Set<string>();
+        const exclusive = new Set<string>();
         while (this.#queue.length && batch.length < BATCH_MAX_ITEMS) {
           const next = this.#queue[0];
           let more = 0;
@@ -118,6 +127,8 @@ class ShardWriter {
             const pair = `${conv}\u0000${sender}`;
             if (checkMember && !seen.has(pair)) newKeys.push(pair);
             more = newKeys.length + (prepare ? 5 : 0);
+            if (batch.length && (exclusive.has(conv) || (next.input.exclusive && seen.has(conv)))) break;
+            if (next.input.exclusive) exclusive.add(conv);
           }
           if (batch.length && (bytes + sizeOf(next) > BATCH_MAX_BYTES || checks + more > BATCH_MAX_CHECKS)) break;
           this.#queue.shift();

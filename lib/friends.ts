@@ -9,12 +9,16 @@
  */
 import { keys } from "./kv_keys.ts";
 import { HttpError } from "./http_error.ts";
-import { ensureDm, getManyChunked } from "./conversations.ts";
+import { addConversationWrites, type Conversation, getConversation, getManyChunked } from "./conversations.ts";
+import { newId } from "./ids.ts";
+import { indexLetter } from "./contacts.ts";
 import { findUserByLogin, getUser, type User } from "./users.ts";
 import { userCard } from "./conv_list.ts";
 import { lineProblem } from "./validate.ts";
+import { NOTE_MAX, REMARK_MAX } from "./friend_rules.ts";
 import type { Realtime } from "./realtime.ts";
 import type { FriendView, RequestView, UserCard } from "./protocol.ts";
+import type { FriendsSnapshot } from "./chat_state.ts";
 
 export interface Friend {
   since: number;
@@ -29,8 +33,7 @@ export interface FriendRequest {
   at: number;
 }
 
-export const NOTE_MAX = 60;
-export const REMARK_MAX = 32;
+export { NOTE_MAX, REMARK_MAX };
 /** Between two requests to the same person. */
 export const REQUEST_COOLDOWN_MS = 10 * 60_000;
 /** After a decline, before the same person may ask again. */
@@ -44,6 +47,18 @@ async function requireUser(kv: Deno.Kv, id: string): Promise<User> {
   const u = typeof id === "string" && id.length <= 40 ? await getUser(kv, id) : null;
   if (!u || !u.activatedAt) fail(404, "user_not_found", `User "${String(id).slice(0, 40)}" not found`);
   return u;
+}
+
+/** A friend as `me` sees them: their card, my remark, and the index letter of the name I see. */
+export function friendView(u: User, f: Friend): FriendView {
+  return { user: userCard(u), remark: f.remark, since: f.since, dm: f.dm, initial: indexLetter(f.remark || u.nickname) };
+}
+
+/** How many requests wait for this user's answer (the "New friends" badge). */
+export async function countIncoming(kv: Deno.Kv, me: string): Promise<number> {
+  let n = 0;
+  for await (const _ of kv.list({ prefix: keys.friendReqsTo(me) }, { limit: 100 })) n++;
+  return n;
 }
 
 export async function getFriend(kv: Deno.Kv, me: string, other: string): Promise<Friend | null> {
@@ -61,7 +76,7 @@ export async function listFriends(kv: Deno.Kv, me: string): Promise<FriendView[]
   const users = await getManyChunked<User>(kv, entries.map(([id]) => keys.user(id)));
   return entries.flatMap(([, f], i) => {
     const u = users[i].value;
-    return u ? [{ user: userCard(u), remark: f.remark, since: f.since, dm: f.dm }] : [];
+    return u ? [friendView(u, f)] : [];
   });
 }
 
@@ -126,9 +141,11 @@ export async function sendRequest(
       await accept(rt, me, to.id);
       return { status: "friends" };
     }
-    const until = cooldown.value as number | null;
-    if (until && until > now) {
-      const seconds = Math.ceil((until - now) / 1000);
+    const cd = cooldownOf(cooldown.value);
+    if (cd && cd.until > now) {
+      // After a decline, or when asking by e-mail, the answer must not differ: say "sent", do nothing.
+      if (cd.declined || target.email !== undefined) return { status: "sent" };
+      const seconds = Math.ceil((cd.until - now) / 1000);
       throw new HttpError(429, "request_cooldown", "You asked moments ago", { retryAfter: seconds, params: { seconds } });
     }
     const req: FriendRequest = { from: me.id, to: to.id, note, at: now };
@@ -148,36 +165,60 @@ export async function sendRequest(
   fail(409, "busy", "Try again");
 }
 
+/** A cooldown value: a number (after a request), or `{ until, declined }` (after a decline). */
+function cooldownOf(v: unknown): { until: number; declined: boolean } | null {
+  if (typeof v === "number") return { until: v, declined: false };
+  if (v && typeof v === "object" && typeof (v as { until?: unknown }).until === "number") {
+    return { until: (v as { until: number }).until, declined: true };
+  }
+  return null;
+}
+
 /** Accepts `fromId`'s request: friends both ways, the DM opens for both, in one write. */
 export async function accept(rt: Realtime, me: User, fromId: string): Promise<FriendView> {
   const kv = rt.kv;
   const from = await requireUser(kv, fromId);
-  const now = rt.now();
-  const req = await kv.get<FriendRequest>(keys.friendReq(me.id, from.id));
-  if (!req.value) fail(404, "request_not_found", "No such friend request");
-  const dm = await ensureDm(kv, me.id, from.id, now);
-  const mine: Friend = { since: now, remark: "", dm: dm.id };
-  const theirs: Friend = { since: now, remark: "", dm: dm.id };
-  // The check makes accept-and-decline-at-once (or two devices accepting) succeed only once.
-  const res = await kv.atomic()
-    .check(req)
-    .check({ key: keys.friend(me.id, from.id), versionstamp: null })
-    .delete(keys.friendReq(me.id, from.id))
-    .delete(keys.friendReqOut(from.id, me.id))
-    .delete(keys.friendReq(from.id, me.id))
-    .delete(keys.friendReqOut(me.id, from.id))
-    .set(keys.friend(me.id, from.id), mine)
-    .set(keys.friend(from.id, me.id), theirs)
-    .commit();
-  if (!res.ok) fail(409, "request_not_found", "This request was already answered");
-  const mineView: FriendView = { user: userCard(from), remark: "", since: now, dm: dm.id };
-  const theirView: FriendView = { user: userCard(me), remark: "", since: now, dm: dm.id };
-  await Promise.all([
-    rt.log.publish({ t: "user", user: me.id, frame: { type: "friend", friend: mineView }, control: { kind: "conv_added", conv: dm.id } }),
-    rt.log.publish({ t: "user", user: from.id, frame: { type: "friend", friend: theirView }, control: { kind: "conv_added", conv: dm.id } }),
-    rt.log.publish({ t: "user", user: me.id, frame: { type: "friend_request_gone", user: from.id } }),
-  ]);
-  return mineView;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const now = rt.now();
+    const [req, pair, friend] = await kv.getMany<[FriendRequest, string, Friend]>([
+      keys.friendReq(me.id, from.id),
+      keys.dmPair(me.id, from.id),
+      keys.friend(me.id, from.id),
+    ]);
+    if (!req.value) fail(attempt ? 409 : 404, "request_not_found", attempt ? "This request was already answered" : "No such friend request");
+    if (friend.value) fail(409, "request_not_found", "This request was already answered");
+    // The DM is created in the same write as the friendship: a lost race leaves nothing behind.
+    const existing = pair.value ? await getConversation(kv, pair.value) : null;
+    const dm: Conversation = existing ?? { id: newId(now), kind: "dm", title: "", createdAt: now, createdBy: me.id };
+    const mine: Friend = { since: now, remark: "", dm: dm.id };
+    const theirs: Friend = { since: now, remark: "", dm: dm.id };
+    // The checks make accept-and-decline-at-once (or two devices accepting) succeed only once.
+    const op = kv.atomic().check(req).check(pair).check(friend);
+    if (!existing) {
+      op.set(pair.key, dm.id);
+      addConversationWrites(op, dm, [{ userId: me.id, role: "member", peerId: from.id }, { userId: from.id, role: "member", peerId: me.id }], now);
+    }
+    const res = await op
+      .delete(keys.friendReq(me.id, from.id))
+      .delete(keys.friendReqOut(from.id, me.id))
+      .delete(keys.friendReq(from.id, me.id))
+      .delete(keys.friendReqOut(me.id, from.id))
+      // Friends now: after a later "delete friend", asking again must not meet an old cooldown.
+      .delete(keys.friendCooldown(me.id, from.id))
+      .delete(keys.friendCooldown(from.id, me.id))
+      .set(keys.friend(me.id, from.id), mine)
+      .set(keys.friend(from.id, me.id), theirs)
+      .commit();
+    if (!res.ok) continue;
+    const mineView = friendView(from, mine);
+    await Promise.all([
+      rt.log.publish({ t: "user", user: me.id, frame: { type: "friend", friend: mineView }, control: { kind: "conv_added", conv: dm.id } }),
+      rt.log.publish({ t: "user", user: from.id, frame: { type: "friend", friend: friendView(me, theirs) }, control: { kind: "conv_added", conv: dm.id } }),
+      rt.log.publish({ t: "user", user: me.id, frame: { type: "friend_request_gone", user: from.id } }),
+    ]);
+    return mineView;
+  }
+  fail(409, "busy", "Try again");
 }
 
 /** Declines a request; the same person may ask again after a day. */
@@ -189,7 +230,7 @@ export async function decline(rt: Realtime, me: User, fromId: string): Promise<v
   const res = await kv.atomic()
     .check(req)
     .delete(keys.friendReq(me.id, fromId))
-    .set(keys.friendCooldown(fromId, me.id), now + DECLINE_COOLDOWN_MS, { expireIn: DECLINE_COOLDOWN_MS })
+    .set(keys.friendCooldown(fromId, me.id), { until: now + DECLINE_COOLDOWN_MS }, { expireIn: DECLINE_COOLDOWN_MS })
     .commit();
   if (!res.ok) fail(409, "request_not_found", "This request was already answered");
   // The sender's copy stays "pending" on their side: a decline is not announced.
@@ -222,7 +263,7 @@ export async function setRemark(rt: Realtime, me: User, otherId: string, remarkR
     const next = { ...cur.value, remark };
     if (!(await kv.atomic().check(cur).set(cur.key, next).commit()).ok) continue;
     const other = await requireUser(kv, otherId);
-    const view: FriendView = { user: userCard(other), remark, since: next.since, dm: next.dm };
+    const view = friendView(other, next);
     await rt.log.publish({ t: "user", user: me.id, frame: { type: "friend", friend: view } });
     return view;
   }
@@ -243,6 +284,28 @@ export async function unblock(rt: Realtime, me: User, otherId: string): Promise<
   if (typeof otherId !== "string" || otherId.length > 40) fail(404, "user_not_found", "No such user");
   await kv.delete(keys.block(me.id, otherId));
   await rt.log.publish({ t: "user", user: me.id, frame: { type: "blocked", user: otherId, blocked: false } });
+}
+
+/** Everything the contacts pages start from: friends, requests both ways, blocks. */
+export async function friendsSnapshot(kv: Deno.Kv, me: string): Promise<FriendsSnapshot> {
+  const [friends, requests, blocked] = await Promise.all([listFriends(kv, me), listRequests(kv, me), listBlocked(kv, me)]);
+  return { friends, incoming: requests.incoming, outgoing: requests.outgoing, blocked };
+}
+
+/** How `me` stands with `other`, for their profile page. */
+export async function relationTo(kv: Deno.Kv, me: string, other: User) {
+  const [f, inc, out, blocked] = await kv.getMany<[Friend, FriendRequest, FriendRequest, number]>([
+    keys.friend(me, other.id),
+    keys.friendReq(me, other.id),
+    keys.friendReqOut(me, other.id),
+    keys.block(me, other.id),
+  ]);
+  return {
+    friend: f.value ? friendView(other, f.value) : null,
+    incoming: inc.value ? { user: userCard(other), note: inc.value.note, at: inc.value.at } : null,
+    outgoing: out.value !== null,
+    blocked: blocked.value !== null,
+  };
 }
 
 /** The ids this user has blocked. */

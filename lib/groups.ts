@@ -1,12 +1,14 @@
 /**
- * Groups: create, settings, roles (owner, admins, members), membership and moderation. Every
- * change is a system message in the group's log committed in the same atomic write as the change
- * itself, after checking (in that write) that the actor still has the role it needs. So changes
- * resume and page like messages, and races (two admins, concurrent joins at the cap) resolve in KV.
+ * Groups: create, settings, joining (public, invite link, approved request, added by a member).
+ * Every change is a system message in the group's log committed in the same atomic write as the
+ * change itself, after checking (in that write) that the actor still has the role it needs. So
+ * changes resume and page like messages, and races (two admins, concurrent joins at the cap)
+ * resolve in KV. Removal, roles and dissolving are in lib/group_moderation.ts.
  */
 import { keys } from "./kv_keys.ts";
 import { HttpError } from "./http_error.ts";
-import { type Conversation, createGroup as createGroupRecord, getManyChunked, type Member, type Role, type UserConv } from "./conversations.ts";
+import { addConversationWrites, type Conversation, getManyChunked, type Member, type Role, type UserConv } from "./conversations.ts";
+import { newId } from "./ids.ts";
 import type { Ack, Prepared } from "./fanout.ts";
 import type { Realtime } from "./realtime.ts";
 import type { Message } from "./protocol.ts";
@@ -14,11 +16,24 @@ import type { User } from "./users.ts";
 import { lineProblem, textProblem } from "./validate.ts";
 
 export const GROUP_CAP = 500;
+/** Friends added when the group is created (one atomic write; more can be added afterwards). */
+export const CREATE_MEMBERS_MAX = 200;
 export const TITLE_MAX = 30;
 export const NOTICE_MAX = 500;
 export const DISPLAY_NAME_MAX = 32;
 export const MUTE_MAX_MINUTES = 30 * 24 * 60;
-const RANK: Record<Role, number> = { owner: 3, admin: 2, member: 1 };
+export const RANK: Record<Role, number> = { owner: 3, admin: 2, member: 1 };
+
+/** Per-user limits of the group endpoints (lib/rate_limit.ts windows). */
+export const LIMITS_GROUP_RATE = {
+  createUser: { max: 20, windowMs: 60 * 60_000 },
+  /** The find-groups page searches as the user types (debounced). */
+  searchUser: { max: 120, windowMs: 10 * 60_000 },
+  /** Join requests and joins by link or as a public group. */
+  joinUser: { max: 60, windowMs: 60 * 60_000 },
+  /** Invite link previews (the join page). */
+  previewUser: { max: 120, windowMs: 10 * 60_000 },
+};
 
 type Meta = NonNullable<Message["meta"]>;
 type Entry<T> = Deno.KvEntry<T>;
@@ -28,11 +43,12 @@ export interface Ctx {
 }
 type Extra = (ctx: Ctx) => Promise<{ checks?: Deno.AtomicCheck[]; apply?: (op: Deno.AtomicOperation, seq: number) => void }>;
 
-function fail(status: number, code: string, message: string, field?: string): never {
+export function fail(status: number, code: string, message: string, field?: string): never {
   throw new HttpError(status, code, message, { field });
 }
 
-function validId(id: unknown): id is string {
+/** An id as the server makes them; anything else cannot name a group or a user. */
+export function validId(id: unknown): id is string {
   return typeof id === "string" && /^[0-9a-z]{1,40}$/.test(id);
 }
 
@@ -47,11 +63,11 @@ export function titleKey(title: string): string {
   return title.normalize("NFKC").toLowerCase().slice(0, 64);
 }
 
-/** Reads the group and the actor's membership; refuses a missing group, a non-member, a low role. */
-async function readCtx(rt: Realtime, convId: string, actorId: string, minRole: Role): Promise<Ctx> {
+/** Reads the group and the actor's membership; refuses a missing or dissolved group, a non-member, a low role. */
+export async function readCtx(rt: Realtime, convId: string, actorId: string, minRole: Role): Promise<Ctx> {
   if (!validId(convId)) fail(404, "group_not_found", "No such group");
   const [conv, actor] = await rt.kv.getMany<[Conversation, Member]>([keys.conv(convId), keys.member(convId, actorId)]);
-  if (!conv.value || conv.value.kind !== "group") fail(404, "group_not_found", "No such group");
+  if (!conv.value || conv.value.kind !== "group" || conv.value.dissolved) fail(404, "group_not_found", "No such group");
   if (!actor.value) fail(403, "not_member", "You are not in this group");
   if (RANK[actor.value.role] < RANK[minRole]) fail(403, "forbidden_role", `Only the ${minRole === "owner" ? "owner" : "owner and admins"} can do that`);
   return { conv: conv as Entry<Conversation>, actor: actor as Entry<Member> };
@@ -61,13 +77,15 @@ async function readCtx(rt: Realtime, convId: string, actorId: string, minRole: R
  * Commits one group change: a system message plus the change, checked against the group and the
  * actor's role as read in the same attempt (a concurrent change makes the write retry).
  */
-export function groupChange(
+export async function groupChange(
   rt: Realtime,
   convId: string,
   actorId: string,
   opts: { minRole: Role; meta: Meta; extra?: Extra },
 ): Promise<Ack> {
-  return rt.log.append({
+  // Read once up front too: a gone group or a missing role gets its own answer, not the log's.
+  await readCtx(rt, convId, actorId, opts.minRole);
+  return await rt.log.append({
     conv: convId,
     sender: "system",
     cid: `${opts.meta.event}-${crypto.randomUUID()}`,
@@ -75,6 +93,7 @@ export function groupChange(
     text: "",
     meta: { ...opts.meta, by: actorId },
     checkMember: false,
+    exclusive: true,
     prepare: async (): Promise<Prepared> => {
       const ctx = await readCtx(rt, convId, actorId, opts.minRole);
       const more = opts.extra ? await opts.extra(ctx) : {};
@@ -83,19 +102,45 @@ export function groupChange(
   });
 }
 
+/**
+ * The actor's friends among `ids`, refused as a whole (403 not_friends) when one is not a friend
+ * or has blocked the actor: a block means the blocked person cannot reach the blocker, in a group
+ * either.
+ */
+async function requireFriends(rt: Realtime, actorId: string, ids: string[]): Promise<void> {
+  if (!ids.every(validId)) fail(400, "bad_input", "Unknown member ids", "members");
+  const [friends, blocks] = await Promise.all([
+    getManyChunked(rt.kv, ids.map((id) => keys.friend(actorId, id))),
+    getManyChunked(rt.kv, ids.map((id) => keys.block(id, actorId))),
+  ]);
+  if (friends.some((f) => !f.value) || blocks.some((b) => b.value)) fail(403, "not_friends", "You can only add your friends", "members");
+}
+
 /** Creates a group with friends of the owner as first members; the owner is its owner. */
 export async function createGroup(rt: Realtime, owner: User, titleRaw: string, memberIds: string[]): Promise<Conversation> {
   const title = checkTitle(titleRaw);
   const ids = [...new Set(memberIds)].filter((id) => id !== owner.id);
-  if (ids.length + 1 > GROUP_CAP) fail(400, "group_full", `A group has at most ${GROUP_CAP} members`);
-  if (!ids.every(validId)) fail(400, "bad_input", "Unknown member ids", "members");
-  const friends = await getManyChunked(rt.kv, ids.map((id) => keys.friend(owner.id, id)));
-  if (friends.some((f) => !f.value)) fail(403, "not_friends", "You can only add your friends", "members");
-  const conv = await createGroupRecord(rt.kv, owner.id, title, ids, rt.now());
-  await rt.kv.set(keys.conv(conv.id), { ...conv, public: false, memberInvite: true, cap: GROUP_CAP, avatar: null, notice: null } satisfies Conversation);
+  if (ids.length > CREATE_MEMBERS_MAX) fail(400, "bad_input", `Add at most ${CREATE_MEMBERS_MAX} friends at creation, more afterwards`, "members");
+  await requireFriends(rt, owner.id, ids);
+  const now = rt.now();
+  const conv: Conversation = {
+    id: newId(now),
+    kind: "group",
+    title,
+    createdAt: now,
+    createdBy: owner.id,
+    public: false,
+    memberInvite: true,
+    cap: GROUP_CAP,
+    avatar: null,
+    notice: null,
+  };
+  const op = rt.kv.atomic();
+  addConversationWrites(op, conv, [{ userId: owner.id, role: "owner" }, ...ids.map((userId) => ({ userId, role: "member" as const }))], now);
+  if (!(await op.set(keys.memberCount(conv.id), ids.length + 1).commit()).ok) fail(409, "busy", "Could not create the group; try again");
   await groupChange(rt, conv.id, owner.id, { minRole: "owner", meta: { event: "created", title } });
   await Promise.all([owner.id, ...ids].map((user) => rt.log.publish({ t: "user", user, control: { kind: "conv_added", conv: conv.id } })));
-  return (await rt.kv.get<Conversation>(keys.conv(conv.id))).value!;
+  return conv;
 }
 
 /** Changes the group record (name, notice, avatar, settings) with a system message. */
@@ -120,17 +165,23 @@ function updateGroup(
   });
 }
 
-export function rename(rt: Realtime, actor: User, convId: string, titleRaw: string): Promise<Ack> {
+export async function rename(rt: Realtime, actor: User, convId: string, titleRaw: string): Promise<Ack> {
   const title = checkTitle(titleRaw);
-  return updateGroup(rt, convId, actor.id, { event: "renamed", title }, (c) => ({ ...c, title }));
+  return await updateGroup(rt, convId, actor.id, { event: "renamed", title }, (c) => ({ ...c, title }));
 }
 
-export function setNotice(rt: Realtime, actor: User, convId: string, textRaw: string): Promise<Ack> {
-  const text = textRaw.trim();
+/** Checks a notice: multi-line text up to NOTICE_MAX ("" clears it). */
+export function checkNotice(raw: string): string {
+  const text = raw.trim();
   const p = textProblem(text, NOTICE_MAX, false);
   if (p) throw new HttpError(400, p, `Invalid notice: ${p}`, { field: "notice", params: { max: NOTICE_MAX } });
+  return text;
+}
+
+export async function setNotice(rt: Realtime, actor: User, convId: string, textRaw: string): Promise<Ack> {
+  const text = checkNotice(textRaw);
   const at = rt.now();
-  return updateGroup(rt, convId, actor.id, { event: "notice", text }, (c) => ({ ...c, notice: text ? { text, by: actor.id, at } : null }));
+  return await updateGroup(rt, convId, actor.id, { event: "notice", text }, (c) => ({ ...c, notice: text ? { text, by: actor.id, at } : null }));
 }
 
 export function setSettings(rt: Realtime, actor: User, convId: string, s: { public?: boolean; memberInvite?: boolean }): Promise<Ack> {
@@ -142,52 +193,67 @@ export function setSettings(rt: Realtime, actor: User, convId: string, s: { publ
   }));
 }
 
-export function setAvatar(rt: Realtime, actor: User, convId: string, blobId: string | null): Promise<Ack> {
-  return updateGroup(rt, convId, actor.id, { event: "avatar", text: blobId ?? "" }, (c) => ({ ...c, avatar: blobId }));
+/** Sets the group picture (a blob id, or null); returns the blob it replaced, for the caller to delete. */
+export async function setAvatar(rt: Realtime, actor: User, convId: string, blobId: string | null): Promise<{ ack: Ack; old: string | null }> {
+  let old: string | null = null;
+  const ack = await updateGroup(rt, convId, actor.id, { event: "avatar", text: blobId ?? "" }, (c) => {
+    old = c.avatar ?? null;
+    return { ...c, avatar: blobId };
+  });
+  return { ack, old };
+}
+
+/** The writes that make `userId` a member, after checking the cap in the same write. */
+async function joinWrites(rt: Realtime, conv: Conversation, userId: string) {
+  const convId = conv.id;
+  const [member, count, req] = await rt.kv.getMany<[Member, number, unknown]>([
+    keys.member(convId, userId),
+    keys.memberCount(convId),
+    keys.joinReq(convId, userId),
+  ]);
+  if (member.value) fail(409, "already_member", "Already in the group");
+  const n = count.value ?? 0;
+  if (n >= (conv.cap ?? GROUP_CAP)) fail(409, "group_full", "The group is full");
+  return {
+    req,
+    checks: [member, count] as Deno.AtomicCheck[],
+    apply: (op: Deno.AtomicOperation, seq: number) => {
+      const m: Member = { userId, role: "member", joinedAt: rt.now(), joinedSeq: seq - 1 };
+      const idx: UserConv = { convId, kind: "group" };
+      op.set(keys.member(convId, userId), m).set(keys.userConv(userId, convId), idx).set(keys.memberCount(convId), n + 1);
+      if (req.value) op.delete(keys.joinReq(convId, userId));
+    },
+  };
 }
 
 /**
  * Adds `userId` to the group in the same write as a "joined" message. The member count is
- * checked there too, so concurrent joins never pass the cap.
+ * checked there too, so concurrent joins never pass the cap. With `via: "request"` the join
+ * request must still be there (a concurrent decline wins over a later approval).
  */
-export function addMember(rt: Realtime, convId: string, userId: string, actorId: string, opts: { minRole?: Role; via?: string } = {}): Promise<Ack> {
+export function addMember(
+  rt: Realtime,
+  convId: string,
+  userId: string,
+  actorId: string,
+  opts: { minRole?: Role; via?: "request"; memberInvite?: boolean } = {},
+): Promise<Ack> {
   return groupChange(rt, convId, actorId, {
     minRole: opts.minRole ?? "member",
     meta: { event: "member_added", userId, ...(opts.via ? { text: opts.via } : {}) },
-    extra: async ({ conv }) => {
-      const [member, count, req] = await rt.kv.getMany<[Member, number, unknown]>([
-        keys.member(convId, userId),
-        keys.memberCount(convId),
-        keys.joinReq(convId, userId),
-      ]);
-      if (member.value) fail(409, "already_member", "Already in the group");
-      const n = count.value ?? 0;
-      if (n >= (conv.value.cap ?? GROUP_CAP)) fail(409, "group_full", "The group is full");
-      return {
-        checks: [member, count],
-        apply: (op, seq) => {
-          const m: Member = { userId, role: "member", joinedAt: rt.now(), joinedSeq: seq - 1 };
-          const idx: UserConv = { convId, kind: "group" };
-          op.set(keys.member(convId, userId), m).set(keys.userConv(userId, convId), idx).set(keys.memberCount(convId), n + 1);
-          if (req.value) op.delete(keys.joinReq(convId, userId));
-        },
-      };
+    extra: async ({ conv, actor }) => {
+      // Members add friends only while the group allows it, as read in this very write.
+      if (opts.memberInvite && actor.value.role === "member" && conv.value.memberInvite === false) {
+        fail(403, "forbidden_role", "Only admins can add members here");
+      }
+      const w = await joinWrites(rt, conv.value, userId);
+      if (opts.via === "request") {
+        if (!w.req.value) fail(404, "join_request_not_found", "No such join request");
+        w.checks.push(w.req);
+      }
+      return w;
     },
   });
-}
-
-/** The writes that take a member out (used by kick and leave). */
-async function removalExtra(rt: Realtime, convId: string, userId: string) {
-  const [member, count] = await rt.kv.getMany<[Member, number]>([keys.member(convId, userId), keys.memberCount(convId)]);
-  if (!member.value) fail(404, "not_member", "Not in the group");
-  return {
-    member: member.value,
-    checks: [member, count],
-    apply: (op: Deno.AtomicOperation) => {
-      op.delete(keys.member(convId, userId)).delete(keys.userConv(userId, convId))
-        .set(keys.memberCount(convId), Math.max(0, (count.value ?? 1) - 1));
-    },
-  };
 }
 
 /** Invites friends into the group (admins always; members when the group allows it). */
@@ -195,91 +261,19 @@ export async function inviteFriends(rt: Realtime, actor: User, convId: string, u
   const ctx = await readCtx(rt, convId, actor.id, "member");
   if (ctx.actor.value.role === "member" && ctx.conv.value.memberInvite === false) fail(403, "forbidden_role", "Only admins can add members here");
   const ids = [...new Set(userIds)];
-  if (!ids.length || !ids.every(validId)) fail(400, "bad_input", "Choose friends to add", "members");
-  const friends = await getManyChunked(rt.kv, ids.map((id) => keys.friend(actor.id, id)));
-  if (friends.some((f) => !f.value)) fail(403, "not_friends", "You can only add your friends", "members");
+  if (!ids.length) fail(400, "field_required", "Choose friends to add", "members");
+  if (ids.length > CREATE_MEMBERS_MAX) fail(400, "bad_input", `Add at most ${CREATE_MEMBERS_MAX} at once`, "members");
+  await requireFriends(rt, actor.id, ids);
+  // Refuse up front what would fail part-way, so a bad request changes nothing.
+  const [members, count] = await Promise.all([
+    getManyChunked<Member>(rt.kv, ids.map((id) => keys.member(convId, id))),
+    rt.kv.get<number>(keys.memberCount(convId)),
+  ]);
+  if (members.some((m) => m.value)) fail(409, "already_member", "Already in the group", "members");
+  if ((count.value ?? 0) + ids.length > (ctx.conv.value.cap ?? GROUP_CAP)) fail(409, "group_full", "The group is full", "members");
   const out: Ack[] = [];
-  for (const id of ids) out.push(await addMember(rt, convId, id, actor.id));
+  for (const id of ids) out.push(await addMember(rt, convId, id, actor.id, { memberInvite: true }));
   return out;
-}
-
-/** Removes a member. Admins may remove members; the owner may remove anyone but themself. */
-export function kick(rt: Realtime, actor: User, convId: string, targetId: string): Promise<Ack> {
-  if (targetId === actor.id) fail(400, "bad_input", "Use leave to leave the group");
-  return groupChange(rt, convId, actor.id, {
-    minRole: "admin",
-    meta: { event: "member_removed", userId: targetId },
-    extra: async ({ actor: a }) => {
-      const r = await removalExtra(rt, convId, targetId);
-      if (RANK[r.member.role] >= RANK[a.value.role]) fail(403, "forbidden_role", "You can only remove members below your role");
-      return r;
-    },
-  });
-}
-
-/** Leaves the group. The owner hands the group over first (or dissolves it). */
-export function leave(rt: Realtime, user: User, convId: string): Promise<Ack> {
-  return groupChange(rt, convId, user.id, {
-    minRole: "member",
-    meta: { event: "member_left", userId: user.id },
-    extra: async ({ actor }) => {
-      if (actor.value.role === "owner") fail(409, "owner_must_transfer", "Make someone else the owner first, or dissolve the group");
-      return await removalExtra(rt, convId, user.id);
-    },
-  });
-}
-
-/** Mutes a member below the actor's role for `minutes` (0 lifts it). */
-export function mute(rt: Realtime, actor: User, convId: string, targetId: string, minutes: number): Promise<Ack> {
-  if (!Number.isInteger(minutes) || minutes < 0 || minutes > MUTE_MAX_MINUTES) {
-    fail(400, "bad_input", `Minutes must be a whole number from 0 to ${MUTE_MAX_MINUTES}`, "minutes");
-  }
-  const until = minutes ? rt.now() + minutes * 60_000 : 0;
-  return groupChange(rt, convId, actor.id, {
-    minRole: "admin",
-    meta: { event: minutes ? "muted" : "unmuted", userId: targetId, ...(minutes ? { until } : {}) },
-    extra: async ({ actor: a }) => {
-      const target = await rt.kv.get<Member>(keys.member(convId, targetId));
-      if (!target.value) fail(404, "not_member", "Not in the group");
-      if (RANK[target.value.role] >= RANK[a.value.role]) fail(403, "forbidden_role", "You can only mute members below your role");
-      return { checks: [target], apply: (op) => op.set(target.key, { ...target.value, mutedUntil: until || undefined }) };
-    },
-  });
-}
-
-/** The owner makes a member an admin, or an admin a member again. */
-export function setRole(rt: Realtime, owner: User, convId: string, targetId: string, role: "admin" | "member"): Promise<Ack> {
-  if (role !== "admin" && role !== "member") fail(400, "bad_input", 'Role must be "admin" or "member"', "role");
-  return groupChange(rt, convId, owner.id, {
-    minRole: "owner",
-    meta: { event: role === "admin" ? "admin_added" : "admin_removed", userId: targetId },
-    extra: async () => {
-      const target = await rt.kv.get<Member>(keys.member(convId, targetId));
-      if (!target.value) fail(404, "not_member", "Not in the group");
-      if (target.value.role === "owner") fail(400, "bad_input", "The owner's role changes by handing the group over");
-      return { checks: [target], apply: (op) => op.set(target.key, { ...target.value, role }) };
-    },
-  });
-}
-
-/** The owner hands the group to another member and becomes an admin. */
-export function transferOwnership(rt: Realtime, owner: User, convId: string, targetId: string): Promise<Ack> {
-  if (targetId === owner.id) fail(400, "bad_input", "You are the owner already");
-  return groupChange(rt, convId, owner.id, {
-    minRole: "owner",
-    meta: { event: "owner_changed", userId: targetId },
-    extra: async ({ actor }) => {
-      const target = await rt.kv.get<Member>(keys.member(convId, targetId));
-      if (!target.value) fail(404, "not_member", "Not in the group");
-      return {
-        checks: [target],
-        apply: (op) => {
-          op.set(target.key, { ...target.value, role: "owner", mutedUntil: undefined });
-          op.set(actor.key, { ...actor.value, role: "admin" });
-        },
-      };
-    },
-  });
 }
 
 /** A member's own name in this group ("" shows their nickname). */
@@ -290,7 +284,7 @@ export async function setDisplayName(rt: Realtime, user: User, convId: string, r
   for (let attempt = 0; attempt < 5; attempt++) {
     const ctx = await readCtx(rt, convId, user.id, "member");
     const next: Member = { ...ctx.actor.value, displayName: name || undefined };
-    if ((await rt.kv.atomic().check(ctx.actor).set(ctx.actor.key, next).commit()).ok) {
+    if ((await rt.kv.atomic().check(ctx.conv).check(ctx.actor).set(ctx.actor.key, next).commit()).ok) {
       await rt.log.publish({ t: "conv", conv: convId, frame: { type: "members_changed", conv: convId } });
       return;
     }
@@ -298,53 +292,32 @@ export async function setDisplayName(rt: Realtime, user: User, convId: string, r
   fail(409, "busy", "Try again");
 }
 
-/**
- * Dissolves the group: a last system message, then every membership ends (members' sockets
- * leave at that message; the group disappears from their lists and its history is gone for them).
- */
-export async function dissolve(rt: Realtime, owner: User, convId: string): Promise<void> {
-  await groupChange(rt, convId, owner.id, {
-    minRole: "owner",
-    meta: { event: "dissolved" },
-    extra: async ({ conv }) => ({
-      apply: (op) => {
-        op.set(keys.conv(convId), { ...conv.value, dissolved: true } satisfies Conversation);
-        if (conv.value.public) op.delete(keys.groupByName(titleKey(conv.value.title), convId));
-      },
-    }),
-  });
-  const members: string[] = [];
-  for await (const e of rt.kv.list<Member>({ prefix: keys.members(convId) })) members.push(e.value.userId);
-  for (let i = 0; i < members.length; i += 200) {
-    const op = rt.kv.atomic();
-    for (const u of members.slice(i, i + 200)) op.delete(keys.member(convId, u)).delete(keys.userConv(u, convId));
-    await op.commit();
-  }
-  await rt.kv.atomic().delete(keys.memberCount(convId)).delete(keys.convHead(convId)).commit();
-}
-
 /** Public groups whose name starts with `q`. */
 export async function searchPublicGroups(kv: Deno.Kv, q: string, limit = 20): Promise<Conversation[]> {
   const p = titleKey(q.trim());
   if (!p) return [];
   const ids: string[] = [];
-  for await (const e of kv.list({ start: ["groups_by_name", p], end: ["groups_by_name", p + "\uffff"] }, { limit })) ids.push(e.key[2] as string);
+  // U+10FFFF sorts after every character (also those outside the BMP, which "\uffff" would cut off).
+  const sel = { start: ["groups_by_name", p], end: ["groups_by_name", p + "\u{10FFFF}"] };
+  for await (const e of kv.list(sel, { limit })) ids.push(e.key[2] as string);
   const convs = await getManyChunked<Conversation>(kv, ids.map((id) => keys.conv(id)));
-  return convs.flatMap((e) => (e.value && e.value.public ? [e.value] : []));
+  return convs.flatMap((e) => (e.value && e.value.public && !e.value.dissolved ? [e.value] : []));
 }
 
 /** Joins a public group directly. */
 export async function joinPublic(rt: Realtime, user: User, convId: string): Promise<Ack> {
-  if (!validId(convId)) fail(404, "group_not_found", "No such group");
-  const conv = (await rt.kv.get<Conversation>(keys.conv(convId))).value;
-  if (!conv || conv.kind !== "group" || !conv.public) fail(404, "group_not_found", "No such public group");
-  // The joiner acts on their own behalf: the actor check is the new member's own entry.
   return await selfJoin(rt, convId, user.id, "public");
 }
 
-/** Adds the user themself (public join, invite link): no actor role to check, only the cap. */
-export function selfJoin(rt: Realtime, convId: string, userId: string, via: string): Promise<Ack> {
-  return rt.log.append({
+/**
+ * Adds the user themself (public join, invite link): no actor role to check, only the cap, and
+ * in the same write that the group is still public, or that the invite link is still live.
+ */
+export async function selfJoin(rt: Realtime, convId: string, userId: string, via: "public" | "link", invite?: Deno.KvKey): Promise<Ack> {
+  if (!validId(convId)) fail(404, "group_not_found", "No such group");
+  const pre = (await rt.kv.get<Conversation>(keys.conv(convId))).value;
+  if (!pre || pre.kind !== "group" || pre.dissolved || (via === "public" && !pre.public)) fail(404, "group_not_found", "No such group");
+  return await rt.log.append({
     conv: convId,
     sender: "system",
     cid: `join-${userId}-${crypto.randomUUID()}`,
@@ -352,24 +325,17 @@ export function selfJoin(rt: Realtime, convId: string, userId: string, via: stri
     text: "",
     meta: { event: "member_added", userId, by: userId, text: via },
     checkMember: false,
+    exclusive: true,
     prepare: async () => {
-      const [conv, member, count] = await rt.kv.getMany<[Conversation, Member, number]>([
-        keys.conv(convId),
-        keys.member(convId, userId),
-        keys.memberCount(convId),
-      ]);
+      const conv = await rt.kv.get<Conversation>(keys.conv(convId));
+      const inv = invite ? await rt.kv.get<{ expiresAt: number | null; conv: string }>(invite) : null;
       if (!conv.value || conv.value.kind !== "group" || conv.value.dissolved) fail(404, "group_not_found", "No such group");
-      if (member.value) fail(409, "already_member", "Already in the group");
-      const n = count.value ?? 0;
-      if (n >= (conv.value.cap ?? GROUP_CAP)) fail(409, "group_full", "The group is full");
-      return {
-        checks: [conv, member, count],
-        apply: (op, seq) => {
-          const m: Member = { userId, role: "member", joinedAt: rt.now(), joinedSeq: seq - 1 };
-          op.set(keys.member(convId, userId), m).set(keys.userConv(userId, convId), { convId, kind: "group" } satisfies UserConv)
-            .set(keys.memberCount(convId), n + 1).delete(keys.joinReq(convId, userId));
-        },
-      };
+      if (via === "public" && !conv.value.public) fail(404, "group_not_found", "No such public group");
+      if (invite && (!inv?.value || inv.value.conv !== convId || (inv.value.expiresAt !== null && inv.value.expiresAt <= rt.now()))) {
+        fail(404, "invite_invalid", "This invite link is invalid, revoked or expired");
+      }
+      const w = await joinWrites(rt, conv.value, userId);
+      return { checks: [conv, ...(inv ? [inv] : []), ...w.checks], apply: w.apply };
     },
   });
 }

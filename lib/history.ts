@@ -2,20 +2,27 @@
 import { keys } from "./kv_keys.ts";
 import type { Message } from "./protocol.ts";
 
-/** Up to `limit` messages before seq `before` (exclusive; all when undefined), oldest first. */
+/**
+ * Up to `limit` messages before seq `before` (exclusive; all when undefined), oldest first. With
+ * `viewer`, only messages they may see count: a page is never empty while older ones remain.
+ */
 export async function pageBefore(
   kv: Deno.Kv,
   conv: string,
   before: number | undefined,
   limit: number,
   floor = 0,
+  viewer?: string,
 ): Promise<{ messages: Message[]; hasMore: boolean }> {
   const out: Message[] = [];
   const end = before === undefined ? undefined : keys.msg(conv, before);
   const start = keys.msg(conv, floor + 1);
   const sel = end ? { start, end } : { prefix: keys.msgs(conv), start };
-  for await (const e of kv.list<Message>(sel as Deno.KvListSelector, { reverse: true, limit: limit + 1 })) {
+  const opts = viewer === undefined ? { reverse: true, limit: limit + 1 } : { reverse: true };
+  for await (const e of kv.list<Message>(sel as Deno.KvListSelector, opts)) {
+    if (viewer !== undefined && !visibleTo(e.value, viewer)) continue;
     out.push(e.value);
+    if (out.length > limit) break;
   }
   const hasMore = out.length > limit;
   return { messages: out.slice(0, limit).reverse(), hasMore };

@@ -16,6 +16,10 @@ export class Hub implements Dispatcher {
   readonly byUser = new Map<string, Set<HubConn>>();
   readonly byConv = new Map<string, Set<HubConn>>();
   readonly presenceSubs = new Map<string, Set<HubConn>>();
+  /** user + conversation → when their last typing signal went out. */
+  readonly #typingAt = new Map<string, number>();
+  /** user → their send token bucket, shared by all their sockets here. */
+  readonly #sendTokens = new Map<string, { tokens: number; at: number }>();
 
   #add<K>(map: Map<K, Set<HubConn>>, key: K, conn: HubConn): void {
     let set = map.get(key);
@@ -51,6 +55,35 @@ export class Hub implements Dispatcher {
     this.#remove(this.byUser, conn.userId, conn);
     for (const c of convs) this.#remove(this.byConv, c, conn);
     for (const u of watched) this.#remove(this.presenceSubs, u, conn);
+  }
+
+  /**
+   * Whether a typing signal may go out now: at most one per `everyMs` per user and conversation
+   * in this isolate, whichever of the user's tabs sends it.
+   */
+  allowTyping(userId: string, conv: string, now: number, everyMs: number): boolean {
+    const key = `${userId}\u0000${conv}`;
+    if (now - (this.#typingAt.get(key) ?? -Infinity) < everyMs) return false;
+    if (this.#typingAt.size >= 10_000) {
+      for (const [k, at] of this.#typingAt) if (now - at >= everyMs) this.#typingAt.delete(k);
+    }
+    this.#typingAt.set(key, now);
+    return true;
+  }
+
+  /** Takes a send token from the user's bucket (`burst` deep, refilled at `perSec`); false when empty. */
+  takeSendToken(userId: string, now: number, perSec: number, burst: number): boolean {
+    const refill = (b: { tokens: number; at: number }) => Math.min(burst, b.tokens + ((now - b.at) / 1000) * perSec);
+    if (this.#sendTokens.size >= 10_000) {
+      for (const [u, b] of this.#sendTokens) if (refill(b) >= burst) this.#sendTokens.delete(u);
+    }
+    const b = this.#sendTokens.get(userId) ?? { tokens: burst, at: now };
+    b.tokens = refill(b);
+    b.at = now;
+    this.#sendTokens.set(userId, b);
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
   }
 
   socketsOf(userId: string): number {

@@ -30,9 +30,23 @@ export class Realtime {
     this.presence.start();
   }
 
-  /** Tells every client to reconnect (they resume elsewhere), then stops following the log. */
-  async stop(): Promise<void> {
-    for (const c of [...this.conns]) c.close(CLOSE.shutdown, "Server restarting");
+  /**
+   * Tells every client to reconnect (they resume elsewhere), waits a little for the close
+   * handshakes (the server must not stop under them, or clients see an abnormal close instead of
+   * the shutdown code), then stops following the log.
+   */
+  async stop(graceMs = 2000): Promise<void> {
+    const conns = [...this.conns];
+    const closed = conns.map((c) =>
+      new Promise<void>((resolve) => {
+        if (c.ws.readyState === WebSocket.CLOSED) return resolve();
+        c.ws.addEventListener("close", () => resolve(), { once: true });
+      })
+    );
+    for (const c of conns) c.close(CLOSE.shutdown, "Server restarting");
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([Promise.all(closed), new Promise((r) => timer = setTimeout(r, graceMs))]);
+    clearTimeout(timer);
     this.presence.stop();
     await this.#watcher.stop();
   }

@@ -20,6 +20,7 @@ export function page(c: Ctx, title: string, body: ComponentChildren, opts: PageO
       bootUrl={assets.bootUrl}
       version={assets.version}
       user={c.var.user}
+      requests={c.var.friendRequests ?? 0}
       path={new URL(c.req.url).pathname + new URL(c.req.url).search}
       mainClass={opts.mainClass}
     >

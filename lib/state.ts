@@ -25,6 +25,8 @@ export interface Vars {
   ip: string;
   user: User | null;
   session: Session | null;
+  /** Friend requests waiting for the user's answer (pages show it in the header). */
+  friendRequests: number;
 }
 
 export type Env = { Variables: Vars };

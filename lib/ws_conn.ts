@@ -373,9 +373,10 @@ export class Conn implements HubConn {
 
   async #history(f: Extract<ClientFrame, { type: "history" }>): Promise<void> {
     const m = await this.#requireMember(f.conv);
-    const page = await pageBefore(this.deps.kv, f.conv, f.before, f.limit ?? 30, m.joinedSeq);
-    const messages = page.messages.filter((x) => visibleTo(x, this.userId));
-    this.send({ type: "history", rid: f.rid, conv: f.conv, messages, hasMore: page.hasMore });
+    // Hidden messages are skipped inside the page: filtering a full page could leave it empty
+    // while hasMore says to ask again with the same cursor, forever.
+    const page = await pageBefore(this.deps.kv, f.conv, f.before, f.limit ?? 30, m.joinedSeq, this.userId);
+    this.send({ type: "history", rid: f.rid, conv: f.conv, messages: page.messages, hasMore: page.hasMore });
   }
 
   async #sync(f: Extract<ClientFrame, { type: "sync" }>): Promise<void> {

@@ -4,10 +4,12 @@ import type { Ctx, Env } from "../lib/state.ts";
 import { t } from "../lib/i18n.ts";
 import { page } from "../lib/render.tsx";
 import { Island } from "../components/Island.tsx";
-import { Avatar } from "../components/Avatar.tsx";
 import ApiForm from "../islands/ApiForm.tsx";
 import AvatarUpload from "../islands/AvatarUpload.tsx";
 import SessionList from "../islands/SessionList.tsx";
+import FriendActions from "../islands/FriendActions.tsx";
+import { relationTo } from "../lib/friends.ts";
+import { userCard } from "../lib/conv_list.ts";
 import { findUserByUsername, toPublic, type User } from "../lib/users.ts";
 import { HttpError } from "../lib/http_error.ts";
 import { isLocalRequest } from "../lib/security.ts";
@@ -94,17 +96,12 @@ accountPages.get("/u/:username", async (c) => {
   const u = await findUserByUsername(c.var.deps.kv, c.req.param("username"));
   if (!u || !u.activatedAt) throw new HttpError(404, "not_found", t(l, "profile.notFound"));
   const p = toPublic(u);
+  const initial = await relationTo(c.var.deps.kv, me.id, u);
   return page(
     c,
-    p.nickname,
+    initial.friend?.remark || p.nickname,
     <section class="card narrow profile" data-testid="profile-card">
-      <div class="row">
-        <Avatar user={p} size={72} />
-        <div>
-          <h1>{p.nickname}</h1>
-          <p class="muted">@{p.username}</p>
-        </div>
-      </div>
+      <Island of={FriendActions} props={{ locale: l, me: userCard(me), user: userCard(u), initial }} />
       <dl>
         {p.gender !== "unspecified" && (<><dt>{t(l, "field.gender")}</dt><dd>{t(l, `gender.${p.gender}`)}</dd></>)}
         {p.region && (<><dt>{t(l, "field.region")}</dt><dd>{p.region}</dd></>)}

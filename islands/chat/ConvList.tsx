@@ -33,7 +33,7 @@ export function ConvList(p: { s: ChatState; locale: Locale; open: string | null;
               </span>
               <span class="conv-text">
                 <span class="conv-top">
-                  <span class="conv-title">{convTitle(c, p.locale)}</span>
+                  <span class="conv-title">{convTitle(c, p.locale, p.s)}</span>
                   {c.summary.last && <time class="conv-time">{listTime(c.summary.lastAt, p.locale)}</time>}
                 </span>
                 <span class="conv-bottom">

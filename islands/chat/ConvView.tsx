@@ -5,7 +5,9 @@ import { type ChatState, type ConvState, readCount } from "../../lib/chat_state.
 import type { Message } from "../../lib/protocol.ts";
 import { Avatar } from "../../components/Avatar.tsx";
 import { Composer } from "./Composer.tsx";
-import { convAvatar, convTitle, dayKey, dayLabel, displayName, systemText, timeOf } from "./format.ts";
+import { convAvatar, convTitle, dayKey, dayLabel, displayName, memberName, systemText, timeOf } from "./format.ts";
+import { sendErrors } from "./client.ts";
+import { failReason, GroupNotice, MutedNote } from "../group/ConvBits.tsx";
 
 export interface ConvViewProps {
   s: ChatState;
@@ -40,6 +42,7 @@ function Header({ p }: { p: ConvViewProps }) {
   const typers = Object.keys(c.typing).filter((u) => u !== p.s.me?.id);
   let sub = "";
   if (typers.length) sub = t(p.locale, "chat.typing", { name: displayName(p.s, typers[0], p.locale) });
+  else if (c.summary.kind === "group") sub = t(p.locale, "chat.members", { n: c.summary.memberCount ?? 0 });
   else if (c.summary.kind === "bot" || pres?.online) sub = t(p.locale, "chat.online");
   else if (pres?.lastSeen) sub = t(p.locale, "chat.lastSeen", { time: new Date(pres.lastSeen).toLocaleString(p.locale) });
   return (
@@ -47,9 +50,15 @@ function Header({ p }: { p: ConvViewProps }) {
       <button type="button" class="back" onClick={p.onBack} aria-label={t(p.locale, "chat.back")} data-testid="back">‹</button>
       <Avatar user={convAvatar(c)} size={40} />
       <div class="conv-head-text">
-        <h2 data-testid="conv-title">{convTitle(c, p.locale)}</h2>
+        <h2 data-testid="conv-title">{convTitle(c, p.locale, p.s)}</h2>
         <p class={`muted${typers.length ? " typing" : ""}`} data-testid="conv-sub" aria-live="polite">{sub}</p>
       </div>
+      {c.summary.kind === "group" && (
+        // Covers the header (CSS): the whole header opens the group's page.
+        <a class="conv-head-link" href={`/g/${c.summary.id}`} aria-label={`${t(p.locale, "group.info")}: ${convTitle(c, p.locale, p.s)}`} data-testid="group-info-link">
+          <span aria-hidden="true">⋯</span>
+        </a>
+      )}
     </header>
   );
 }
@@ -63,6 +72,9 @@ export function ConvView(p: ConvViewProps) {
   const [newCount, setNewCount] = useState(0);
   const lastSeq = c.messages[c.messages.length - 1]?.seq ?? 0;
   const firstSeq = c.messages[0]?.seq;
+  // After "delete friend" the DM stays readable but closed for sending, until friends again.
+  const peer = c.summary.peer;
+  const closed = c.summary.kind === "dm" && peer && p.s.friendsLoaded && !p.s.friends[peer.id] ? peer : null;
 
   // Keep the reader's place when older messages are put above; follow new ones at the bottom.
   useLayoutEffect(() => {
@@ -129,7 +141,7 @@ export function ConvView(p: ConvViewProps) {
       <li class={`msg${mine ? " mine" : ""}`} key={m.seq} data-seq={m.seq} data-testid="msg">
         {!mine && <Avatar user={sender} size={32} />}
         <div class="bubble-wrap">
-          {showName && <div class="sender">{displayName(p.s, m.from, p.locale)}</div>}
+          {showName && <div class="sender">{memberName(p.s, c.summary.id, m.from, p.locale)}</div>}
           <div class="bubble">{m.text}</div>
           <div class="meta">
             <time>{timeOf(m.at, p.locale)}</time>
@@ -149,7 +161,7 @@ export function ConvView(p: ConvViewProps) {
               ? <span class="status" data-status="pending">{t(p.locale, "chat.sending")}</span>
               : (
                 <span class="status failed" data-status="failed">
-                  {t(p.locale, "chat.failed")} ·{" "}
+                  {t(p.locale, "chat.failed")}{failReason(sendErrors.value[pm.cid], p.locale)} ·{" "}
                   <button type="button" class="link" onClick={() => p.onRetry(pm.cid)} data-testid="retry">{t(p.locale, "chat.retry")}</button>
                 </span>
               )}
@@ -162,6 +174,7 @@ export function ConvView(p: ConvViewProps) {
   return (
     <section class="conv-view" data-conv={c.summary.id}>
       <Header p={p} />
+      {c.summary.kind === "group" && <GroupNotice summary={c.summary} locale={p.locale} />}
       <div class="messages" ref={scroller} onScroll={onScroll} data-testid="messages" role="log" aria-label={t(p.locale, "chat.messages")}>
         <p class="history-edge muted">
           {c.hasMore || !c.loaded ? t(p.locale, "chat.loadingOlder") : t(p.locale, "chat.noMore")}
@@ -173,7 +186,13 @@ export function ConvView(p: ConvViewProps) {
           {t(p.locale, "chat.newCount", { n: newCount })} ↓
         </button>
       )}
-      <Composer locale={p.locale} online={p.online} onSend={p.onSend} onTyping={p.onTyping} />
+      {closed && (
+        <p class="dm-closed" data-testid="not-friends">
+          {t(p.locale, "friends.dmClosed")} <a href={`/u/${encodeURIComponent(closed.username)}`}>{t(p.locale, "friends.add")}</a>
+        </p>
+      )}
+      {c.summary.kind === "group" && <MutedNote conv={c.summary.id} me={me} locale={p.locale} />}
+      <Composer locale={p.locale} online={p.online && !closed} onSend={p.onSend} onTyping={p.onTyping} />
     </section>
   );
 }

@@ -3,7 +3,7 @@
  * WebSocket: hello/resume, reconnect with backoff, pending sends and their retry.
  */
 import { computed, signal } from "@preact/signals";
-import { type Action, type ChatState, emptyState, reduce } from "../../lib/chat_state.ts";
+import { type Action, type ChatState, emptyState, type FriendsSnapshot, reduce } from "../../lib/chat_state.ts";
 import { CLOSE, type ClientFrame, PROTOCOL_VERSION, type ServerFrame, shouldReconnect } from "../../lib/protocol.ts";
 import type { ConvSummary, UserCard } from "../../lib/protocol.ts";
 
@@ -12,6 +12,8 @@ export type Connection = "connecting" | "online" | "offline" | "ended";
 export const state = signal<ChatState>(emptyState());
 export const connection = signal<Connection>("connecting");
 export const isOnline = computed(() => connection.value === "online");
+/** Why a send failed, by client message id (e.g. "muted"), for the failed message's note. */
+export const sendErrors = signal<Record<string, string>>({});
 
 const ACK_TIMEOUT_MS = 10_000;
 const PING_EVERY_MS = 25_000;
@@ -26,6 +28,42 @@ const listeners = new Set<(f: ServerFrame) => void>();
 
 export function dispatch(a: Action): void {
   state.value = reduce(state.value, a);
+  if (state.value.friendsLoaded) showRequestCount(state.value.requests.length);
+}
+
+/** Keeps the header's "Contacts" badge (server-rendered) in step with the requests waiting. */
+function showRequestCount(n: number): void {
+  const el = typeof document !== "undefined" ? document.querySelector<HTMLElement>('[data-testid="nav-badge"]') : null;
+  if (!el || el.dataset.n === String(n)) return;
+  el.dataset.n = String(n);
+  el.textContent = n ? String(n) : "";
+  el.hidden = !n;
+}
+
+/** Seeds friends and requests from the page's server-rendered props. */
+export function seedFriends(snap: FriendsSnapshot): void {
+  if (!state.value.friendsLoaded) dispatch({ type: "local_friends", ...snap });
+}
+
+const FRIEND_FRAMES = new Set(["friend", "friend_removed", "friend_request", "friend_request_gone", "blocked"]);
+let friendsQueue: ServerFrame[] | null = null;
+
+/**
+ * Fetches friends, requests and blocks (after every welcome: frames missed while offline are not
+ * replayed). Friend frames that arrive meanwhile are applied again on top of the answer.
+ */
+export async function loadFriends(): Promise<void> {
+  if (friendsQueue) return;
+  friendsQueue = [];
+  try {
+    const res = await fetch("/api/friends", { headers: { Accept: "application/json" } });
+    if (res.ok) {
+      dispatch({ type: "local_friends", ...(await res.json() as FriendsSnapshot) });
+      for (const f of friendsQueue) dispatch(f);
+    }
+  } catch { /* offline: the next welcome loads again */ } finally {
+    friendsQueue = null;
+  }
 }
 
 /** Seeds the state from the page's server-rendered props, before the socket connects. */
@@ -117,8 +155,11 @@ function onServerFrame(f: ServerFrame): void {
     ackTimers.delete(f.cid);
     const conv = Object.values(state.value.convs).find((c) => c.pending.some((p) => p.cid === f.cid));
     if (conv) dispatch({ type: "local_failed", conv: conv.summary.id, cid: f.cid });
+    sendErrors.value = { ...sendErrors.value, [f.cid]: f.code };
   }
   if (f.type !== "pong" && f.type !== "error" && f.type !== "resumed") dispatch(f);
+  if (friendsQueue && FRIEND_FRAMES.has(f.type)) friendsQueue.push(f);
+  if (f.type === "welcome") loadFriends();
   if (f.type === "gap") loadHistory(f.conv, true);
   if (f.type === "resumed") {
     resumed = true;

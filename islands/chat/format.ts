@@ -2,22 +2,28 @@
 import { type Locale, t } from "../../lib/i18n.ts";
 import type { ChatState, ConvState } from "../../lib/chat_state.ts";
 import type { Message, UserCard } from "../../lib/protocol.ts";
+import { groupSystemText } from "../group/system_text.ts";
+import { nameInGroup } from "../group/store.ts";
 
 export function displayName(s: ChatState, userId: string, locale: Locale): string {
   if (userId === "bot") return locale === "zh-CN" ? "乐聊机器人" : "HappyChat Bot";
-  return s.users[userId]?.nickname ?? "…";
+  // A friend's remark (the alias only this user sees) replaces their nickname everywhere.
+  return s.friends[userId]?.remark || s.users[userId]?.nickname || "…";
 }
 
-/** The title a conversation shows: the peer's name for DMs and the bot, the group name otherwise. */
-export function convTitle(c: ConvState, locale: Locale): string {
+/**
+ * The title a conversation shows: the peer's name for DMs (their remark, when `s` is given and
+ * they are a friend with one) and the bot, the group name otherwise.
+ */
+export function convTitle(c: ConvState, locale: Locale, s?: ChatState): string {
   if (c.summary.kind === "bot") return locale === "zh-CN" ? "乐聊机器人" : "HappyChat Bot";
-  if (c.summary.peer) return c.summary.peer.nickname;
+  if (c.summary.peer) return (s && s.friends[c.summary.peer.id]?.remark) || c.summary.peer.nickname;
   return c.summary.title || "…";
 }
 
 export function convAvatar(c: ConvState): { id: string; nickname: string; avatarUrl: string | null } {
   if (c.summary.peer) return c.summary.peer;
-  return { id: c.summary.id, nickname: c.summary.title || "#", avatarUrl: null };
+  return { id: c.summary.id, nickname: c.summary.title || "#", avatarUrl: c.summary.avatarUrl ?? null };
 }
 
 function sameDay(a: Date, b: Date): boolean {
@@ -53,24 +59,14 @@ export function dayKey(at: number): string {
   return `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`;
 }
 
+/** A name in a group: the member's own name there, else the viewer's remark, else the nickname. */
+export function memberName(s: ChatState, conv: string, userId: string, locale: Locale): string {
+  return nameInGroup(conv, userId) || displayName(s, userId, locale);
+}
+
 /** The text of a system message, from its meta. */
 export function systemText(s: ChatState, m: Message, locale: Locale): string {
-  const ev = m.meta?.event ?? "";
-  const name = displayName(s, m.meta?.userId ?? m.meta?.by ?? m.from, locale);
-  switch (ev) {
-    case "created":
-      return t(locale, "chat.sys.created", { name });
-    case "member_added":
-      return t(locale, "chat.sys.member_added", { name });
-    case "member_left":
-      return t(locale, "chat.sys.member_left", { name });
-    case "member_removed":
-      return t(locale, "chat.sys.member_removed", { name });
-    case "renamed":
-      return t(locale, "chat.sys.renamed", { name: displayName(s, m.meta?.by ?? m.from, locale), title: m.meta?.title ?? "" });
-    default:
-      return m.text || t(locale, "chat.sys.other");
-  }
+  return groupSystemText(m, locale, (id) => memberName(s, m.conv, id, locale)) ?? (m.text || t(locale, "chat.sys.other"));
 }
 
 /** The list's one-line preview of the last message. */
@@ -82,7 +78,7 @@ export function preview(s: ChatState, c: ConvState, locale: Locale): string {
   }
   const me = s.me?.id;
   if (last.from === me) return `${t(locale, "chat.you")}: ${last.text}`;
-  if (c.summary.kind === "group") return `${displayName(s, last.from, locale)}: ${last.text}`;
+  if (c.summary.kind === "group") return `${memberName(s, c.summary.id, last.from, locale)}: ${last.text}`;
   return last.text;
 }
 

@@ -1,0 +1,57 @@
+/** "Add friends" on the group page: pick friends who are not in the group yet. */
+import { useState } from "preact/hooks";
+import { type Locale, t } from "../../lib/i18n.ts";
+import type { FriendView } from "../../lib/protocol.ts";
+import { api, type ApiError } from "./api.ts";
+import { FriendPicker } from "./FriendPicker.tsx";
+
+export function AddMembers(p: { locale: Locale; group: string; friends: FriendView[]; memberIds: Set<string>; onAdded: () => void }) {
+  const [open, setOpen] = useState(false);
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const candidates = p.friends.filter((f) => !p.memberIds.has(f.user.id));
+
+  async function add(e: Event) {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    const r = await api("POST", `/api/groups/${p.group}/members`, { userIds: [...selected] });
+    setBusy(false);
+    if (!r.ok) return setError(r.error);
+    setSelected(new Set());
+    setOpen(false);
+    p.onAdded();
+  }
+
+  return (
+    <div class="add-members">
+      <button type="button" class="small" aria-expanded={open} aria-controls="add-members-form" onClick={() => setOpen(!open)} data-testid="add-members">
+        + {t(p.locale, "group.addMembers")}
+      </button>
+      {open && (
+        <form id="add-members-form" class="form" onSubmit={add}>
+          {candidates.length
+            ? (
+              <FriendPicker
+                locale={p.locale}
+                id="add-picker"
+                legend={t(p.locale, "group.addMembers")}
+                friends={candidates}
+                selected={selected}
+                onToggle={(id) => {
+                  const next = new Set(selected);
+                  if (next.has(id)) next.delete(id);
+                  else next.add(id);
+                  setSelected(next);
+                }}
+                error={error?.message}
+              />
+            )
+            : <p class="muted">{t(p.locale, "group.noneToAdd")}</p>}
+          {candidates.length > 0 && <button type="submit" class="primary" disabled={busy || !selected.size}>{t(p.locale, "group.add")}</button>}
+        </form>
+      )}
+    </div>
+  );
+}

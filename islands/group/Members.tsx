@@ -1,0 +1,134 @@
+/** The member list of the group page, with each member's actions as the viewer's role allows. */
+import { useState } from "preact/hooks";
+import { type Locale, type MessageKey, t } from "../../lib/i18n.ts";
+import { Avatar } from "../../components/Avatar.tsx";
+import { api, type ApiError, type GroupInfo, type GroupMember, memberName, RANK } from "./api.ts";
+import { shortTime } from "./system_text.ts";
+
+export interface MembersProps {
+  locale: Locale;
+  info: GroupInfo;
+  me: string;
+  remarks: Record<string, string>;
+  confirm: (text: string, ok: MessageKey) => Promise<boolean>;
+  onChanged: () => void;
+}
+
+const MUTE_CHOICES: [number, MessageKey][] = [[10, "group.min10"], [60, "group.hour1"], [720, "group.hour12"], [1440, "group.day1"], [10080, "group.day7"], [43200, "group.day30"]];
+
+function Badges({ m, locale, now }: { m: GroupMember; locale: Locale; now: number }) {
+  return (
+    <>
+      {m.role !== "member" && <span class={`badge role-${m.role}`} data-testid="role-badge">{t(locale, m.role === "owner" ? "group.owner" : "group.admin")}</span>}
+      {m.mutedUntil && m.mutedUntil > now && (
+        <span class="badge muted-badge" data-testid="muted-badge">🔇 {t(locale, "group.mutedUntil", { time: shortTime(m.mutedUntil, locale) })}</span>
+      )}
+    </>
+  );
+}
+
+function Actions({ p, m, name, close }: { p: MembersProps; m: GroupMember; name: string; close: () => void }) {
+  const [minutes, setMinutes] = useState(60);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const mine = p.info.myRole ?? "member";
+  const base = `/api/groups/${p.info.id}/members/${m.id}`;
+  const muted = !!m.mutedUntil && m.mutedUntil > Date.now();
+
+  async function run(method: string, path: string, body?: unknown, ask?: [string, MessageKey]) {
+    if (ask && !(await p.confirm(ask[0], ask[1]))) return;
+    setBusy(true);
+    setError(null);
+    const r = await api(method, path, body);
+    setBusy(false);
+    if (!r.ok) return setError(r.error);
+    close();
+    p.onChanged();
+  }
+
+  const isOwner = mine === "owner";
+  return (
+    <div class="member-actions" id={`acts-${m.id}`} role="group" aria-label={t(p.locale, "group.actionsFor", { name })} aria-busy={busy || undefined}>
+      {isOwner && (
+        <button type="button" onClick={() => run("PUT", `${base}/role`, { role: m.role === "admin" ? "member" : "admin" })} disabled={busy} data-testid="act-admin">
+          {t(p.locale, m.role === "admin" ? "group.removeAdmin" : "group.makeAdmin")}
+        </button>
+      )}
+      {isOwner && (
+        <button
+          type="button"
+          onClick={() => run("POST", `/api/groups/${p.info.id}/transfer`, { userId: m.id }, [t(p.locale, "group.confirmTransfer", { name }), "group.transfer"])}
+          disabled={busy}
+          data-testid="act-transfer"
+        >
+          {t(p.locale, "group.transfer")}
+        </button>
+      )}
+      {muted
+        ? <button type="button" onClick={() => run("POST", `${base}/mute`, { minutes: 0 })} disabled={busy} data-testid="act-unmute">{t(p.locale, "group.unmute")}</button>
+        : (
+          <span class="mute-choice">
+            <label class="visually-hidden" for={`mute-${m.id}`}>{t(p.locale, "group.muteFor")}</label>
+            <select id={`mute-${m.id}`} value={String(minutes)} onChange={(e) => setMinutes(Number((e.currentTarget as HTMLSelectElement).value))} data-testid="mute-minutes">
+              {MUTE_CHOICES.map(([n, key]) => <option key={n} value={String(n)}>{t(p.locale, key)}</option>)}
+            </select>
+            <button type="button" onClick={() => run("POST", `${base}/mute`, { minutes })} disabled={busy} data-testid="act-mute">{t(p.locale, "group.mute")}</button>
+          </span>
+        )}
+      <button type="button" class="danger" onClick={() => run("DELETE", base, undefined, [t(p.locale, "group.confirmKick", { name }), "group.kick"])} disabled={busy} data-testid="act-kick">
+        {t(p.locale, "group.kick")}
+      </button>
+      {error && <p class="field-error" role="alert" data-error={error.code}>{error.message || t(p.locale, "err.internal")}</p>}
+    </div>
+  );
+}
+
+export function Members(p: MembersProps) {
+  const [open, setOpen] = useState<string | null>(null);
+  const now = Date.now();
+  const mine = p.info.myRole ?? "member";
+  const members = p.info.members ?? [];
+  return (
+    <section class="card" aria-labelledby="members-h">
+      <h2 id="members-h">{t(p.locale, "group.membersTitle", { n: p.info.memberCount })}</h2>
+      <ul class="members" data-testid="members">
+        {members.map((m) => {
+          const name = memberName(m, p.remarks);
+          const canAct = m.id !== p.me && RANK[mine] > RANK[m.role] && mine !== "member";
+          const expanded = open === m.id;
+          return (
+            <li key={m.id} data-testid="member" data-user={m.id} data-role={m.role}>
+              <div class="member-row">
+                <Avatar user={m} size={40} />
+                <span class="member-text">
+                  <span class="member-name" data-testid="member-name">
+                    {name}
+                    {m.id === p.me && <span class="muted"> {t(p.locale, "group.you")}</span>}
+                  </span>
+                  <span class="member-badges">
+                    <Badges m={m} locale={p.locale} now={now} />
+                    {name !== m.nickname && <span class="muted">{m.nickname}</span>}
+                  </span>
+                </span>
+                {canAct && (
+                  <button
+                    type="button"
+                    class="icon-button"
+                    aria-expanded={expanded}
+                    aria-controls={`acts-${m.id}`}
+                    aria-label={t(p.locale, "group.actionsFor", { name })}
+                    onClick={() => setOpen(expanded ? null : m.id)}
+                    data-testid="member-menu"
+                  >
+                    ⋯
+                  </button>
+                )}
+              </div>
+              {canAct && expanded && <Actions p={p} m={m} name={name} close={() => setOpen(null)} />}
+            </li>
+          );
+        })}
+      </ul>
+    </section>
+  );
+}

@@ -1,0 +1,72 @@
+/** The groups HTTP API as the group islands use it (docs/_groups_spec.md). */
+import type { UserCard } from "../../lib/protocol.ts";
+
+export type GroupRole = "owner" | "admin" | "member";
+
+export interface GroupMember extends UserCard {
+  role: GroupRole;
+  displayName: string;
+  mutedUntil: number | null;
+}
+
+export interface GroupInfo {
+  id: string;
+  title: string;
+  avatarUrl: string | null;
+  notice: { text: string; by: string; at: number } | null;
+  public: boolean;
+  memberInvite: boolean;
+  cap: number;
+  memberCount: number;
+  /** Absent when the viewer is not a member (a public group's preview). */
+  myRole?: GroupRole;
+  members?: GroupMember[];
+}
+
+export interface InviteView {
+  id: string;
+  createdAt: number;
+  expiresAt: number | null;
+  by?: string;
+}
+
+export interface ApiError {
+  code: string;
+  message: string;
+  field?: string;
+}
+
+export type ApiResult<T> = { ok: true; status: number; data: T } | { ok: false; status: number; error: ApiError };
+
+/** Calls the API with a JSON body (or raw bytes); never throws. */
+export async function api<T = Record<string, unknown>>(
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<ApiResult<T>> {
+  const headers: Record<string, string> = { Accept: "application/json" };
+  let payload: BodyInit | undefined;
+  if (body instanceof Blob) payload = body;
+  else if (body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    payload = JSON.stringify(body);
+  }
+  try {
+    const res = await fetch(path, { method, headers, body: payload });
+    const data = await res.json().catch(() => ({}));
+    if (!res.ok) {
+      const error: ApiError = data?.error ?? { code: "internal", message: res.statusText || "Error" };
+      return { ok: false, status: res.status, error };
+    }
+    return { ok: true, status: res.status, data: data as T };
+  } catch {
+    return { ok: false, status: 0, error: { code: "network", message: "" } };
+  }
+}
+
+/** The name a member shows: their name in this group, else the viewer's remark, else the nickname. */
+export function memberName(m: Pick<GroupMember, "displayName" | "nickname" | "id">, remarks: Record<string, string>): string {
+  return m.displayName || remarks[m.id] || m.nickname;
+}
+
+export const RANK: Record<GroupRole, number> = { owner: 3, admin: 2, member: 1 };

@@ -1,0 +1,96 @@
+/** The chat screen's group parts: details of the open group, and closing a group that is gone. */
+import { useEffect, useRef, useState } from "preact/hooks";
+import { type Locale, t } from "../../lib/i18n.ts";
+import type { ChatState } from "../../lib/chat_state.ts";
+import { dispatch, onFrame } from "../chat/client.ts";
+import type { GroupInfo } from "./api.ts";
+import { forgetGroupInfo, loadGroupInfo, reloadGroupInfoSoon } from "./store.ts";
+
+export interface Gone {
+  conv: string;
+  title: string;
+  why: "kicked" | "left" | "dissolved";
+}
+
+/** Puts the members' cards into the chat state (names in system messages and sender lines). */
+function intoState(info: GroupInfo): void {
+  if (!info.members) return;
+  dispatch({ type: "members", conv: info.id, members: info.members.map((m) => ({ id: m.id, username: m.username, nickname: m.nickname, avatarUrl: m.avatarUrl, role: m.role })) });
+}
+
+/**
+ * Loads the open group's details and keeps them fresh. When a group goes away (kicked, left,
+ * dissolved: the server sends conv_removed), closes it if open and says why.
+ */
+export function useGroupChat(s: ChatState, open: string | null, close: () => void): [Gone | null, () => void] {
+  const [gone, setGone] = useState<Gone | null>(null);
+  const titles = useRef<Record<string, string>>({});
+  const why = useRef<Record<string, Gone["why"]>>({});
+  const openRef = useRef(open);
+  openRef.current = open;
+  for (const c of Object.values(s.convs)) if (c.summary.kind === "group") titles.current[c.summary.id] = c.summary.title;
+  const isGroup = open ? s.convs[open]?.summary.kind === "group" : false;
+
+  useEffect(() => {
+    if (open && isGroup) loadGroupInfo(open, intoState);
+  }, [open, isGroup]);
+
+  useEffect(() => {
+    return onFrame((f) => {
+      const me = s.me?.id;
+      if (f.type === "msg" && f.msg.kind === "system" && f.msg.meta) {
+        const { event, userId } = f.msg.meta;
+        if (event === "dissolved") why.current[f.msg.conv] = "dissolved";
+        else if (userId && userId === me && (event === "member_left" || event === "member_removed")) {
+          why.current[f.msg.conv] = event === "member_left" ? "left" : "kicked";
+        }
+        if (f.msg.conv === openRef.current) reloadGroupInfoSoon(f.msg.conv, intoState);
+      } else if (f.type === "members_changed" && f.conv === openRef.current) {
+        reloadGroupInfoSoon(f.conv, intoState);
+      } else if (f.type === "conv_removed") {
+        const reason = why.current[f.conv] ?? "kicked";
+        const wasOpen = f.conv === openRef.current;
+        forgetGroupInfo(f.conv);
+        if (wasOpen) close();
+        // Leaving is the user's own doing: say so only where they were looking at it.
+        if (titles.current[f.conv] !== undefined && (wasOpen || reason !== "left")) {
+          setGone({ conv: f.conv, title: titles.current[f.conv], why: reason });
+        }
+      }
+    });
+  }, [s.me?.id]);
+
+  // A short notice: it goes by itself after a while.
+  useEffect(() => {
+    if (!gone) return;
+    const timer = setTimeout(() => setGone(null), 10_000);
+    return () => clearTimeout(timer);
+  }, [gone]);
+  return [gone, () => setGone(null)];
+}
+
+const GONE_KEYS = { kicked: "group.goneKicked", left: "group.goneLeft", dissolved: "group.goneDissolved" } as const;
+
+export function GoneNotice({ gone, locale, onDismiss }: { gone: Gone | null; locale: Locale; onDismiss: () => void }) {
+  return (
+    <div class="toast-area" role="status" aria-live="polite">
+      {gone && (
+        <p class="toast" data-testid="group-gone" data-conv={gone.conv} data-why={gone.why}>
+          <span>{t(locale, GONE_KEYS[gone.why], { title: gone.title })}</span>
+          <button type="button" class="link" onClick={onDismiss} aria-label={t(locale, "group.dismiss")}>✕</button>
+        </p>
+      )}
+    </div>
+  );
+}
+
+/** "New group" and "Find groups", at the top of the conversation list. */
+export function ListHead({ locale }: { locale: Locale }) {
+  return (
+    <div class="list-head">
+      <h1 class="list-title">{t(locale, "nav.chats")}</h1>
+      <a class="button small" href="/groups/find" data-testid="find-groups">{t(locale, "group.find")}</a>
+      <a class="button small primary" href="/g/new" data-testid="new-group">+ {t(locale, "group.new")}</a>
+    </div>
+  );
+}

@@ -1,0 +1,78 @@
+/**
+ * /api/friends, /api/blocks and /api/users/search: friends, requests, remarks, blocking and
+ * finding people. Thin: the rules are in lib/friends.ts and lib/contacts.ts.
+ */
+import { Hono } from "hono";
+import type { Env } from "../../lib/state.ts";
+import { readJson, requireUser, str } from "../../lib/body.ts";
+import { HttpError } from "../../lib/http_error.ts";
+import { enforce, LIMITS_RATE } from "../../lib/accounts.ts";
+import { emailProblem, LIMITS } from "../../lib/validate.ts";
+import { accept, block, decline, friendsSnapshot, removeFriend, sendRequest, setRemark, unblock } from "../../lib/friends.ts";
+import { searchPeople } from "../../lib/contacts.ts";
+
+export const friendsApi = new Hono<Env>();
+
+friendsApi.get("/friends", async (c) => {
+  const { user } = requireUser(c);
+  return c.json(await friendsSnapshot(c.var.deps.kv, user.id));
+});
+
+friendsApi.get("/users/search", async (c) => {
+  const { user } = requireUser(c);
+  const { kv, rt } = c.var.deps;
+  await enforce(kv, "people_search", `user:${user.id}`, LIMITS_RATE.peopleSearchUser, rt.now());
+  return c.json({ results: await searchPeople(kv, user, c.req.query("q") ?? "") });
+});
+
+/** Body: `to` (a user id) or `email`, and `note`. By e-mail the answer is the same for any address. */
+friendsApi.post("/friends/requests", async (c) => {
+  const { user } = requireUser(c);
+  const { kv, rt } = c.var.deps;
+  const b = await readJson(c);
+  const to = str(b, "to").trim();
+  const email = str(b, "email").trim();
+  const note = str(b, "note");
+  if (!to && !email) throw new HttpError(400, "field_required", "Say whom to ask: \"to\" or \"email\"", { field: "to" });
+  if (email) {
+    const p = emailProblem(email);
+    if (p) throw new HttpError(400, p, `Invalid email: ${p}`, { field: "email", params: { max: LIMITS.email } });
+  }
+  await enforce(kv, "friend_request", `user:${user.id}`, LIMITS_RATE.friendRequestUser, rt.now());
+  return c.json(await sendRequest(rt, user, email ? { email } : { toId: to }, note));
+});
+
+friendsApi.post("/friends/requests/:from/accept", async (c) => {
+  const { user } = requireUser(c);
+  return c.json(await accept(c.var.deps.rt, user, c.req.param("from")));
+});
+
+friendsApi.post("/friends/requests/:from/decline", async (c) => {
+  const { user } = requireUser(c);
+  await decline(c.var.deps.rt, user, c.req.param("from"));
+  return c.json({ ok: true });
+});
+
+friendsApi.put("/friends/:id/remark", async (c) => {
+  const { user } = requireUser(c);
+  const b = await readJson(c);
+  return c.json(await setRemark(c.var.deps.rt, user, c.req.param("id"), str(b, "remark")));
+});
+
+friendsApi.delete("/friends/:id", async (c) => {
+  const { user } = requireUser(c);
+  await removeFriend(c.var.deps.rt, user, c.req.param("id"));
+  return c.json({ ok: true });
+});
+
+friendsApi.post("/blocks/:id", async (c) => {
+  const { user } = requireUser(c);
+  await block(c.var.deps.rt, user, c.req.param("id"));
+  return c.json({ ok: true });
+});
+
+friendsApi.delete("/blocks/:id", async (c) => {
+  const { user } = requireUser(c);
+  await unblock(c.var.deps.rt, user, c.req.param("id"));
+  return c.json({ ok: true });
+});

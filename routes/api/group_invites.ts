@@ -1,0 +1,126 @@
+/**
+ * Ways into a group: POST /api/groups/:id/join (public: at once; private: a request for the
+ * admins), join requests, invite links, and /api/invites/* for the /join page. Thin: the rules
+ * are in lib/group_invites.ts and lib/groups.ts.
+ */
+import { Hono } from "hono";
+import type { Ctx, Env } from "../../lib/state.ts";
+import { readBytes, readJson, requireUser, str } from "../../lib/body.ts";
+import { HttpError } from "../../lib/http_error.ts";
+import { enforce } from "../../lib/accounts.ts";
+import { type Conversation } from "../../lib/conversations.ts";
+import { keys } from "../../lib/kv_keys.ts";
+import { fail, joinPublic, LIMITS_GROUP_RATE, validId } from "../../lib/groups.ts";
+import {
+  approveJoin,
+  createInvite,
+  declineJoin,
+  joinByInvite,
+  listInvites,
+  listJoinRequests,
+  previewInvite,
+  requestJoin,
+  revokeInvite,
+} from "../../lib/group_invites.ts";
+import { groupInfo } from "../../lib/group_view.ts";
+import { avatarUrl } from "../../lib/users.ts";
+import { intField } from "./groups.ts";
+
+export const groupInvitesApi = new Hono<Env>();
+
+/** A JSON object body, or {} when the request has none (these endpoints need no fields). */
+async function optionalJson(c: Ctx): Promise<Record<string, unknown>> {
+  const bytes = await readBytes(c.req.raw, 64 * 1024, () => new HttpError(413, "payload_too_large", "Request body is too large"));
+  const text = new TextDecoder().decode(bytes).trim();
+  if (!text) return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new HttpError(400, "bad_json", "Request body is not valid JSON");
+  }
+  if (!v || typeof v !== "object" || Array.isArray(v)) throw new HttpError(400, "bad_json", "Request body must be a JSON object");
+  return v as Record<string, unknown>;
+}
+
+function joinLimit(c: Ctx, userId: string) {
+  const { kv, rt } = c.var.deps;
+  return enforce(kv, "group_join", `user:${userId}`, LIMITS_GROUP_RATE.joinUser, rt.now());
+}
+
+/** Public group: join now (200 with the group). Private group: ask the admins (202). */
+groupInvitesApi.post("/groups/:id/join", async (c) => {
+  const { user } = requireUser(c);
+  const { kv, rt } = c.var.deps;
+  const id = c.req.param("id");
+  const b = await optionalJson(c);
+  const note = str(b, "note");
+  const conv = validId(id) ? (await kv.get<Conversation>(keys.conv(id))).value : null;
+  if (!conv || conv.kind !== "group" || conv.dissolved) fail(404, "group_not_found", "No such group");
+  await joinLimit(c, user.id);
+  if (conv.public) {
+    await joinPublic(rt, user, id);
+    return c.json({ group: await groupInfo(rt, id, user.id) });
+  }
+  await requestJoin(rt, user, id, note);
+  return c.json({ status: "requested" }, 202);
+});
+
+groupInvitesApi.get("/groups/:id/requests", async (c) => {
+  const { user } = requireUser(c);
+  return c.json({ requests: await listJoinRequests(c.var.deps.rt, user, c.req.param("id")) });
+});
+
+groupInvitesApi.post("/groups/:id/requests/:userId/approve", async (c) => {
+  const { user } = requireUser(c);
+  const rt = c.var.deps.rt;
+  await approveJoin(rt, user, c.req.param("id"), c.req.param("userId"));
+  return c.json({ group: await groupInfo(rt, c.req.param("id"), user.id) });
+});
+
+groupInvitesApi.post("/groups/:id/requests/:userId/decline", async (c) => {
+  const { user } = requireUser(c);
+  await declineJoin(c.var.deps.rt, user, c.req.param("id"), c.req.param("userId"));
+  return c.json({ ok: true });
+});
+
+/** Body: `hours` (1–720) or null / absent for a link that does not expire. */
+groupInvitesApi.post("/groups/:id/invites", async (c) => {
+  const { user } = requireUser(c);
+  const { rt, config } = c.var.deps;
+  const b = await optionalJson(c);
+  const hours = b.hours === undefined || b.hours === null ? null : intField(b, "hours");
+  const { invite, token } = await createInvite(rt, user, c.req.param("id"), hours);
+  const url = `${config.appOrigin}/join#token=${token}`;
+  return c.json({ invite: { id: invite.id, createdAt: invite.createdAt, expiresAt: invite.expiresAt }, url }, 201);
+});
+
+groupInvitesApi.get("/groups/:id/invites", async (c) => {
+  const { user } = requireUser(c);
+  const invites = await listInvites(c.var.deps.rt, user, c.req.param("id"));
+  return c.json({ invites: invites.map((i) => ({ id: i.id, createdAt: i.createdAt, expiresAt: i.expiresAt, by: i.by })) });
+});
+
+groupInvitesApi.delete("/groups/:id/invites/:inviteId", async (c) => {
+  const { user } = requireUser(c);
+  await revokeInvite(c.var.deps.rt, user, c.req.param("id"), c.req.param("inviteId"));
+  return c.json({ ok: true });
+});
+
+groupInvitesApi.post("/invites/preview", async (c) => {
+  const { user } = requireUser(c);
+  const { kv, rt } = c.var.deps;
+  const b = await readJson(c);
+  await enforce(kv, "invite_preview", `user:${user.id}`, LIMITS_GROUP_RATE.previewUser, rt.now());
+  const g = await previewInvite(rt, str(b, "token"));
+  return c.json({ group: { id: g.id, title: g.title, avatarUrl: avatarUrl(g.avatar), memberCount: g.memberCount } });
+});
+
+groupInvitesApi.post("/invites/join", async (c) => {
+  const { user } = requireUser(c);
+  const rt = c.var.deps.rt;
+  const b = await readJson(c);
+  await joinLimit(c, user.id);
+  const ack = await joinByInvite(rt, user, str(b, "token"));
+  return c.json({ group: await groupInfo(rt, ack.conv, user.id) });
+});

@@ -1,0 +1,174 @@
+/**
+ * Friends in real browsers, Alice on a desktop (English) and Bob on a phone (Chinese): they find
+ * each other, befriend, set a remark and chat; then delete friend and block, each screen updating
+ * live. SHOTS=/tmp/shots saves screenshots.
+ */
+import assert from "node:assert/strict";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { friendsDm, newUserInput, signUp, startTestServer, type TestServer } from "./helpers.ts";
+import { DESKTOP, hydrated, launchBrowser, newContext, PHONE, watchConsole } from "./browser.ts";
+
+const SHOTS = Deno.env.get("SHOTS");
+if (SHOTS) await Deno.mkdir(SHOTS, { recursive: true });
+
+type Person = Awaited<ReturnType<typeof signUp>>;
+
+async function loggedIn(browser: Browser, server: TestServer, who: Person, size: typeof PHONE, locale: string): Promise<BrowserContext> {
+  const ctx = await newContext(browser, size, locale);
+  ctx.setDefaultTimeout(10_000);
+  await ctx.addCookies([...who.client.cookies].map(([name, value]) => ({ name, value, url: server.url("/") })));
+  return ctx;
+}
+
+async function open(ctx: BrowserContext, server: TestServer, path: string, problems: string[][]): Promise<Page> {
+  const page = await ctx.newPage();
+  problems.push(watchConsole(page));
+  await go(page, server, path);
+  return page;
+}
+
+async function go(page: Page, server: TestServer, path: string): Promise<void> {
+  await page.goto(server.url(path));
+  await hydrated(page);
+}
+
+async function shot(page: Page, name: string) {
+  if (SHOTS) await page.screenshot({ path: `${SHOTS}/friends-${name}.png`, fullPage: true });
+}
+
+/** The page does not scroll sideways (everything fits the width). */
+async function fits(page: Page) {
+  const over = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(over <= 0, `page is ${over}px wider than the screen at ${page.url()}`);
+}
+
+Deno.test("two people find each other, befriend, set a remark and chat (desktop and phone)", async () => {
+  const server = await startTestServer();
+  const browser = await launchBrowser();
+  const problems: string[][] = [];
+  try {
+    const alice = await signUp(server, { ...newUserInput("alice"), nickname: "Alice <b>A</b>" });
+    const bob = await signUp(server, { ...newUserInput("bob"), nickname: "张伟" });
+    const a = await open(await loggedIn(browser, server, alice, DESKTOP, "en-US"), server, "/contacts/new", problems);
+    const bCtx = await loggedIn(browser, server, bob, PHONE, "zh-CN");
+    const bChat = await open(bCtx, server, "/", problems);
+    await bChat.waitForSelector('[data-connection="online"]');
+    assert.equal(await bChat.isVisible('[data-testid="nav-badge"]'), false, "no requests yet");
+
+    // Alice finds Bob by his exact username and asks, with a note that looks like HTML.
+    await a.fill('[data-testid="find-q"]', bob.input.username);
+    await a.click('[data-testid="find-go"]');
+    await a.click(`[data-testid="result"][data-user="${bob.userId}"] [data-testid="add"]`);
+    await a.fill('[data-testid="note"]', "<i>Hi</i> it's Alice");
+    await shot(a, "desktop-add-note");
+    await a.click('[data-testid="send-request"]');
+    await a.waitForSelector(`[data-testid="result"][data-user="${bob.userId}"][data-relation="pending"]`);
+    await fits(a);
+
+    // Bob's header badge shows it at once, on the chat screen; New friends lists it as text.
+    await bChat.waitForSelector('[data-testid="nav-badge"]:not([hidden])');
+    assert.equal(await bChat.textContent('[data-testid="nav-badge"]'), "1");
+    await go(bChat, server, "/contacts");
+    assert.equal(await bChat.textContent('[data-testid="requests-badge"]'), "1");
+    await shot(bChat, "phone-contacts-badge");
+    await bChat.click('[data-testid="new-friends"]');
+    await hydrated(bChat);
+    assert.equal(await bChat.textContent('[data-testid="request"] [data-testid="request-note"]'), "<i>Hi</i> it's Alice");
+    assert.equal(await bChat.textContent('[data-testid="request"] .contact-name'), "Alice <b>A</b>");
+    await shot(bChat, "phone-new-friends");
+    await fits(bChat);
+    await bChat.click('[data-testid="accept"]');
+    await bChat.waitForSelector('[data-testid="request"] [data-testid="send-message"]');
+    await bChat.waitForSelector('[data-testid="nav-badge"][hidden]', { state: "attached" });
+
+    // Alice sees the friendship live, and Bob in her contacts under Z (张伟 → Zhang).
+    await a.waitForSelector(`[data-testid="result"][data-user="${bob.userId}"][data-relation="friend"]`);
+    await go(a, server, "/contacts");
+    await a.waitForSelector(`[data-letter="Z"] [data-testid="contact"][data-user="${bob.userId}"]`);
+    await a.fill('[data-testid="contacts-search"]', "zzz");
+    await a.waitForSelector('[data-testid="no-match"]');
+    await a.fill('[data-testid="contacts-search"]', "张");
+    await a.waitForSelector(`[data-testid="contact"][data-user="${bob.userId}"]`);
+    await a.fill('[data-testid="contacts-search"]', "");
+    await shot(a, "desktop-contacts");
+
+    // Alice sets a remark on Bob's card; it replaces his nickname on her screens.
+    await a.click(`[data-testid="contact"][data-user="${bob.userId}"]`);
+    await hydrated(a);
+    await a.fill('[data-testid="remark"]', "Boss <u>W</u>");
+    await a.click('[data-testid="save-remark"]');
+    await a.waitForSelector('[data-testid="friend-status"]:has-text("Remark saved")');
+    assert.equal(await a.textContent('[data-testid="profile-name"]'), "Boss <u>W</u>");
+    await shot(a, "desktop-profile-friend");
+    await a.click('[data-testid="send-message"]');
+    await hydrated(a);
+    await a.waitForSelector('[data-connection="online"]');
+    assert.equal(await a.textContent('[data-testid="conv-title"]'), "Boss <u>W</u>");
+    assert.equal(await a.textContent(`[data-conv] .conv-title >> text=Boss <u>W</u>`), "Boss <u>W</u>");
+    await a.fill('[data-testid="composer"]', "Hi boss");
+    await a.click('[data-testid="send"]');
+
+    // Bob opens the chat from New friends and answers; he sees Alice's own nickname.
+    await bChat.click('[data-testid="send-message"]');
+    await hydrated(bChat);
+    await bChat.waitForSelector(".conv-view >> text=Hi boss");
+    assert.equal(await bChat.textContent('[data-testid="conv-title"]'), "Alice <b>A</b>");
+    await bChat.fill('[data-testid="composer"]', "你好");
+    await bChat.click('[data-testid="send"]');
+    await a.waitForSelector(".conv-view >> text=你好");
+    await shot(bChat, "phone-dm");
+    assert.deepEqual(problems.flat(), [], "no console errors");
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+});
+
+Deno.test("delete friend and block take effect at once on the other screen (phone and desktop)", async () => {
+  const server = await startTestServer();
+  const browser = await launchBrowser();
+  const problems: string[][] = [];
+  try {
+    const alice = await signUp(server);
+    const bob = await signUp(server);
+    const dm = await friendsDm(server, alice.userId, bob.userId);
+    const a = await open(await loggedIn(browser, server, alice, PHONE, "en-US"), server, `/u/${bob.input.username}`, problems);
+    const b = await open(await loggedIn(browser, server, bob, DESKTOP, "zh-CN"), server, `/?c=${dm.id}`, problems);
+    await b.waitForSelector('[data-connection="online"]');
+    await a.waitForSelector('[data-testid="friend-actions"][data-relation="friend"]');
+    await shot(a, "phone-profile-friend");
+    await fits(a);
+
+    // Delete friend, with a confirmation: Bob's open DM closes for sending at once.
+    await a.click('[data-testid="remove-friend"]');
+    await shot(a, "phone-confirm-remove");
+    await a.click('[data-testid="confirm-yes"]');
+    await a.waitForSelector('[data-testid="friend-actions"][data-relation="none"]');
+    await b.waitForSelector('[data-testid="not-friends"]');
+    assert.equal(await b.isDisabled('[data-testid="composer"]'), true);
+    await shot(b, "desktop-dm-closed");
+
+    // Block: Bob is not told; his request and messages never reach Alice.
+    await a.click('[data-testid="block"]');
+    await a.click('[data-testid="confirm-yes"]');
+    await a.waitForSelector('[data-testid="friend-actions"][data-blocked="1"]');
+    await go(b, server, `/u/${alice.input.username}`);
+    await b.click('[data-testid="add-friend"]');
+    await b.click('[data-testid="send-request"]');
+    await b.waitForSelector('[data-testid="friend-actions"][data-relation="pending"]');
+    await a.waitForTimeout(300);
+    assert.equal(await a.isVisible('[data-testid="nav-badge"]'), false, "no request arrives");
+    await go(a, server, "/contacts");
+    assert.equal(await a.isVisible('[data-testid="requests-badge"]'), false);
+    assert.equal(await a.isVisible('[data-testid="no-friends"]'), true);
+
+    // Unblock; Bob can ask again later (a new request arrives live).
+    await go(a, server, `/u/${bob.input.username}`);
+    await a.click('[data-testid="unblock"]');
+    await a.waitForSelector('[data-testid="friend-actions"][data-blocked="0"]');
+    assert.deepEqual(problems.flat(), [], "no console errors");
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+});

@@ -1,0 +1,53 @@
+/** Shared set-up for the group HTTP, matrix, race and WebSocket tests (not a test file itself). */
+import assert from "node:assert/strict";
+import { type Client, friendsDm, signUp, type TestServer } from "./helpers.ts";
+import { getUser, type User } from "../lib/users.ts";
+import { keys } from "../lib/kv_keys.ts";
+import type { Conversation } from "../lib/conversations.ts";
+import type { GroupInfo } from "../lib/group_view.ts";
+
+export interface Person {
+  client: Client;
+  id: string;
+  user: User;
+  input: { username: string; password: string };
+}
+
+/** Signs up (and logs in) one person per name, in parallel. */
+export async function people<N extends string>(server: TestServer, names: readonly N[]): Promise<Record<N, Person>> {
+  const got = await Promise.all(names.map(async (name) => {
+    const s = await signUp(server);
+    return [name, { client: s.client, id: s.userId, user: (await getUser(server.kv, s.userId))!, input: s.input }] as const;
+  }));
+  return Object.fromEntries(got) as Record<N, Person>;
+}
+
+/** Makes `a` friends with each of `others` the way the app does. */
+export async function befriend(server: TestServer, a: Person, ...others: Person[]): Promise<void> {
+  for (const b of others) await friendsDm(server, a.id, b.id);
+}
+
+/** A JSON call: `call(client, "PATCH", path, body)`. */
+export function call<T = Record<string, unknown>>(c: Client, method: string, path: string, json?: unknown) {
+  return c.json<T>(path, { method, ...(json === undefined ? {} : { json }) });
+}
+
+/** Creates a group over HTTP and returns its info (asserting 201). */
+export async function newGroup(owner: Person, title: string, members: Person[] = []): Promise<GroupInfo> {
+  const res = await call<{ group: GroupInfo }>(owner.client, "POST", "/api/groups", { title, members: members.map((m) => m.id) });
+  assert.equal(res.status, 201, JSON.stringify(res.body));
+  return res.body.group;
+}
+
+/** Changes the group record directly (tests only): e.g. a small cap. */
+export async function patchRecord(server: TestServer, id: string, patch: Partial<Conversation>): Promise<void> {
+  const cur = (await server.kv.get<Conversation>(keys.conv(id))).value!;
+  await server.kv.set(keys.conv(id), { ...cur, ...patch });
+}
+
+/** Ids of the group's members as stored. */
+export async function memberIds(server: TestServer, id: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of server.kv.list({ prefix: keys.members(id) })) out.push(e.key[2] as string);
+  return out.sort();
+}
