@@ -230,6 +230,16 @@ export class Conn implements HubConn {
   // ---- client frames ----
 
   #onMessage(e: MessageEvent): void {
+    // Nothing a client sends may take the process down: a throw here would be uncaught.
+    try {
+      this.#onFrame(e);
+    } catch (err) {
+      log.error("ws.frame_crashed", { err });
+      this.close(CLOSE.badFrames, "Internal error");
+    }
+  }
+
+  #onFrame(e: MessageEvent): void {
     const now = this.deps.now();
     this.#lastFrameAt = now;
     if (Math.floor(now / 1000) !== this.#frameWindow) {
@@ -345,7 +355,7 @@ export class Conn implements HubConn {
       kind: "text",
       text: f.text,
       checkMember: true,
-      prepare: peer ? () => this.#dmRules(peer) : undefined,
+      prepare: peer ? () => this.#dmRules(f.conv, peer) : undefined,
     });
     this.send({ type: "ack", rid: f.rid, cid: f.cid, conv: ack.conv, seq: ack.seq, at: ack.at, id: ack.id });
     if (!ack.duplicate && this.convs.get(f.conv) === "bot") {
@@ -359,10 +369,16 @@ export class Conn implements HubConn {
    * A DM needs a friendship (after "delete friend" nobody can send in it). A message to someone
    * who blocked the sender is stored for the sender only: it looks sent, and never arrives.
    */
-  async #dmRules(peer: string): Promise<Prepared> {
+  async #dmRules(conv: string, peer: string): Promise<Prepared> {
     const [friend, blocked] = await this.deps.kv.getMany([keys.friend(this.userId, peer), keys.block(peer, this.userId)]);
     if (!friend.value) throw new HttpError(403, "not_friends", "You are not friends: send a friend request first");
-    return { checks: [friend, blocked], apply: () => {}, only: blocked.value ? this.userId : undefined };
+    if (!blocked.value) return { checks: [friend, blocked], apply: () => {} };
+    return {
+      checks: [friend, blocked],
+      // The blocker never sees it, so it must not count as unread for them either.
+      apply: (op, seq) => op.max(keys.read(conv, peer), BigInt(seq)),
+      only: this.userId,
+    };
   }
 
   async #requireMember(conv: string) {
