@@ -1,7 +1,7 @@
 /** The chat screen: conversation list and the open conversation (side by side, or two screens on phones). */
 import { useEffect, useState } from "preact/hooks";
 import { type Locale, t } from "../lib/i18n.ts";
-import { emptyState, reduce } from "../lib/chat_state.ts";
+import { emptyState, type FriendsSnapshot, reduce } from "../lib/chat_state.ts";
 import { type ConvSummary, PROTOCOL_VERSION, type UserCard } from "../lib/protocol.ts";
 import {
   connect,
@@ -13,6 +13,7 @@ import {
   requestReceipts,
   retry,
   seed,
+  seedFriends,
   sendMessage,
   state,
 } from "./chat/client.ts";
@@ -25,6 +26,8 @@ export interface ChatAppProps {
   me: UserCard;
   convs: ConvSummary[];
   open: string | null;
+  /** Friends with remarks (names shown from the first paint), requests and blocks. */
+  friends?: FriendsSnapshot;
 }
 
 const IS_BROWSER = typeof document !== "undefined";
@@ -33,10 +36,16 @@ function openFromUrl(): string | null {
   return new URLSearchParams(location.search).get("c");
 }
 
+function serverState(p: ChatAppProps) {
+  const s = reduce(emptyState(), { type: "welcome", v: PROTOCOL_VERSION, me: p.me, convs: p.convs, isolate: "" });
+  return p.friends ? reduce(s, { type: "local_friends", ...p.friends }) : s;
+}
+
 export default function ChatApp(p: ChatAppProps) {
   // On the server, render from props only: module state would be shared between requests.
   if (IS_BROWSER) seed(p.me, p.convs);
-  const s = IS_BROWSER ? state.value : reduce(emptyState(), { type: "welcome", v: PROTOCOL_VERSION, me: p.me, convs: p.convs, isolate: "" });
+  if (IS_BROWSER && p.friends) seedFriends(p.friends);
+  const s = IS_BROWSER ? state.value : serverState(p);
   const conn = IS_BROWSER ? connection.value : "connecting";
   const [open, setOpen] = useState<string | null>(p.open);
   const c = open ? s.convs[open] : undefined;

@@ -113,7 +113,7 @@ export default function Contacts(p: ContactsProps) {
         ))}
         {!total && <p class="muted pad-x" data-testid="no-friends">{t(l, "contacts.empty")} <a href="/contacts/new">{t(l, "contacts.add")}</a></p>}
         {total > 0 && !sections.length && <p class="muted pad-x" data-testid="no-match">{t(l, "contacts.noMatch", { q: query })}</p>}
-        {total > 0 && !query && <p class="muted center" data-testid="friend-count">{t(l, "contacts.count", { n: total })}</p>}
+        {total > 0 && !query && <p class="muted center friend-count" data-testid="friend-count">{t(l, "contacts.count", { n: total })}</p>}
       </section>
     </div>
   );

@@ -8,7 +8,7 @@ import { type Locale, type MessageKey, t } from "../lib/i18n.ts";
 import type { RequestView, UserCard } from "../lib/protocol.ts";
 import { Avatar } from "../components/Avatar.tsx";
 import { connect, onFrame, state } from "./chat/client.ts";
-import { api, type ApiError, type GroupInfo as Info } from "./group/api.ts";
+import { api, type ApiError, type GroupCardView, type GroupInfo as Info } from "./group/api.ts";
 import { useConfirm } from "./group/Confirm.tsx";
 import { Members } from "./group/Members.tsx";
 import { AdminSettings, GroupAvatarButton, MyName } from "./group/Settings.tsx";
@@ -21,25 +21,31 @@ export interface GroupInfoProps {
   locale: Locale;
   id: string;
   me: UserCard;
+  /** The group as the server saw it for this user: whole (member), a card (public), or null. */
+  initial: Info | GroupCardView | null;
+  /** The viewer's remarks for friends (kept live by the chat client once it has loaded them). */
+  remarks: Record<string, string>;
 }
 
-type Status = "loading" | "member" | "outside" | "gone" | "error";
+type Status = "member" | "outside" | "gone" | "error";
 const GONE: Record<string, MessageKey> = { kicked: "group.goneKicked", left: "group.goneLeft", dissolved: "group.goneDissolved" };
 
 export default function GroupInfo(p: GroupInfoProps) {
-  const [status, setStatus] = useState<Status>("loading");
-  const [info, setInfo] = useState<Info | null>(null);
-  const [preview, setPreview] = useState<Info | null>(null);
+  const whole = p.initial && "members" in p.initial ? p.initial : null;
+  const [status, setStatus] = useState<Status>(whole ? "member" : "outside");
+  const [info, setInfo] = useState<Info | null>(whole);
+  const [preview, setPreview] = useState<GroupCardView | null>(whole ? null : p.initial);
   const [requests, setRequests] = useState<RequestView[]>([]);
   const [error, setError] = useState<ApiError | null>(null);
   const [confirmEl, confirm] = useConfirm(p.locale);
   const why = useRef("kicked");
   const leaving = useRef(false);
+  const removed = useRef(false);
   const timer = useRef<ReturnType<typeof setTimeout>>();
   const statusRef = useRef(status);
   statusRef.current = status;
   const s = state.value;
-  const remarks: Record<string, string> = {};
+  const remarks: Record<string, string> = s.friendsLoaded ? {} : { ...p.remarks };
   for (const f of Object.values(s.friends)) if (f.remark) remarks[f.user.id] = f.remark;
 
   async function loadRequests() {
@@ -66,26 +72,35 @@ export default function GroupInfo(p: GroupInfoProps) {
   }
 
   function reloadSoon() {
+    if (removed.current) return;
     clearTimeout(timer.current);
     timer.current = setTimeout(() => load(), 200);
   }
 
   useEffect(() => {
-    load();
+    if (whole && whole.myRole !== "member") loadRequests();
     connect();
     return onFrame((f) => {
       if (f.type === "msg" && f.msg.conv === p.id) {
         const ev = f.msg.meta?.event;
-        if (ev === "dissolved") why.current = "dissolved";
-        else if (f.msg.meta?.userId === p.me.id && (ev === "member_left" || ev === "member_removed")) why.current = ev === "member_left" ? "left" : "kicked";
-        if (f.msg.kind === "system") reloadSoon();
+        const out = ev === "dissolved" || (f.msg.meta?.userId === p.me.id && (ev === "member_left" || ev === "member_removed"));
+        if (out) {
+          why.current = ev === "dissolved" ? "dissolved" : ev === "member_left" ? "left" : "kicked";
+          // Closed to this user now: conv_removed follows, no need to ask (and be refused).
+          removed.current = true;
+        }
+        if (f.msg.kind === "system" && !removed.current) reloadSoon();
       } else if (f.type === "members_changed" && f.conv === p.id) reloadSoon();
       else if (f.type === "join_request" && f.conv === p.id) {
         setRequests((list) => [f.request, ...list.filter((r) => r.user.id !== f.request.user.id)]);
       } else if (f.type === "conv_removed" && f.conv === p.id && !leaving.current) {
         clearTimeout(timer.current);
         setStatus("gone");
-      } else if ((f.type === "conv" && f.conv.id === p.id) || f.type === "welcome") reloadSoon();
+      } else if (f.type === "conv" && f.conv.id === p.id) {
+        // Joined meanwhile (a request approved, another tab): the whole group shows.
+        removed.current = false;
+        reloadSoon();
+      } else if (f.type === "welcome" && statusRef.current === "member") reloadSoon();
     });
   }, []);
 
@@ -100,7 +115,6 @@ export default function GroupInfo(p: GroupInfoProps) {
     setError(r.error);
   }
 
-  if (status === "loading") return <p class="muted" aria-busy="true">{t(p.locale, "chat.loadingOlder")}</p>;
   if (status === "outside") return <Outside locale={p.locale} id={p.id} preview={preview} />;
   if (status === "error" || !info) return <p class="alert error" role="alert">{error?.message || t(p.locale, "err.internal")}</p>;
   if (status === "gone") {
@@ -128,10 +142,11 @@ export default function GroupInfo(p: GroupInfoProps) {
           <p class={info.notice ? "pre" : "muted"}>{info.notice?.text ?? t(p.locale, "group.noNotice")}</p>
         </div>
       </section>
-      <Members locale={p.locale} info={info} me={p.me.id} remarks={remarks} confirm={confirm} onChanged={reloadSoon} />
-      {(admin || info.memberInvite) && (
-        <AddMembers locale={p.locale} group={info.id} friends={Object.values(s.friends)} memberIds={memberIds} onAdded={reloadSoon} />
-      )}
+      <Members locale={p.locale} info={info} me={p.me.id} remarks={remarks} confirm={confirm} onChanged={reloadSoon}>
+        {(admin || info.memberInvite) && (
+          <AddMembers locale={p.locale} group={info.id} friends={Object.values(s.friends)} memberIds={memberIds} onAdded={reloadSoon} />
+        )}
+      </Members>
       {admin && (
         <Requests
           locale={p.locale}

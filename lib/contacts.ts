@@ -1,31 +1,11 @@
-/**
- * Contacts: the index letter of a name (the pinyin initial for Chinese names, computed here on
- * the server so the browser bundle stays small), and finding people to add.
- */
-import { pinyin } from "pinyin-pro";
+/** Contacts: what the contacts pages start from, and finding people to add. */
 import { keys } from "./kv_keys.ts";
 import { getManyChunked } from "./conversations.ts";
 import { findUserByUsername, findUsersByNickPrefix, getUser, nickKey, type User } from "./users.ts";
 import { userCard } from "./conv_list.ts";
-import type { Friend } from "./friends.ts";
+import { type Friend, type FriendRequest, friendView, listBlocked, listFriends, listRequests } from "./friends.ts";
+import type { FriendsSnapshot } from "./chat_state.ts";
 import type { UserCard } from "./protocol.ts";
-
-const LETTER = /^[A-Za-z]$/;
-const HAN = /\p{Script=Han}/u;
-
-/** "A"–"Z" for a name that starts with a Latin letter (accents dropped) or a Chinese character, else "#". */
-export function indexLetter(name: string): string {
-  const text = name.normalize("NFKC").trim();
-  const first = [...text][0] ?? "";
-  if (LETTER.test(first)) return first.toUpperCase();
-  if (HAN.test(first)) {
-    // The whole name, so that surnames read as surnames (曾 → Zeng, not Ceng).
-    const py = pinyin(text, { pattern: "first", toneType: "none", surname: "head", type: "array" })[0] ?? "";
-    return LETTER.test(py) ? py.toUpperCase() : "#";
-  }
-  const base = first.normalize("NFD").replace(/\p{M}/gu, "");
-  return LETTER.test(base) ? base.toUpperCase() : "#";
-}
 
 export type Relation = "friend" | "pending" | "none";
 
@@ -80,4 +60,26 @@ async function friendsByRemark(kv: Deno.Kv, me: string, q: string): Promise<User
   }
   const users = await Promise.all(ids.map((id) => getUser(kv, id)));
   return users.filter((u): u is User => !!u);
+}
+
+/** Everything the contacts pages start from: friends, requests both ways, blocks. */
+export async function friendsSnapshot(kv: Deno.Kv, me: string): Promise<FriendsSnapshot> {
+  const [friends, requests, blocked] = await Promise.all([listFriends(kv, me), listRequests(kv, me), listBlocked(kv, me)]);
+  return { friends, incoming: requests.incoming, outgoing: requests.outgoing, blocked };
+}
+
+/** How `me` stands with `other`, for their profile page. */
+export async function relationTo(kv: Deno.Kv, me: string, other: User) {
+  const [f, inc, out, blocked] = await kv.getMany<[Friend, FriendRequest, FriendRequest, number]>([
+    keys.friend(me, other.id),
+    keys.friendReq(me, other.id),
+    keys.friendReqOut(me, other.id),
+    keys.block(me, other.id),
+  ]);
+  return {
+    friend: f.value ? friendView(other, f.value) : null,
+    incoming: inc.value ? { user: userCard(other), note: inc.value.note, at: inc.value.at } : null,
+    outgoing: out.value !== null,
+    blocked: blocked.value !== null,
+  };
 }

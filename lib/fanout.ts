@@ -66,8 +66,13 @@ export interface MsgInput {
   meta?: Message["meta"];
   /** Refuse unless the sender is a member (false for system messages). */
   checkMember: boolean;
-  /** Extra writes committed with the message (e.g. a membership change), redone on every attempt. */
-  prepare?: () => Promise<Prepared>;
+  /**
+   * Extra writes committed with the message (e.g. a membership change), redone on every attempt.
+   * It gets the entries of `reads`, read with the batch (one KV read for many messages).
+   */
+  prepare?: (read: Deno.KvEntryMaybe<unknown>[]) => Promise<Prepared>;
+  /** Keys prepare() needs; with them given, it checks at most these (else up to 5 checks). */
+  reads?: Deno.KvKey[];
   /**
    * Commit without any other message of the same conversation in the batch. Needed when
    * prepare() writes what later messages read (members, member count): prepares in one batch all
@@ -94,12 +99,42 @@ function sizeOf(item: Item): number {
   return item.t === "msg" ? item.input.text.length * 3 + 600 : 400;
 }
 
-/** Serializes appends to one shard, committing whatever has queued up as one atomic op. */
+/** Called after a commit with the fan-out log entries it wrote (first..last). */
+type Committed = (shard: number, first: number, last: number) => void;
+
+const CACHE_MAX = 5000;
+
+/**
+ * Serializes appends to one shard, committing whatever has queued up as one atomic op.
+ *
+ * Conversation heads and memberships it read or wrote are kept while the shard's fan head is
+ * still the one this writer committed last, i.e. nobody else (another isolate) has committed to
+ * the shard since: then only the fan head and the idempotency keys are read. Every commit still
+ * checks each head and membership, so a stale entry can only fail a commit, which is then retried
+ * with everything read afresh.
+ */
 class ShardWriter {
   #queue: Item[] = [];
   #running = false;
+  /** The fan head's versionstamp after this writer's last commit (null: nothing cached). */
+  #stamp: string | null = null;
+  #heads = new Map<string, Deno.KvEntry<ConvHead>>();
+  #members = new Map<string, Deno.KvEntry<Member>>();
 
-  constructor(readonly shard: number, private readonly kv: Deno.Kv, private readonly origin: string, private readonly local: Dispatcher, private readonly now: () => number) {}
+  constructor(
+    readonly shard: number,
+    private readonly kv: Deno.Kv,
+    private readonly origin: string,
+    private readonly local: Dispatcher,
+    private readonly now: () => number,
+    private readonly committed: Committed,
+  ) {}
+
+  #forget(): void {
+    this.#stamp = null;
+    this.#heads.clear();
+    this.#members.clear();
+  }
 
   push(item: Item): void {
     this.#queue.push(item);
@@ -126,7 +161,7 @@ class ShardWriter {
             if (!seen.has(conv)) newKeys.push(conv);
             const pair = `${conv}\u0000${sender}`;
             if (checkMember && !seen.has(pair)) newKeys.push(pair);
-            more = newKeys.length + (prepare ? 5 : 0);
+            more = newKeys.length + (prepare ? next.input.reads?.length ?? 5 : 0);
             if (batch.length && (exclusive.has(conv) || (next.input.exclusive && seen.has(conv)))) break;
             if (next.input.exclusive) exclusive.add(conv);
           }
@@ -150,7 +185,9 @@ class ShardWriter {
       if (!live.length) return;
       try {
         if (await this.#tryCommit(live)) return;
+        this.#forget();
       } catch (err) {
+        this.#forget();
         // Several isolates on one SQLite file can meet SQLITE_BUSY: nothing was written, try again.
         if (!isBusy(err)) {
           for (const i of live) if (!i.done) (i.done = true, i.reject(err as Error));
@@ -162,23 +199,58 @@ class ShardWriter {
     for (const i of batch) if (!i.done) (i.done = true, i.reject(new HttpError(503, "busy", "The conversation is busy; try again")));
   }
 
+  /**
+   * Reads the fan head, the idempotency keys, and the heads and memberships that are not cached
+   * (all of them when the cache is stale: then a second read).
+   */
+  async #read(msgs: Extract<Item, { t: "msg" }>[]) {
+    const convIds = [...new Set(msgs.map((m) => m.input.conv))];
+    const memberPairs = [...new Set(msgs.filter((m) => m.input.checkMember).map((m) => `${m.input.conv}\u0000${m.input.sender}`))];
+    const heads = new Map<string, Deno.KvEntryMaybe<ConvHead>>();
+    const members = new Map<string, Deno.KvEntryMaybe<Member>>();
+    const take = (fromCache: boolean) => {
+      const h = convIds.filter((c) => !heads.has(c) && !(fromCache && this.#heads.has(c)));
+      const m = memberPairs.filter((p) => !members.has(p) && !(fromCache && this.#members.has(p)));
+      return { h, m, keys: [...h.map((c) => keys.convHead(c)), ...m.map((p) => keys.member(...(p.split("\u0000") as [string, string])))] };
+    };
+    const put = (want: { h: string[]; m: string[] }, got: Deno.KvEntryMaybe<unknown>[]) => {
+      want.h.forEach((c, i) => heads.set(c, got[i] as Deno.KvEntryMaybe<ConvHead>));
+      want.m.forEach((p, i) => members.set(p, got[want.h.length + i] as Deno.KvEntryMaybe<Member>));
+    };
+    const first = take(this.#stamp !== null);
+    const clientKeys = msgs.map((m) => keys.msgClient(m.input.conv, m.input.sender, m.input.cid));
+    const extraKeys = msgs.flatMap((m) => m.input.reads ?? []);
+    const entries = await getManyChunked<unknown>(this.kv, [keys.fanHead(this.shard), ...clientKeys, ...extraKeys, ...first.keys]);
+    const fanHead = entries[0] as Deno.KvEntryMaybe<number>;
+    const clientIds = entries.slice(1, 1 + msgs.length) as Deno.KvEntryMaybe<{ seq: number; at: number; id: string }>[];
+    let at = 1 + msgs.length;
+    const reads = msgs.map((m) => entries.slice(at, at += m.input.reads?.length ?? 0));
+    put(first, entries.slice(at));
+    if (this.#stamp !== null && fanHead.versionstamp !== this.#stamp) this.#forget();
+    const rest = take(true);
+    for (const c of convIds) if (!heads.has(c) && !rest.h.includes(c)) heads.set(c, this.#heads.get(c)!);
+    for (const p of memberPairs) if (!members.has(p) && !rest.m.includes(p)) members.set(p, this.#members.get(p)!);
+    if (rest.keys.length) put(rest, await getManyChunked<unknown>(this.kv, rest.keys));
+    return { fanHead, clientIds, heads, members, reads };
+  }
+
+  /** Keeps what this commit checked or wrote, valid while the fan head stays at `stamp`. */
+  #remember(stamp: string, heads: Map<string, Deno.KvEntryMaybe<ConvHead>>, members: Map<string, Deno.KvEntryMaybe<Member>>, changed: Set<string>) {
+    if (this.#heads.size > CACHE_MAX || this.#members.size > CACHE_MAX) this.#forget();
+    this.#stamp = stamp;
+    for (const [c, h] of heads) if (h.value) this.#heads.set(c, h as Deno.KvEntry<ConvHead>);
+    for (const [p, m] of members) {
+      if (m.value && !changed.has(p.slice(0, p.indexOf("\u0000")))) this.#members.set(p, m as Deno.KvEntry<Member>);
+      else this.#members.delete(p);
+    }
+    if (changed.size) for (const p of this.#members.keys()) if (changed.has(p.slice(0, p.indexOf("\u0000")))) this.#members.delete(p);
+  }
+
   /** One attempt: read heads, build one atomic op, commit. False when a check failed. */
   async #tryCommit(items: Item[]): Promise<boolean> {
     const kv = this.kv;
     const msgs = items.filter((i): i is Extract<Item, { t: "msg" }> => i.t === "msg");
-    const convIds = [...new Set(msgs.map((m) => m.input.conv))];
-    const memberPairs = [...new Set(msgs.filter((m) => m.input.checkMember).map((m) => `${m.input.conv}\u0000${m.input.sender}`))];
-    const readKeys: Deno.KvKey[] = [
-      keys.fanHead(this.shard),
-      ...convIds.map((c) => keys.convHead(c)),
-      ...memberPairs.map((p) => keys.member(...(p.split("\u0000") as [string, string]))),
-      ...msgs.map((m) => keys.msgClient(m.input.conv, m.input.sender, m.input.cid)),
-    ];
-    const entries = await getManyChunked<unknown>(kv, readKeys);
-    const fanHead = entries[0] as Deno.KvEntryMaybe<number>;
-    const heads = new Map(convIds.map((c, i) => [c, entries[1 + i] as Deno.KvEntryMaybe<ConvHead>]));
-    const members = new Map(memberPairs.map((p, i) => [p, entries[1 + convIds.length + i] as Deno.KvEntryMaybe<Member>]));
-    const clientIds = entries.slice(1 + convIds.length + memberPairs.length) as Deno.KvEntryMaybe<{ seq: number; at: number; id: string }>[];
+    const { fanHead, clientIds, heads, members, reads } = await this.#read(msgs);
 
     const op = kv.atomic().check(fanHead);
     for (const h of heads.values()) op.check(h);
@@ -190,6 +262,9 @@ class ShardWriter {
     const lasts = new Map<string, ConvHead["last"]>();
     const acks: [Extract<Item, { t: "msg" }>, Ack][] = [];
     const firstOf = new Map<string, Ack>();
+    const failedOf = new Map<string, Error>();
+    const ready: { it: Extract<Item, { t: "msg" }>; dupKey: string; prep?: Promise<{ ok: Prepared } | { err: Error }> }[] = [];
+    const firstSeen = new Set<string>();
 
     for (let i = 0; i < msgs.length; i++) {
       const it = msgs[i];
@@ -220,21 +295,33 @@ class ShardWriter {
         continue;
       }
       const dupKey = `${inp.conv}\u0000${inp.sender}\u0000${inp.cid}`;
+      // Prepares of one batch run side by side; each reads the state before the batch either way.
+      const prep = !firstSeen.has(dupKey) && inp.prepare
+        ? Promise.resolve().then(() => inp.prepare!(reads[i])).then((ok) => ({ ok }), (err: Error) => ({ err }))
+        : undefined;
+      firstSeen.add(dupKey);
+      ready.push({ it, dupKey, prep });
+    }
+    const preps = await Promise.all(ready.map((r) => r.prep));
+
+    for (let j = 0; j < ready.length; j++) {
+      const { it, dupKey } = ready[j];
+      const inp = it.input;
+      const head = heads.get(inp.conv)! as Deno.KvEntry<ConvHead>;
       const first = firstOf.get(dupKey);
       if (first) {
         acks.push([it, { ...first, duplicate: true }]);
         continue;
       }
-      let extra: Awaited<ReturnType<NonNullable<MsgInput["prepare"]>>> | null = null;
-      if (inp.prepare) {
-        try {
-          extra = await inp.prepare();
-        } catch (err) {
-          it.done = true;
-          it.reject(err as Error);
-          continue;
-        }
+      const prep = preps[j];
+      const err = prep && "err" in prep ? prep.err : failedOf.get(dupKey);
+      if (err) {
+        it.done = true;
+        it.reject(err);
+        failedOf.set(dupKey, err);
+        continue;
       }
+      const extra = prep && "ok" in prep ? prep.ok : null;
       const seq = (seqs.get(inp.conv) ?? head.value.seq) + 1;
       seqs.set(inp.conv, seq);
       const msg: Message = { conv: inp.conv, seq, id: newId(now), from: inp.sender, kind: inp.kind, text: inp.text, at: now, cid: inp.cid };
@@ -255,9 +342,11 @@ class ShardWriter {
       firstOf.set(dupKey, ack);
       acks.push([it, ack]);
     }
+    const newHeads = new Map<string, ConvHead>();
     for (const [conv, seq] of seqs) {
       const prev = heads.get(conv)!.value!;
-      op.set(keys.convHead(conv), { seq, at: lasts.has(conv) ? now : prev.at, last: lasts.get(conv) ?? prev.last } satisfies ConvHead);
+      newHeads.set(conv, { seq, at: lasts.has(conv) ? now : prev.at, last: lasts.get(conv) ?? prev.last });
+      op.set(keys.convHead(conv), newHeads.get(conv)!);
     }
     for (const it of items) if (it.t === "event" && !it.done) events.push({ n: ++n, ev: it.ev });
     if (!events.length) return true;
@@ -265,6 +354,11 @@ class ShardWriter {
     op.set(keys.fanHead(this.shard), n);
     const res = await op.commit();
     if (!res.ok) return false;
+    for (const [conv, value] of newHeads) heads.set(conv, { key: keys.convHead(conv), value, versionstamp: res.versionstamp });
+    // Membership changes are system messages with a prepare(): read that conversation's again.
+    const changed = new Set(msgs.filter((m) => m.input.prepare && m.input.kind === "system").map((m) => m.input.conv));
+    this.#remember(res.versionstamp, heads, members, changed);
+    this.committed(this.shard, (fanHead.value ?? 0) + 1, n);
     for (const [it, ack] of acks) (it.done = true, it.resolve(ack));
     for (const it of items) if (it.t === "event" && !it.done) (it.done = true, it.resolve());
     for (const e of events) {
@@ -281,9 +375,12 @@ class ShardWriter {
 /** Appends messages and events to the log; one writer per shard in this isolate. */
 export class MessageLog {
   #writers: ShardWriter[];
+  /** Told which fan-out log entries this isolate wrote (the watcher need not read them back). */
+  onCommitted: Committed | null = null;
 
   constructor(readonly kv: Deno.Kv, readonly origin: string, local: Dispatcher, now: () => number = Date.now) {
-    this.#writers = Array.from({ length: SHARDS }, (_, s) => new ShardWriter(s, kv, origin, local, now));
+    const committed: Committed = (s, first, last) => this.onCommitted?.(s, first, last);
+    this.#writers = Array.from({ length: SHARDS }, (_, s) => new ShardWriter(s, kv, origin, local, now, committed));
   }
 
   /** Appends a message; resolves with its ack once it is durable. A retried cid returns the first ack. */
@@ -304,8 +401,30 @@ export class FanoutWatcher {
   #pulling: Promise<void>[] = [];
   #stream: ReadableStream<Deno.KvEntryMaybe<unknown>[]> | null = null;
   #stopped = false;
+  /** Per shard, ranges of log entries this isolate committed itself, oldest first. */
+  #own: [number, number][][] = Array.from({ length: SHARDS }, () => []);
 
-  constructor(private readonly kv: Deno.Kv, private readonly origin: string, private readonly target: Dispatcher) {}
+  constructor(private readonly kv: Deno.Kv, private readonly origin: string, private readonly target: Dispatcher, appender?: MessageLog) {
+    if (appender) appender.onCommitted = (s, first, last) => this.#ownCommitted(s, first, last);
+  }
+
+  #ownCommitted(shard: number, first: number, last: number): void {
+    const own = this.#own[shard];
+    own.push([first, last]);
+    if (own.length > 1000) own.splice(0, own.length - 1000);
+  }
+
+  /** Whether every entry in (from, head] was committed by this isolate. */
+  #onlyOwn(shard: number, from: number, head: number): boolean {
+    let next = from + 1;
+    for (const [first, last] of this.#own[shard]) {
+      if (last < next) continue;
+      if (first > next) break;
+      next = last + 1;
+      if (next > head) break;
+    }
+    return next > head;
+  }
 
   /** Starts at the current heads (history is recovered by clients, not replayed here). */
   async start(): Promise<void> {
@@ -331,6 +450,14 @@ export class FanoutWatcher {
   async #pull(shard: number, head: number): Promise<void> {
     const from = this.#cursors[shard];
     if (head <= from || this.#stopped) return;
+    const own = this.#own[shard];
+    // Entries this isolate wrote were delivered here when committed: no need to read them back.
+    const skip = this.#onlyOwn(shard, from, head);
+    while (own.length && own[0][1] <= head) own.shift();
+    if (skip) {
+      this.#cursors[shard] = head;
+      return;
+    }
     try {
       const iter = this.kv.list<{ ev: FanEvent; origin: string }>({ start: keys.fan(shard, from + 1), end: keys.fan(shard, head + 1) });
       for await (const e of iter) {

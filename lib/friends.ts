@@ -11,14 +11,13 @@ import { keys } from "./kv_keys.ts";
 import { HttpError } from "./http_error.ts";
 import { addConversationWrites, type Conversation, getConversation, getManyChunked } from "./conversations.ts";
 import { newId } from "./ids.ts";
-import { indexLetter } from "./contacts.ts";
+import { indexLetter } from "./initials.ts";
 import { findUserByLogin, getUser, type User } from "./users.ts";
 import { userCard } from "./conv_list.ts";
 import { lineProblem } from "./validate.ts";
 import { NOTE_MAX, REMARK_MAX } from "./friend_rules.ts";
 import type { Realtime } from "./realtime.ts";
 import type { FriendView, RequestView, UserCard } from "./protocol.ts";
-import type { FriendsSnapshot } from "./chat_state.ts";
 
 export interface Friend {
   since: number;
@@ -135,7 +134,11 @@ export async function sendRequest(
       keys.friendReq(me.id, to.id),
       keys.friendReqOut(me.id, to.id),
     ]);
-    if (friend.value) fail(409, "already_friends", "You are friends already");
+    if (friend.value) {
+      // By e-mail, even a friend's address gets the answer any address gets.
+      if (target.email !== undefined) return { status: "sent" };
+      fail(409, "already_friends", "You are friends already");
+    }
     // They asked first: this answer is a yes.
     if (theirs.value && !blocked.value) {
       await accept(rt, me, to.id);
@@ -284,28 +287,6 @@ export async function unblock(rt: Realtime, me: User, otherId: string): Promise<
   if (typeof otherId !== "string" || otherId.length > 40) fail(404, "user_not_found", "No such user");
   await kv.delete(keys.block(me.id, otherId));
   await rt.log.publish({ t: "user", user: me.id, frame: { type: "blocked", user: otherId, blocked: false } });
-}
-
-/** Everything the contacts pages start from: friends, requests both ways, blocks. */
-export async function friendsSnapshot(kv: Deno.Kv, me: string): Promise<FriendsSnapshot> {
-  const [friends, requests, blocked] = await Promise.all([listFriends(kv, me), listRequests(kv, me), listBlocked(kv, me)]);
-  return { friends, incoming: requests.incoming, outgoing: requests.outgoing, blocked };
-}
-
-/** How `me` stands with `other`, for their profile page. */
-export async function relationTo(kv: Deno.Kv, me: string, other: User) {
-  const [f, inc, out, blocked] = await kv.getMany<[Friend, FriendRequest, FriendRequest, number]>([
-    keys.friend(me, other.id),
-    keys.friendReq(me, other.id),
-    keys.friendReqOut(me, other.id),
-    keys.block(me, other.id),
-  ]);
-  return {
-    friend: f.value ? friendView(other, f.value) : null,
-    incoming: inc.value ? { user: userCard(other), note: inc.value.note, at: inc.value.at } : null,
-    outgoing: out.value !== null,
-    blocked: blocked.value !== null,
-  };
 }
 
 /** The ids this user has blocked. */

@@ -7,7 +7,6 @@ import {
   countIncoming,
   decline,
   DECLINE_COOLDOWN_MS,
-  friendsSnapshot,
   getFriend,
   listFriends,
   listRequests,
@@ -17,7 +16,8 @@ import {
   setRemark,
   unblock,
 } from "./friends.ts";
-import { indexLetter, searchPeople } from "./contacts.ts";
+import { friendsSnapshot, searchPeople } from "./contacts.ts";
+import { indexLetter } from "./initials.ts";
 import { listUserConvs } from "./conversations.ts";
 import { keys } from "./kv_keys.ts";
 import { HttpError } from "./http_error.ts";
@@ -146,6 +146,8 @@ Deno.test("by e-mail the answer is the same for any address, and never a cooldow
   }
   assert.equal(await countIncoming(t.kv, b.id), 1);
   assert.equal(await countIncoming(t.kv, inactive.id), 0);
+  await accept(t.rt, b, a.id);
+  assert.deepEqual(await sendRequest(t.rt, a, { email: b.email }, "again"), { status: "sent" }, "a friend's address too");
 });
 
 Deno.test("blocking is silent: requests and the block's effects", async () => {

@@ -9,7 +9,8 @@ import { keys } from "./kv_keys.ts";
 import { HttpError } from "./http_error.ts";
 import { newId, newToken, sha256 } from "./ids.ts";
 import { type Conversation, getManyChunked, type Member } from "./conversations.ts";
-import { addMember, fail, readCtx, selfJoin, validId } from "./groups.ts";
+import { fail, readCtx, validId } from "./groups.ts";
+import { addMember, joinPublic, selfJoin } from "./group_join.ts";
 import { userCard } from "./conv_list.ts";
 import { lineProblem } from "./validate.ts";
 import type { Ack } from "./fanout.ts";
@@ -118,6 +119,18 @@ export async function joinByInvite(rt: Realtime, user: User, token: string): Pro
     if (err instanceof HttpError && err.code === "group_not_found") invalid();
     throw err;
   }
+}
+
+/** Joins a public group at once, or asks to join a private one. */
+export async function joinOrAsk(rt: Realtime, user: User, convId: string, note: string): Promise<"joined" | "requested"> {
+  const conv = validId(convId) ? (await rt.kv.get<Conversation>(keys.conv(convId))).value : null;
+  if (!conv || conv.kind !== "group" || conv.dissolved) fail(404, "group_not_found", "No such group");
+  if (conv.public) {
+    await joinPublic(rt, user, convId);
+    return "joined";
+  }
+  await requestJoin(rt, user, convId, note);
+  return "requested";
 }
 
 /** Asks to join a private group; its owner and admins see the request live. */

@@ -138,7 +138,7 @@ export async function dissolve(rt: Realtime, owner: User, convId: string): Promi
   await groupChange(rt, convId, owner.id, {
     minRole: "owner",
     meta: { event: "dissolved" },
-    extra: async ({ conv }) => ({
+    extra: ({ conv }) => ({
       apply: (op) => {
         op.set(keys.conv(convId), { ...conv.value, dissolved: true } satisfies Conversation);
         if (conv.value.public) op.delete(keys.groupByName(titleKey(conv.value.title), convId));

@@ -2,7 +2,7 @@
 import { keys } from "./kv_keys.ts";
 import { type Conversation, getManyChunked, type Member, type Role } from "./conversations.ts";
 import { avatarUrl, type User } from "./users.ts";
-import { fail, GROUP_CAP, RANK, validId } from "./groups.ts";
+import { fail, GROUP_CAP, RANK, titleKey, validId } from "./groups.ts";
 import type { Realtime } from "./realtime.ts";
 
 export interface GroupMemberView {
@@ -27,7 +27,7 @@ export interface GroupInfo {
   cap: number;
   memberCount: number;
   myRole: Role;
-  /** Owner, then admins, then members, each by join time. */
+  /** Owner, then admins, then members, each in the order they joined. */
   members: GroupMemberView[];
 }
 
@@ -66,7 +66,7 @@ export async function groupInfo(rt: Realtime, convId: string, viewerId: string):
   if (!me) fail(403, "not_member", "You are not in this group");
   const users = await getManyChunked<User>(rt.kv, members.map((m) => keys.user(m.userId)));
   const now = rt.now();
-  const views = members.flatMap((m, i): (GroupMemberView & { at: number })[] => {
+  const views = members.flatMap((m, i): (GroupMemberView & { seq: number; at: number })[] => {
     const u = users[i].value;
     if (!u) return [];
     return [{
@@ -77,17 +77,19 @@ export async function groupInfo(rt: Realtime, convId: string, viewerId: string):
       role: m.role,
       displayName: m.displayName ?? "",
       mutedUntil: m.mutedUntil && m.mutedUntil > now ? m.mutedUntil : null,
+      seq: m.joinedSeq,
       at: m.joinedAt,
     }];
   });
-  views.sort((a, b) => RANK[b.role] - RANK[a.role] || a.at - b.at);
+  // Join order is the log's order (seq); the first members share seq 0 and keep their time order.
+  views.sort((a, b) => RANK[b.role] - RANK[a.role] || a.seq - b.seq || a.at - b.at);
   return {
     ...groupCard(conv, count),
     notice: conv.notice ?? null,
     memberInvite: conv.memberInvite ?? true,
     cap: conv.cap ?? GROUP_CAP,
     myRole: me.role,
-    members: views.map(({ at: _, ...v }) => v),
+    members: views.map(({ seq: _s, at: _a, ...v }) => v),
   };
 }
 
@@ -101,4 +103,16 @@ export async function viewGroup(rt: Realtime, convId: string, viewerId: string):
   if (member.value) return await groupInfo(rt, convId, viewerId);
   if (!conv.public) fail(404, "group_not_found", "No such group");
   return groupCard(conv, count);
+}
+
+/** Public groups whose name starts with `q`. */
+export async function searchPublicGroups(kv: Deno.Kv, q: string, limit = 20): Promise<Conversation[]> {
+  const p = titleKey(q.trim());
+  if (!p) return [];
+  const ids: string[] = [];
+  // U+10FFFF sorts after every character (also those outside the BMP, which "\uffff" would cut off).
+  const sel = { start: ["groups_by_name", p], end: ["groups_by_name", p + "\u{10FFFF}"] };
+  for await (const e of kv.list(sel, { limit })) ids.push(e.key[2] as string);
+  const convs = await getManyChunked<Conversation>(kv, ids.map((id) => keys.conv(id)));
+  return convs.flatMap((e) => (e.value && e.value.public && !e.value.dissolved ? [e.value] : []));
 }

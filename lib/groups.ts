@@ -3,11 +3,12 @@
  * Every change is a system message in the group's log committed in the same atomic write as the
  * change itself, after checking (in that write) that the actor still has the role it needs. So
  * changes resume and page like messages, and races (two admins, concurrent joins at the cap)
- * resolve in KV. Removal, roles and dissolving are in lib/group_moderation.ts.
+ * resolve in KV. Joining is in lib/group_join.ts; removal, roles and dissolving in
+ * lib/group_moderation.ts.
  */
 import { keys } from "./kv_keys.ts";
 import { HttpError } from "./http_error.ts";
-import { addConversationWrites, type Conversation, getManyChunked, type Member, type Role, type UserConv } from "./conversations.ts";
+import { addConversationWrites, type Conversation, getManyChunked, type Member, type Role } from "./conversations.ts";
 import { newId } from "./ids.ts";
 import type { Ack, Prepared } from "./fanout.ts";
 import type { Realtime } from "./realtime.ts";
@@ -41,7 +42,8 @@ export interface Ctx {
   conv: Entry<Conversation>;
   actor: Entry<Member>;
 }
-type Extra = (ctx: Ctx) => Promise<{ checks?: Deno.AtomicCheck[]; apply?: (op: Deno.AtomicOperation, seq: number) => void }>;
+type ExtraWrites = { checks?: Deno.AtomicCheck[]; apply?: (op: Deno.AtomicOperation, seq: number) => void };
+type Extra = (ctx: Ctx) => ExtraWrites | Promise<ExtraWrites>;
 
 export function fail(status: number, code: string, message: string, field?: string): never {
   throw new HttpError(status, code, message, { field });
@@ -107,7 +109,7 @@ export async function groupChange(
  * or has blocked the actor: a block means the blocked person cannot reach the blocker, in a group
  * either.
  */
-async function requireFriends(rt: Realtime, actorId: string, ids: string[]): Promise<void> {
+export async function requireFriends(rt: Realtime, actorId: string, ids: string[]): Promise<void> {
   if (!ids.every(validId)) fail(400, "bad_input", "Unknown member ids", "members");
   const [friends, blocks] = await Promise.all([
     getManyChunked(rt.kv, ids.map((id) => keys.friend(actorId, id))),
@@ -154,7 +156,7 @@ function updateGroup(
   return groupChange(rt, convId, actorId, {
     minRole: "admin",
     meta,
-    extra: async ({ conv }) => ({
+    extra: ({ conv }) => ({
       apply: (op) => {
         const next = change(conv.value);
         op.set(keys.conv(convId), next);
@@ -203,79 +205,6 @@ export async function setAvatar(rt: Realtime, actor: User, convId: string, blobI
   return { ack, old };
 }
 
-/** The writes that make `userId` a member, after checking the cap in the same write. */
-async function joinWrites(rt: Realtime, conv: Conversation, userId: string) {
-  const convId = conv.id;
-  const [member, count, req] = await rt.kv.getMany<[Member, number, unknown]>([
-    keys.member(convId, userId),
-    keys.memberCount(convId),
-    keys.joinReq(convId, userId),
-  ]);
-  if (member.value) fail(409, "already_member", "Already in the group");
-  const n = count.value ?? 0;
-  if (n >= (conv.cap ?? GROUP_CAP)) fail(409, "group_full", "The group is full");
-  return {
-    req,
-    checks: [member, count] as Deno.AtomicCheck[],
-    apply: (op: Deno.AtomicOperation, seq: number) => {
-      const m: Member = { userId, role: "member", joinedAt: rt.now(), joinedSeq: seq - 1 };
-      const idx: UserConv = { convId, kind: "group" };
-      op.set(keys.member(convId, userId), m).set(keys.userConv(userId, convId), idx).set(keys.memberCount(convId), n + 1);
-      if (req.value) op.delete(keys.joinReq(convId, userId));
-    },
-  };
-}
-
-/**
- * Adds `userId` to the group in the same write as a "joined" message. The member count is
- * checked there too, so concurrent joins never pass the cap. With `via: "request"` the join
- * request must still be there (a concurrent decline wins over a later approval).
- */
-export function addMember(
-  rt: Realtime,
-  convId: string,
-  userId: string,
-  actorId: string,
-  opts: { minRole?: Role; via?: "request"; memberInvite?: boolean } = {},
-): Promise<Ack> {
-  return groupChange(rt, convId, actorId, {
-    minRole: opts.minRole ?? "member",
-    meta: { event: "member_added", userId, ...(opts.via ? { text: opts.via } : {}) },
-    extra: async ({ conv, actor }) => {
-      // Members add friends only while the group allows it, as read in this very write.
-      if (opts.memberInvite && actor.value.role === "member" && conv.value.memberInvite === false) {
-        fail(403, "forbidden_role", "Only admins can add members here");
-      }
-      const w = await joinWrites(rt, conv.value, userId);
-      if (opts.via === "request") {
-        if (!w.req.value) fail(404, "join_request_not_found", "No such join request");
-        w.checks.push(w.req);
-      }
-      return w;
-    },
-  });
-}
-
-/** Invites friends into the group (admins always; members when the group allows it). */
-export async function inviteFriends(rt: Realtime, actor: User, convId: string, userIds: string[]): Promise<Ack[]> {
-  const ctx = await readCtx(rt, convId, actor.id, "member");
-  if (ctx.actor.value.role === "member" && ctx.conv.value.memberInvite === false) fail(403, "forbidden_role", "Only admins can add members here");
-  const ids = [...new Set(userIds)];
-  if (!ids.length) fail(400, "field_required", "Choose friends to add", "members");
-  if (ids.length > CREATE_MEMBERS_MAX) fail(400, "bad_input", `Add at most ${CREATE_MEMBERS_MAX} at once`, "members");
-  await requireFriends(rt, actor.id, ids);
-  // Refuse up front what would fail part-way, so a bad request changes nothing.
-  const [members, count] = await Promise.all([
-    getManyChunked<Member>(rt.kv, ids.map((id) => keys.member(convId, id))),
-    rt.kv.get<number>(keys.memberCount(convId)),
-  ]);
-  if (members.some((m) => m.value)) fail(409, "already_member", "Already in the group", "members");
-  if ((count.value ?? 0) + ids.length > (ctx.conv.value.cap ?? GROUP_CAP)) fail(409, "group_full", "The group is full", "members");
-  const out: Ack[] = [];
-  for (const id of ids) out.push(await addMember(rt, convId, id, actor.id, { memberInvite: true }));
-  return out;
-}
-
 /** A member's own name in this group ("" shows their nickname). */
 export async function setDisplayName(rt: Realtime, user: User, convId: string, raw: string): Promise<void> {
   const name = raw.trim();
@@ -290,52 +219,4 @@ export async function setDisplayName(rt: Realtime, user: User, convId: string, r
     }
   }
   fail(409, "busy", "Try again");
-}
-
-/** Public groups whose name starts with `q`. */
-export async function searchPublicGroups(kv: Deno.Kv, q: string, limit = 20): Promise<Conversation[]> {
-  const p = titleKey(q.trim());
-  if (!p) return [];
-  const ids: string[] = [];
-  // U+10FFFF sorts after every character (also those outside the BMP, which "\uffff" would cut off).
-  const sel = { start: ["groups_by_name", p], end: ["groups_by_name", p + "\u{10FFFF}"] };
-  for await (const e of kv.list(sel, { limit })) ids.push(e.key[2] as string);
-  const convs = await getManyChunked<Conversation>(kv, ids.map((id) => keys.conv(id)));
-  return convs.flatMap((e) => (e.value && e.value.public && !e.value.dissolved ? [e.value] : []));
-}
-
-/** Joins a public group directly. */
-export async function joinPublic(rt: Realtime, user: User, convId: string): Promise<Ack> {
-  return await selfJoin(rt, convId, user.id, "public");
-}
-
-/**
- * Adds the user themself (public join, invite link): no actor role to check, only the cap, and
- * in the same write that the group is still public, or that the invite link is still live.
- */
-export async function selfJoin(rt: Realtime, convId: string, userId: string, via: "public" | "link", invite?: Deno.KvKey): Promise<Ack> {
-  if (!validId(convId)) fail(404, "group_not_found", "No such group");
-  const pre = (await rt.kv.get<Conversation>(keys.conv(convId))).value;
-  if (!pre || pre.kind !== "group" || pre.dissolved || (via === "public" && !pre.public)) fail(404, "group_not_found", "No such group");
-  return await rt.log.append({
-    conv: convId,
-    sender: "system",
-    cid: `join-${userId}-${crypto.randomUUID()}`,
-    kind: "system",
-    text: "",
-    meta: { event: "member_added", userId, by: userId, text: via },
-    checkMember: false,
-    exclusive: true,
-    prepare: async () => {
-      const conv = await rt.kv.get<Conversation>(keys.conv(convId));
-      const inv = invite ? await rt.kv.get<{ expiresAt: number | null; conv: string }>(invite) : null;
-      if (!conv.value || conv.value.kind !== "group" || conv.value.dissolved) fail(404, "group_not_found", "No such group");
-      if (via === "public" && !conv.value.public) fail(404, "group_not_found", "No such public group");
-      if (invite && (!inv?.value || inv.value.conv !== convId || (inv.value.expiresAt !== null && inv.value.expiresAt <= rt.now()))) {
-        fail(404, "invite_invalid", "This invite link is invalid, revoked or expired");
-      }
-      const w = await joinWrites(rt, conv.value, userId);
-      return { checks: [conv, ...(inv ? [inv] : []), ...w.checks], apply: w.apply };
-    },
-  });
 }

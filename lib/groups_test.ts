@@ -4,16 +4,15 @@ import { keys } from "./kv_keys.ts";
 import {
   createGroup,
   GROUP_CAP,
-  inviteFriends,
-  joinPublic,
   rename,
-  searchPublicGroups,
   setDisplayName,
   setNotice,
   setSettings,
   TITLE_MAX,
 } from "./groups.ts";
 import { dissolve, kick, leave, mute, setRole, transferOwnership } from "./group_moderation.ts";
+import { searchPublicGroups } from "./group_view.ts";
+import { inviteFriends, joinPublic } from "./group_join.ts";
 import type { Conversation, Member } from "./conversations.ts";
 
 async function setup() {

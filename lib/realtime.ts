@@ -22,7 +22,7 @@ export class Realtime {
   constructor(readonly kv: Deno.Kv, readonly now: () => number = Date.now) {
     this.log = new MessageLog(kv, this.isolate, this.hub, now);
     this.presence = new Presence(kv, this.isolate, this.log, now);
-    this.#watcher = new FanoutWatcher(kv, this.isolate, this.hub);
+    this.#watcher = new FanoutWatcher(kv, this.isolate, this.hub, this.log);
   }
 
   async start(): Promise<void> {

@@ -40,6 +40,14 @@ export const LIMITS_WS = {
   typingEveryMs: 3000,
 };
 
+/** Every open connection of this isolate, swept for idleness by one timer rather than one each. */
+const open = new Set<Conn>();
+let sweeper: ReturnType<typeof setInterval> | undefined;
+
+function sweepIdle(): void {
+  for (const c of [...open]) c.closeIfIdle();
+}
+
 export interface ConnDeps {
   kv: Deno.Kv;
   log: MessageLog;
@@ -66,7 +74,6 @@ export class Conn implements HubConn {
   #closed = false;
   #helloSeen = false;
   #lastFrameAt: number;
-  #idleTimer: ReturnType<typeof setInterval> | undefined;
   #frameCount = 0;
   #frameWindow = 0;
   #badFrames = 0;
@@ -82,9 +89,8 @@ export class Conn implements HubConn {
     this.ws.onmessage = (e) => this.#onMessage(e);
     this.ws.onclose = () => this.#cleanup();
     this.ws.onerror = () => this.#cleanup();
-    this.#idleTimer = setInterval(() => {
-      if (this.deps.now() - this.#lastFrameAt > LIMITS_WS.idleMs) this.close(CLOSE.idle, "Idle timeout");
-    }, 5000);
+    open.add(this);
+    sweeper ??= setInterval(sweepIdle, 5000);
     this.deps.hub.addUser(this);
   }
 
@@ -102,6 +108,11 @@ export class Conn implements HubConn {
     this.ws.send(json);
   }
 
+  /** Closes the socket when no frame has come for the idle limit (called by the shared sweep). */
+  closeIfIdle(): void {
+    if (this.deps.now() - this.#lastFrameAt > LIMITS_WS.idleMs) this.close(CLOSE.idle, "Idle timeout");
+  }
+
   close(code: number, reason: string): void {
     if (this.#closed) return;
     try {
@@ -113,7 +124,11 @@ export class Conn implements HubConn {
   #cleanup(): void {
     if (this.#closed) return;
     this.#closed = true;
-    clearInterval(this.#idleTimer);
+    open.delete(this);
+    if (!open.size) {
+      clearInterval(sweeper);
+      sweeper = undefined;
+    }
     this.deps.hub.drop(this, this.convs.keys(), this.watching);
     if (this.#helloSeen) this.deps.presence.disconnected(this.userId).catch((err) => log.warn("presence.failed", { err }));
   }
@@ -355,7 +370,8 @@ export class Conn implements HubConn {
       kind: "text",
       text: f.text,
       checkMember: true,
-      prepare: peer ? () => this.#dmRules(f.conv, peer) : undefined,
+      reads: peer ? [keys.friend(this.userId, peer), keys.block(peer, this.userId)] : undefined,
+      prepare: peer ? ([friend, blocked]) => this.#dmRules(f.conv, peer, friend, blocked) : undefined,
     });
     this.send({ type: "ack", rid: f.rid, cid: f.cid, conv: ack.conv, seq: ack.seq, at: ack.at, id: ack.id });
     if (!ack.duplicate && this.convs.get(f.conv) === "bot") {
@@ -369,8 +385,8 @@ export class Conn implements HubConn {
    * A DM needs a friendship (after "delete friend" nobody can send in it). A message to someone
    * who blocked the sender is stored for the sender only: it looks sent, and never arrives.
    */
-  async #dmRules(conv: string, peer: string): Promise<Prepared> {
-    const [friend, blocked] = await this.deps.kv.getMany([keys.friend(this.userId, peer), keys.block(peer, this.userId)]);
+  // deno-lint-ignore require-await
+  async #dmRules(conv: string, peer: string, friend: Deno.KvEntryMaybe<unknown>, blocked: Deno.KvEntryMaybe<unknown>): Promise<Prepared> {
     if (!friend.value) throw new HttpError(403, "not_friends", "You are not friends: send a friend request first");
     if (!blocked.value) return { checks: [friend, blocked], apply: () => {} };
     return {

@@ -8,7 +8,7 @@ import ApiForm from "../islands/ApiForm.tsx";
 import AvatarUpload from "../islands/AvatarUpload.tsx";
 import SessionList from "../islands/SessionList.tsx";
 import FriendActions from "../islands/FriendActions.tsx";
-import { relationTo } from "../lib/friends.ts";
+import { relationTo } from "../lib/contacts.ts";
 import { userCard } from "../lib/conv_list.ts";
 import { findUserByUsername, toPublic, type User } from "../lib/users.ts";
 import { HttpError } from "../lib/http_error.ts";

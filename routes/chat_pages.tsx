@@ -7,6 +7,7 @@ import { Island } from "../components/Island.tsx";
 import ChatApp from "../islands/ChatApp.tsx";
 import { listUserConvs } from "../lib/conversations.ts";
 import { summarize, userCard } from "../lib/conv_list.ts";
+import { friendsSnapshot } from "../lib/contacts.ts";
 
 export const chatPages = new Hono<Env>();
 
@@ -29,7 +30,7 @@ chatPages.get("/", async (c) => {
     );
   }
   const { kv, rt } = c.var.deps;
-  const entries = await listUserConvs(kv, user.id);
+  const [entries, friends] = await Promise.all([listUserConvs(kv, user.id), friendsSnapshot(kv, user.id)]);
   const convs = await summarize(kv, user.id, entries, l);
   const peers = convs.flatMap((s) => (s.peer ? [s.peer] : []));
   const states = await rt.presence.online(peers.map((p) => p.id));
@@ -38,7 +39,7 @@ chatPages.get("/", async (c) => {
   return page(
     c,
     t(l, "nav.chats"),
-    <Island of={ChatApp} props={{ locale: l, me: userCard(user), convs, open: open && convs.some((s) => s.id === open) ? open : null }} />,
+    <Island of={ChatApp} props={{ locale: l, me: userCard(user), convs, open: open && convs.some((s) => s.id === open) ? open : null, friends }} />,
     { mainClass: "full" },
   );
 });

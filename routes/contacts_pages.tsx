@@ -6,7 +6,7 @@ import { page } from "../lib/render.tsx";
 import { Island } from "../components/Island.tsx";
 import Contacts from "../islands/Contacts.tsx";
 import NewFriends from "../islands/NewFriends.tsx";
-import { friendsSnapshot } from "../lib/friends.ts";
+import { friendsSnapshot } from "../lib/contacts.ts";
 import { listUserConvs } from "../lib/conversations.ts";
 import { summarize, userCard } from "../lib/conv_list.ts";
 

@@ -7,6 +7,7 @@ import { Island } from "../components/Island.tsx";
 import { HttpError } from "../lib/http_error.ts";
 import { listFriends } from "../lib/friends.ts";
 import { TITLE_MAX } from "../lib/groups.ts";
+import { viewGroup } from "../lib/group_view.ts";
 import { userCard } from "../lib/conv_list.ts";
 import type { User } from "../lib/users.ts";
 import GroupCreate from "../islands/GroupCreate.tsx";
@@ -41,18 +42,27 @@ groupPages.get("/g/new", async (c) => {
   );
 });
 
-groupPages.get("/g/:id", (c) => {
+groupPages.get("/g/:id", async (c) => {
   const user = loggedIn(c);
   if (user instanceof Response) return user;
   const l = c.var.locale;
   const id = c.req.param("id");
   if (!/^[0-9a-z]{1,40}$/.test(id)) throw new HttpError(404, "not_found", t(l, "err.not_found"));
+  // Members get the whole group, others a public group's card; a private group shows as unknown
+  // (the page then offers to ask to join, as the API does not tell private from missing).
+  const initial = await viewGroup(c.var.deps.rt, id, user.id).catch((err) => {
+    if (err instanceof HttpError && err.status === 404) return null;
+    throw err;
+  });
+  // The viewer's remarks for friends, so that names are right from the first paint.
+  const remarks: Record<string, string> = {};
+  if (initial) for (const f of await listFriends(c.var.deps.kv, user.id)) if (f.remark) remarks[f.user.id] = f.remark;
   return page(
     c,
-    t(l, "group.info"),
+    initial?.title ?? t(l, "group.info"),
     <div class="narrow stack">
       <Back href={`/?c=${id}`} label={t(l, "nav.chats")} />
-      <Island of={GroupInfo} props={{ locale: l, id, me: userCard(user) }} />
+      <Island of={GroupInfo} props={{ locale: l, id, me: userCard(user), initial, remarks }} />
     </div>,
   );
 });

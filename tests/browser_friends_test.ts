@@ -166,6 +166,13 @@ Deno.test("delete friend and block take effect at once on the other screen (phon
     await go(a, server, `/u/${bob.input.username}`);
     await a.click('[data-testid="unblock"]');
     await a.waitForSelector('[data-testid="friend-actions"][data-blocked="0"]');
+
+    // Someone else asks: the header badge appears live on the phone, and the header still fits.
+    const carol = await signUp(server);
+    await carol.client.json("/api/friends/requests", { method: "POST", json: { to: alice.userId, note: "" } });
+    await a.waitForSelector('[data-testid="nav-badge"]:not([hidden])');
+    await fits(a);
+    await shot(a, "phone-badge-en");
     assert.deepEqual(problems.flat(), [], "no console errors");
   } finally {
     await browser.close();

@@ -53,6 +53,7 @@ async function shot(page: Page, name: string) {
 }
 
 const systemTexts = (page: Page) => page.$$eval(".conv-view li.system span", (els) => els.map((e) => e.textContent ?? ""));
+const inList = (id: string) => `[data-testid="conv-list"] [data-conv="${id}"]`;
 const member = (id: string) => `[data-testid="member"][data-user="${id}"]`;
 
 async function memberAction(page: Page, id: string, action: string): Promise<void> {
@@ -103,7 +104,7 @@ async function scenario(locale: Locale, aSize: Size) {
     const id = new URL(a.url()).searchParams.get("c")!;
     await ready(a);
     assert.equal(await a.textContent('[data-testid="conv-title"]'), "Trip <b>plan</b>");
-    await a.waitForSelector(`[data-conv="${id}"] img.avatar`);
+    await a.waitForSelector(`${inList(id)} img.avatar`, { state: "attached" });
     assert.match((await a.textContent('[data-testid="conv-sub"]')) ?? "", new RegExp(t(l, "chat.members", { n: 3 })));
 
     // The group appears in B's and C's lists at once; both open it.
@@ -155,7 +156,7 @@ async function scenario(locale: Locale, aSize: Size) {
     await memberAction(b, C.userId, "act-kick");
     await b.click('[data-testid="confirm-ok"]');
     await c.waitForSelector('[data-testid="group-gone"][data-why="kicked"]');
-    assert.equal(await c.$(`[data-conv="${id}"]`), null, "the group left C's list");
+    assert.equal(await c.$(inList(id)) === null, true, "the group left C's list");
     assert.equal(await c.getAttribute('[data-testid="chat"]', "data-open"), "0", "C's open view closed");
     await shot(c, `${l}-kicked`);
     await b.waitForSelector(member(C.userId), { state: "detached" });
@@ -187,15 +188,15 @@ async function scenario(locale: Locale, aSize: Size) {
     await b.click('[data-testid="confirm-ok"]');
     await b.waitForURL(server.url("/"));
     await ready(b);
-    assert.equal(await b.$(`[data-conv="${id}"]`), null, "the group left B's list");
+    assert.equal(await b.$(inList(id)) === null, true, "the group left B's list");
     await a.waitForSelector(member(B.userId), { state: "detached" });
     await shot(a, `${l}-group-page`);
     await a.click('[data-testid="dissolve"]');
     await a.click('[data-testid="confirm-ok"]');
     await a.waitForURL(server.url("/"));
     await d.waitForSelector('[data-testid="group-gone"][data-why="dissolved"]');
-    assert.equal(await d.$(`[data-conv="${id}"]`), null, "the group left D's list");
-    assert.equal(await a.$(`[data-conv="${id}"]`), null, "the group left A's list");
+    assert.equal(await d.$(inList(id)) === null, true, "the group left D's list");
+    assert.equal(await a.$(inList(id)) === null, true, "the group left A's list");
 
     assert.deepEqual(problems.flat(), [], "no console errors");
   } finally {
@@ -210,4 +211,75 @@ Deno.test("groups in the UI (English, owner on a desktop): create, rename, notic
 
 Deno.test("groups in the UI (Chinese, owner on a phone): the same flow", async () => {
   await scenario("zh-CN", PHONE);
+});
+
+Deno.test("groups in the UI: find a public group and join, ask to join a private one, names in a group", async () => {
+  const server = await startTestServer();
+  const browser = await launchBrowser();
+  const problems: string[][] = [];
+  const open = async (ctx: BrowserContext, url: string) => {
+    const page = await ctx.newPage();
+    problems.push(watchConsole(page));
+    await visit(page, url);
+    return page;
+  };
+  try {
+    const [A, B, E, F] = [await signUp(server), await signUp(server), await signUp(server), await signUp(server)];
+    await friendsDm(server, A.userId, B.userId);
+    await A.client.json(`/api/friends/${B.userId}/remark`, { method: "PUT", json: { remark: "Bobby" } });
+    const made = await A.client.post("/api/groups", { title: "Book club", members: [B.userId] });
+    const id = (made.body as { group: { id: string } }).group.id;
+
+    // A makes it public on the group page; E finds it by name and joins at once.
+    const a = await open(await as(browser, server, A, DESKTOP, "en"), server.url(`/g/${id}`));
+    assert.equal(await a.textContent(`${member(B.userId)} [data-testid="member-name"]`), "Bobby", "the remark replaces the nickname");
+    await a.check('[data-testid="setting-public"]');
+    await a.waitForFunction(() => (document.querySelector('[data-testid="setting-public"]') as HTMLInputElement)?.checked);
+    const e = await open(await as(browser, server, E, PHONE, "en"), server.url("/"));
+    await e.click('[data-testid="find-groups"]');
+    await e.waitForURL("**/groups/find");
+    await ready(e);
+    await e.fill('[data-testid="group-q"]', "book");
+    await e.press('[data-testid="group-q"]', "Enter");
+    await e.click(`[data-testid="group-result"][data-group="${id}"] button`);
+    await e.waitForURL(/\/\?c=/);
+    await ready(e);
+    await a.waitForSelector(member(E.userId));
+
+    // Private again: F asks to join from the group's page; A approves the live request.
+    await a.uncheck('[data-testid="setting-public"]');
+    await a.waitForFunction(() => !(document.querySelector('[data-testid="setting-public"]') as HTMLInputElement)?.checked);
+    const f = await open(await as(browser, server, F, PHONE, "en"), server.url(`/g/${id}`));
+    await f.waitForSelector('[data-testid="group-private"]');
+    await f.fill("#join-note", "Friend of Bob");
+    await f.click('[data-testid="request-join"]');
+    await f.waitForSelector('[data-testid="request-sent"]');
+    await a.waitForSelector(`[data-testid="request"][data-user="${F.userId}"] >> text=Friend of Bob`);
+    await a.click(`[data-testid="request"][data-user="${F.userId}"] [data-testid="approve"]`);
+    await a.waitForSelector(member(F.userId));
+    await f.waitForSelector('[data-testid="group-page"][data-role="member"]');
+
+    // B picks a name for this group: it shows on A's member list and over B's messages.
+    const b = await open(await as(browser, server, B, PHONE, "en"), server.url(`/g/${id}`));
+    await b.fill('[data-testid="edit-myname"]', "Bookworm");
+    await b.click('[data-testid="edit-myname-save"]');
+    await a.waitForSelector(`${member(B.userId)} [data-testid="member-name"] >> text=Bookworm`);
+    await b.click('[data-testid="open-chat"]');
+    await b.waitForURL(/\/\?c=/);
+    await ready(b);
+    await b.waitForSelector('[data-connection="online"]');
+    await b.fill('[data-testid="composer"]', "Chapter 3?");
+    await b.click('[data-testid="send"]');
+    await a.click('[data-testid="open-chat"]');
+    await a.waitForURL(/\/\?c=/);
+    await ready(a);
+    await a.waitForTimeout(1500); await a.screenshot({ path: "/tmp/dbg-names.png" });
+    console.log("RES", await a.evaluate(() => performance.getEntriesByType("resource").map((e) => e.name).filter((n) => n.includes("/api/")).join(" ")));
+    await a.waitForSelector(".msg .sender >> text=Bookworm");
+    await shot(a, "en-names");
+    assert.deepEqual(problems.flat(), [], "no console errors");
+  } finally {
+    await browser.close();
+    await server.close();
+  }
 });

@@ -1,7 +1,9 @@
 /** Shared set-up for the group HTTP, matrix, race and WebSocket tests (not a test file itself). */
 import assert from "node:assert/strict";
-import { type Client, friendsDm, signUp, type TestServer } from "./helpers.ts";
-import { getUser, type User } from "../lib/users.ts";
+import { type Client, friendsDm, type TestServer } from "./helpers.ts";
+import { clientWithToken } from "./http_checks.ts";
+import { createUser, updateUser, type User } from "../lib/users.ts";
+import { createSession } from "../lib/sessions.ts";
 import { keys } from "../lib/kv_keys.ts";
 import type { Conversation } from "../lib/conversations.ts";
 import type { GroupInfo } from "../lib/group_view.ts";
@@ -10,16 +12,29 @@ export interface Person {
   client: Client;
   id: string;
   user: User;
-  input: { username: string; password: string };
 }
 
-/** Signs up (and logs in) one person per name, in parallel. */
+let n = 0;
+
+/** A logged-in client for `userId`: a new session, as a login would make (a second device). */
+export async function device(server: TestServer, userId: string): Promise<Client> {
+  const { token } = await createSession(server.kv, userId, { userAgent: "test", ip: "127.0.0.1" }, server.rt.now());
+  return clientWithToken(server, token);
+}
+
+/**
+ * One activated, logged-in person per name. Made directly in KV (sign-up over HTTP is tested
+ * elsewhere and is limited to 10 per hour per address, fewer than these tests need).
+ */
 export async function people<N extends string>(server: TestServer, names: readonly N[]): Promise<Record<N, Person>> {
   const got = await Promise.all(names.map(async (name) => {
-    const s = await signUp(server);
-    return [name, { client: s.client, id: s.userId, user: (await getUser(server.kv, s.userId))!, input: s.input }] as const;
+    const username = `${name.replace(/[^a-z0-9]/gi, "").slice(0, 8) || "p"}${Date.now().toString(36)}${n++}`.slice(0, 20);
+    const now = server.rt.now();
+    const u = await createUser(server.kv, { username, email: `${username}@example.com`, passwordHash: "-", nickname: `Nick ${name}`, locale: "en" }, now);
+    const user = await updateUser(server.kv, u.id, (x) => ({ ...x, activatedAt: now }));
+    return [name, { client: await device(server, u.id), id: u.id, user }] as const;
   }));
-  return Object.fromEntries(got) as Record<N, Person>;
+  return Object.fromEntries(got) as unknown as Record<N, Person>;
 }
 
 /** Makes `a` friends with each of `others` the way the app does. */

@@ -59,9 +59,12 @@ export function dayKey(at: number): string {
   return `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`;
 }
 
-/** A name in a group: the member's own name there, else the viewer's remark, else the nickname. */
+/**
+ * A name in a group: the viewer's remark for a friend (as in WeChat, it wins everywhere the viewer
+ * sees that friend), else the member's own name there, else the nickname.
+ */
 export function memberName(s: ChatState, conv: string, userId: string, locale: Locale): string {
-  return nameInGroup(conv, userId) || displayName(s, userId, locale);
+  return s.friends[userId]?.remark || nameInGroup(conv, userId) || displayName(s, userId, locale);
 }
 
 /** The text of a system message, from its meta. */

@@ -1,4 +1,5 @@
 /** The member list of the group page, with each member's actions as the viewer's role allows. */
+import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
 import { type Locale, type MessageKey, t } from "../../lib/i18n.ts";
 import { Avatar } from "../../components/Avatar.tsx";
@@ -12,6 +13,8 @@ export interface MembersProps {
   remarks: Record<string, string>;
   confirm: (text: string, ok: MessageKey) => Promise<boolean>;
   onChanged: () => void;
+  /** Shown under the list (e.g. "Add friends"). */
+  children?: ComponentChildren;
 }
 
 const MUTE_CHOICES: [number, MessageKey][] = [[10, "group.min10"], [60, "group.hour1"], [720, "group.hour12"], [1440, "group.day1"], [10080, "group.day7"], [43200, "group.day30"]];
@@ -129,6 +132,7 @@ export function Members(p: MembersProps) {
           );
         })}
       </ul>
+      {p.children}
     </section>
   );
 }

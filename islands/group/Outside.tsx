@@ -2,9 +2,9 @@
 import { useState } from "preact/hooks";
 import { type Locale, t } from "../../lib/i18n.ts";
 import { Avatar } from "../../components/Avatar.tsx";
-import { api, type ApiError, type GroupInfo } from "./api.ts";
+import { api, type ApiError, type GroupCardView } from "./api.ts";
 
-export function Outside({ locale, id, preview }: { locale: Locale; id: string; preview: GroupInfo | null }) {
+export function Outside({ locale, id, preview }: { locale: Locale; id: string; preview: GroupCardView | null }) {
   const [note, setNote] = useState("");
   const [busy, setBusy] = useState(false);
   const [sent, setSent] = useState(false);

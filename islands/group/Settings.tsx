@@ -1,5 +1,5 @@
 /** The group page's settings: avatar, name, notice and switches for admins; my name for everyone. */
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { type Locale, type MessageKey, t } from "../../lib/i18n.ts";
 import { api, type ApiError, type GroupInfo } from "./api.ts";
 import { TextSetting } from "./TextSetting.tsx";
@@ -49,16 +49,22 @@ export function GroupAvatarButton(p: Props) {
 function Switch(p: Props & { name: "public" | "memberInvite"; label: MessageKey }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
+  // Shows the new state at once; the group's state (also changed by others) wins when it comes.
+  const [on, setOn] = useState(p.info[p.name]);
+  useEffect(() => setOn(p.info[p.name]), [p.info[p.name]]);
   async function onChange(e: Event) {
-    const on = (e.currentTarget as HTMLInputElement).checked;
+    const next = (e.currentTarget as HTMLInputElement).checked;
+    setOn(next);
     setBusy(true);
-    setError(await patch(p, { [p.name]: on }));
+    const err = await patch(p, { [p.name]: next });
     setBusy(false);
+    setError(err);
+    if (err) setOn(!next);
   }
   return (
     <div class="switch-row">
       <label class="switch">
-        <input type="checkbox" role="switch" checked={p.info[p.name]} onChange={onChange} disabled={busy} data-testid={`setting-${p.name}`} />
+        <input type="checkbox" role="switch" checked={on} onChange={onChange} disabled={busy} data-testid={`setting-${p.name}`} />
         <span>{t(p.locale, p.label)}</span>
       </label>
       {error && <p class="field-error" role="alert">{error.message || t(p.locale, "err.internal")}</p>}

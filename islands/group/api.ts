@@ -23,6 +23,9 @@ export interface GroupInfo {
   members?: GroupMember[];
 }
 
+/** A group as non-members and search results see it. */
+export type GroupCardView = Pick<GroupInfo, "id" | "title" | "avatarUrl" | "memberCount" | "public">;
+
 export interface InviteView {
   id: string;
   createdAt: number;

@@ -44,7 +44,8 @@ export function useGroupChat(s: ChatState, open: string | null, close: () => voi
         else if (userId && userId === me && (event === "member_left" || event === "member_removed")) {
           why.current[f.msg.conv] = event === "member_left" ? "left" : "kicked";
         }
-        if (f.msg.conv === openRef.current) reloadGroupInfoSoon(f.msg.conv, intoState);
+        // Not after the user left it: the group's details are closed to them now.
+        if (f.msg.conv === openRef.current && !why.current[f.msg.conv]) reloadGroupInfoSoon(f.msg.conv, intoState);
       } else if (f.type === "members_changed" && f.conv === openRef.current) {
         reloadGroupInfoSoon(f.conv, intoState);
       } else if (f.type === "conv_removed") {
@@ -75,7 +76,7 @@ export function GoneNotice({ gone, locale, onDismiss }: { gone: Gone | null; loc
   return (
     <div class="toast-area" role="status" aria-live="polite">
       {gone && (
-        <p class="toast" data-testid="group-gone" data-conv={gone.conv} data-why={gone.why}>
+        <p class="toast" data-testid="group-gone" data-why={gone.why}>
           <span>{t(locale, GONE_KEYS[gone.why], { title: gone.title })}</span>
           <button type="button" class="link" onClick={onDismiss} aria-label={t(locale, "group.dismiss")}>✕</button>
         </p>

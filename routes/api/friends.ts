@@ -8,8 +8,8 @@ import { readJson, requireUser, str } from "../../lib/body.ts";
 import { HttpError } from "../../lib/http_error.ts";
 import { enforce, LIMITS_RATE } from "../../lib/accounts.ts";
 import { emailProblem, LIMITS } from "../../lib/validate.ts";
-import { accept, block, decline, friendsSnapshot, removeFriend, sendRequest, setRemark, unblock } from "../../lib/friends.ts";
-import { searchPeople } from "../../lib/contacts.ts";
+import { accept, block, decline, removeFriend, sendRequest, setRemark, unblock } from "../../lib/friends.ts";
+import { friendsSnapshot, searchPeople } from "../../lib/contacts.ts";
 
 export const friendsApi = new Hono<Env>();
 

@@ -8,18 +8,16 @@ import type { Ctx, Env } from "../../lib/state.ts";
 import { readBytes, readJson, requireUser, str } from "../../lib/body.ts";
 import { HttpError } from "../../lib/http_error.ts";
 import { enforce } from "../../lib/accounts.ts";
-import { type Conversation } from "../../lib/conversations.ts";
-import { keys } from "../../lib/kv_keys.ts";
-import { fail, joinPublic, LIMITS_GROUP_RATE, validId } from "../../lib/groups.ts";
+import { fail, LIMITS_GROUP_RATE, validId } from "../../lib/groups.ts";
 import {
   approveJoin,
   createInvite,
   declineJoin,
   joinByInvite,
+  joinOrAsk,
   listInvites,
   listJoinRequests,
   previewInvite,
-  requestJoin,
   revokeInvite,
 } from "../../lib/group_invites.ts";
 import { groupInfo } from "../../lib/group_view.ts";
@@ -51,18 +49,13 @@ function joinLimit(c: Ctx, userId: string) {
 /** Public group: join now (200 with the group). Private group: ask the admins (202). */
 groupInvitesApi.post("/groups/:id/join", async (c) => {
   const { user } = requireUser(c);
-  const { kv, rt } = c.var.deps;
+  const rt = c.var.deps.rt;
   const id = c.req.param("id");
-  const b = await optionalJson(c);
-  const note = str(b, "note");
-  const conv = validId(id) ? (await kv.get<Conversation>(keys.conv(id))).value : null;
-  if (!conv || conv.kind !== "group" || conv.dissolved) fail(404, "group_not_found", "No such group");
+  const note = str(await optionalJson(c), "note");
+  // Unknown ids are refused before they count against the limit.
+  if (!validId(id)) fail(404, "group_not_found", "No such group");
   await joinLimit(c, user.id);
-  if (conv.public) {
-    await joinPublic(rt, user, id);
-    return c.json({ group: await groupInfo(rt, id, user.id) });
-  }
-  await requestJoin(rt, user, id, note);
+  if (await joinOrAsk(rt, user, id, note) === "joined") return c.json({ group: await groupInfo(rt, id, user.id) });
   return c.json({ status: "requested" }, 202);
 });
 

@@ -14,18 +14,17 @@ import {
   checkNotice,
   checkTitle,
   createGroup,
-  inviteFriends,
   LIMITS_GROUP_RATE,
   readCtx,
   rename,
-  searchPublicGroups,
   setAvatar,
   setDisplayName,
   setNotice,
   setSettings,
 } from "../../lib/groups.ts";
+import { inviteFriends } from "../../lib/group_join.ts";
 import { dissolve, kick, leave, mute, setRole, transferOwnership } from "../../lib/group_moderation.ts";
-import { groupCards, groupInfo, viewGroup } from "../../lib/group_view.ts";
+import { groupCards, groupInfo, searchPublicGroups, viewGroup } from "../../lib/group_view.ts";
 
 export const groupsApi = new Hono<Env>();
 

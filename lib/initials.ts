@@ -1,0 +1,22 @@
+/**
+ * The index letter of a name in contacts: the pinyin initial for Chinese names, computed on the
+ * server so that the browser bundle stays small.
+ */
+import { pinyin } from "pinyin-pro";
+
+const LETTER = /^[A-Za-z]$/;
+const HAN = /\p{Script=Han}/u;
+
+/** "A"–"Z" for a name that starts with a Latin letter (accents dropped) or a Chinese character, else "#". */
+export function indexLetter(name: string): string {
+  const text = name.normalize("NFKC").trim();
+  const first = [...text][0] ?? "";
+  if (LETTER.test(first)) return first.toUpperCase();
+  if (HAN.test(first)) {
+    // The whole name, so that surnames read as surnames (曾 → Zeng, not Ceng).
+    const py = pinyin(text, { pattern: "first", toneType: "none", surname: "head", type: "array" })[0] ?? "";
+    return LETTER.test(py) ? py.toUpperCase() : "#";
+  }
+  const base = first.normalize("NFD").replace(/\p{M}/gu, "");
+  return LETTER.test(base) ? base.toUpperCase() : "#";
+}
