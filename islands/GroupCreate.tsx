@@ -42,7 +42,10 @@ export default function GroupCreate(p: GroupCreateProps) {
     if (busy) return;
     setBusy(true);
     setError(null);
-    const r = await api<{ group: GroupInfo }>("POST", "/api/groups", { title, members: [...selected] });
+    const r = await api<{ group: GroupInfo }>("POST", "/api/groups", {
+      title,
+      members: [...selected],
+    });
     if (!r.ok) {
       setBusy(false);
       setError(r.error);
@@ -60,14 +63,30 @@ export default function GroupCreate(p: GroupCreateProps) {
   const membersErr = error?.field === "members" ? error : null;
   const formErr = error && !titleErr && !membersErr ? error : null;
   return (
-    <form class="card form group-create" onSubmit={submit} noValidate aria-busy={busy || undefined} data-form="group-create">
+    <form
+      class="card form group-create"
+      onSubmit={submit}
+      noValidate
+      aria-busy={busy || undefined}
+      data-form="group-create"
+    >
       <div class="row group-create-head">
         <label class="avatar-pick" title={t(p.locale, "group.avatar")}>
           {preview
             ? <img class="avatar s72" src={preview} alt="" width={72} height={72} />
-            : <span class="avatar s72 letter h4" aria-hidden="true">{[...title.trim()][0]?.toUpperCase() ?? "#"}</span>}
-          <span class="visually-hidden">{t(p.locale, "group.avatar")}</span>
-          <input type="file" accept="image/jpeg,image/png,image/gif,image/webp" class="visually-hidden" onChange={onFile} data-testid="group-avatar-input" />
+            : (
+              <span class="avatar s72 letter h4" aria-hidden="true">
+                {[...title.trim()][0]?.toUpperCase() ?? "#"}
+              </span>
+            )}
+          <span class="avatar-pick-label">{t(p.locale, "group.avatar")}</span>
+          <input
+            type="file"
+            accept="image/jpeg,image/png,image/gif,image/webp"
+            class="visually-hidden"
+            onChange={onFile}
+            data-testid="group-avatar-input"
+          />
         </label>
         <div class="field grow">
           <label for="group-title">{t(p.locale, "group.name")}</label>

@@ -21,7 +21,10 @@ export default function GroupFind(p: GroupFindProps) {
     if (!query.trim()) return;
     setBusy("search");
     setError(null);
-    const r = await api<{ groups: Found[] }>("GET", `/api/groups/search?q=${encodeURIComponent(query.trim())}`);
+    const r = await api<{ groups: Found[] }>(
+      "GET",
+      `/api/groups/search?q=${encodeURIComponent(query.trim())}`,
+    );
     setBusy(null);
     if (!r.ok) return setError(r.error);
     setResults(r.data.groups);
@@ -35,7 +38,9 @@ export default function GroupFind(p: GroupFindProps) {
     setBusy(id);
     setError(null);
     const r = await api("POST", `/api/groups/${encodeURIComponent(id)}/join`, {});
-    if (r.ok || r.error.code === "already_member") return location.assign(`/?c=${encodeURIComponent(id)}`);
+    if (r.ok || r.error.code === "already_member") {
+      return location.assign(`/?c=${encodeURIComponent(id)}`);
+    }
     setBusy(null);
     setError(r.error);
   }
@@ -61,13 +66,21 @@ export default function GroupFind(p: GroupFindProps) {
             onInput={(e) => setQ((e.currentTarget as HTMLInputElement).value)}
             data-testid="group-q"
           />
-          <button type="submit" class="primary" disabled={busy === "search"}>{t(p.locale, "group.search")}</button>
+          <button type="submit" class="primary" disabled={busy === "search"}>
+            {t(p.locale, "group.search")}
+          </button>
         </div>
         <p class="hint">{t(p.locale, "group.findHint")}</p>
       </form>
-      {error && <p class="alert error" role="alert" data-error={error.code}>{error.message || t(p.locale, "err.internal")}</p>}
+      {error && (
+        <p class="alert error" role="alert" data-error={error.code}>
+          {error.message || t(p.locale, "err.internal")}
+        </p>
+      )}
       <div aria-live="polite">
-        {results && !results.length && <p class="muted" data-testid="no-groups">{t(p.locale, "group.noResults")}</p>}
+        {results && !results.length && (
+          <p class="muted" data-testid="no-groups">{t(p.locale, "group.noResults")}</p>
+        )}
         {results && results.length > 0 && (
           <ul class="card group-results" data-testid="group-results">
             {results.map((g) => (
@@ -77,7 +90,13 @@ export default function GroupFind(p: GroupFindProps) {
                   <a href={`/g/${g.id}`} class="group-result-title">{g.title}</a>
                   <span class="muted">{t(p.locale, "chat.members", { n: g.memberCount })}</span>
                 </span>
-                <button type="button" class="primary small" onClick={() => join(g.id)} disabled={busy !== null} aria-label={`${t(p.locale, "group.join")}: ${g.title}`}>
+                <button
+                  type="button"
+                  class="primary small"
+                  onClick={() => join(g.id)}
+                  disabled={busy !== null}
+                  aria-label={`${t(p.locale, "group.join")}: ${g.title}`}
+                >
                   {t(p.locale, "group.join")}
                 </button>
               </li>

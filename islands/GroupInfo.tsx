@@ -28,7 +28,11 @@ export interface GroupInfoProps {
 }
 
 type Status = "member" | "outside" | "gone" | "error";
-const GONE: Record<string, MessageKey> = { kicked: "group.goneKicked", left: "group.goneLeft", dissolved: "group.goneDissolved" };
+const GONE: Record<string, MessageKey> = {
+  kicked: "group.goneKicked",
+  left: "group.goneLeft",
+  dissolved: "group.goneDissolved",
+};
 
 export default function GroupInfo(p: GroupInfoProps) {
   const whole = p.initial && "members" in p.initial ? p.initial : null;
@@ -54,7 +58,9 @@ export default function GroupInfo(p: GroupInfoProps) {
   }
 
   async function load(fresh?: Info) {
-    const r = fresh?.members ? { ok: true as const, status: 200, data: { group: fresh } } : await api<{ group: Info }>("GET", `/api/groups/${p.id}`);
+    const r = fresh?.members
+      ? { ok: true as const, status: 200, data: { group: fresh } }
+      : await api<{ group: Info }>("GET", `/api/groups/${p.id}`);
     if (statusRef.current === "gone") return;
     if (r.ok && r.data.group.members) {
       setInfo(r.data.group);
@@ -83,7 +89,8 @@ export default function GroupInfo(p: GroupInfoProps) {
     return onFrame((f) => {
       if (f.type === "msg" && f.msg.conv === p.id) {
         const ev = f.msg.meta?.event;
-        const out = ev === "dissolved" || (f.msg.meta?.userId === p.me.id && (ev === "member_left" || ev === "member_removed"));
+        const out = ev === "dissolved" ||
+          (f.msg.meta?.userId === p.me.id && (ev === "member_left" || ev === "member_removed"));
         if (out) {
           why.current = ev === "dissolved" ? "dissolved" : ev === "member_left" ? "left" : "kicked";
           // Closed to this user now: conv_removed follows, no need to ask (and be refused).
@@ -106,17 +113,25 @@ export default function GroupInfo(p: GroupInfoProps) {
 
   async function leave(dissolve: boolean) {
     const title = info?.title ?? "";
-    const ok = await confirm(t(p.locale, dissolve ? "group.confirmDissolve" : "group.confirmLeave", { title }), dissolve ? "group.dissolve" : "group.leave");
+    const ok = await confirm(
+      t(p.locale, dissolve ? "group.confirmDissolve" : "group.confirmLeave", { title }),
+      dissolve ? "group.dissolve" : "group.leave",
+    );
     if (!ok) return;
     leaving.current = true;
-    const r = await api("DELETE", dissolve ? `/api/groups/${p.id}` : `/api/groups/${p.id}/members/${p.me.id}`);
+    const r = await api(
+      "DELETE",
+      dissolve ? `/api/groups/${p.id}` : `/api/groups/${p.id}/members/${p.me.id}`,
+    );
     if (r.ok) return location.assign("/");
     leaving.current = false;
     setError(r.error);
   }
 
   if (status === "outside") return <Outside locale={p.locale} id={p.id} preview={preview} />;
-  if (status === "error" || !info) return <p class="alert error" role="alert">{error?.message || t(p.locale, "err.internal")}</p>;
+  if (status === "error" || !info) {
+    return <p class="alert error" role="alert">{error?.message || t(p.locale, "err.internal")}</p>;
+  }
   if (status === "gone") {
     return (
       <section class="card group-card" data-testid="group-gone">
@@ -136,15 +151,32 @@ export default function GroupInfo(p: GroupInfoProps) {
         <h1 data-testid="group-name">{info.title}</h1>
         <p class="muted">{t(p.locale, "chat.members", { n: info.memberCount })}</p>
         {admin && <GroupAvatarButton locale={p.locale} info={info} onChanged={(g) => load(g)} />}
-        <a class="button primary" href={`/?c=${info.id}`} data-testid="open-chat">{t(p.locale, "group.openChat")}</a>
+        <a class="button primary" href={`/?c=${info.id}`} data-testid="open-chat">
+          {t(p.locale, "group.openChat")}
+        </a>
         <div class="group-notice-view" data-testid="group-notice-view">
           <h2>{t(p.locale, "group.noticeTitle")}</h2>
-          <p class={info.notice ? "pre" : "muted"}>{info.notice?.text ?? t(p.locale, "group.noNotice")}</p>
+          <p class={info.notice ? "pre" : "muted"}>
+            {info.notice?.text ?? t(p.locale, "group.noNotice")}
+          </p>
         </div>
       </section>
-      <Members locale={p.locale} info={info} me={p.me.id} remarks={remarks} confirm={confirm} onChanged={reloadSoon}>
+      <Members
+        locale={p.locale}
+        info={info}
+        me={p.me.id}
+        remarks={remarks}
+        confirm={confirm}
+        onChanged={reloadSoon}
+      >
         {(admin || info.memberInvite) && (
-          <AddMembers locale={p.locale} group={info.id} friends={Object.values(s.friends)} memberIds={memberIds} onAdded={reloadSoon} />
+          <AddMembers
+            locale={p.locale}
+            group={info.id}
+            friends={Object.values(s.friends)}
+            memberIds={memberIds}
+            onAdded={reloadSoon}
+          />
         )}
       </Members>
       {admin && (
@@ -160,18 +192,41 @@ export default function GroupInfo(p: GroupInfoProps) {
         />
       )}
       {admin && <Invites locale={p.locale} group={info.id} />}
-      {admin ? <AdminSettings locale={p.locale} info={info} onChanged={(g) => (g ? load(g) : reloadSoon())} /> : <p class="muted">{t(p.locale, "group.readOnly")}</p>}
+      {admin
+        ? (
+          <AdminSettings
+            locale={p.locale}
+            info={info}
+            onChanged={(g) => (g ? load(g) : reloadSoon())}
+          />
+        )
+        : <p class="muted">{t(p.locale, "group.readOnly")}</p>}
       <MyName locale={p.locale} info={info} me={p.me.id} onChanged={reloadSoon} />
       <section class="card danger-zone">
         {info.myRole === "owner"
           ? (
             <>
               <p class="muted">{t(p.locale, "group.ownerLeaveHint")}</p>
-              <button type="button" class="danger" onClick={() => leave(true)} data-testid="dissolve">{t(p.locale, "group.dissolve")}</button>
+              <button
+                type="button"
+                class="danger"
+                onClick={() => leave(true)}
+                data-testid="dissolve"
+              >
+                {t(p.locale, "group.dissolve")}
+              </button>
             </>
           )
-          : <button type="button" class="danger" onClick={() => leave(false)} data-testid="leave">{t(p.locale, "group.leave")}</button>}
-        {error && <p class="alert error" role="alert" data-error={error.code}>{error.message || t(p.locale, "err.internal")}</p>}
+          : (
+            <button type="button" class="danger" onClick={() => leave(false)} data-testid="leave">
+              {t(p.locale, "group.leave")}
+            </button>
+          )}
+        {error && (
+          <p class="alert error" role="alert" data-error={error.code}>
+            {error.message || t(p.locale, "err.internal")}
+          </p>
+        )}
       </section>
       {confirmEl}
     </div>

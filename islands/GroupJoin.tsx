@@ -57,20 +57,39 @@ export default function GroupJoin(p: GroupJoinProps) {
     <div class="stack" aria-busy={busy || undefined}>
       {group && (
         <section class="card group-card" data-testid="invite-group" data-group={group.id}>
-          <Avatar user={{ id: group.id, nickname: group.title, avatarUrl: group.avatarUrl }} size={72} />
+          <Avatar
+            user={{ id: group.id, nickname: group.title, avatarUrl: group.avatarUrl }}
+            size={72}
+          />
           <h2>{group.title}</h2>
           <p class="muted">{t(p.locale, "chat.members", { n: group.memberCount })}</p>
           {member
             ? (
               <>
                 <p class="alert info" role="status">{t(p.locale, "group.alreadyMember")}</p>
-                <a class="button primary" href={`/?c=${group.id}`}>{t(p.locale, "group.openChat")}</a>
+                <a class="button primary" href={`/?c=${group.id}`}>
+                  {t(p.locale, "group.openChat")}
+                </a>
               </>
             )
-            : <button type="button" class="primary" onClick={join} disabled={busy} data-testid="join-group">{t(p.locale, "group.join")}</button>}
+            : (
+              <button
+                type="button"
+                class="primary"
+                onClick={join}
+                disabled={busy}
+                data-testid="join-group"
+              >
+                {t(p.locale, "group.join")}
+              </button>
+            )}
         </section>
       )}
-      {error && <p class="alert error" role="alert" data-error={error.code}>{error.message || t(p.locale, "err.internal")}</p>}
+      {error && (
+        <p class="alert error" role="alert" data-error={error.code}>
+          {error.message || t(p.locale, "err.internal")}
+        </p>
+      )}
     </div>
   );
 }

@@ -118,6 +118,8 @@ class ShardWriter {
   #running = false;
   /** The fan head's versionstamp after this writer's last commit (null: nothing cached). */
   #stamp: string | null = null;
+  /** The last read found the cache stale (another isolate writes here too): read all at once. */
+  #stale = false;
   #heads = new Map<string, Deno.KvEntry<ConvHead>>();
   #members = new Map<string, Deno.KvEntry<Member>>();
 
@@ -217,7 +219,7 @@ class ShardWriter {
       want.h.forEach((c, i) => heads.set(c, got[i] as Deno.KvEntryMaybe<ConvHead>));
       want.m.forEach((p, i) => members.set(p, got[want.h.length + i] as Deno.KvEntryMaybe<Member>));
     };
-    const first = take(this.#stamp !== null);
+    const first = take(this.#stamp !== null && !this.#stale);
     const clientKeys = msgs.map((m) => keys.msgClient(m.input.conv, m.input.sender, m.input.cid));
     const extraKeys = msgs.flatMap((m) => m.input.reads ?? []);
     const entries = await getManyChunked<unknown>(this.kv, [keys.fanHead(this.shard), ...clientKeys, ...extraKeys, ...first.keys]);
@@ -226,7 +228,8 @@ class ShardWriter {
     let at = 1 + msgs.length;
     const reads = msgs.map((m) => entries.slice(at, at += m.input.reads?.length ?? 0));
     put(first, entries.slice(at));
-    if (this.#stamp !== null && fanHead.versionstamp !== this.#stamp) this.#forget();
+    if (this.#stamp !== null) this.#stale = fanHead.versionstamp !== this.#stamp;
+    if (this.#stale) this.#forget();
     const rest = take(true);
     for (const c of convIds) if (!heads.has(c) && !rest.h.includes(c)) heads.set(c, this.#heads.get(c)!);
     for (const p of memberPairs) if (!members.has(p) && !rest.m.includes(p)) members.set(p, this.#members.get(p)!);

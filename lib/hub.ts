@@ -1,5 +1,6 @@
 /** This isolate's live connections, indexed by user and by conversation; delivers fan-out events. */
 import type { Dispatcher, FanEvent } from "./fanout.ts";
+import { msgFrame, RecentMessages } from "./recent.ts";
 import type { Message, ServerFrame } from "./protocol.ts";
 import type { Control } from "./fanout.ts";
 
@@ -13,6 +14,8 @@ export interface HubConn {
 }
 
 export class Hub implements Dispatcher {
+  /** The newest messages of conversations with sockets here, for resuming from memory. */
+  readonly recent = new RecentMessages();
   readonly byUser = new Map<string, Set<HubConn>>();
   readonly byConv = new Map<string, Set<HubConn>>();
   readonly presenceSubs = new Map<string, Set<HubConn>>();
@@ -101,7 +104,8 @@ export class Hub implements Dispatcher {
       case "msg": {
         const subs = this.byConv.get(ev.msg.conv);
         if (subs?.size) {
-          const json = JSON.stringify({ type: "msg", msg: ev.msg });
+          const json = msgFrame(ev.msg);
+          this.recent.add(ev.msg, json);
           for (const c of [...subs]) c.deliverMsg(ev.msg, json);
         }
         // A membership change travels as a system message. A removed member's sockets leave the

@@ -332,8 +332,8 @@ export class Conn implements HubConn {
         if (s.lastSeq - from > RESUME_MAX_PER_CONV) {
           this.send({ type: "gap", conv: s.id, after: from, lastSeq: s.lastSeq });
         } else {
-          for (const m of await range(kv, s.id, from, s.lastSeq, RESUME_MAX_PER_CONV)) {
-            if (visibleTo(m, this.userId)) this.send({ type: "msg", msg: m });
+          for (const { msg, json } of await this.deps.hub.recent.range(kv, s.id, from, s.lastSeq)) {
+            if (visibleTo(msg, this.userId)) this.sendRaw(json);
           }
         }
       }

@@ -56,7 +56,11 @@ groupPages.get("/g/:id", async (c) => {
   });
   // The viewer's remarks for friends, so that names are right from the first paint.
   const remarks: Record<string, string> = {};
-  if (initial) for (const f of await listFriends(c.var.deps.kv, user.id)) if (f.remark) remarks[f.user.id] = f.remark;
+  if (initial) {
+    for (const f of await listFriends(c.var.deps.kv, user.id)) {
+      if (f.remark) remarks[f.user.id] = f.remark;
+    }
+  }
   return page(
     c,
     initial?.title ?? t(l, "group.info"),

@@ -6,65 +6,23 @@
  * once in Chinese with A on a phone. SHOTS=/tmp/shots saves screenshots.
  */
 import assert from "node:assert/strict";
-import { Buffer } from "node:buffer";
-import sharp from "sharp";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { friendsDm, signUp, startTestServer, type TestServer } from "./helpers.ts";
-import { DESKTOP, hydrated, launchBrowser, newContext, PHONE, watchConsole } from "./browser.ts";
+import type { BrowserContext } from "playwright-core";
+import { friendsDm, signUp, startTestServer } from "./helpers.ts";
+import { DESKTOP, launchBrowser, PHONE, watchConsole } from "./browser.ts";
 import { type Locale, t } from "../lib/i18n.ts";
-
-const SHOTS = Deno.env.get("SHOTS");
-if (SHOTS) await Deno.mkdir(SHOTS, { recursive: true });
-
-type Person = Awaited<ReturnType<typeof signUp>>;
-type Size = typeof PHONE;
-
-async function as(browser: Browser, server: TestServer, who: Person, size: Size, locale: Locale): Promise<BrowserContext> {
-  const ctx = await newContext(browser, size, locale === "zh-CN" ? "zh-CN" : "en-US");
-  ctx.setDefaultTimeout(10_000);
-  await ctx.addCookies([...who.client.cookies].map(([name, value]) => ({ name, value, url: server.url("/") })));
-  return ctx;
-}
-
-/** Goes to a page, waits for its islands, and checks that it fits and labels its fields. */
-async function visit(page: Page, url: string): Promise<void> {
-  await page.goto(url);
-  await ready(page);
-}
-
-async function ready(page: Page): Promise<void> {
-  await page.waitForLoadState("load");
-  await hydrated(page);
-  // The page's own content fits the width (the shared header is checked by the accounts test).
-  const overflow = await page.evaluate(() =>
-    Math.max(0, ...[...document.querySelectorAll("main *")].map((el) => el.getBoundingClientRect().right)) - document.documentElement.clientWidth
-  );
-  assert.ok(overflow <= 0.5, `${page.url()} content is wider than the screen by ${overflow}px`);
-  const unlabelled = await page.evaluate(() =>
-    [...document.querySelectorAll<HTMLInputElement>("input:not([type=hidden]), select, textarea")]
-      .filter((el) => !el.labels?.length && !el.getAttribute("aria-label"))
-      .map((el) => el.outerHTML)
-  );
-  assert.deepEqual(unlabelled, [], `${page.url()} has form fields without a label`);
-}
-
-async function shot(page: Page, name: string) {
-  if (SHOTS) await page.screenshot({ path: `${SHOTS}/groups-${name}.png`, fullPage: true });
-}
-
-const systemTexts = (page: Page) => page.$$eval(".conv-view li.system span", (els) => els.map((e) => e.textContent ?? ""));
-const inList = (id: string) => `[data-testid="conv-list"] [data-conv="${id}"]`;
-const member = (id: string) => `[data-testid="member"][data-user="${id}"]`;
-
-async function memberAction(page: Page, id: string, action: string): Promise<void> {
-  await page.click(`${member(id)} [data-testid="member-menu"]`);
-  await page.click(`${member(id)} [data-testid="${action}"]`);
-}
-
-async function pngFile() {
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="200" height="200"><rect width="200" height="200" fill="#4f46e5"/><circle cx="100" cy="100" r="60" fill="#fde68a"/></svg>`;
-  return { name: "group.png", mimeType: "image/png", buffer: await sharp(Buffer.from(svg)).png().toBuffer() };
-}
+import {
+  as,
+  inList,
+  member,
+  memberAction,
+  type Person,
+  pngFile,
+  ready,
+  shot,
+  type Size,
+  systemTexts,
+  visit,
+} from "./browser_groups.ts";
 
 async function scenario(locale: Locale, aSize: Size) {
   const other = aSize === DESKTOP ? PHONE : DESKTOP;
@@ -79,7 +37,12 @@ async function scenario(locale: Locale, aSize: Size) {
     return page;
   };
   try {
-    const [A, B, C, D] = [await signUp(server), await signUp(server), await signUp(server), await signUp(server)];
+    const [A, B, C, D] = [
+      await signUp(server),
+      await signUp(server),
+      await signUp(server),
+      await signUp(server),
+    ];
     await friendsDm(server, A.userId, B.userId);
     await friendsDm(server, A.userId, C.userId);
     const nick = (p: Person) => p.input.nickname;
@@ -105,7 +68,10 @@ async function scenario(locale: Locale, aSize: Size) {
     await ready(a);
     assert.equal(await a.textContent('[data-testid="conv-title"]'), "Trip <b>plan</b>");
     await a.waitForSelector(`${inList(id)} img.avatar`, { state: "attached" });
-    assert.match((await a.textContent('[data-testid="conv-sub"]')) ?? "", new RegExp(t(l, "chat.members", { n: 3 })));
+    assert.match(
+      (await a.textContent('[data-testid="conv-sub"]')) ?? "",
+      new RegExp(t(l, "chat.members", { n: 3 })),
+    );
 
     // The group appears in B's and C's lists at once; both open it.
     for (const p of [b, c]) {
@@ -120,12 +86,17 @@ async function scenario(locale: Locale, aSize: Size) {
     await a.waitForSelector('[data-testid="group-page"][data-role="owner"]');
     await a.fill('[data-testid="edit-title"]', "Weekend <i>trip</i>");
     await a.click('[data-testid="edit-title-save"]');
-    await b.waitForFunction(() => document.querySelector('[data-testid="conv-title"]')?.textContent === "Weekend <i>trip</i>");
+    await b.waitForFunction(() =>
+      document.querySelector('[data-testid="conv-title"]')?.textContent === "Weekend <i>trip</i>"
+    );
     await a.fill('[data-testid="edit-notice"]', "Bring snacks 🍪 <script>");
     await a.click('[data-testid="edit-notice-save"]');
     await b.waitForSelector('[data-testid="group-notice"] >> text=Bring snacks 🍪 <script>');
     const bSys = await systemTexts(b);
-    assert.ok(bSys.includes(t(l, "chat.sys.renamed", { name: nick(A), title: "Weekend <i>trip</i>" })), bSys.join(" | "));
+    assert.ok(
+      bSys.includes(t(l, "chat.sys.renamed", { name: nick(A), title: "Weekend <i>trip</i>" })),
+      bSys.join(" | "),
+    );
     assert.ok(bSys.includes(t(l, "chat.sys.notice", { name: nick(A) })), bSys.join(" | "));
     await shot(b, `${l}-notice`);
 
@@ -138,7 +109,10 @@ async function scenario(locale: Locale, aSize: Size) {
     const dCtx = await as(browser, server, D, other, l);
     const d = await open(dCtx, server.url(link.pathname + link.hash));
     await d.waitForSelector(`[data-testid="invite-group"][data-group="${id}"]`);
-    assert.match((await d.textContent('[data-testid="invite-group"]')) ?? "", /Weekend <i>trip<\/i>/);
+    assert.match(
+      (await d.textContent('[data-testid="invite-group"]')) ?? "",
+      /Weekend <i>trip<\/i>/,
+    );
     await shot(d, `${l}-join`);
     await d.click('[data-testid="join-group"]');
     await d.waitForURL(/\/\?c=/);
@@ -157,15 +131,21 @@ async function scenario(locale: Locale, aSize: Size) {
     await b.click('[data-testid="confirm-ok"]');
     await c.waitForSelector('[data-testid="group-gone"][data-why="kicked"]');
     assert.equal(await c.$(inList(id)) === null, true, "the group left C's list");
-    assert.equal(await c.getAttribute('[data-testid="chat"]', "data-open"), "0", "C's open view closed");
+    assert.equal(
+      await c.getAttribute('[data-testid="chat"]', "data-open"),
+      "0",
+      "C's open view closed",
+    );
     await shot(c, `${l}-kicked`);
     await b.waitForSelector(member(C.userId), { state: "detached" });
 
     // A mutes D; D is told, and D's message is refused.
-    await a.selectOption(`${member(D.userId)} [data-testid="mute-minutes"]`, "10").catch(async () => {
-      await a.click(`${member(D.userId)} [data-testid="member-menu"]`);
-      await a.selectOption(`${member(D.userId)} [data-testid="mute-minutes"]`, "10");
-    });
+    await a.selectOption(`${member(D.userId)} [data-testid="mute-minutes"]`, "10").catch(
+      async () => {
+        await a.click(`${member(D.userId)} [data-testid="member-menu"]`);
+        await a.selectOption(`${member(D.userId)} [data-testid="mute-minutes"]`, "10");
+      },
+    );
     await a.click(`${member(D.userId)} [data-testid="act-mute"]`);
     await a.waitForSelector(`${member(D.userId)} [data-testid="muted-badge"]`);
     await d.waitForSelector('[data-testid="muted-note"]');
@@ -180,7 +160,12 @@ async function scenario(locale: Locale, aSize: Size) {
         t(l, "chat.sys.kicked", { name: nick(C), by: nick(B) }),
       ]
     ) assert.ok(dSys.includes(want), `"${want}" in ${dSys.join(" | ")}`);
-    assert.ok(dSys.some((s) => s.startsWith(t(l, "chat.sys.muted", { name: nick(D), by: nick(A), time: "" }).trim())), dSys.join(" | "));
+    assert.ok(
+      dSys.some((s) =>
+        s.startsWith(t(l, "chat.sys.muted", { name: nick(D), by: nick(A), time: "" }).trim())
+      ),
+      dSys.join(" | "),
+    );
     await shot(d, `${l}-muted`);
 
     // B leaves (the group leaves B's list); A dissolves it (D's open view closes).
@@ -211,75 +196,4 @@ Deno.test("groups in the UI (English, owner on a desktop): create, rename, notic
 
 Deno.test("groups in the UI (Chinese, owner on a phone): the same flow", async () => {
   await scenario("zh-CN", PHONE);
-});
-
-Deno.test("groups in the UI: find a public group and join, ask to join a private one, names in a group", async () => {
-  const server = await startTestServer();
-  const browser = await launchBrowser();
-  const problems: string[][] = [];
-  const open = async (ctx: BrowserContext, url: string) => {
-    const page = await ctx.newPage();
-    problems.push(watchConsole(page));
-    await visit(page, url);
-    return page;
-  };
-  try {
-    const [A, B, E, F] = [await signUp(server), await signUp(server), await signUp(server), await signUp(server)];
-    await friendsDm(server, A.userId, B.userId);
-    await A.client.json(`/api/friends/${B.userId}/remark`, { method: "PUT", json: { remark: "Bobby" } });
-    const made = await A.client.post("/api/groups", { title: "Book club", members: [B.userId] });
-    const id = (made.body as { group: { id: string } }).group.id;
-
-    // A makes it public on the group page; E finds it by name and joins at once.
-    const a = await open(await as(browser, server, A, DESKTOP, "en"), server.url(`/g/${id}`));
-    assert.equal(await a.textContent(`${member(B.userId)} [data-testid="member-name"]`), "Bobby", "the remark replaces the nickname");
-    await a.check('[data-testid="setting-public"]');
-    await a.waitForFunction(() => (document.querySelector('[data-testid="setting-public"]') as HTMLInputElement)?.checked);
-    const e = await open(await as(browser, server, E, PHONE, "en"), server.url("/"));
-    await e.click('[data-testid="find-groups"]');
-    await e.waitForURL("**/groups/find");
-    await ready(e);
-    await e.fill('[data-testid="group-q"]', "book");
-    await e.press('[data-testid="group-q"]', "Enter");
-    await e.click(`[data-testid="group-result"][data-group="${id}"] button`);
-    await e.waitForURL(/\/\?c=/);
-    await ready(e);
-    await a.waitForSelector(member(E.userId));
-
-    // Private again: F asks to join from the group's page; A approves the live request.
-    await a.uncheck('[data-testid="setting-public"]');
-    await a.waitForFunction(() => !(document.querySelector('[data-testid="setting-public"]') as HTMLInputElement)?.checked);
-    const f = await open(await as(browser, server, F, PHONE, "en"), server.url(`/g/${id}`));
-    await f.waitForSelector('[data-testid="group-private"]');
-    await f.fill("#join-note", "Friend of Bob");
-    await f.click('[data-testid="request-join"]');
-    await f.waitForSelector('[data-testid="request-sent"]');
-    await a.waitForSelector(`[data-testid="request"][data-user="${F.userId}"] >> text=Friend of Bob`);
-    await a.click(`[data-testid="request"][data-user="${F.userId}"] [data-testid="approve"]`);
-    await a.waitForSelector(member(F.userId));
-    await f.waitForSelector('[data-testid="group-page"][data-role="member"]');
-
-    // B picks a name for this group: it shows on A's member list and over B's messages.
-    const b = await open(await as(browser, server, B, PHONE, "en"), server.url(`/g/${id}`));
-    await b.fill('[data-testid="edit-myname"]', "Bookworm");
-    await b.click('[data-testid="edit-myname-save"]');
-    await a.waitForSelector(`${member(B.userId)} [data-testid="member-name"] >> text=Bookworm`);
-    await b.click('[data-testid="open-chat"]');
-    await b.waitForURL(/\/\?c=/);
-    await ready(b);
-    await b.waitForSelector('[data-connection="online"]');
-    await b.fill('[data-testid="composer"]', "Chapter 3?");
-    await b.click('[data-testid="send"]');
-    await a.click('[data-testid="open-chat"]');
-    await a.waitForURL(/\/\?c=/);
-    await ready(a);
-    await a.waitForTimeout(1500); await a.screenshot({ path: "/tmp/dbg-names.png" });
-    console.log("RES", await a.evaluate(() => performance.getEntriesByType("resource").map((e) => e.name).filter((n) => n.includes("/api/")).join(" ")));
-    await a.waitForSelector(".msg .sender >> text=Bookworm");
-    await shot(a, "en-names");
-    assert.deepEqual(problems.flat(), [], "no console errors");
-  } finally {
-    await browser.close();
-    await server.close();
-  }
 });

@@ -5,7 +5,15 @@ import type { FriendView } from "../../lib/protocol.ts";
 import { api, type ApiError } from "./api.ts";
 import { FriendPicker } from "./FriendPicker.tsx";
 
-export function AddMembers(p: { locale: Locale; group: string; friends: FriendView[]; memberIds: Set<string>; onAdded: () => void }) {
+export function AddMembers(
+  p: {
+    locale: Locale;
+    group: string;
+    friends: FriendView[];
+    memberIds: Set<string>;
+    onAdded: () => void;
+  },
+) {
   const [open, setOpen] = useState(false);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [busy, setBusy] = useState(false);
@@ -26,7 +34,14 @@ export function AddMembers(p: { locale: Locale; group: string; friends: FriendVi
 
   return (
     <div class="add-members">
-      <button type="button" class="small" aria-expanded={open} aria-controls="add-members-form" onClick={() => setOpen(!open)} data-testid="add-members">
+      <button
+        type="button"
+        class="small"
+        aria-expanded={open}
+        aria-controls="add-members-form"
+        onClick={() => setOpen(!open)}
+        data-testid="add-members"
+      >
         + {t(p.locale, "group.addMembers")}
       </button>
       {open && (
@@ -49,7 +64,11 @@ export function AddMembers(p: { locale: Locale; group: string; friends: FriendVi
               />
             )
             : <p class="muted">{t(p.locale, "group.noneToAdd")}</p>}
-          {candidates.length > 0 && <button type="submit" class="primary" disabled={busy || !selected.size}>{t(p.locale, "group.add")}</button>}
+          {candidates.length > 0 && (
+            <button type="submit" class="primary" disabled={busy || !selected.size}>
+              {t(p.locale, "group.add")}
+            </button>
+          )}
         </form>
       )}
     </div>

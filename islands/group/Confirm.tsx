@@ -10,7 +10,9 @@ interface Ask {
 }
 
 /** Returns the dialog to render and `confirm(text, okLabel)`, which resolves to the answer. */
-export function useConfirm(locale: Locale): [JSX.Element | null, (text: string, ok: MessageKey) => Promise<boolean>] {
+export function useConfirm(
+  locale: Locale,
+): [JSX.Element | null, (text: string, ok: MessageKey) => Promise<boolean>] {
   const [ask, setAsk] = useState<Ask | null>(null);
   const ref = useRef<HTMLDialogElement>(null);
   const opener = useRef<Element | null>(null);
@@ -40,8 +42,17 @@ export function useConfirm(locale: Locale): [JSX.Element | null, (text: string, 
     >
       <p id="confirm-text">{ask.text}</p>
       <div class="buttons">
-        <button type="button" onClick={() => close(false)} data-testid="confirm-cancel">{t(locale, "group.cancel")}</button>
-        <button type="button" class="primary danger-fill" onClick={() => close(true)} data-testid="confirm-ok">{t(locale, ask.ok)}</button>
+        <button type="button" onClick={() => close(false)} data-testid="confirm-cancel">
+          {t(locale, "group.cancel")}
+        </button>
+        <button
+          type="button"
+          class="primary danger-fill"
+          onClick={() => close(true)}
+          data-testid="confirm-ok"
+        >
+          {t(locale, ask.ok)}
+        </button>
       </div>
     </dialog>
   );

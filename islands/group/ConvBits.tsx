@@ -28,25 +28,46 @@ export function GroupNotice({ summary, locale }: { summary: ConvSummary; locale:
     setHidden(stamp);
   }
   return (
-    <aside class="group-notice" aria-label={t(locale, "group.noticeTitle")} data-testid="group-notice">
+    <aside
+      class="group-notice"
+      aria-label={t(locale, "group.noticeTitle")}
+      data-testid="group-notice"
+    >
       <span class="group-notice-icon" aria-hidden="true">📢</span>
       <p class="pre">{notice.text}</p>
-      <button type="button" class="link" onClick={hide} aria-label={t(locale, "group.noticeDismiss")} data-testid="notice-dismiss">✕</button>
+      <button
+        type="button"
+        class="link"
+        onClick={hide}
+        aria-label={t(locale, "group.noticeDismiss")}
+        data-testid="notice-dismiss"
+      >
+        ✕
+      </button>
     </aside>
   );
 }
 
 /** "You are muted until …" above the composer, while it lasts. */
-export function MutedNote({ conv, me, locale }: { conv: string; me: string | undefined; locale: Locale }) {
+export function MutedNote(
+  { conv, me, locale }: { conv: string; me: string | undefined; locale: Locale },
+) {
   const until = me ? mutedUntil(conv, me) : null;
   const [, tick] = useState(0);
   useEffect(() => {
     if (!until) return;
-    const timer = setTimeout(() => tick((n) => n + 1), Math.min(until - Date.now() + 500, 2 ** 31 - 1));
+    const timer = setTimeout(
+      () => tick((n) => n + 1),
+      Math.min(until - Date.now() + 500, 2 ** 31 - 1),
+    );
     return () => clearTimeout(timer);
   }, [until]);
   if (!until) return null;
-  return <p class="muted-note" data-testid="muted-note">🔇 {t(locale, "group.mutedNote", { time: shortTime(until, locale) })}</p>;
+  return (
+    <p class="muted-note" data-testid="muted-note">
+      🔇 {t(locale, "group.mutedNote", { time: shortTime(until, locale) })}
+    </p>
+  );
 }
 
 /** Why a send failed, when the server said (e.g. "muted"), to follow "Not sent". */

@@ -23,12 +23,17 @@ export function FriendPicker(p: FriendPickerProps) {
   const needle = q.trim().toLowerCase();
   const list = [...p.friends]
     .sort((a, b) => friendName(a).localeCompare(friendName(b), p.locale))
-    .filter((f) => !needle || [f.remark, f.user.nickname, f.user.username].some((s) => s.toLowerCase().includes(needle)));
+    .filter((f) =>
+      !needle ||
+      [f.remark, f.user.nickname, f.user.username].some((s) => s.toLowerCase().includes(needle))
+    );
   return (
     <fieldset class="picker" aria-describedby={p.error ? `${p.id}-err` : undefined}>
       <legend>
         {p.legend}
-        <span class="muted picker-count" aria-live="polite">{t(p.locale, "group.selected", { n: p.selected.size })}</span>
+        <span class="muted picker-count" aria-live="polite">
+          {t(p.locale, "group.selected", { n: p.selected.size })}
+        </span>
       </legend>
       {p.friends.length > 6 && (
         <input
@@ -40,12 +45,18 @@ export function FriendPicker(p: FriendPickerProps) {
           placeholder={t(p.locale, "group.filterFriends")}
         />
       )}
-      {!list.length && <p class="muted">{t(p.locale, needle ? "group.noMatch" : "group.noFriends")}</p>}
+      {!list.length && (
+        <p class="muted">{t(p.locale, needle ? "group.noMatch" : "group.noFriends")}</p>
+      )}
       <ul class="picker-list">
         {list.map((f) => (
           <li key={f.user.id}>
             <label class="picker-item" data-testid="pick-friend" data-user={f.user.id}>
-              <input type="checkbox" checked={p.selected.has(f.user.id)} onChange={() => p.onToggle(f.user.id)} />
+              <input
+                type="checkbox"
+                checked={p.selected.has(f.user.id)}
+                onChange={() => p.onToggle(f.user.id)}
+              />
               <Avatar user={f.user} size={40} />
               <span class="picker-name">
                 <span>{friendName(f)}</span>

@@ -4,7 +4,13 @@ import { type Locale, type MessageKey, t } from "../../lib/i18n.ts";
 import { api, type ApiError, type InviteView } from "./api.ts";
 import { shortTime } from "./system_text.ts";
 
-const EXPIRY: [string, MessageKey][] = [["1", "group.hour1"], ["24", "group.day1"], ["168", "group.day7"], ["720", "group.day30"], ["", "group.never"]];
+const EXPIRY: [string, MessageKey][] = [
+  ["1", "group.hour1"],
+  ["24", "group.day1"],
+  ["168", "group.day7"],
+  ["720", "group.day30"],
+  ["", "group.never"],
+];
 
 export function Invites({ locale, group }: { locale: Locale; group: string }) {
   const [list, setList] = useState<InviteView[]>([]);
@@ -58,32 +64,63 @@ export function Invites({ locale, group }: { locale: Locale; group: string }) {
         }}
       >
         <label for="invite-hours">{t(locale, "group.inviteExpiry")}</label>
-        <select id="invite-hours" class="auto" value={hours} onChange={(e) => setHours((e.currentTarget as HTMLSelectElement).value)} data-testid="invite-hours">
+        <select
+          id="invite-hours"
+          class="auto"
+          value={hours}
+          onChange={(e) => setHours((e.currentTarget as HTMLSelectElement).value)}
+          data-testid="invite-hours"
+        >
           {EXPIRY.map(([v, key]) => <option key={v} value={v}>{t(locale, key)}</option>)}
         </select>
-        <button type="submit" class="primary small" disabled={busy} data-testid="invite-create">{t(locale, "group.inviteCreate")}</button>
+        <button type="submit" class="primary small" disabled={busy} data-testid="invite-create">
+          {t(locale, "group.inviteCreate")}
+        </button>
       </form>
       {url && (
         <div class="invite-new">
           <label for="invite-url">{t(locale, "group.inviteNew")}</label>
           <div class="row">
-            <input id="invite-url" ref={urlRef} type="text" readOnly value={url} onFocus={(e) => (e.currentTarget as HTMLInputElement).select()} data-testid="invite-url" />
-            <button type="button" onClick={copy} data-testid="invite-copy">{t(locale, "group.copy")}</button>
+            <input
+              id="invite-url"
+              ref={urlRef}
+              type="text"
+              readOnly
+              value={url}
+              onFocus={(e) => (e.currentTarget as HTMLInputElement).select()}
+              data-testid="invite-url"
+            />
+            <button type="button" onClick={copy} data-testid="invite-copy">
+              {t(locale, "group.copy")}
+            </button>
           </div>
           <p class="hint" role="status">{copied ? t(locale, "group.copied") : ""}</p>
         </div>
       )}
-      {error && <p class="alert error" role="alert" data-error={error.code}>{error.message || t(locale, "err.internal")}</p>}
+      {error && (
+        <p class="alert error" role="alert" data-error={error.code}>
+          {error.message || t(locale, "err.internal")}
+        </p>
+      )}
       {!list.length && <p class="muted">{t(locale, "group.noInvites")}</p>}
       <ul class="plain-list">
         {list.map((inv) => (
           <li key={inv.id} data-testid="invite">
             <span class="muted">
               {inv.expiresAt
-                ? t(locale, "group.inviteExpires", { created: shortTime(inv.createdAt, locale), expires: shortTime(inv.expiresAt, locale) })
+                ? t(locale, "group.inviteExpires", {
+                  created: shortTime(inv.createdAt, locale),
+                  expires: shortTime(inv.expiresAt, locale),
+                })
                 : t(locale, "group.inviteForever", { created: shortTime(inv.createdAt, locale) })}
             </span>
-            <button type="button" class="link danger" onClick={() => act("DELETE", `/api/groups/${group}/invites/${inv.id}`)} disabled={busy} data-testid="invite-revoke">
+            <button
+              type="button"
+              class="link danger"
+              onClick={() => act("DELETE", `/api/groups/${group}/invites/${inv.id}`)}
+              disabled={busy}
+              data-testid="invite-revoke"
+            >
               {t(locale, "group.revoke")}
             </button>
           </li>

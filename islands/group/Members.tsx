@@ -17,20 +17,35 @@ export interface MembersProps {
   children?: ComponentChildren;
 }
 
-const MUTE_CHOICES: [number, MessageKey][] = [[10, "group.min10"], [60, "group.hour1"], [720, "group.hour12"], [1440, "group.day1"], [10080, "group.day7"], [43200, "group.day30"]];
+const MUTE_CHOICES: [number, MessageKey][] = [
+  [10, "group.min10"],
+  [60, "group.hour1"],
+  [720, "group.hour12"],
+  [1440, "group.day1"],
+  [10080, "group.day7"],
+  [43200, "group.day30"],
+];
 
 function Badges({ m, locale, now }: { m: GroupMember; locale: Locale; now: number }) {
   return (
     <>
-      {m.role !== "member" && <span class={`badge role-${m.role}`} data-testid="role-badge">{t(locale, m.role === "owner" ? "group.owner" : "group.admin")}</span>}
+      {m.role !== "member" && (
+        <span class={`badge role-${m.role}`} data-testid="role-badge">
+          {t(locale, m.role === "owner" ? "group.owner" : "group.admin")}
+        </span>
+      )}
       {m.mutedUntil && m.mutedUntil > now && (
-        <span class="badge muted-badge" data-testid="muted-badge">🔇 {t(locale, "group.mutedUntil", { time: shortTime(m.mutedUntil, locale) })}</span>
+        <span class="badge muted-badge" data-testid="muted-badge">
+          🔇 {t(locale, "group.mutedUntil", { time: shortTime(m.mutedUntil, locale) })}
+        </span>
       )}
     </>
   );
 }
 
-function Actions({ p, m, name, close }: { p: MembersProps; m: GroupMember; name: string; close: () => void }) {
+function Actions(
+  { p, m, name, close }: { p: MembersProps; m: GroupMember; name: string; close: () => void },
+) {
   const [minutes, setMinutes] = useState(60);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
@@ -51,16 +66,32 @@ function Actions({ p, m, name, close }: { p: MembersProps; m: GroupMember; name:
 
   const isOwner = mine === "owner";
   return (
-    <div class="member-actions" id={`acts-${m.id}`} role="group" aria-label={t(p.locale, "group.actionsFor", { name })} aria-busy={busy || undefined}>
+    <div
+      class="member-actions"
+      id={`acts-${m.id}`}
+      role="group"
+      aria-label={t(p.locale, "group.actionsFor", { name })}
+      aria-busy={busy || undefined}
+    >
       {isOwner && (
-        <button type="button" onClick={() => run("PUT", `${base}/role`, { role: m.role === "admin" ? "member" : "admin" })} disabled={busy} data-testid="act-admin">
+        <button
+          type="button"
+          onClick={() =>
+            run("PUT", `${base}/role`, { role: m.role === "admin" ? "member" : "admin" })}
+          disabled={busy}
+          data-testid="act-admin"
+        >
           {t(p.locale, m.role === "admin" ? "group.removeAdmin" : "group.makeAdmin")}
         </button>
       )}
       {isOwner && (
         <button
           type="button"
-          onClick={() => run("POST", `/api/groups/${p.info.id}/transfer`, { userId: m.id }, [t(p.locale, "group.confirmTransfer", { name }), "group.transfer"])}
+          onClick={() =>
+            run("POST", `/api/groups/${p.info.id}/transfer`, { userId: m.id }, [
+              t(p.locale, "group.confirmTransfer", { name }),
+              "group.transfer",
+            ])}
           disabled={busy}
           data-testid="act-transfer"
         >
@@ -68,20 +99,59 @@ function Actions({ p, m, name, close }: { p: MembersProps; m: GroupMember; name:
         </button>
       )}
       {muted
-        ? <button type="button" onClick={() => run("POST", `${base}/mute`, { minutes: 0 })} disabled={busy} data-testid="act-unmute">{t(p.locale, "group.unmute")}</button>
+        ? (
+          <button
+            type="button"
+            onClick={() => run("POST", `${base}/mute`, { minutes: 0 })}
+            disabled={busy}
+            data-testid="act-unmute"
+          >
+            {t(p.locale, "group.unmute")}
+          </button>
+        )
         : (
           <span class="mute-choice">
-            <label class="visually-hidden" for={`mute-${m.id}`}>{t(p.locale, "group.muteFor")}</label>
-            <select id={`mute-${m.id}`} value={String(minutes)} onChange={(e) => setMinutes(Number((e.currentTarget as HTMLSelectElement).value))} data-testid="mute-minutes">
-              {MUTE_CHOICES.map(([n, key]) => <option key={n} value={String(n)}>{t(p.locale, key)}</option>)}
+            <label class="visually-hidden" for={`mute-${m.id}`}>
+              {t(p.locale, "group.muteFor")}
+            </label>
+            <select
+              id={`mute-${m.id}`}
+              value={String(minutes)}
+              onChange={(e) => setMinutes(Number((e.currentTarget as HTMLSelectElement).value))}
+              data-testid="mute-minutes"
+            >
+              {MUTE_CHOICES.map(([n, key]) => (
+                <option key={n} value={String(n)}>{t(p.locale, key)}</option>
+              ))}
             </select>
-            <button type="button" onClick={() => run("POST", `${base}/mute`, { minutes })} disabled={busy} data-testid="act-mute">{t(p.locale, "group.mute")}</button>
+            <button
+              type="button"
+              onClick={() => run("POST", `${base}/mute`, { minutes })}
+              disabled={busy}
+              data-testid="act-mute"
+            >
+              {t(p.locale, "group.mute")}
+            </button>
           </span>
         )}
-      <button type="button" class="danger" onClick={() => run("DELETE", base, undefined, [t(p.locale, "group.confirmKick", { name }), "group.kick"])} disabled={busy} data-testid="act-kick">
+      <button
+        type="button"
+        class="danger"
+        onClick={() =>
+          run("DELETE", base, undefined, [
+            t(p.locale, "group.confirmKick", { name }),
+            "group.kick",
+          ])}
+        disabled={busy}
+        data-testid="act-kick"
+      >
         {t(p.locale, "group.kick")}
       </button>
-      {error && <p class="field-error" role="alert" data-error={error.code}>{error.message || t(p.locale, "err.internal")}</p>}
+      {error && (
+        <p class="field-error" role="alert" data-error={error.code}>
+          {error.message || t(p.locale, "err.internal")}
+        </p>
+      )}
     </div>
   );
 }
@@ -106,7 +176,7 @@ export function Members(p: MembersProps) {
                 <span class="member-text">
                   <span class="member-name" data-testid="member-name">
                     {name}
-                    {m.id === p.me && <span class="muted"> {t(p.locale, "group.you")}</span>}
+                    {m.id === p.me && <span class="muted">{t(p.locale, "group.you")}</span>}
                   </span>
                   <span class="member-badges">
                     <Badges m={m} locale={p.locale} now={now} />
@@ -127,7 +197,14 @@ export function Members(p: MembersProps) {
                   </button>
                 )}
               </div>
-              {canAct && expanded && <Actions p={p} m={m} name={name} close={() => setOpen(null)} />}
+              {canAct && expanded && (
+                <Actions
+                  p={p}
+                  m={m}
+                  name={name}
+                  close={() => setOpen(null)}
+                />
+              )}
             </li>
           );
         })}

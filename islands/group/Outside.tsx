@@ -4,7 +4,9 @@ import { type Locale, t } from "../../lib/i18n.ts";
 import { Avatar } from "../../components/Avatar.tsx";
 import { api, type ApiError, type GroupCardView } from "./api.ts";
 
-export function Outside({ locale, id, preview }: { locale: Locale; id: string; preview: GroupCardView | null }) {
+export function Outside(
+  { locale, id, preview }: { locale: Locale; id: string; preview: GroupCardView | null },
+) {
   const [note, setNote] = useState("");
   const [busy, setBusy] = useState(false);
   const [sent, setSent] = useState(false);
@@ -14,21 +16,42 @@ export function Outside({ locale, id, preview }: { locale: Locale; id: string; p
     e?.preventDefault();
     setBusy(true);
     setError(null);
-    const r = await api<{ status?: string }>("POST", `/api/groups/${id}/join`, preview ? {} : { note });
-    if ((r.ok && r.status !== 202) || (!r.ok && r.error.code === "already_member")) return location.assign(`/?c=${id}`);
+    const r = await api<{ status?: string }>(
+      "POST",
+      `/api/groups/${id}/join`,
+      preview ? {} : { note },
+    );
+    if ((r.ok && r.status !== 202) || (!r.ok && r.error.code === "already_member")) {
+      return location.assign(`/?c=${id}`);
+    }
     setBusy(false);
     if (r.ok) setSent(true);
     else setError(r.error);
   }
 
-  const err = error && <p class="alert error" role="alert" data-error={error.code}>{error.message || t(locale, "err.internal")}</p>;
+  const err = error && (
+    <p class="alert error" role="alert" data-error={error.code}>
+      {error.message || t(locale, "err.internal")}
+    </p>
+  );
   if (preview) {
     return (
       <section class="card group-card" data-testid="group-preview">
-        <Avatar user={{ id: preview.id, nickname: preview.title, avatarUrl: preview.avatarUrl }} size={72} />
+        <Avatar
+          user={{ id: preview.id, nickname: preview.title, avatarUrl: preview.avatarUrl }}
+          size={72}
+        />
         <h1>{preview.title}</h1>
         <p class="muted">{t(locale, "chat.members", { n: preview.memberCount })}</p>
-        <button type="button" class="primary" onClick={() => join()} disabled={busy} data-testid="join-group">{t(locale, "group.join")}</button>
+        <button
+          type="button"
+          class="primary"
+          onClick={() => join()}
+          disabled={busy}
+          data-testid="join-group"
+        >
+          {t(locale, "group.join")}
+        </button>
         {err}
       </section>
     );
@@ -38,14 +61,26 @@ export function Outside({ locale, id, preview }: { locale: Locale; id: string; p
       <h1>{t(locale, "group.requestJoin")}</h1>
       <p>{t(locale, "group.privateOrMissing")}</p>
       {sent
-        ? <p class="alert ok" role="status" data-testid="request-sent">{t(locale, "group.requestSent")}</p>
+        ? (
+          <p class="alert ok" role="status" data-testid="request-sent">
+            {t(locale, "group.requestSent")}
+          </p>
+        )
         : (
           <form class="form" onSubmit={join} noValidate>
             <div class="field">
               <label for="join-note">{t(locale, "group.requestNote")}</label>
-              <input id="join-note" type="text" maxLength={60} value={note} onInput={(e) => setNote((e.currentTarget as HTMLInputElement).value)} />
+              <input
+                id="join-note"
+                type="text"
+                maxLength={60}
+                value={note}
+                onInput={(e) => setNote((e.currentTarget as HTMLInputElement).value)}
+              />
             </div>
-            <button type="submit" class="primary" disabled={busy} data-testid="request-join">{t(locale, "group.requestJoin")}</button>
+            <button type="submit" class="primary" disabled={busy} data-testid="request-join">
+              {t(locale, "group.requestJoin")}
+            </button>
           </form>
         )}
       {err}

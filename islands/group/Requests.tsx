@@ -45,10 +45,24 @@ export function Requests(p: RequestsProps) {
                 {r.note && <span class="muted pre">{r.note}</span>}
               </span>
               <span class="row">
-                <button type="button" class="primary small" onClick={() => answer(r.user.id, "approve")} disabled={busy !== null} aria-label={`${t(p.locale, "group.approve")}: ${name}`} data-testid="approve">
+                <button
+                  type="button"
+                  class="primary small"
+                  onClick={() => answer(r.user.id, "approve")}
+                  disabled={busy !== null}
+                  aria-label={`${t(p.locale, "group.approve")}: ${name}`}
+                  data-testid="approve"
+                >
                   {t(p.locale, "group.approve")}
                 </button>
-                <button type="button" class="small" onClick={() => answer(r.user.id, "decline")} disabled={busy !== null} aria-label={`${t(p.locale, "group.decline")}: ${name}`} data-testid="decline">
+                <button
+                  type="button"
+                  class="small"
+                  onClick={() => answer(r.user.id, "decline")}
+                  disabled={busy !== null}
+                  aria-label={`${t(p.locale, "group.decline")}: ${name}`}
+                  data-testid="decline"
+                >
                   {t(p.locale, "group.decline")}
                 </button>
               </span>
@@ -56,7 +70,11 @@ export function Requests(p: RequestsProps) {
           );
         })}
       </ul>
-      {error && <p class="alert error" role="alert" data-error={error.code}>{error.message || t(p.locale, "err.internal")}</p>}
+      {error && (
+        <p class="alert error" role="alert" data-error={error.code}>
+          {error.message || t(p.locale, "err.internal")}
+        </p>
+      )}
     </section>
   );
 }

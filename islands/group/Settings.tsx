@@ -39,9 +39,20 @@ export function GroupAvatarButton(p: Props) {
     <div class="group-avatar-edit">
       <label class={`button small${busy ? " busy" : ""}`}>
         {t(p.locale, "group.changeAvatar")}
-        <input type="file" accept="image/jpeg,image/png,image/gif,image/webp" class="visually-hidden" onChange={onFile} disabled={busy} data-testid="group-avatar-input" />
+        <input
+          type="file"
+          accept="image/jpeg,image/png,image/gif,image/webp"
+          class="visually-hidden"
+          onChange={onFile}
+          disabled={busy}
+          data-testid="group-avatar-input"
+        />
       </label>
-      {error && <p class="field-error" role="alert" data-error={error.code}>{error.message || t(p.locale, "err.internal")}</p>}
+      {error && (
+        <p class="field-error" role="alert" data-error={error.code}>
+          {error.message || t(p.locale, "err.internal")}
+        </p>
+      )}
     </div>
   );
 }
@@ -64,10 +75,19 @@ function Switch(p: Props & { name: "public" | "memberInvite"; label: MessageKey 
   return (
     <div class="switch-row">
       <label class="switch">
-        <input type="checkbox" role="switch" checked={on} onChange={onChange} disabled={busy} data-testid={`setting-${p.name}`} />
+        <input
+          type="checkbox"
+          role="switch"
+          checked={on}
+          onChange={onChange}
+          disabled={busy}
+          data-testid={`setting-${p.name}`}
+        />
         <span>{t(p.locale, p.label)}</span>
       </label>
-      {error && <p class="field-error" role="alert">{error.message || t(p.locale, "err.internal")}</p>}
+      {error && (
+        <p class="field-error" role="alert">{error.message || t(p.locale, "err.internal")}</p>
+      )}
     </div>
   );
 }

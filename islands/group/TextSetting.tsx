@@ -62,11 +62,22 @@ export function TextSetting(p: TextSettingProps) {
         <label for={p.id}>{t(p.locale, p.label)}</label>
         {p.multiline ? <textarea {...input} rows={3} /> : <input type="text" {...input} />}
         {error
-          ? <p class="field-error" id={`${p.id}-err`} role="alert" data-error={error.code}>{error.message || t(p.locale, "err.internal")}</p>
+          ? (
+            <p class="field-error" id={`${p.id}-err`} role="alert" data-error={error.code}>
+              {error.message || t(p.locale, "err.internal")}
+            </p>
+          )
           : p.hint && <p class="hint" id={`${p.id}-hint`}>{t(p.locale, p.hint)}</p>}
       </div>
       <div class="row">
-        <button type="submit" class="primary small" disabled={busy || !dirty} data-testid={`${p.id}-save`}>{t(p.locale, "settings.save")}</button>
+        <button
+          type="submit"
+          class="primary small"
+          disabled={busy || !dirty}
+          data-testid={`${p.id}-save`}
+        >
+          {t(p.locale, "settings.save")}
+        </button>
         <span class="saved" role="status">{saved ? t(p.locale, "settings.saved") : ""}</span>
       </div>
     </form>

@@ -24,7 +24,10 @@ export interface GroupInfo {
 }
 
 /** A group as non-members and search results see it. */
-export type GroupCardView = Pick<GroupInfo, "id" | "title" | "avatarUrl" | "memberCount" | "public">;
+export type GroupCardView = Pick<
+  GroupInfo,
+  "id" | "title" | "avatarUrl" | "memberCount" | "public"
+>;
 
 export interface InviteView {
   id: string;
@@ -39,7 +42,11 @@ export interface ApiError {
   field?: string;
 }
 
-export type ApiResult<T> = { ok: true; status: number; data: T } | { ok: false; status: number; error: ApiError };
+export type ApiResult<T> = { ok: true; status: number; data: T } | {
+  ok: false;
+  status: number;
+  error: ApiError;
+};
 
 /** Calls the API with a JSON body (or raw bytes); never throws. */
 export async function api<T = Record<string, unknown>>(
@@ -58,7 +65,8 @@ export async function api<T = Record<string, unknown>>(
     const res = await fetch(path, { method, headers, body: payload });
     const data = await res.json().catch(() => ({}));
     if (!res.ok) {
-      const error: ApiError = data?.error ?? { code: "internal", message: res.statusText || "Error" };
+      const error: ApiError = data?.error ??
+        { code: "internal", message: res.statusText || "Error" };
       return { ok: false, status: res.status, error };
     }
     return { ok: true, status: res.status, data: data as T };
@@ -67,9 +75,15 @@ export async function api<T = Record<string, unknown>>(
   }
 }
 
-/** The name a member shows: their name in this group, else the viewer's remark, else the nickname. */
-export function memberName(m: Pick<GroupMember, "displayName" | "nickname" | "id">, remarks: Record<string, string>): string {
-  return m.displayName || remarks[m.id] || m.nickname;
+/**
+ * The name a member shows: the viewer's remark for a friend (it wins everywhere, as in WeChat and
+ * in the chat: islands/chat/format.ts memberName), else their name in this group, else the nickname.
+ */
+export function memberName(
+  m: Pick<GroupMember, "displayName" | "nickname" | "id">,
+  remarks: Record<string, string>,
+): string {
+  return remarks[m.id] || m.displayName || m.nickname;
 }
 
 export const RANK: Record<GroupRole, number> = { owner: 3, admin: 2, member: 1 };

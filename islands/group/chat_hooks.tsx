@@ -15,20 +15,36 @@ export interface Gone {
 /** Puts the members' cards into the chat state (names in system messages and sender lines). */
 function intoState(info: GroupInfo): void {
   if (!info.members) return;
-  dispatch({ type: "members", conv: info.id, members: info.members.map((m) => ({ id: m.id, username: m.username, nickname: m.nickname, avatarUrl: m.avatarUrl, role: m.role })) });
+  dispatch({
+    type: "members",
+    conv: info.id,
+    members: info.members.map((m) => ({
+      id: m.id,
+      username: m.username,
+      nickname: m.nickname,
+      avatarUrl: m.avatarUrl,
+      role: m.role,
+    })),
+  });
 }
 
 /**
  * Loads the open group's details and keeps them fresh. When a group goes away (kicked, left,
  * dissolved: the server sends conv_removed), closes it if open and says why.
  */
-export function useGroupChat(s: ChatState, open: string | null, close: () => void): [Gone | null, () => void] {
+export function useGroupChat(
+  s: ChatState,
+  open: string | null,
+  close: () => void,
+): [Gone | null, () => void] {
   const [gone, setGone] = useState<Gone | null>(null);
   const titles = useRef<Record<string, string>>({});
   const why = useRef<Record<string, Gone["why"]>>({});
   const openRef = useRef(open);
   openRef.current = open;
-  for (const c of Object.values(s.convs)) if (c.summary.kind === "group") titles.current[c.summary.id] = c.summary.title;
+  for (const c of Object.values(s.convs)) {
+    if (c.summary.kind === "group") titles.current[c.summary.id] = c.summary.title;
+  }
   const isGroup = open ? s.convs[open]?.summary.kind === "group" : false;
 
   useEffect(() => {
@@ -41,11 +57,15 @@ export function useGroupChat(s: ChatState, open: string | null, close: () => voi
       if (f.type === "msg" && f.msg.kind === "system" && f.msg.meta) {
         const { event, userId } = f.msg.meta;
         if (event === "dissolved") why.current[f.msg.conv] = "dissolved";
-        else if (userId && userId === me && (event === "member_left" || event === "member_removed")) {
+        else if (
+          userId && userId === me && (event === "member_left" || event === "member_removed")
+        ) {
           why.current[f.msg.conv] = event === "member_left" ? "left" : "kicked";
         }
         // Not after the user left it: the group's details are closed to them now.
-        if (f.msg.conv === openRef.current && !why.current[f.msg.conv]) reloadGroupInfoSoon(f.msg.conv, intoState);
+        if (f.msg.conv === openRef.current && !why.current[f.msg.conv]) {
+          reloadGroupInfoSoon(f.msg.conv, intoState);
+        }
       } else if (f.type === "members_changed" && f.conv === openRef.current) {
         reloadGroupInfoSoon(f.conv, intoState);
       } else if (f.type === "conv_removed") {
@@ -70,15 +90,28 @@ export function useGroupChat(s: ChatState, open: string | null, close: () => voi
   return [gone, () => setGone(null)];
 }
 
-const GONE_KEYS = { kicked: "group.goneKicked", left: "group.goneLeft", dissolved: "group.goneDissolved" } as const;
+const GONE_KEYS = {
+  kicked: "group.goneKicked",
+  left: "group.goneLeft",
+  dissolved: "group.goneDissolved",
+} as const;
 
-export function GoneNotice({ gone, locale, onDismiss }: { gone: Gone | null; locale: Locale; onDismiss: () => void }) {
+export function GoneNotice(
+  { gone, locale, onDismiss }: { gone: Gone | null; locale: Locale; onDismiss: () => void },
+) {
   return (
     <div class="toast-area" role="status" aria-live="polite">
       {gone && (
         <p class="toast" data-testid="group-gone" data-why={gone.why}>
           <span>{t(locale, GONE_KEYS[gone.why], { title: gone.title })}</span>
-          <button type="button" class="link" onClick={onDismiss} aria-label={t(locale, "group.dismiss")}>✕</button>
+          <button
+            type="button"
+            class="link"
+            onClick={onDismiss}
+            aria-label={t(locale, "group.dismiss")}
+          >
+            ✕
+          </button>
         </p>
       )}
     </div>
@@ -90,8 +123,12 @@ export function ListHead({ locale }: { locale: Locale }) {
   return (
     <div class="list-head">
       <h1 class="list-title">{t(locale, "nav.chats")}</h1>
-      <a class="button small" href="/groups/find" data-testid="find-groups">{t(locale, "group.find")}</a>
-      <a class="button small primary" href="/g/new" data-testid="new-group">+ {t(locale, "group.new")}</a>
+      <a class="button small" href="/groups/find" data-testid="find-groups">
+        {t(locale, "group.find")}
+      </a>
+      <a class="button small primary" href="/g/new" data-testid="new-group">
+        + {t(locale, "group.new")}
+      </a>
     </div>
   );
 }

@@ -12,7 +12,10 @@ const timers = new Map<string, ReturnType<typeof setTimeout>>();
 const loading = new Map<string, Promise<GroupInfo | null>>();
 
 /** Fetches a group's details (members' cards go to `onMembers`, e.g. into the chat state). */
-export function loadGroupInfo(id: string, onMembers?: (info: GroupInfo) => void): Promise<GroupInfo | null> {
+export function loadGroupInfo(
+  id: string,
+  onMembers?: (info: GroupInfo) => void,
+): Promise<GroupInfo | null> {
   const running = loading.get(id);
   if (running) return running;
   const p = api<{ group: GroupInfo }>("GET", `/api/groups/${encodeURIComponent(id)}`).then((r) => {
@@ -27,7 +30,11 @@ export function loadGroupInfo(id: string, onMembers?: (info: GroupInfo) => void)
 }
 
 /** Loads again soon (many events in a row make one request). */
-export function reloadGroupInfoSoon(id: string, onMembers?: (info: GroupInfo) => void, ms = 250): void {
+export function reloadGroupInfoSoon(
+  id: string,
+  onMembers?: (info: GroupInfo) => void,
+  ms = 250,
+): void {
   clearTimeout(timers.get(id));
   timers.set(id, setTimeout(() => loadGroupInfo(id, onMembers), ms));
 }
