@@ -15,8 +15,12 @@ function workerCount(kvPath: string, remote: boolean): number {
   const raw = Deno.env.get("WORKERS");
   if (raw) {
     const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1 || n > 64) fail(`WORKERS must be a whole number from 1 to 64, got "${raw}"`);
-    if (n > 1 && kvPath === ":memory:" && !remote) fail("WORKERS > 1 needs a KV file or DENO_KV_URL: isolates cannot share \":memory:\"");
+    if (!Number.isInteger(n) || n < 1 || n > 64) {
+      fail(`WORKERS must be a whole number from 1 to 64, got "${raw}"`);
+    }
+    if (n > 1 && kvPath === ":memory:" && !remote) {
+      fail('WORKERS > 1 needs a KV file or DENO_KV_URL: isolates cannot share ":memory:"');
+    }
     return n;
   }
   if (kvPath === ":memory:" && !remote) return 1;
@@ -31,7 +35,9 @@ function probePort(hostname: string, port: number): number {
     l.close();
     return got;
   } catch (err) {
-    if (err instanceof Deno.errors.AddrInUse) fail(`Port ${port} is already in use (set PORT to another port)`);
+    if (err instanceof Deno.errors.AddrInUse) {
+      fail(`Port ${port} is already in use (set PORT to another port)`);
+    }
     fail(`Cannot listen on ${hostname}:${port}: ${(err as Error).message}`);
   }
 }
@@ -41,7 +47,10 @@ async function runWorkers(n: number, port: number, origin: string): Promise<void
   const workers: Worker[] = [];
   await Promise.all(Array.from({ length: n }, (_, i) =>
     new Promise<void>((resolve) => {
-      const w = new Worker(new URL("./lib/worker.ts", import.meta.url), { type: "module", name: `isolate-${i}` });
+      const w = new Worker(new URL("./lib/worker.ts", import.meta.url), {
+        type: "module",
+        name: `isolate-${i}`,
+      });
       workers.push(w);
       w.onerror = (e) => {
         e.preventDefault();
@@ -57,10 +66,12 @@ async function runWorkers(n: number, port: number, origin: string): Promise<void
   const stop = async () => {
     log.info("server.stopping", { isolates: n });
     await Promise.race([
-      Promise.all(workers.map((w) => new Promise<void>((resolve) => {
-        w.onmessage = (e) => e.data.type === "stopped" && resolve();
-        w.postMessage({ type: "stop" });
-      }))),
+      Promise.all(workers.map((w) =>
+        new Promise<void>((resolve) => {
+          w.onmessage = (e) => e.data.type === "stopped" && resolve();
+          w.postMessage({ type: "stop" });
+        })
+      )),
       new Promise((r) => setTimeout(r, 5000)),
     ]);
     Deno.exit(0);
@@ -71,7 +82,9 @@ async function runWorkers(n: number, port: number, origin: string): Promise<void
 
 try {
   const level = Deno.env.get("LOG_LEVEL");
-  if (level === "debug" || level === "info" || level === "warn" || level === "error") setLogLevel(level);
+  if (level === "debug" || level === "info" || level === "warn" || level === "error") {
+    setLogLevel(level);
+  }
   const config = loadConfig();
   const n = workerCount(config.kvPath, !!config.kvUrl);
   if (n === 1) {

@@ -27,9 +27,13 @@ export function Layout(p: LayoutProps) {
         <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover" />
         <meta name="color-scheme" content="light dark" />
         <meta name="theme-color" content="#07c160" />
-        <title>{p.title ? `${p.title} · ${t(p.locale, "app.name")}` : t(p.locale, "app.name")}</title>
+        <title>
+          {p.title ? `${p.title} · ${t(p.locale, "app.name")}` : t(p.locale, "app.name")}
+        </title>
         <link rel="stylesheet" href={`/static/app.css?v=${p.version}`} />
-        {p.mainClass === "full" && <link rel="stylesheet" href={`/static/chat.css?v=${p.version}`} />}
+        {p.mainClass === "full" && (
+          <link rel="stylesheet" href={`/static/chat.css?v=${p.version}`} />
+        )}
         <link rel="icon" href="/static/icon.svg" type="image/svg+xml" />
         <link rel="manifest" href="/static/manifest.webmanifest" />
         {p.bootUrl && <script type="module" nonce={p.nonce} src={p.bootUrl}></script>}
@@ -47,7 +51,12 @@ export function Layout(p: LayoutProps) {
                   <NavLink href="/" path={p.path}>{t(p.locale, "nav.chats")}</NavLink>
                   <NavLink href="/contacts" path={p.path}>
                     {t(p.locale, "nav.contacts")}
-                    <span class="nav-badge" data-testid="nav-badge" hidden={!p.requests} aria-label={t(p.locale, "contacts.newCount", { n: p.requests ?? 0 })}>
+                    <span
+                      class="nav-badge"
+                      data-testid="nav-badge"
+                      hidden={!p.requests}
+                      aria-label={t(p.locale, "contacts.newCount", { n: p.requests ?? 0 })}
+                    >
                       {p.requests ? String(p.requests) : ""}
                     </span>
                   </NavLink>
@@ -66,7 +75,13 @@ export function Layout(p: LayoutProps) {
             <form method="post" action="/lang" class="inline">
               <input type="hidden" name="lang" value={other} />
               <input type="hidden" name="back" value={p.path} />
-              <button type="submit" class="lang" lang={other} aria-label={`${t(p.locale, "lang.label")}: ${t(p.locale, "lang.switch")}`} data-testid="lang-switch">
+              <button
+                type="submit"
+                class="lang"
+                lang={other}
+                aria-label={`${t(p.locale, "lang.label")}: ${t(p.locale, "lang.switch")}`}
+                data-testid="lang-switch"
+              >
                 {t(p.locale, "lang.switch")}
               </button>
             </form>
@@ -85,7 +100,10 @@ export function Layout(p: LayoutProps) {
 }
 
 /** A header link that says when it is the current page. */
-function NavLink({ href, path, children }: { href: string; path: string; children: ComponentChildren }) {
-  const here = path === href || (href === "/" && path.startsWith("/?")) || (href !== "/" && path.startsWith(href + "/"));
+function NavLink(
+  { href, path, children }: { href: string; path: string; children: ComponentChildren },
+) {
+  const here = path === href || (href === "/" && path.startsWith("/?")) ||
+    (href !== "/" && path.startsWith(href + "/"));
   return <a href={href} aria-current={here ? "page" : undefined}>{children}</a>;
 }

@@ -37,7 +37,13 @@ function openFromUrl(): string | null {
 }
 
 function serverState(p: ChatAppProps) {
-  const s = reduce(emptyState(), { type: "welcome", v: PROTOCOL_VERSION, me: p.me, convs: p.convs, isolate: "" });
+  const s = reduce(emptyState(), {
+    type: "welcome",
+    v: PROTOCOL_VERSION,
+    me: p.me,
+    convs: p.convs,
+    isolate: "",
+  });
   return p.friends ? reduce(s, { type: "local_friends", ...p.friends }) : s;
 }
 
@@ -110,7 +116,11 @@ export default function ChatApp(p: ChatAppProps) {
               }}
             />
           )
-          : <div class="chat-empty muted"><p>{t(p.locale, "chat.pick")}</p></div>}
+          : (
+            <div class="chat-empty muted">
+              <p>{t(p.locale, "chat.pick")}</p>
+            </div>
+          )}
       </section>
     </div>
   );

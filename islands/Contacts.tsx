@@ -4,8 +4,20 @@
  */
 import { useEffect, useState } from "preact/hooks";
 import { type Locale, t } from "../lib/i18n.ts";
-import { type ChatState, emptyState, type FriendsSnapshot, reduce, seenName, sortedConvs } from "../lib/chat_state.ts";
-import { type ConvSummary, type FriendView, PROTOCOL_VERSION, type UserCard } from "../lib/protocol.ts";
+import {
+  type ChatState,
+  emptyState,
+  type FriendsSnapshot,
+  reduce,
+  seenName,
+  sortedConvs,
+} from "../lib/chat_state.ts";
+import {
+  type ConvSummary,
+  type FriendView,
+  PROTOCOL_VERSION,
+  type UserCard,
+} from "../lib/protocol.ts";
 import { Avatar } from "../components/Avatar.tsx";
 import { connect, seed, seedFriends, state } from "./chat/client.ts";
 import { convAvatar, convTitle } from "./chat/format.ts";
@@ -22,17 +34,30 @@ const IS_BROWSER = typeof document !== "undefined";
 const LETTERS = [..."ABCDEFGHIJKLMNOPQRSTUVWXYZ#"];
 
 /** Friends matching the search, grouped by index letter in A–Z, "#" order, each group sorted by name. */
-export function groupFriends(s: ChatState, query: string, locale: Locale): [string, FriendView[]][] {
+export function groupFriends(
+  s: ChatState,
+  query: string,
+  locale: Locale,
+): [string, FriendView[]][] {
   const q = query.trim().toLowerCase();
   const match = (f: FriendView) =>
-    !q || [f.remark, f.user.nickname, f.user.username].some((x) => x.toLowerCase().includes(q)) || (q.length === 1 && f.initial.toLowerCase() === q);
-  const collator = new Intl.Collator(locale === "zh-CN" ? "zh-CN" : "en", { sensitivity: "base", numeric: true });
+    !q || [f.remark, f.user.nickname, f.user.username].some((x) => x.toLowerCase().includes(q)) ||
+    (q.length === 1 && f.initial.toLowerCase() === q);
+  const collator = new Intl.Collator(locale === "zh-CN" ? "zh-CN" : "en", {
+    sensitivity: "base",
+    numeric: true,
+  });
   const groups = new Map<string, FriendView[]>();
   for (const f of Object.values(s.friends).filter(match)) {
     const letter = LETTERS.includes(f.initial) ? f.initial : "#";
     groups.set(letter, [...(groups.get(letter) ?? []), f]);
   }
-  return LETTERS.filter((l) => groups.has(l)).map((l) => [l, groups.get(l)!.sort((a, b) => collator.compare(seenName(s, a.user), seenName(s, b.user)))]);
+  return LETTERS.filter((l) => groups.has(l)).map((
+    l,
+  ) => [
+    l,
+    groups.get(l)!.sort((a, b) => collator.compare(seenName(s, a.user), seenName(s, b.user))),
+  ]);
 }
 
 export default function Contacts(p: ContactsProps) {
@@ -42,7 +67,13 @@ export default function Contacts(p: ContactsProps) {
     seedFriends(p.snap);
   }
   const s = IS_BROWSER ? state.value : reduce(
-    reduce(emptyState(), { type: "welcome", v: PROTOCOL_VERSION, me: p.me, convs: p.groups, isolate: "" }),
+    reduce(emptyState(), {
+      type: "welcome",
+      v: PROTOCOL_VERSION,
+      me: p.me,
+      convs: p.groups,
+      isolate: "",
+    }),
     { type: "local_friends", ...p.snap },
   );
   const [query, setQuery] = useState("");
@@ -57,7 +88,14 @@ export default function Contacts(p: ContactsProps) {
     <div class="contacts" data-testid="contacts">
       <div class="contacts-search">
         <label for="contacts-q" class="visually-hidden">{t(l, "contacts.search")}</label>
-        <input id="contacts-q" type="search" placeholder={t(l, "contacts.search")} value={query} onInput={(e) => setQuery((e.currentTarget as HTMLInputElement).value)} data-testid="contacts-search" />
+        <input
+          id="contacts-q"
+          type="search"
+          placeholder={t(l, "contacts.search")}
+          value={query}
+          onInput={(e) => setQuery((e.currentTarget as HTMLInputElement).value)}
+          data-testid="contacts-search"
+        />
       </div>
       {!query && (
         <ul class="contact-list card-list">
@@ -65,7 +103,15 @@ export default function Contacts(p: ContactsProps) {
             <a href="/contacts/new" class="contact special" data-testid="new-friends">
               <span class="icon-tile add" aria-hidden="true">+</span>
               <span class="contact-name">{t(l, "contacts.newFriends")}</span>
-              {waiting > 0 && <span class="count-badge" data-testid="requests-badge" aria-label={t(l, "contacts.newCount", { n: waiting })}>{waiting > 99 ? "99+" : waiting}</span>}
+              {waiting > 0 && (
+                <span
+                  class="count-badge"
+                  data-testid="requests-badge"
+                  aria-label={t(l, "contacts.newCount", { n: waiting })}
+                >
+                  {waiting > 99 ? "99+" : waiting}
+                </span>
+              )}
             </a>
           </li>
         </ul>
@@ -91,17 +137,26 @@ export default function Contacts(p: ContactsProps) {
       )}
       {sections.length > 1 && !query && (
         <nav class="letter-index" aria-label={t(l, "contacts.index")}>
-          {sections.map(([letter]) => <a key={letter} href={`#ix-${letter === "#" ? "hash" : letter}`}>{letter}</a>)}
+          {sections.map(([letter]) => (
+            <a key={letter} href={`#ix-${letter === "#" ? "hash" : letter}`}>{letter}</a>
+          ))}
         </nav>
       )}
       <section aria-label={t(l, "contacts.friends")} data-testid="friend-list">
         {sections.map(([letter, list]) => (
           <div key={letter} class="letter-group" data-letter={letter}>
-            <h2 class="section-head letter" id={`ix-${letter === "#" ? "hash" : letter}`}>{letter}</h2>
+            <h2 class="section-head letter" id={`ix-${letter === "#" ? "hash" : letter}`}>
+              {letter}
+            </h2>
             <ul class="contact-list card-list">
               {list.map((f) => (
                 <li key={f.user.id}>
-                  <a href={`/u/${encodeURIComponent(f.user.username)}`} class="contact" data-testid="contact" data-user={f.user.id}>
+                  <a
+                    href={`/u/${encodeURIComponent(f.user.username)}`}
+                    class="contact"
+                    data-testid="contact"
+                    data-user={f.user.id}
+                  >
                     <Avatar user={f.user} size={40} />
                     <span class="contact-name">{f.remark || f.user.nickname}</span>
                     {f.remark && <span class="muted contact-sub">{f.user.nickname}</span>}
@@ -111,9 +166,19 @@ export default function Contacts(p: ContactsProps) {
             </ul>
           </div>
         ))}
-        {!total && <p class="muted pad-x" data-testid="no-friends">{t(l, "contacts.empty")} <a href="/contacts/new">{t(l, "contacts.add")}</a></p>}
-        {total > 0 && !sections.length && <p class="muted pad-x" data-testid="no-match">{t(l, "contacts.noMatch", { q: query })}</p>}
-        {total > 0 && !query && <p class="muted center friend-count" data-testid="friend-count">{t(l, "contacts.count", { n: total })}</p>}
+        {!total && (
+          <p class="muted pad-x" data-testid="no-friends">
+            {t(l, "contacts.empty")} <a href="/contacts/new">{t(l, "contacts.add")}</a>
+          </p>
+        )}
+        {total > 0 && !sections.length && (
+          <p class="muted pad-x" data-testid="no-match">{t(l, "contacts.noMatch", { q: query })}</p>
+        )}
+        {total > 0 && !query && (
+          <p class="muted center friend-count" data-testid="friend-count">
+            {t(l, "contacts.count", { n: total })}
+          </p>
+        )}
       </section>
     </div>
   );

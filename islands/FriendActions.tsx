@@ -17,7 +17,12 @@ export interface FriendActionsProps {
   me: UserCard;
   user: UserCard;
   /** As the server saw it when rendering; the socket takes over once friends are loaded. */
-  initial: { friend: FriendView | null; incoming: RequestView | null; outgoing: boolean; blocked: boolean };
+  initial: {
+    friend: FriendView | null;
+    incoming: RequestView | null;
+    outgoing: boolean;
+    blocked: boolean;
+  };
 }
 
 const IS_BROWSER = typeof document !== "undefined";
@@ -45,7 +50,15 @@ export default function FriendActions(p: FriendActionsProps) {
 
   const self = p.user.id === p.me.id;
   const name = r.friend?.remark || p.user.nickname;
-  const relation = self ? "me" : r.friend ? "friend" : r.incoming ? "incoming" : r.outgoing ? "pending" : "none";
+  const relation = self
+    ? "me"
+    : r.friend
+    ? "friend"
+    : r.incoming
+    ? "incoming"
+    : r.outgoing
+    ? "pending"
+    : "none";
 
   async function run(f: () => Promise<{ ok: boolean; error?: ApiError }>, done?: string) {
     setError(null);
@@ -60,39 +73,74 @@ export default function FriendActions(p: FriendActionsProps) {
   }
 
   return (
-    <div class="friend-card" data-testid="friend-actions" data-relation={relation} data-blocked={r.blocked ? "1" : "0"}>
+    <div
+      class="friend-card"
+      data-testid="friend-actions"
+      data-relation={relation}
+      data-blocked={r.blocked ? "1" : "0"}
+    >
       <div class="row">
         <Avatar user={p.user} size={72} />
         <div class="profile-names">
           <h1 data-testid="profile-name">{name}</h1>
           <p class="muted">@{p.user.username}</p>
-          {r.friend?.remark && <p class="muted">{t(l, "friends.nickname", { name: p.user.nickname })}</p>}
+          {r.friend?.remark && (
+            <p class="muted">{t(l, "friends.nickname", { name: p.user.nickname })}</p>
+          )}
         </div>
       </div>
       {self
-        ? <p class="muted">{t(l, "friends.yourself")} <a href="/settings">{t(l, "friends.editProfile")}</a></p>
+        ? (
+          <p class="muted">
+            {t(l, "friends.yourself")} <a href="/settings">{t(l, "friends.editProfile")}</a>
+          </p>
+        )
         : (
           <div class="actions-list">
             {r.friend && (
               <>
-                <a class="button primary" href={`/?c=${r.friend.dm}`} data-testid="send-message">{t(l, "friends.message")}</a>
-                <RemarkForm key={r.friend.remark} locale={l} friend={r.friend} onDone={() => {
-                  loadFriends();
-                  setNote(t(l, "friends.remarkSaved"));
-                }} />
+                <a class="button primary" href={`/?c=${r.friend.dm}`} data-testid="send-message">
+                  {t(l, "friends.message")}
+                </a>
+                <RemarkForm
+                  key={r.friend.remark}
+                  locale={l}
+                  friend={r.friend}
+                  onDone={() => {
+                    loadFriends();
+                    setNote(t(l, "friends.remarkSaved"));
+                  }}
+                />
               </>
             )}
             {!r.friend && r.incoming && (
               <div class="incoming">
                 <p>{t(l, "friends.incoming", { name: p.user.nickname })}</p>
-                {r.incoming.note && <blockquote class="note" data-testid="request-note">{r.incoming.note}</blockquote>}
+                {r.incoming.note && (
+                  <blockquote class="note" data-testid="request-note">{r.incoming.note}</blockquote>
+                )}
                 <div class="buttons">
-                  <button type="button" class="primary" onClick={() => run(() => friendsApi.accept(l, p.user.id))} data-testid="accept">{t(l, "newFriends.accept")}</button>
-                  <button type="button" onClick={() => run(() => friendsApi.decline(l, p.user.id))} data-testid="decline">{t(l, "newFriends.decline")}</button>
+                  <button
+                    type="button"
+                    class="primary"
+                    onClick={() => run(() => friendsApi.accept(l, p.user.id))}
+                    data-testid="accept"
+                  >
+                    {t(l, "newFriends.accept")}
+                  </button>
+                  <button
+                    type="button"
+                    onClick={() => run(() => friendsApi.decline(l, p.user.id))}
+                    data-testid="decline"
+                  >
+                    {t(l, "newFriends.decline")}
+                  </button>
                 </div>
               </div>
             )}
-            {!r.friend && !r.incoming && r.outgoing && <p class="muted" data-testid="pending">{t(l, "friends.pendingOut")}</p>}
+            {!r.friend && !r.incoming && r.outgoing && (
+              <p class="muted" data-testid="pending">{t(l, "friends.pendingOut")}</p>
+            )}
             {!r.friend && !r.incoming && !r.outgoing && (adding
               ? (
                 <AddForm
@@ -107,11 +155,29 @@ export default function FriendActions(p: FriendActionsProps) {
                   }}
                 />
               )
-              : <button type="button" class="primary" onClick={() => setAdding(true)} data-testid="add-friend">{t(l, "friends.add")}</button>)}
+              : (
+                <button
+                  type="button"
+                  class="primary"
+                  onClick={() => setAdding(true)}
+                  data-testid="add-friend"
+                >
+                  {t(l, "friends.add")}
+                </button>
+              ))}
             {confirm
               ? (
-                <div class="confirm" role="alertdialog" aria-label={t(l, confirm === "remove" ? "friends.remove" : "friends.block")} data-testid="confirm">
-                  <p>{t(l, confirm === "remove" ? "friends.removeConfirm" : "friends.blockConfirm", { name })}</p>
+                <div
+                  class="confirm"
+                  role="alertdialog"
+                  aria-label={t(l, confirm === "remove" ? "friends.remove" : "friends.block")}
+                  data-testid="confirm"
+                >
+                  <p>
+                    {t(l, confirm === "remove" ? "friends.removeConfirm" : "friends.blockConfirm", {
+                      name,
+                    })}
+                  </p>
                   <div class="buttons">
                     <button
                       type="button"
@@ -124,20 +190,53 @@ export default function FriendActions(p: FriendActionsProps) {
                     >
                       {t(l, confirm === "remove" ? "friends.remove" : "friends.block")}
                     </button>
-                    <button type="button" onClick={() => setConfirm(null)}>{t(l, "friends.cancel")}</button>
+                    <button type="button" onClick={() => setConfirm(null)}>
+                      {t(l, "friends.cancel")}
+                    </button>
                   </div>
                 </div>
               )
               : (
                 <div class="buttons secondary">
-                  {r.friend && <button type="button" class="link danger" onClick={() => setConfirm("remove")} data-testid="remove-friend">{t(l, "friends.remove")}</button>}
+                  {r.friend && (
+                    <button
+                      type="button"
+                      class="link danger"
+                      onClick={() => setConfirm("remove")}
+                      data-testid="remove-friend"
+                    >
+                      {t(l, "friends.remove")}
+                    </button>
+                  )}
                   {r.blocked
-                    ? <button type="button" class="link" onClick={() => run(() => friendsApi.unblock(l, p.user.id))} data-testid="unblock">{t(l, "friends.unblock")}</button>
-                    : <button type="button" class="link danger" onClick={() => setConfirm("block")} data-testid="block">{t(l, "friends.block")}</button>}
+                    ? (
+                      <button
+                        type="button"
+                        class="link"
+                        onClick={() => run(() => friendsApi.unblock(l, p.user.id))}
+                        data-testid="unblock"
+                      >
+                        {t(l, "friends.unblock")}
+                      </button>
+                    )
+                    : (
+                      <button
+                        type="button"
+                        class="link danger"
+                        onClick={() => setConfirm("block")}
+                        data-testid="block"
+                      >
+                        {t(l, "friends.block")}
+                      </button>
+                    )}
                 </div>
               )}
-            {r.blocked && <p class="muted" data-testid="blocked-note">{t(l, "friends.blockedNote")}</p>}
-            {error && <p class="alert error" role="alert" data-error={error.code}>{error.message}</p>}
+            {r.blocked && (
+              <p class="muted" data-testid="blocked-note">{t(l, "friends.blockedNote")}</p>
+            )}
+            {error && (
+              <p class="alert error" role="alert" data-error={error.code}>{error.message}</p>
+            )}
             <p class="alert ok" role="status" data-testid="friend-status">{note}</p>
           </div>
         )}
@@ -164,10 +263,22 @@ function RemarkForm(p: { locale: Locale; friend: FriendView; onDone: () => void 
     <form class="remark-form" onSubmit={submit} data-testid="remark-form">
       <label for={id}>{t(l, "friends.remark")}</label>
       <div class="inline-field">
-        <input id={id} value={value} maxLength={REMARK_MAX} placeholder={p.friend.user.nickname} aria-describedby={`${id}-hint`} onInput={(e) => setValue((e.currentTarget as HTMLInputElement).value)} data-testid="remark" />
-        <button type="submit" disabled={busy} data-testid="save-remark">{t(l, "friends.save")}</button>
+        <input
+          id={id}
+          value={value}
+          maxLength={REMARK_MAX}
+          placeholder={p.friend.user.nickname}
+          aria-describedby={`${id}-hint`}
+          onInput={(e) => setValue((e.currentTarget as HTMLInputElement).value)}
+          data-testid="remark"
+        />
+        <button type="submit" disabled={busy} data-testid="save-remark">
+          {t(l, "friends.save")}
+        </button>
       </div>
-      {error ? <p class="field-error" role="alert" data-error={error.code}>{error.message}</p> : <p class="hint" id={`${id}-hint`}>{t(l, "friends.remarkHint")}</p>}
+      {error
+        ? <p class="field-error" role="alert" data-error={error.code}>{error.message}</p>
+        : <p class="hint" id={`${id}-hint`}>{t(l, "friends.remarkHint")}</p>}
     </form>
   );
 }

@@ -42,7 +42,10 @@ export default function NewFriends(p: NewFriendsProps) {
     loadFriends();
   }
 
-  const rows = [...incoming.filter((r) => !answered[r.user.id]).map((req) => ({ req, accepted: undefined })), ...Object.values(answered)];
+  const rows = [
+    ...incoming.filter((r) => !answered[r.user.id]).map((req) => ({ req, accepted: undefined })),
+    ...Object.values(answered),
+  ];
   return (
     <div class="new-friends stack" data-testid="new-friends-page">
       <FindPeople locale={l} me={p.me} />
@@ -59,18 +62,47 @@ export default function NewFriends(p: NewFriendsProps) {
                     <Avatar user={req.user} size={40} />
                     <span class="request-text">
                       <span class="contact-name">{req.user.nickname}</span>
-                      {req.note && <span class="muted note" data-testid="request-note">{req.note}</span>}
+                      {req.note && (
+                        <span class="muted note" data-testid="request-note">{req.note}</span>
+                      )}
                     </span>
                   </a>
                   <span class="request-actions">
                     {accepted === undefined && (
                       <>
-                        <button type="button" class="primary small" onClick={() => answer(req, true)} data-testid="accept">{t(l, "newFriends.accept")}</button>
-                        <button type="button" class="small" onClick={() => answer(req, false)} data-testid="decline">{t(l, "newFriends.decline")}</button>
+                        <button
+                          type="button"
+                          class="primary small"
+                          onClick={() => answer(req, true)}
+                          data-testid="accept"
+                        >
+                          {t(l, "newFriends.accept")}
+                        </button>
+                        <button
+                          type="button"
+                          class="small"
+                          onClick={() =>
+                            answer(req, false)}
+                          data-testid="decline"
+                        >
+                          {t(l, "newFriends.decline")}
+                        </button>
                       </>
                     )}
-                    {accepted && <a class="button small" href={`/?c=${accepted.dm}`} data-testid="send-message">{t(l, "friends.message")}</a>}
-                    {accepted === null && <span class="muted" data-testid="declined">{t(l, "newFriends.declined")}</span>}
+                    {accepted && (
+                      <a
+                        class="button small"
+                        href={`/?c=${accepted.dm}`}
+                        data-testid="send-message"
+                      >
+                        {t(l, "friends.message")}
+                      </a>
+                    )}
+                    {accepted === null && (
+                      <span class="muted" data-testid="declined">
+                        {t(l, "newFriends.declined")}
+                      </span>
+                    )}
                   </span>
                 </li>
               ))}
@@ -130,14 +162,29 @@ function EmailAdd(p: { locale: Locale; me: UserCard }) {
         <p class="hint">{t(l, "find.emailHint")}</p>
         <div class="field">
           <label for="ea-email">{t(l, "field.email")}</label>
-          <input id="ea-email" name="email" type="email" autocomplete="off" maxLength={254} required aria-invalid={error?.field === "email" || undefined} />
+          <input
+            id="ea-email"
+            name="email"
+            type="email"
+            autocomplete="off"
+            maxLength={254}
+            required
+            aria-invalid={error?.field === "email" || undefined}
+          />
         </div>
         <div class="field">
           <label for="ea-note">{t(l, "friends.note")}</label>
-          <input id="ea-note" name="note" maxLength={NOTE_MAX} defaultValue={t(l, "friends.noteDefault", { name: p.me.nickname }).slice(0, NOTE_MAX)} />
+          <input
+            id="ea-note"
+            name="note"
+            maxLength={NOTE_MAX}
+            defaultValue={t(l, "friends.noteDefault", { name: p.me.nickname }).slice(0, NOTE_MAX)}
+          />
         </div>
         {error && <p class="alert error" role="alert" data-error={error.code}>{error.message}</p>}
-        <button type="submit" class="primary" disabled={busy} data-testid="email-send">{t(l, "friends.send")}</button>
+        <button type="submit" class="primary" disabled={busy} data-testid="email-send">
+          {t(l, "friends.send")}
+        </button>
         <p class="alert ok" role="status">{done ? t(l, "find.emailSent") : ""}</p>
       </form>
     </details>

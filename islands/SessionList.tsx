@@ -12,8 +12,26 @@ interface SessionView {
 
 /** A short device name from a User-Agent string. */
 export function deviceName(ua: string): string {
-  const browser = /Edg\//.test(ua) ? "Edge" : /Firefox\//.test(ua) ? "Firefox" : /Chrome\//.test(ua) ? "Chrome" : /Safari\//.test(ua) ? "Safari" : "Browser";
-  const os = /iPhone|iPad/.test(ua) ? "iOS" : /Android/.test(ua) ? "Android" : /Windows/.test(ua) ? "Windows" : /Mac OS X/.test(ua) ? "macOS" : /Linux/.test(ua) ? "Linux" : "";
+  const browser = /Edg\//.test(ua)
+    ? "Edge"
+    : /Firefox\//.test(ua)
+    ? "Firefox"
+    : /Chrome\//.test(ua)
+    ? "Chrome"
+    : /Safari\//.test(ua)
+    ? "Safari"
+    : "Browser";
+  const os = /iPhone|iPad/.test(ua)
+    ? "iOS"
+    : /Android/.test(ua)
+    ? "Android"
+    : /Windows/.test(ua)
+    ? "Windows"
+    : /Mac OS X/.test(ua)
+    ? "macOS"
+    : /Linux/.test(ua)
+    ? "Linux"
+    : "";
   return os ? `${browser} · ${os}` : browser;
 }
 
@@ -47,13 +65,21 @@ export default function SessionList({ locale }: { locale: Locale }) {
             <div>
               <strong>{deviceName(s.userAgent)}</strong>
               {s.current && <span class="badge">{t(locale, "settings.thisDevice")}</span>}
-              <div class="muted">{t(locale, "settings.lastActive", { time: new Date(s.lastSeenAt).toLocaleString(locale) })} · {s.ip}</div>
+              <div class="muted">
+                {t(locale, "settings.lastActive", {
+                  time: new Date(s.lastSeenAt).toLocaleString(locale),
+                })} · {s.ip}
+              </div>
             </div>
-            <button type="button" class="link" onClick={() => end(s)}>{t(locale, "settings.logoutDevice")}</button>
+            <button type="button" class="link" onClick={() => end(s)}>
+              {t(locale, "settings.logoutDevice")}
+            </button>
           </li>
         ))}
       </ul>
-      <button type="button" class="danger" onClick={everywhere}>{t(locale, "settings.logoutEverywhere")}</button>
+      <button type="button" class="danger" onClick={everywhere}>
+        {t(locale, "settings.logoutEverywhere")}
+      </button>
     </div>
   );
 }

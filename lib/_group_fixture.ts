@@ -39,7 +39,13 @@ export async function world(): Promise<World> {
     clock,
     async user(name = "u") {
       const id = `${name}${n++}`;
-      const u = await createUser(kv, { username: id, email: `${id}@example.com`, passwordHash: "x", nickname: `Nick ${id}`, locale: "en" }, clock.t);
+      const u = await createUser(kv, {
+        username: id,
+        email: `${id}@example.com`,
+        passwordHash: "x",
+        nickname: `Nick ${id}`,
+        locale: "en",
+      }, clock.t);
       return await updateUser(kv, u.id, (x) => ({ ...x, activatedAt: clock.t }));
     },
     async befriend(a, ...others) {
@@ -77,9 +83,16 @@ export async function world(): Promise<World> {
 }
 
 /** Asserts that `p` fails with an HttpError of this status and code. */
-export async function refused(p: Promise<unknown>, status: number, code: string): Promise<HttpError> {
+export async function refused(
+  p: Promise<unknown>,
+  status: number,
+  code: string,
+): Promise<HttpError> {
   const err = await p.then(() => null, (e) => e);
-  assert.ok(err instanceof HttpError, `expected ${status} ${code}, got ${err === null ? "success" : String(err)}`);
+  assert.ok(
+    err instanceof HttpError,
+    `expected ${status} ${code}, got ${err === null ? "success" : String(err)}`,
+  );
   assert.equal(`${err.status} ${err.code}`, `${status} ${code}`, err.message);
   return err;
 }
@@ -87,6 +100,8 @@ export async function refused(p: Promise<unknown>, status: number, code: string)
 /** Every KV key with its versionstamp: equal before and after means nothing changed. */
 export async function kvState(kv: Deno.Kv): Promise<string[]> {
   const out: string[] = [];
-  for await (const e of kv.list({ prefix: [] })) out.push(`${JSON.stringify(e.key)}@${e.versionstamp}`);
+  for await (const e of kv.list({ prefix: [] })) {
+    out.push(`${JSON.stringify(e.key)}@${e.versionstamp}`);
+  }
   return out;
 }

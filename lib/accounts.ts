@@ -10,7 +10,7 @@ import { sha256 } from "./ids.ts";
 import { activationMail, resetMail } from "./mail_templates.ts";
 import type { Mailer } from "./mail.ts";
 import type { Locale } from "./i18n.ts";
-import { emailProblem, lineProblem, LIMITS, usernameProblem } from "./validate.ts";
+import { emailProblem, LIMITS, lineProblem, usernameProblem } from "./validate.ts";
 import { log } from "./log.ts";
 
 export interface AccountDeps {
@@ -43,7 +43,13 @@ function tooMany(retryAfter: number): HttpError {
 }
 
 /** Counts one event and throws 429 when over the limit. */
-export async function enforce(kv: Deno.Kv, bucket: string, subject: string, limit: Limit, now: number): Promise<void> {
+export async function enforce(
+  kv: Deno.Kv,
+  bucket: string,
+  subject: string,
+  limit: Limit,
+  now: number,
+): Promise<void> {
   const r = await hitLimit(kv, bucket, subject, limit, now);
   if (!r.ok) throw tooMany(r.retryAfter);
 }
@@ -60,14 +66,28 @@ export interface RegisterInput {
 }
 
 /** Validates without writing anything; throws the first problem with its field. */
-const RESERVED_NAMES = new Set(["happybot", "bot", "admin", "administrator", "system", "root", "support", "happychat", "search"]);
+const RESERVED_NAMES = new Set([
+  "happybot",
+  "bot",
+  "admin",
+  "administrator",
+  "system",
+  "root",
+  "support",
+  "happychat",
+  "search",
+]);
 
 export function validateRegistration(input: RegisterInput): void {
   check(usernameProblem(input.username), "username");
   if (RESERVED_NAMES.has(input.username.toLowerCase())) check("username_taken", "username");
   check(emailProblem(input.email), "email", { max: LIMITS.email });
   check(passwordProblem(input.password, input), "password");
-  if (input.nickname) check(lineProblem(input.nickname, LIMITS.nickname, false), "nickname", { max: LIMITS.nickname });
+  if (input.nickname) {
+    check(lineProblem(input.nickname, LIMITS.nickname, false), "nickname", {
+      max: LIMITS.nickname,
+    });
+  }
 }
 
 const background = new Set<Promise<unknown>>();
@@ -86,7 +106,11 @@ export async function backgroundMailSettled(): Promise<void> {
   while (background.size) await Promise.allSettled([...background]);
 }
 
-async function sendTokenMail(deps: AccountDeps, user: User, purpose: "activate" | "reset"): Promise<boolean> {
+async function sendTokenMail(
+  deps: AccountDeps,
+  user: User,
+  purpose: "activate" | "reset",
+): Promise<boolean> {
   const now = deps.now?.() ?? Date.now();
   const token = await issueToken(deps.kv, purpose, user.id, now);
   const path = purpose === "activate" ? "/activate" : "/reset";
@@ -116,7 +140,13 @@ export async function register(
   validateRegistration({ username, email, password: input.password, nickname });
   await enforce(deps.kv, "register", `ip:${input.ip}`, LIMITS_RATE.registerIp, now);
   const passwordHash = await hashPassword(input.password);
-  const user = await createUser(deps.kv, { username, email, passwordHash, nickname, locale: input.locale }, now);
+  const user = await createUser(deps.kv, {
+    username,
+    email,
+    passwordHash,
+    nickname,
+    locale: input.locale,
+  }, now);
   log.info("user.registered", { userId: user.id });
   const mailSent = await sendTokenMail(deps, user, "activate");
   return { user, mailSent };
@@ -127,7 +157,11 @@ export async function activate(deps: AccountDeps, token: string): Promise<User> 
   const now = deps.now?.() ?? Date.now();
   const userId = await consumeToken(deps.kv, "activate", token, now);
   if (!userId) throw badRequest("token_invalid", "Activation link is invalid, used or expired");
-  const user = await updateUser(deps.kv, userId, (u) => ({ ...u, activatedAt: u.activatedAt ?? now }));
+  const user = await updateUser(
+    deps.kv,
+    userId,
+    (u) => ({ ...u, activatedAt: u.activatedAt ?? now }),
+  );
   log.info("user.activated", { userId });
   return user;
 }
@@ -137,19 +171,35 @@ export async function activate(deps: AccountDeps, token: string): Promise<User> 
  * address; the per-account cooldown and limit skip the mail silently, because a different answer
  * would tell whether the account exists.
  */
-async function mayMail(deps: AccountDeps, user: User | null, ip: string, purpose: "activate" | "reset", now: number): Promise<boolean> {
+async function mayMail(
+  deps: AccountDeps,
+  user: User | null,
+  ip: string,
+  purpose: "activate" | "reset",
+  now: number,
+): Promise<boolean> {
   await enforce(deps.kv, `mail_${purpose}`, `ip:${ip}`, LIMITS_RATE.mailIp, now);
   if (!user) return false;
   const last = (await deps.kv.get<number>(keys.mailCooldown(purpose, user.id))).value;
   if (last && now - last < RESEND_COOLDOWN_MS) return false;
-  return (await hitLimit(deps.kv, `mail_${purpose}`, `user:${user.id}`, LIMITS_RATE.mailAccount, now)).ok;
+  return (await hitLimit(
+    deps.kv,
+    `mail_${purpose}`,
+    `user:${user.id}`,
+    LIMITS_RATE.mailAccount,
+    now,
+  )).ok;
 }
 
 /**
  * Sends a new activation link when the account exists and is not active. The answer is the
  * same either way, so it does not tell whether an account exists.
  */
-export async function resendActivation(deps: AccountDeps, login: string, ip: string): Promise<void> {
+export async function resendActivation(
+  deps: AccountDeps,
+  login: string,
+  ip: string,
+): Promise<void> {
   const now = deps.now?.() ?? Date.now();
   const user = await findUserByLogin(deps.kv, login);
   const target = user && !user.activatedAt ? user : null;
@@ -158,7 +208,11 @@ export async function resendActivation(deps: AccountDeps, login: string, ip: str
 }
 
 /** Sends a reset link if the e-mail belongs to an account; same answer either way. */
-export async function requestPasswordReset(deps: AccountDeps, email: string, ip: string): Promise<void> {
+export async function requestPasswordReset(
+  deps: AccountDeps,
+  email: string,
+  ip: string,
+): Promise<void> {
   const now = deps.now?.() ?? Date.now();
   check(emailProblem(email.trim()), "email", { max: LIMITS.email });
   const user = await findUserByLogin(deps.kv, email.trim());
@@ -167,7 +221,11 @@ export async function requestPasswordReset(deps: AccountDeps, email: string, ip:
 }
 
 /** Sets a new password from a reset token; ends every session of the account. */
-export async function resetPassword(deps: AccountDeps, token: string, password: string): Promise<string> {
+export async function resetPassword(
+  deps: AccountDeps,
+  token: string,
+  password: string,
+): Promise<string> {
   const now = deps.now?.() ?? Date.now();
   if (password.length > 1024) check("password_long", "password");
   // Validate before using the token, so a weak password does not burn the link.
@@ -178,7 +236,11 @@ export async function resetPassword(deps: AccountDeps, token: string, password: 
   if (!userId) throw badRequest("token_invalid", "Reset link is invalid, used or expired");
   const passwordHash = await hashPassword(password);
   // A reset proves control of the mailbox, so it also activates the account.
-  await updateUser(deps.kv, userId, (u) => ({ ...u, passwordHash, activatedAt: u.activatedAt ?? now }));
+  await updateUser(
+    deps.kv,
+    userId,
+    (u) => ({ ...u, passwordHash, activatedAt: u.activatedAt ?? now }),
+  );
   await revokeAllSessions(deps.kv, userId);
   log.info("user.password_reset", { userId });
   return userId;
@@ -186,7 +248,9 @@ export async function resetPassword(deps: AccountDeps, token: string, password: 
 
 async function peekToken(deps: AccountDeps, token: string): Promise<User | null> {
   if (typeof token !== "string" || token.length < 20 || token.length > 100) return null;
-  const v = (await deps.kv.get<{ purpose: string; userId: string; expiresAt: number }>(keys.emailToken(await sha256(token)))).value;
+  const v = (await deps.kv.get<{ purpose: string; userId: string; expiresAt: number }>(
+    keys.emailToken(await sha256(token)),
+  )).value;
   if (!v || v.purpose !== "reset" || v.expiresAt <= (deps.now?.() ?? Date.now())) return null;
   return await getUser(deps.kv, v.userId);
 }
@@ -206,15 +270,24 @@ export async function login(
   const acct = user ? `user:${user.id}` : `login:${login}`;
   const ipState = await peekLimit(deps.kv, "login", `ip:${input.ip}`, LIMITS_RATE.loginIp, now);
   const acctState = await peekLimit(deps.kv, "login", acct, LIMITS_RATE.loginAccount, now);
-  if (!ipState.ok || !acctState.ok) throw tooMany(Math.max(ipState.ok ? 0 : ipState.retryAfter, acctState.ok ? 0 : acctState.retryAfter));
-  const good = user ? await verifyPassword(input.password, user.passwordHash) : (await burnPasswordCheck(input.password), false);
+  if (!ipState.ok || !acctState.ok) {
+    throw tooMany(
+      Math.max(ipState.ok ? 0 : ipState.retryAfter, acctState.ok ? 0 : acctState.retryAfter),
+    );
+  }
+  const good = user
+    ? await verifyPassword(input.password, user.passwordHash)
+    : (await burnPasswordCheck(input.password), false);
   if (!user || !good) {
     await hitLimit(deps.kv, "login", `ip:${input.ip}`, LIMITS_RATE.loginIp, now);
     await hitLimit(deps.kv, "login", acct, LIMITS_RATE.loginAccount, now);
     throw new HttpError(401, "bad_login", "Wrong login or password");
   }
   if (!user.activatedAt) throw new HttpError(403, "not_activated", "Account is not activated");
-  const { token, session } = await createSession(deps.kv, user.id, { userAgent: input.userAgent, ip: input.ip }, now);
+  const { token, session } = await createSession(deps.kv, user.id, {
+    userAgent: input.userAgent,
+    ip: input.ip,
+  }, now);
   log.info("user.login", { userId: user.id, sessionId: session.id });
   return { user, token, session };
 }

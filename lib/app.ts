@@ -44,7 +44,8 @@ function clientIp(c: Ctx): string {
 }
 
 function pickLocale(c: Ctx): Locale {
-  return toLocale(getCookie(c, "lang")) ?? fromAcceptLanguage(c.req.header("Accept-Language")) ?? "en";
+  return toLocale(getCookie(c, "lang")) ?? fromAcceptLanguage(c.req.header("Accept-Language")) ??
+    "en";
 }
 
 function isApi(c: Ctx): boolean {
@@ -60,12 +61,20 @@ function isPage(c: Ctx): boolean {
 /** Maps any error to a response: JSON for /api, an HTML page otherwise. */
 export function toErrorResponse(c: Ctx, err: unknown): Response {
   const e = err instanceof HttpError ? err : new HttpError(500, "internal", "Internal error");
-  if (!(err instanceof HttpError)) log.error("http.unhandled", { path: new URL(c.req.url).pathname, err });
-  const message = hasMessage(`err.${e.code}`) ? t(c.var.locale ?? "en", `err.${e.code}` as never, e.extra.params) : e.message;
+  if (!(err instanceof HttpError)) {
+    log.error("http.unhandled", { path: new URL(c.req.url).pathname, err });
+  }
+  const message = hasMessage(`err.${e.code}`)
+    ? t(c.var.locale ?? "en", `err.${e.code}` as never, e.extra.params)
+    : e.message;
   const headers: Record<string, string> = {};
   if (e.extra.retryAfter) headers["Retry-After"] = String(e.extra.retryAfter);
   if (isApi(c)) {
-    return c.json({ error: { code: e.code, message, field: e.extra.field, retryAfter: e.extra.retryAfter } }, e.status as 400, headers);
+    return c.json(
+      { error: { code: e.code, message, field: e.extra.field, retryAfter: e.extra.retryAfter } },
+      e.status as 400,
+      headers,
+    );
   }
   const res = errorPage(c, e.status, message);
   for (const [k, v] of Object.entries(headers)) res.headers.set(k, v);
@@ -83,7 +92,12 @@ export function createApp(deps: Deps): Hono<Env> {
     c.set("user", null);
     c.set("session", null);
     await next();
-    observeRequest(c.req.method, c.req.routePath || "unmatched", c.res.status, (performance.now() - start) / 1000);
+    observeRequest(
+      c.req.method,
+      c.req.routePath || "unmatched",
+      c.res.status,
+      (performance.now() - start) / 1000,
+    );
   });
   app.use(securityHeaders());
   app.use(async (c, next) => {
@@ -95,7 +109,9 @@ export function createApp(deps: Deps): Hono<Env> {
         c.set("session", session);
         c.set("user", user);
         // The server extends an active session; the cookie's lifetime follows it.
-        if (session.refreshed && c.req.header("Upgrade")?.toLowerCase() !== "websocket") setSessionCookie(c, deps.config, token);
+        if (session.refreshed && c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
+          setSessionCookie(c, deps.config, token);
+        }
       }
     }
     await next();
@@ -105,7 +121,9 @@ export function createApp(deps: Deps): Hono<Env> {
   app.use(async (c, next) => {
     const user = c.var.user;
     c.set("friendRequests", 0);
-    if (user && c.req.method === "GET" && isPage(c)) c.set("friendRequests", await countIncoming(deps.kv, user.id));
+    if (user && c.req.method === "GET" && isPage(c)) {
+      c.set("friendRequests", await countIncoming(deps.kv, user.id));
+    }
     await next();
   });
 

@@ -29,7 +29,9 @@ export async function loadAssets(dir = new URL("../_build/", import.meta.url)): 
     bootUrl: manifest ? `/_build/${manifest.hash}/_boot.js` : null,
     version: manifest?.hash.slice(0, 12) ?? "dev",
     async readBuilt(hash, name) {
-      if (!manifest || hash !== manifest.hash || !SAFE_NAME.test(name) || !files.has(name)) return null;
+      if (!manifest || hash !== manifest.hash || !SAFE_NAME.test(name) || !files.has(name)) {
+        return null;
+      }
       try {
         return await Deno.readFile(new URL(`out/${name}`, dir));
       } catch {

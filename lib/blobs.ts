@@ -15,11 +15,24 @@ export interface BlobMeta {
 }
 
 /** Stores bytes; the meta key is written last in the same atomic op, so a blob is whole or absent. */
-export async function putBlob(kv: Deno.Kv, bytes: Uint8Array, meta: { type: string; owner: string }): Promise<BlobMeta> {
-  if (bytes.length > MAX_BLOB) throw new Error(`Blob of ${bytes.length} bytes is over the ${MAX_BLOB} limit`);
+export async function putBlob(
+  kv: Deno.Kv,
+  bytes: Uint8Array,
+  meta: { type: string; owner: string },
+): Promise<BlobMeta> {
+  if (bytes.length > MAX_BLOB) {
+    throw new Error(`Blob of ${bytes.length} bytes is over the ${MAX_BLOB} limit`);
+  }
   const id = newId();
   const chunks = Math.max(1, Math.ceil(bytes.length / CHUNK));
-  const m: BlobMeta = { id, type: meta.type, size: bytes.length, chunks, owner: meta.owner, createdAt: Date.now() };
+  const m: BlobMeta = {
+    id,
+    type: meta.type,
+    size: bytes.length,
+    chunks,
+    owner: meta.owner,
+    createdAt: Date.now(),
+  };
   // An atomic op carries at most 800 KiB: write chunk groups first, the meta last.
   const perOp = 12;
   for (let i = 0; i < chunks; i += perOp) {
@@ -38,7 +51,10 @@ export async function getBlobMeta(kv: Deno.Kv, id: string): Promise<BlobMeta | n
 }
 
 /** The blob's bytes, or null when it does not exist. */
-export async function getBlob(kv: Deno.Kv, id: string): Promise<{ meta: BlobMeta; bytes: Uint8Array } | null> {
+export async function getBlob(
+  kv: Deno.Kv,
+  id: string,
+): Promise<{ meta: BlobMeta; bytes: Uint8Array } | null> {
   const meta = await getBlobMeta(kv, id);
   if (!meta) return null;
   const bytes = new Uint8Array(meta.size);

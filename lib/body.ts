@@ -8,7 +8,11 @@ const MAX_JSON = 64 * 1024;
  * The body's bytes, refused with `tooBig()` as soon as more than `max` bytes are declared or have
  * arrived: a huge or endless body is never buffered or waited for.
  */
-export async function readBytes(req: Request, max: number, tooBig: () => HttpError): Promise<Uint8Array> {
+export async function readBytes(
+  req: Request,
+  max: number,
+  tooBig: () => HttpError,
+): Promise<Uint8Array> {
   if (Number(req.headers.get("Content-Length") ?? "0") > max) throw tooBig();
   if (!req.body) return new Uint8Array();
   const parts: Uint8Array[] = [];
@@ -33,14 +37,20 @@ export async function readBytes(req: Request, max: number, tooBig: () => HttpErr
 
 /** The JSON object in the body; 400 when it is not one, 413 when larger than 64 KiB. */
 export async function readJson(c: Ctx): Promise<Record<string, unknown>> {
-  const bytes = await readBytes(c.req.raw, MAX_JSON, () => new HttpError(413, "payload_too_large", "Request body is too large"));
+  const bytes = await readBytes(
+    c.req.raw,
+    MAX_JSON,
+    () => new HttpError(413, "payload_too_large", "Request body is too large"),
+  );
   let v: unknown;
   try {
     v = JSON.parse(new TextDecoder().decode(bytes));
   } catch {
     throw new HttpError(400, "bad_json", "Request body is not valid JSON");
   }
-  if (!v || typeof v !== "object" || Array.isArray(v)) throw new HttpError(400, "bad_json", "Request body must be a JSON object");
+  if (!v || typeof v !== "object" || Array.isArray(v)) {
+    throw new HttpError(400, "bad_json", "Request body must be a JSON object");
+  }
   return v as Record<string, unknown>;
 }
 
@@ -48,7 +58,9 @@ export async function readJson(c: Ctx): Promise<Record<string, unknown>> {
 export function str(body: Record<string, unknown>, name: string): string {
   const v = body[name];
   if (v === undefined || v === null) return "";
-  if (typeof v !== "string") throw new HttpError(400, "bad_input", `Field "${name}" must be a string`, { field: name });
+  if (typeof v !== "string") {
+    throw new HttpError(400, "bad_input", `Field "${name}" must be a string`, { field: name });
+  }
   return v;
 }
 

@@ -17,7 +17,9 @@ export function botReply(text: string, ctx: { locale: Locale; name: string; now?
   const t = text.trim();
   const zh = ctx.locale === "zh-CN";
   if (GREETINGS.test(t)) {
-    return zh ? `你好，${ctx.name}！我是乐聊机器人。发送“帮助”看看我能做什么。` : `Hello, ${ctx.name}! I'm the HappyChat bot. Send "help" to see what I can do.`;
+    return zh
+      ? `你好，${ctx.name}！我是乐聊机器人。发送“帮助”看看我能做什么。`
+      : `Hello, ${ctx.name}! I'm the HappyChat bot. Send "help" to see what I can do.`;
   }
   if (HELP.test(t)) {
     return zh

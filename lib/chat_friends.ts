@@ -2,7 +2,19 @@
 import type { Action, ChatState } from "./chat_state.ts";
 import type { RequestView, UserCard } from "./protocol.ts";
 
-type FriendAction = Extract<Action, { type: "friend" | "friend_removed" | "friend_request" | "friend_request_gone" | "blocked" | "local_friends" | "local_outgoing" }>;
+type FriendAction = Extract<
+  Action,
+  {
+    type:
+      | "friend"
+      | "friend_removed"
+      | "friend_request"
+      | "friend_request_gone"
+      | "blocked"
+      | "local_friends"
+      | "local_outgoing";
+  }
+>;
 
 /** Friends, requests and blocks: every frame is idempotent, so replaying one is harmless. */
 export function reduceFriends(s: ChatState, a: FriendAction): ChatState {
@@ -30,7 +42,9 @@ export function reduceFriends(s: ChatState, a: FriendAction): ChatState {
     case "blocked": {
       const blocked = s.blocked.filter((id) => id !== a.user);
       // Blocking also drops their waiting request.
-      return a.blocked ? { ...s, blocked: [...blocked, a.user], requests: without(s.requests, a.user) } : { ...s, blocked };
+      return a.blocked
+        ? { ...s, blocked: [...blocked, a.user], requests: without(s.requests, a.user) }
+        : { ...s, blocked };
     }
     case "local_friends":
       return {

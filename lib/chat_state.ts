@@ -3,7 +3,14 @@
  * it. Shared by the browser client and the tests (replaying events onto an old state must equal
  * a fresh load).
  */
-import type { ConvSummary, FriendView, Message, RequestView, ServerFrame, UserCard } from "./protocol.ts";
+import type {
+  ConvSummary,
+  FriendView,
+  Message,
+  RequestView,
+  ServerFrame,
+  UserCard,
+} from "./protocol.ts";
 import { reduceFriends } from "./chat_friends.ts";
 
 export { seenName } from "./chat_friends.ts";
@@ -67,7 +74,17 @@ export type Action =
 export const TYPING_SHOW_MS = 4000;
 
 export function emptyState(): ChatState {
-  return { me: null, convs: {}, users: {}, presence: {}, friends: {}, requests: [], outgoing: [], blocked: [], friendsLoaded: false };
+  return {
+    me: null,
+    convs: {},
+    users: {},
+    presence: {},
+    friends: {},
+    requests: [],
+    outgoing: [],
+    blocked: [],
+    friendsLoaded: false,
+  };
 }
 
 function convState(summary: ConvSummary, prev?: ConvState): ConvState {
@@ -77,7 +94,8 @@ function convState(summary: ConvSummary, prev?: ConvState): ConvState {
     hasMore: prev?.hasMore ?? summary.lastSeq > 0,
     loaded: prev?.loaded ?? false,
     pending: prev?.pending ?? [],
-    reads: prev?.reads ?? (summary.peer && summary.peerReadSeq ? { [summary.peer.id]: summary.peerReadSeq } : {}),
+    reads: prev?.reads ??
+      (summary.peer && summary.peerReadSeq ? { [summary.peer.id]: summary.peerReadSeq } : {}),
     typing: prev?.typing ?? {},
   };
 }
@@ -110,7 +128,9 @@ export function applyGroupEvent(summary: ConvSummary, m: Message, me: string | u
       summary.avatarUrl = meta.text ? `/avatars/${meta.text}` : null;
       break;
     case "settings": {
-      const s = meta.text ? JSON.parse(meta.text) as { public?: boolean; memberInvite?: boolean } : {};
+      const s = meta.text
+        ? JSON.parse(meta.text) as { public?: boolean; memberInvite?: boolean }
+        : {};
       if (s.public !== undefined) summary.public = s.public;
       if (s.memberInvite !== undefined) summary.memberInvite = s.memberInvite;
       break;
@@ -138,13 +158,22 @@ function applyMessage(c: ConvState, m: Message, me: string | undefined): ConvSta
   if (m.seq > summary.lastSeq) {
     summary.lastSeq = m.seq;
     summary.lastAt = m.at;
-    summary.last = { from: m.from, kind: m.kind, text: m.text.slice(0, 120), ...(m.meta ? { meta: m.meta } : {}) };
+    summary.last = {
+      from: m.from,
+      kind: m.kind,
+      text: m.text.slice(0, 120),
+      ...(m.meta ? { meta: m.meta } : {}),
+    };
     applyGroupEvent(summary, m, me);
   }
   if (m.from === me && m.seq > summary.readSeq) summary.readSeq = m.seq;
   // Whoever sends a message has read the conversation up to it.
-  if (summary.peer?.id === m.from && m.seq > (summary.peerReadSeq ?? 0)) summary.peerReadSeq = m.seq;
-  const reads = m.kind === "system" || (c.reads[m.from] ?? 0) >= m.seq ? c.reads : { ...c.reads, [m.from]: m.seq };
+  if (summary.peer?.id === m.from && m.seq > (summary.peerReadSeq ?? 0)) {
+    summary.peerReadSeq = m.seq;
+  }
+  const reads = m.kind === "system" || (c.reads[m.from] ?? 0) >= m.seq
+    ? c.reads
+    : { ...c.reads, [m.from]: m.seq };
   const typing = { ...c.typing };
   delete typing[m.from];
   return {
@@ -186,15 +215,35 @@ export function reduce(s: ChatState, a: Action, now = Date.now()): ChatState {
       for (const sum of a.convs) {
         convs[sum.id] = convState(sum, s.convs[sum.id]);
         if (sum.peer) {
-          users[sum.peer.id] = { id: sum.peer.id, username: sum.peer.username, nickname: sum.peer.nickname, avatarUrl: sum.peer.avatarUrl };
-          if (sum.peer.online !== undefined) presence[sum.peer.id] = { online: sum.peer.online, lastSeen: sum.peer.lastSeen ?? null };
+          users[sum.peer.id] = {
+            id: sum.peer.id,
+            username: sum.peer.username,
+            nickname: sum.peer.nickname,
+            avatarUrl: sum.peer.avatarUrl,
+          };
+          if (sum.peer.online !== undefined) {
+            presence[sum.peer.id] = {
+              online: sum.peer.online,
+              lastSeen: sum.peer.lastSeen ?? null,
+            };
+          }
         }
       }
       return { ...s, me: a.me, convs, users, presence };
     }
     case "conv": {
       const sum = a.conv;
-      const users = sum.peer ? { ...s.users, [sum.peer.id]: { id: sum.peer.id, username: sum.peer.username, nickname: sum.peer.nickname, avatarUrl: sum.peer.avatarUrl } } : s.users;
+      const users = sum.peer
+        ? {
+          ...s.users,
+          [sum.peer.id]: {
+            id: sum.peer.id,
+            username: sum.peer.username,
+            nickname: sum.peer.nickname,
+            avatarUrl: sum.peer.avatarUrl,
+          },
+        }
+        : s.users;
       return { ...s, users, convs: { ...s.convs, [sum.id]: convState(sum, s.convs[sum.id]) } };
     }
     case "conv_removed": {
@@ -217,15 +266,20 @@ export function reduce(s: ChatState, a: Action, now = Date.now()): ChatState {
         // Live messages kept before the first page may be older than it (more came meanwhile than
         // a page holds): keep what the page reaches, so the window has no hole.
         const from = a.messages[0]?.seq;
-        const messages = isNewest && from !== undefined ? merged.filter((m) => m.seq >= from) : merged;
+        const messages = isNewest && from !== undefined
+          ? merged.filter((m) => m.seq >= from)
+          : merged;
         const oldestBefore = c.messages[0]?.seq;
-        const gotOlder = a.messages.length && (oldestBefore === undefined || a.messages[0].seq < oldestBefore);
+        const gotOlder = a.messages.length &&
+          (oldestBefore === undefined || a.messages[0].seq < oldestBefore);
         return {
           ...c,
           messages,
           loaded: true,
           // An empty older page means there is nothing more, whatever was said before.
-          hasMore: isNewest || gotOlder || !a.messages.length ? a.hasMore || messages.length < merged.length : c.hasMore,
+          hasMore: isNewest || gotOlder || !a.messages.length
+            ? a.hasMore || messages.length < merged.length
+            : c.hasMore,
           summary: messages.length && messages[messages.length - 1].seq > c.summary.lastSeq
             ? { ...c.summary, lastSeq: messages[messages.length - 1].seq }
             : c.summary,
@@ -233,24 +287,49 @@ export function reduce(s: ChatState, a: Action, now = Date.now()): ChatState {
       });
     case "gap":
       // Too much was missed to replay: drop the window; the view pages the newest history again.
-      return withConv(s, a.conv, (c) => ({ ...c, messages: [], loaded: false, hasMore: true, summary: { ...c.summary, lastSeq: Math.max(c.summary.lastSeq, a.lastSeq) } }));
+      return withConv(
+        s,
+        a.conv,
+        (c) => ({
+          ...c,
+          messages: [],
+          loaded: false,
+          hasMore: true,
+          summary: { ...c.summary, lastSeq: Math.max(c.summary.lastSeq, a.lastSeq) },
+        }),
+      );
     case "read":
       return withConv(s, a.conv, (c) => {
         const reads = { ...c.reads, [a.user]: Math.max(c.reads[a.user] ?? 0, a.seq) };
         let summary = c.summary;
-        if (a.user === s.me?.id && a.seq > summary.readSeq) summary = { ...summary, readSeq: a.seq };
-        if (summary.peer?.id === a.user) summary = { ...summary, peerReadSeq: Math.max(summary.peerReadSeq ?? 0, a.seq) };
+        if (a.user === s.me?.id && a.seq > summary.readSeq) {
+          summary = { ...summary, readSeq: a.seq };
+        }
+        if (summary.peer?.id === a.user) {
+          summary = { ...summary, peerReadSeq: Math.max(summary.peerReadSeq ?? 0, a.seq) };
+        }
         return { ...c, reads, summary };
       });
     case "receipts":
       return withConv(s, a.conv, (c) => ({ ...c, reads: { ...c.reads, ...a.reads } }));
     case "members": {
       const users = { ...s.users };
-      for (const m of a.members) users[m.id] = { id: m.id, username: m.username, nickname: m.nickname, avatarUrl: m.avatarUrl };
+      for (const m of a.members) {
+        users[m.id] = {
+          id: m.id,
+          username: m.username,
+          nickname: m.nickname,
+          avatarUrl: m.avatarUrl,
+        };
+      }
       return { ...s, users };
     }
     case "typing":
-      return withConv(s, a.conv, (c) => ({ ...c, typing: { ...c.typing, [a.user]: now + TYPING_SHOW_MS } }));
+      return withConv(
+        s,
+        a.conv,
+        (c) => ({ ...c, typing: { ...c.typing, [a.user]: now + TYPING_SHOW_MS } }),
+      );
     case "typing_expire": {
       let changed = false;
       const convs: Record<string, ConvState> = {};
@@ -264,13 +343,37 @@ export function reduce(s: ChatState, a: Action, now = Date.now()): ChatState {
       return changed ? { ...s, convs } : s;
     }
     case "presence":
-      return { ...s, presence: { ...s.presence, [a.user]: { online: a.online, lastSeen: a.lastSeen } } };
+      return {
+        ...s,
+        presence: { ...s.presence, [a.user]: { online: a.online, lastSeen: a.lastSeen } },
+      };
     case "local_send":
-      return withConv(s, a.conv, (c) => ({ ...c, pending: [...c.pending, { cid: a.cid, text: a.text, at: a.at, state: "pending" }] }));
+      return withConv(
+        s,
+        a.conv,
+        (c) => ({
+          ...c,
+          pending: [...c.pending, { cid: a.cid, text: a.text, at: a.at, state: "pending" }],
+        }),
+      );
     case "local_failed":
-      return withConv(s, a.conv, (c) => ({ ...c, pending: c.pending.map((p) => p.cid === a.cid ? { ...p, state: "failed" } : p) }));
+      return withConv(
+        s,
+        a.conv,
+        (c) => ({
+          ...c,
+          pending: c.pending.map((p) => p.cid === a.cid ? { ...p, state: "failed" } : p),
+        }),
+      );
     case "local_retry":
-      return withConv(s, a.conv, (c) => ({ ...c, pending: c.pending.map((p) => p.cid === a.cid ? { ...p, state: "pending" } : p) }));
+      return withConv(
+        s,
+        a.conv,
+        (c) => ({
+          ...c,
+          pending: c.pending.map((p) => p.cid === a.cid ? { ...p, state: "pending" } : p),
+        }),
+      );
     case "friend":
     case "friend_removed":
     case "friend_request":
@@ -280,7 +383,11 @@ export function reduce(s: ChatState, a: Action, now = Date.now()): ChatState {
     case "local_outgoing":
       return reduceFriends(s, a);
     case "local_read":
-      return withConv(s, a.conv, (c) => a.seq > c.summary.readSeq ? { ...c, summary: { ...c.summary, readSeq: a.seq } } : c);
+      return withConv(
+        s,
+        a.conv,
+        (c) => a.seq > c.summary.readSeq ? { ...c, summary: { ...c.summary, readSeq: a.seq } } : c,
+      );
     default:
       return s;
   }
@@ -293,7 +400,9 @@ export function unreadCount(c: ConvState): number {
 
 /** Conversations, newest activity first. */
 export function sortedConvs(s: ChatState): ConvState[] {
-  return Object.values(s.convs).sort((a, b) => b.summary.lastAt - a.summary.lastAt || a.summary.id.localeCompare(b.summary.id));
+  return Object.values(s.convs).sort((a, b) =>
+    b.summary.lastAt - a.summary.lastAt || a.summary.id.localeCompare(b.summary.id)
+  );
 }
 
 /** How many members (other than the sender) have read message `seq`. */

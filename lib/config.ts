@@ -89,7 +89,9 @@ function parseBool(name: string, raw: string | undefined): boolean | undefined {
 }
 
 /** Reads the config from an env getter (Deno.env.get by default). */
-export function loadConfig(get: (name: string) => string | undefined = (n) => Deno.env.get(n)): Config {
+export function loadConfig(
+  get: (name: string) => string | undefined = (n) => Deno.env.get(n),
+): Config {
   const port = parsePort(get("PORT"));
   // With PORT=0 this is "http://localhost:0" until startServer() fills in the port it got.
   const appOrigin = parseOrigin(get("APP_ORIGIN") || `http://localhost:${port}`);

@@ -3,7 +3,14 @@ import { keys } from "./kv_keys.ts";
 import { getManyChunked } from "./conversations.ts";
 import { findUserByUsername, findUsersByNickPrefix, getUser, nickKey, type User } from "./users.ts";
 import { userCard } from "./conv_list.ts";
-import { type Friend, type FriendRequest, friendView, listBlocked, listFriends, listRequests } from "./friends.ts";
+import {
+  type Friend,
+  type FriendRequest,
+  friendView,
+  listBlocked,
+  listFriends,
+  listRequests,
+} from "./friends.ts";
 import type { FriendsSnapshot } from "./chat_state.ts";
 import type { UserCard } from "./protocol.ts";
 
@@ -64,7 +71,11 @@ async function friendsByRemark(kv: Deno.Kv, me: string, q: string): Promise<User
 
 /** Everything the contacts pages start from: friends, requests both ways, blocks. */
 export async function friendsSnapshot(kv: Deno.Kv, me: string): Promise<FriendsSnapshot> {
-  const [friends, requests, blocked] = await Promise.all([listFriends(kv, me), listRequests(kv, me), listBlocked(kv, me)]);
+  const [friends, requests, blocked] = await Promise.all([
+    listFriends(kv, me),
+    listRequests(kv, me),
+    listBlocked(kv, me),
+  ]);
   return { friends, incoming: requests.incoming, outgoing: requests.outgoing, blocked };
 }
 

@@ -1,12 +1,24 @@
 /** Conversation summaries for the list: head, preview, read cursors, the DM peer's card. */
 import { keys } from "./kv_keys.ts";
-import { BOT_ID, type Conversation, type ConvHead, getManyChunked, type Member, type UserConv } from "./conversations.ts";
+import {
+  BOT_ID,
+  type Conversation,
+  type ConvHead,
+  getManyChunked,
+  type Member,
+  type UserConv,
+} from "./conversations.ts";
 import { avatarUrl, type User } from "./users.ts";
 import type { ConvSummary, UserCard } from "./protocol.ts";
 
 /** The bot's card (it has no user record). */
 export function botCard(locale: string): UserCard {
-  return { id: BOT_ID, username: "happybot", nickname: locale === "zh-CN" ? "乐聊机器人" : "HappyChat Bot", avatarUrl: "/static/bot.svg" };
+  return {
+    id: BOT_ID,
+    username: "happybot",
+    nickname: locale === "zh-CN" ? "乐聊机器人" : "HappyChat Bot",
+    avatarUrl: "/static/bot.svg",
+  };
 }
 
 export function userCard(u: User): UserCard {
@@ -20,7 +32,11 @@ export function cursorValue(v: unknown): number {
 }
 
 /** Cards for many users (the bot included), by id. */
-export async function cardsFor(kv: Deno.Kv, ids: string[], locale: string): Promise<Map<string, UserCard>> {
+export async function cardsFor(
+  kv: Deno.Kv,
+  ids: string[],
+  locale: string,
+): Promise<Map<string, UserCard>> {
   const out = new Map<string, UserCard>();
   const real = [...new Set(ids)].filter((id) => id !== BOT_ID);
   if (ids.includes(BOT_ID)) out.set(BOT_ID, botCard(locale));
@@ -30,7 +46,12 @@ export async function cardsFor(kv: Deno.Kv, ids: string[], locale: string): Prom
 }
 
 /** Summaries of the given conversations as `userId` sees them, newest activity first. */
-export async function summarize(kv: Deno.Kv, userId: string, entries: UserConv[], locale: string): Promise<ConvSummary[]> {
+export async function summarize(
+  kv: Deno.Kv,
+  userId: string,
+  entries: UserConv[],
+  locale: string,
+): Promise<ConvSummary[]> {
   const ids = entries.map((e) => e.convId);
   const [convs, heads, reads, mems] = await Promise.all([
     getManyChunked<Conversation>(kv, ids.map((id) => keys.conv(id))),
@@ -41,9 +62,14 @@ export async function summarize(kv: Deno.Kv, userId: string, entries: UserConv[]
   const peers = entries.filter((e) => e.peerId).map((e) => e.peerId!);
   const [cards, peerReads] = await Promise.all([
     cardsFor(kv, peers, locale),
-    getManyChunked<unknown>(kv, entries.filter((e) => e.peerId).map((e) => keys.read(e.convId, e.peerId!))),
+    getManyChunked<unknown>(
+      kv,
+      entries.filter((e) => e.peerId).map((e) => keys.read(e.convId, e.peerId!)),
+    ),
   ]);
-  const peerReadByConv = new Map(entries.filter((e) => e.peerId).map((e, i) => [e.convId, cursorValue(peerReads[i].value)]));
+  const peerReadByConv = new Map(
+    entries.filter((e) => e.peerId).map((e, i) => [e.convId, cursorValue(peerReads[i].value)]),
+  );
   const groups = entries.filter((e) => e.kind === "group").map((e) => e.convId);
   const counts = await getManyChunked<number>(kv, groups.map((id) => keys.memberCount(id)));
   const countOf = new Map(groups.map((id, i) => [id, counts[i].value ?? 0]));

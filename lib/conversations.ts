@@ -72,7 +72,11 @@ export function addConversationWrites(
     .set(keys.convHead(conv.id), head);
   for (const m of members) {
     const member: Member = { userId: m.userId, role: m.role, joinedAt: now, joinedSeq: 0 };
-    const idx: UserConv = { convId: conv.id, kind: conv.kind, ...(m.peerId ? { peerId: m.peerId } : {}) };
+    const idx: UserConv = {
+      convId: conv.id,
+      kind: conv.kind,
+      ...(m.peerId ? { peerId: m.peerId } : {}),
+    };
     op.set(keys.member(conv.id, m.userId), member).set(keys.userConv(m.userId, conv.id), idx);
   }
   return op;
@@ -93,15 +97,33 @@ export function botConversationWrites(
   ], now);
   if (greeting) {
     // The bot says hello first: seq 1 of the log, waiting as one unread message at first login.
-    const msg: Message = { conv: conv.id, seq: 1, id: newId(now), from: BOT_ID, kind: "text", text: greeting, at: now, cid: "welcome" };
-    const head: ConvHead = { seq: 1, at: now, last: { from: BOT_ID, kind: "text", text: greeting.slice(0, 120) } };
+    const msg: Message = {
+      conv: conv.id,
+      seq: 1,
+      id: newId(now),
+      from: BOT_ID,
+      kind: "text",
+      text: greeting,
+      at: now,
+      cid: "welcome",
+    };
+    const head: ConvHead = {
+      seq: 1,
+      at: now,
+      last: { from: BOT_ID, kind: "text", text: greeting.slice(0, 120) },
+    };
     op.set(keys.msg(conv.id, 1), msg).set(keys.convHead(conv.id), head);
   }
   return op;
 }
 
 /** The DM between two users, created on first use (one per pair, enforced by the pair key). */
-export async function ensureDm(kv: Deno.Kv, a: string, b: string, now = Date.now()): Promise<Conversation> {
+export async function ensureDm(
+  kv: Deno.Kv,
+  a: string,
+  b: string,
+  now = Date.now(),
+): Promise<Conversation> {
   if (a === b) throw new HttpError(400, "bad_input", "Cannot open a conversation with yourself");
   const pairKey = keys.dmPair(a, b);
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -112,7 +134,11 @@ export async function ensureDm(kv: Deno.Kv, a: string, b: string, now = Date.now
     }
     const conv = convRecord("dm", a, "", now);
     const op = kv.atomic().check(existing).set(pairKey, conv.id);
-    addConversationWrites(op, conv, [{ userId: a, role: "member", peerId: b }, { userId: b, role: "member", peerId: a }], now);
+    addConversationWrites(op, conv, [{ userId: a, role: "member", peerId: b }, {
+      userId: b,
+      role: "member",
+      peerId: a,
+    }], now);
     if ((await op.commit()).ok) return conv;
   }
   throw new HttpError(409, "busy", "Could not open the conversation; try again");
@@ -143,13 +169,19 @@ export async function getConversation(kv: Deno.Kv, convId: string): Promise<Conv
   return (await kv.get<Conversation>(keys.conv(convId))).value;
 }
 
-export async function getMember(kv: Deno.Kv, convId: string, userId: string): Promise<Member | null> {
+export async function getMember(
+  kv: Deno.Kv,
+  convId: string,
+  userId: string,
+): Promise<Member | null> {
   return (await kv.get<Member>(keys.member(convId, userId))).value;
 }
 
 /** Throws 403 unless the user is a member. */
 export async function requireMember(kv: Deno.Kv, convId: string, userId: string): Promise<Member> {
-  const m = typeof convId === "string" && convId.length <= 40 ? await getMember(kv, convId, userId) : null;
+  const m = typeof convId === "string" && convId.length <= 40
+    ? await getMember(kv, convId, userId)
+    : null;
   if (!m) throw new HttpError(403, "not_member", `Not a member of conversation "${convId}"`);
   return m;
 }
@@ -169,7 +201,10 @@ export async function listMembers(kv: Deno.Kv, convId: string): Promise<Member[]
 }
 
 /** Reads many keys in chunks of 10 (the getMany limit), in parallel. */
-export async function getManyChunked<T>(kv: Deno.Kv, ks: Deno.KvKey[]): Promise<Deno.KvEntryMaybe<T>[]> {
+export async function getManyChunked<T>(
+  kv: Deno.Kv,
+  ks: Deno.KvKey[],
+): Promise<Deno.KvEntryMaybe<T>[]> {
   const chunks: Deno.KvKey[][] = [];
   for (let i = 0; i < ks.length; i += 10) chunks.push(ks.slice(i, i + 10));
   const results = await Promise.all(chunks.map((c) => kv.getMany<T[]>(c)));

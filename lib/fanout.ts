@@ -6,7 +6,7 @@
  */
 import { keys } from "./kv_keys.ts";
 import { newId } from "./ids.ts";
-import { getManyChunked, type ConvHead, type Member } from "./conversations.ts";
+import { type ConvHead, getManyChunked, type Member } from "./conversations.ts";
 import { HttpError } from "./http_error.ts";
 import { log } from "./log.ts";
 import { isBusy } from "./kv_busy.ts";
@@ -92,7 +92,13 @@ export interface Prepared {
 }
 
 type Item =
-  | { t: "msg"; input: MsgInput; resolve: (a: Ack) => void; reject: (e: Error) => void; done?: boolean }
+  | {
+    t: "msg";
+    input: MsgInput;
+    resolve: (a: Ack) => void;
+    reject: (e: Error) => void;
+    done?: boolean;
+  }
   | { t: "event"; ev: FanEvent; resolve: () => void; reject: (e: Error) => void; done?: boolean };
 
 function sizeOf(item: Item): number {
@@ -164,10 +170,15 @@ class ShardWriter {
             const pair = `${conv}\u0000${sender}`;
             if (checkMember && !seen.has(pair)) newKeys.push(pair);
             more = newKeys.length + (prepare ? next.input.reads?.length ?? 5 : 0);
-            if (batch.length && (exclusive.has(conv) || (next.input.exclusive && seen.has(conv)))) break;
+            if (batch.length && (exclusive.has(conv) || (next.input.exclusive && seen.has(conv)))) {
+              break;
+            }
             if (next.input.exclusive) exclusive.add(conv);
           }
-          if (batch.length && (bytes + sizeOf(next) > BATCH_MAX_BYTES || checks + more > BATCH_MAX_CHECKS)) break;
+          if (
+            batch.length &&
+            (bytes + sizeOf(next) > BATCH_MAX_BYTES || checks + more > BATCH_MAX_CHECKS)
+          ) break;
           this.#queue.shift();
           batch.push(next);
           bytes += sizeOf(next);
@@ -198,7 +209,12 @@ class ShardWriter {
       }
       await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 + attempt * 3)));
     }
-    for (const i of batch) if (!i.done) (i.done = true, i.reject(new HttpError(503, "busy", "The conversation is busy; try again")));
+    for (const i of batch) {
+      if (!i.done) {
+        (i.done = true,
+          i.reject(new HttpError(503, "busy", "The conversation is busy; try again")));
+      }
+    }
   }
 
   /**
@@ -207,13 +223,26 @@ class ShardWriter {
    */
   async #read(msgs: Extract<Item, { t: "msg" }>[]) {
     const convIds = [...new Set(msgs.map((m) => m.input.conv))];
-    const memberPairs = [...new Set(msgs.filter((m) => m.input.checkMember).map((m) => `${m.input.conv}\u0000${m.input.sender}`))];
+    const memberPairs = [
+      ...new Set(
+        msgs.filter((m) => m.input.checkMember).map((m) =>
+          `${m.input.conv}\u0000${m.input.sender}`
+        ),
+      ),
+    ];
     const heads = new Map<string, Deno.KvEntryMaybe<ConvHead>>();
     const members = new Map<string, Deno.KvEntryMaybe<Member>>();
     const take = (fromCache: boolean) => {
       const h = convIds.filter((c) => !heads.has(c) && !(fromCache && this.#heads.has(c)));
       const m = memberPairs.filter((p) => !members.has(p) && !(fromCache && this.#members.has(p)));
-      return { h, m, keys: [...h.map((c) => keys.convHead(c)), ...m.map((p) => keys.member(...(p.split("\u0000") as [string, string])))] };
+      return {
+        h,
+        m,
+        keys: [
+          ...h.map((c) => keys.convHead(c)),
+          ...m.map((p) => keys.member(...(p.split("\u0000") as [string, string]))),
+        ],
+      };
     };
     const put = (want: { h: string[]; m: string[] }, got: Deno.KvEntryMaybe<unknown>[]) => {
       want.h.forEach((c, i) => heads.set(c, got[i] as Deno.KvEntryMaybe<ConvHead>));
@@ -222,31 +251,52 @@ class ShardWriter {
     const first = take(this.#stamp !== null && !this.#stale);
     const clientKeys = msgs.map((m) => keys.msgClient(m.input.conv, m.input.sender, m.input.cid));
     const extraKeys = msgs.flatMap((m) => m.input.reads ?? []);
-    const entries = await getManyChunked<unknown>(this.kv, [keys.fanHead(this.shard), ...clientKeys, ...extraKeys, ...first.keys]);
+    const entries = await getManyChunked<unknown>(this.kv, [
+      keys.fanHead(this.shard),
+      ...clientKeys,
+      ...extraKeys,
+      ...first.keys,
+    ]);
     const fanHead = entries[0] as Deno.KvEntryMaybe<number>;
-    const clientIds = entries.slice(1, 1 + msgs.length) as Deno.KvEntryMaybe<{ seq: number; at: number; id: string }>[];
+    const clientIds = entries.slice(1, 1 + msgs.length) as Deno.KvEntryMaybe<
+      { seq: number; at: number; id: string }
+    >[];
     let at = 1 + msgs.length;
     const reads = msgs.map((m) => entries.slice(at, at += m.input.reads?.length ?? 0));
     put(first, entries.slice(at));
     if (this.#stamp !== null) this.#stale = fanHead.versionstamp !== this.#stamp;
     if (this.#stale) this.#forget();
     const rest = take(true);
-    for (const c of convIds) if (!heads.has(c) && !rest.h.includes(c)) heads.set(c, this.#heads.get(c)!);
-    for (const p of memberPairs) if (!members.has(p) && !rest.m.includes(p)) members.set(p, this.#members.get(p)!);
+    for (const c of convIds) {
+      if (!heads.has(c) && !rest.h.includes(c)) heads.set(c, this.#heads.get(c)!);
+    }
+    for (const p of memberPairs) {
+      if (!members.has(p) && !rest.m.includes(p)) members.set(p, this.#members.get(p)!);
+    }
     if (rest.keys.length) put(rest, await getManyChunked<unknown>(this.kv, rest.keys));
     return { fanHead, clientIds, heads, members, reads };
   }
 
   /** Keeps what this commit checked or wrote, valid while the fan head stays at `stamp`. */
-  #remember(stamp: string, heads: Map<string, Deno.KvEntryMaybe<ConvHead>>, members: Map<string, Deno.KvEntryMaybe<Member>>, changed: Set<string>) {
+  #remember(
+    stamp: string,
+    heads: Map<string, Deno.KvEntryMaybe<ConvHead>>,
+    members: Map<string, Deno.KvEntryMaybe<Member>>,
+    changed: Set<string>,
+  ) {
     if (this.#heads.size > CACHE_MAX || this.#members.size > CACHE_MAX) this.#forget();
     this.#stamp = stamp;
     for (const [c, h] of heads) if (h.value) this.#heads.set(c, h as Deno.KvEntry<ConvHead>);
     for (const [p, m] of members) {
-      if (m.value && !changed.has(p.slice(0, p.indexOf("\u0000")))) this.#members.set(p, m as Deno.KvEntry<Member>);
-      else this.#members.delete(p);
+      if (m.value && !changed.has(p.slice(0, p.indexOf("\u0000")))) {
+        this.#members.set(p, m as Deno.KvEntry<Member>);
+      } else this.#members.delete(p);
     }
-    if (changed.size) for (const p of this.#members.keys()) if (changed.has(p.slice(0, p.indexOf("\u0000")))) this.#members.delete(p);
+    if (changed.size) {
+      for (const p of this.#members.keys()) {
+        if (changed.has(p.slice(0, p.indexOf("\u0000")))) this.#members.delete(p);
+      }
+    }
   }
 
   /** One attempt: read heads, build one atomic op, commit. False when a check failed. */
@@ -266,7 +316,11 @@ class ShardWriter {
     const acks: [Extract<Item, { t: "msg" }>, Ack][] = [];
     const firstOf = new Map<string, Ack>();
     const failedOf = new Map<string, Error>();
-    const ready: { it: Extract<Item, { t: "msg" }>; dupKey: string; prep?: Promise<{ ok: Prepared } | { err: Error }> }[] = [];
+    const ready: {
+      it: Extract<Item, { t: "msg" }>;
+      dupKey: string;
+      prep?: Promise<{ ok: Prepared } | { err: Error }>;
+    }[] = [];
     const firstSeen = new Set<string>();
 
     for (let i = 0; i < msgs.length; i++) {
@@ -282,10 +336,19 @@ class ShardWriter {
       const prior = clientIds[i].value;
       if (prior) {
         it.done = true;
-        it.resolve({ conv: inp.conv, seq: prior.seq, at: prior.at, id: prior.id, cid: inp.cid, duplicate: true });
+        it.resolve({
+          conv: inp.conv,
+          seq: prior.seq,
+          at: prior.at,
+          id: prior.id,
+          cid: inp.cid,
+          duplicate: true,
+        });
         continue;
       }
-      const member = inp.checkMember ? members.get(`${inp.conv}\u0000${inp.sender}`)?.value : undefined;
+      const member = inp.checkMember
+        ? members.get(`${inp.conv}\u0000${inp.sender}`)?.value
+        : undefined;
       if (inp.checkMember && !member) {
         it.done = true;
         it.reject(new HttpError(403, "not_member", `Not a member of conversation "${inp.conv}"`));
@@ -294,13 +357,20 @@ class ShardWriter {
       if (member?.mutedUntil && member.mutedUntil > now) {
         it.done = true;
         const minutes = Math.ceil((member.mutedUntil - now) / 60_000);
-        it.reject(new HttpError(403, "muted", `You are muted in this group for ${minutes} more min`, { params: { minutes } }));
+        it.reject(
+          new HttpError(403, "muted", `You are muted in this group for ${minutes} more min`, {
+            params: { minutes },
+          }),
+        );
         continue;
       }
       const dupKey = `${inp.conv}\u0000${inp.sender}\u0000${inp.cid}`;
       // Prepares of one batch run side by side; each reads the state before the batch either way.
       const prep = !firstSeen.has(dupKey) && inp.prepare
-        ? Promise.resolve().then(() => inp.prepare!(reads[i])).then((ok) => ({ ok }), (err: Error) => ({ err }))
+        ? Promise.resolve().then(() => inp.prepare!(reads[i])).then(
+          (ok) => ({ ok }),
+          (err: Error) => ({ err }),
+        )
         : undefined;
       firstSeen.add(dupKey);
       ready.push({ it, dupKey, prep });
@@ -327,7 +397,16 @@ class ShardWriter {
       const extra = prep && "ok" in prep ? prep.ok : null;
       const seq = (seqs.get(inp.conv) ?? head.value.seq) + 1;
       seqs.set(inp.conv, seq);
-      const msg: Message = { conv: inp.conv, seq, id: newId(now), from: inp.sender, kind: inp.kind, text: inp.text, at: now, cid: inp.cid };
+      const msg: Message = {
+        conv: inp.conv,
+        seq,
+        id: newId(now),
+        from: inp.sender,
+        kind: inp.kind,
+        text: inp.text,
+        at: now,
+        cid: inp.cid,
+      };
       if (inp.meta) msg.meta = inp.meta;
       if (extra?.only) msg.only = extra.only;
       if (extra) {
@@ -335,11 +414,20 @@ class ShardWriter {
         extra.apply(op, seq);
       }
       op.set(keys.msg(inp.conv, seq), msg);
-      op.set(keys.msgClient(inp.conv, inp.sender, inp.cid), { seq, at: now, id: msg.id }, { expireIn: CLIENT_ID_TTL_MS });
+      op.set(keys.msgClient(inp.conv, inp.sender, inp.cid), { seq, at: now, id: msg.id }, {
+        expireIn: CLIENT_ID_TTL_MS,
+      });
       // Whoever sends has read up to their message (the bot too, so its DM shows it as read).
       if (inp.kind !== "system") op.max(keys.read(inp.conv, inp.sender), BigInt(seq));
       // A message only its sender sees does not become everyone's list preview.
-      if (!msg.only) lasts.set(inp.conv, { from: inp.sender, kind: inp.kind, text: inp.text.slice(0, 120), ...(inp.meta ? { meta: inp.meta } : {}) });
+      if (!msg.only) {
+        lasts.set(inp.conv, {
+          from: inp.sender,
+          kind: inp.kind,
+          text: inp.text.slice(0, 120),
+          ...(inp.meta ? { meta: inp.meta } : {}),
+        });
+      }
       events.push({ n: ++n, ev: { t: "msg", msg } });
       const ack = { conv: inp.conv, seq, at: now, id: msg.id, cid: inp.cid, duplicate: false };
       firstOf.set(dupKey, ack);
@@ -348,18 +436,30 @@ class ShardWriter {
     const newHeads = new Map<string, ConvHead>();
     for (const [conv, seq] of seqs) {
       const prev = heads.get(conv)!.value!;
-      newHeads.set(conv, { seq, at: lasts.has(conv) ? now : prev.at, last: lasts.get(conv) ?? prev.last });
+      newHeads.set(conv, {
+        seq,
+        at: lasts.has(conv) ? now : prev.at,
+        last: lasts.get(conv) ?? prev.last,
+      });
       op.set(keys.convHead(conv), newHeads.get(conv)!);
     }
     for (const it of items) if (it.t === "event" && !it.done) events.push({ n: ++n, ev: it.ev });
     if (!events.length) return true;
-    for (const e of events) op.set(keys.fan(this.shard, e.n), { ev: e.ev, origin: this.origin }, { expireIn: FAN_TTL_MS });
+    for (const e of events) {
+      op.set(keys.fan(this.shard, e.n), { ev: e.ev, origin: this.origin }, {
+        expireIn: FAN_TTL_MS,
+      });
+    }
     op.set(keys.fanHead(this.shard), n);
     const res = await op.commit();
     if (!res.ok) return false;
-    for (const [conv, value] of newHeads) heads.set(conv, { key: keys.convHead(conv), value, versionstamp: res.versionstamp });
+    for (const [conv, value] of newHeads) {
+      heads.set(conv, { key: keys.convHead(conv), value, versionstamp: res.versionstamp });
+    }
     // Membership changes are system messages with a prepare(): read that conversation's again.
-    const changed = new Set(msgs.filter((m) => m.input.prepare && m.input.kind === "system").map((m) => m.input.conv));
+    const changed = new Set(
+      msgs.filter((m) => m.input.prepare && m.input.kind === "system").map((m) => m.input.conv),
+    );
     this.#remember(res.versionstamp, heads, members, changed);
     this.committed(this.shard, (fanHead.value ?? 0) + 1, n);
     for (const [it, ack] of acks) (it.done = true, it.resolve(ack));
@@ -381,20 +481,32 @@ export class MessageLog {
   /** Told which fan-out log entries this isolate wrote (the watcher need not read them back). */
   onCommitted: Committed | null = null;
 
-  constructor(readonly kv: Deno.Kv, readonly origin: string, local: Dispatcher, now: () => number = Date.now) {
+  constructor(
+    readonly kv: Deno.Kv,
+    readonly origin: string,
+    local: Dispatcher,
+    now: () => number = Date.now,
+  ) {
     const committed: Committed = (s, first, last) => this.onCommitted?.(s, first, last);
-    this.#writers = Array.from({ length: SHARDS }, (_, s) => new ShardWriter(s, kv, origin, local, now, committed));
+    this.#writers = Array.from(
+      { length: SHARDS },
+      (_, s) => new ShardWriter(s, kv, origin, local, now, committed),
+    );
   }
 
   /** Appends a message; resolves with its ack once it is durable. A retried cid returns the first ack. */
   append(input: MsgInput): Promise<Ack> {
-    return new Promise((resolve, reject) => this.#writers[shardOf(input.conv)].push({ t: "msg", input, resolve, reject }));
+    return new Promise((resolve, reject) =>
+      this.#writers[shardOf(input.conv)].push({ t: "msg", input, resolve, reject })
+    );
   }
 
   /** Publishes an event to every isolate (conversation events by conversation, user events by user). */
   publish(ev: FanEvent): Promise<void> {
     const id = ev.t === "msg" ? ev.msg.conv : ev.t === "conv" ? ev.conv : ev.user;
-    return new Promise((resolve, reject) => this.#writers[shardOf(id)].push({ t: "event", ev, resolve, reject }));
+    return new Promise((resolve, reject) =>
+      this.#writers[shardOf(id)].push({ t: "event", ev, resolve, reject })
+    );
   }
 }
 
@@ -407,7 +519,12 @@ export class FanoutWatcher {
   /** Per shard, ranges of log entries this isolate committed itself, oldest first. */
   #own: [number, number][][] = Array.from({ length: SHARDS }, () => []);
 
-  constructor(private readonly kv: Deno.Kv, private readonly origin: string, private readonly target: Dispatcher, appender?: MessageLog) {
+  constructor(
+    private readonly kv: Deno.Kv,
+    private readonly origin: string,
+    private readonly target: Dispatcher,
+    appender?: MessageLog,
+  ) {
     if (appender) appender.onCommitted = (s, first, last) => this.#ownCommitted(s, first, last);
   }
 
@@ -431,7 +548,10 @@ export class FanoutWatcher {
 
   /** Starts at the current heads (history is recovered by clients, not replayed here). */
   async start(): Promise<void> {
-    const heads = await getManyChunked<number>(this.kv, Array.from({ length: SHARDS }, (_, s) => keys.fanHead(s)));
+    const heads = await getManyChunked<number>(
+      this.kv,
+      Array.from({ length: SHARDS }, (_, s) => keys.fanHead(s)),
+    );
     this.#cursors = heads.map((h) => h.value ?? 0);
     this.#pulling = heads.map(() => Promise.resolve());
     this.#stream = this.kv.watch(Array.from({ length: SHARDS }, (_, s) => keys.fanHead(s)));
@@ -441,7 +561,9 @@ export class FanoutWatcher {
           if (this.#stopped) break;
           entries.forEach((e, s) => {
             const head = (e.value as number | null) ?? 0;
-            if (head > this.#cursors[s]) this.#pulling[s] = this.#pulling[s].then(() => this.#pull(s, head));
+            if (head > this.#cursors[s]) {
+              this.#pulling[s] = this.#pulling[s].then(() => this.#pull(s, head));
+            }
           });
         }
       } catch (err) {
@@ -462,7 +584,10 @@ export class FanoutWatcher {
       return;
     }
     try {
-      const iter = this.kv.list<{ ev: FanEvent; origin: string }>({ start: keys.fan(shard, from + 1), end: keys.fan(shard, head + 1) });
+      const iter = this.kv.list<{ ev: FanEvent; origin: string }>({
+        start: keys.fan(shard, from + 1),
+        end: keys.fan(shard, head + 1),
+      });
       for await (const e of iter) {
         if (e.value.origin !== this.origin) this.target.dispatch(e.value.ev);
       }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { SHARDS, shardOf } from "./fanout.ts";
+import { shardOf, SHARDS } from "./fanout.ts";
 import { Realtime } from "./realtime.ts";
 import { createGroup } from "./conversations.ts";
 import { Conn } from "./ws_conn.ts";
@@ -38,7 +38,11 @@ function fakeSocket() {
     onclose: null as (() => void) | null,
     onerror: null as (() => void) | null,
   };
-  return { ws, frames, say: (f: unknown) => ws.onmessage!(new MessageEvent("message", { data: JSON.stringify(f) })) };
+  return {
+    ws,
+    frames,
+    say: (f: unknown) => ws.onmessage!(new MessageEvent("message", { data: JSON.stringify(f) })),
+  };
 }
 
 async function until(cond: () => boolean, ms = 2000): Promise<void> {
@@ -60,9 +64,18 @@ Deno.test("MessageLog.append() commits many conversations of one shard at once w
       if (shardOf(g.id) === 0) convs.push(g.id);
     }
     assert.ok(SHARDS > 1);
-    const acks = await Promise.all(convs.map((conv, i) =>
-      rt.log.append({ conv, sender: "owner", cid: `c${i}`, kind: "text", text: "hi", checkMember: true })
-    ));
+    const acks = await Promise.all(
+      convs.map((conv, i) =>
+        rt.log.append({
+          conv,
+          sender: "owner",
+          cid: `c${i}`,
+          kind: "text",
+          text: "hi",
+          checkMember: true,
+        })
+      ),
+    );
     assert.deepEqual(acks.map((a) => a.seq), convs.map(() => 1));
   } finally {
     await rt.stop();
@@ -86,12 +99,25 @@ Deno.test("a member removed on one isolate gets nothing more from another isolat
       await until(() => frames.some((f) => f.type === "resumed"));
       // The removal commits on A; at once B commits the next message and delivers it locally.
       const removal = await rtA.removeMember(group.id, "bob", "owner");
-      const next = await rtB.log.append({ conv: group.id, sender: "owner", cid: "after", kind: "text", text: "after", checkMember: true });
+      const next = await rtB.log.append({
+        conv: group.id,
+        sender: "owner",
+        cid: "after",
+        kind: "text",
+        text: "after",
+        checkMember: true,
+      });
       assert.equal(next.seq, removal.seq + 1);
       await until(() => frames.some((f) => f.type === "conv_removed"));
       await new Promise((r) => setTimeout(r, 30));
-      const seqs = frames.flatMap((f) => (f.type === "msg" && f.msg.conv === group.id ? [f.msg.seq] : []));
-      assert.deepEqual(seqs, [removal.seq], `round ${round}: only the removal notice, nothing after it`);
+      const seqs = frames.flatMap((
+        f,
+      ) => (f.type === "msg" && f.msg.conv === group.id ? [f.msg.seq] : []));
+      assert.deepEqual(
+        seqs,
+        [removal.seq],
+        `round ${round}: only the removal notice, nothing after it`,
+      );
       conn.close(4000, "done");
     }
   } finally {

@@ -24,14 +24,29 @@ export async function submitFeedback(
 ): Promise<Feedback> {
   const message = input.message.trim();
   const p = textProblem(message, LIMITS.feedback, true);
-  if (p) throw new HttpError(400, p, `Invalid message: ${p}`, { field: "message", params: { max: LIMITS.feedback } });
-  const fb: Feedback = { id: newId(), userId: user.id, message, createdAt: Date.now(), userAgent: input.userAgent.slice(0, 300) };
+  if (p) {
+    throw new HttpError(400, p, `Invalid message: ${p}`, {
+      field: "message",
+      params: { max: LIMITS.feedback },
+    });
+  }
+  const fb: Feedback = {
+    id: newId(),
+    userId: user.id,
+    message,
+    createdAt: Date.now(),
+    userAgent: input.userAgent.slice(0, 300),
+  };
   await deps.kv.set(keys.feedback(fb.id), fb);
   log.info("feedback.received", { id: fb.id, userId: user.id });
   if (deps.adminEmail) {
-    const subject = t("en", "mail.feedback.subject", { name: `${user.nickname} (@${user.username})` });
+    const subject = t("en", "mail.feedback.subject", {
+      name: `${user.nickname} (@${user.username})`,
+    });
     const text = `${message}\n\n— ${user.username} · ${fb.userAgent}`;
-    const html = `<p>${escapeHtml(message).replaceAll("\n", "<br>")}</p><p>— ${escapeHtml(user.username)}</p>`;
+    const html = `<p>${escapeHtml(message).replaceAll("\n", "<br>")}</p><p>— ${
+      escapeHtml(user.username)
+    }</p>`;
     await deps.mailer.send({ to: deps.adminEmail, subject, text, html }).catch((err) =>
       log.error("feedback.mail_failed", { id: fb.id, err })
     );

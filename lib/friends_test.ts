@@ -30,7 +30,13 @@ async function setup() {
   let n = 0;
   const user = async (nickname: string, active = true): Promise<User> => {
     const name = `u${n++}x${Math.random().toString(36).slice(2, 8)}`;
-    const u = await createUser(kv, { username: name, email: `${name}@example.com`, passwordHash: "x", nickname, locale: "en" }, clock);
+    const u = await createUser(kv, {
+      username: name,
+      email: `${name}@example.com`,
+      passwordHash: "x",
+      nickname,
+      locale: "en",
+    }, clock);
     return active ? await updateUser(kv, u.id, (x) => ({ ...x, activatedAt: clock })) : u;
   };
   return { kv, rt, user, [Symbol.asyncDispose]: () => Promise.resolve(kv.close()) };
@@ -63,7 +69,9 @@ Deno.test("indexLetter() gives Latin and pinyin initials, '#' for the rest", () 
 Deno.test("a request and its accept make friends both ways with one DM for both", async () => {
   await using t = await setup();
   const [a, b] = [await t.user("Alice"), await t.user("Bob")];
-  assert.deepEqual(await sendRequest(t.rt, a, { toId: b.id }, "  hi, I'm <b>Alice</b>  "), { status: "sent" });
+  assert.deepEqual(await sendRequest(t.rt, a, { toId: b.id }, "  hi, I'm <b>Alice</b>  "), {
+    status: "sent",
+  });
   const reqs = await listRequests(t.kv, b.id);
   assert.equal(reqs.incoming[0].note, "hi, I'm <b>Alice</b>", "trimmed, kept as text");
   assert.equal((await listRequests(t.kv, a.id)).outgoing[0].user.id, b.id);
@@ -72,7 +80,9 @@ Deno.test("a request and its accept make friends both ways with one DM for both"
   assert.equal(view.user.id, a.id);
   assert.equal(view.initial, "A");
   assert.equal((await getFriend(t.kv, a.id, b.id))?.dm, view.dm);
-  assert.ok((await listUserConvs(t.kv, a.id)).some((e) => e.convId === view.dm && e.peerId === b.id));
+  assert.ok(
+    (await listUserConvs(t.kv, a.id)).some((e) => e.convId === view.dm && e.peerId === b.id),
+  );
   assert.deepEqual(await listRequests(t.kv, a.id), { incoming: [], outgoing: [] });
   assert.deepEqual(await listRequests(t.kv, b.id), { incoming: [], outgoing: [] });
   assert.equal(await code(sendRequest(t.rt, a, { toId: b.id }, "")), "409 already_friends");
@@ -83,7 +93,10 @@ Deno.test("two requests crossing at once merge into one friendship", async () =>
   await using t = await setup();
   for (let i = 0; i < 5; i++) {
     const [a, b] = [await t.user("A"), await t.user("B")];
-    const results = await Promise.all([sendRequest(t.rt, a, { toId: b.id }, "1"), sendRequest(t.rt, b, { toId: a.id }, "2")]);
+    const results = await Promise.all([
+      sendRequest(t.rt, a, { toId: b.id }, "1"),
+      sendRequest(t.rt, b, { toId: a.id }, "2"),
+    ]);
     const statuses = results.map((r) => r.status).sort();
     assert.ok(statuses.includes("friends"), `one of them finds the other's request: ${statuses}`);
     const fa = await getFriend(t.kv, a.id, b.id);
@@ -99,7 +112,9 @@ Deno.test("accept and decline at once: exactly one wins, and a lost accept leave
   for (let i = 0; i < 6; i++) {
     const [a, b] = [await t.user("A"), await t.user("B")];
     await sendRequest(t.rt, a, { toId: b.id }, "");
-    const order = i % 2 ? [accept(t.rt, b, a.id), decline(t.rt, b, a.id)] : [decline(t.rt, b, a.id), accept(t.rt, b, a.id)];
+    const order = i % 2
+      ? [accept(t.rt, b, a.id), decline(t.rt, b, a.id)]
+      : [decline(t.rt, b, a.id), accept(t.rt, b, a.id)];
     const res = await Promise.allSettled(order);
     assert.equal(res.filter((r) => r.status === "fulfilled").length, 1, "one wins");
     const loser = res.find((r) => r.status === "rejected") as PromiseRejectedResult;
@@ -122,13 +137,21 @@ Deno.test("repeated requests hit a cooldown; a decline is silent and keeps the a
   await sendRequest(t.rt, a, { toId: b.id }, "one");
   assert.equal(await code(sendRequest(t.rt, a, { toId: b.id }, "two")), "429 request_cooldown");
   clock += REQUEST_COOLDOWN_MS + 1;
-  assert.equal(await code(sendRequest(t.rt, a, { toId: b.id }, "three")), "ok", "after the cooldown, asking again is fine");
+  assert.equal(
+    await code(sendRequest(t.rt, a, { toId: b.id }, "three")),
+    "ok",
+    "after the cooldown, asking again is fine",
+  );
   assert.equal((await listRequests(t.kv, b.id)).incoming.length, 1, "one request, replaced");
   await decline(t.rt, b, a.id);
   assert.equal(await countIncoming(t.kv, b.id), 0);
   assert.equal((await listRequests(t.kv, a.id)).outgoing.length, 1, "the asker is not told");
   clock += REQUEST_COOLDOWN_MS + 1;
-  assert.deepEqual(await sendRequest(t.rt, a, { toId: b.id }, "again"), { status: "sent" }, "looks sent…");
+  assert.deepEqual(
+    await sendRequest(t.rt, a, { toId: b.id }, "again"),
+    { status: "sent" },
+    "looks sent…",
+  );
   assert.equal(await countIncoming(t.kv, b.id), 0, "…but does not arrive");
   clock += DECLINE_COOLDOWN_MS;
   await sendRequest(t.rt, a, { toId: b.id }, "a day later");
@@ -141,13 +164,19 @@ Deno.test("by e-mail the answer is the same for any address, and never a cooldow
   await using t = await setup();
   const [a, b] = [await t.user("A"), await t.user("B")];
   const inactive = await t.user("C", false);
-  for (const email of [b.email, b.email.toUpperCase(), "nobody@example.com", inactive.email, a.email]) {
+  for (
+    const email of [b.email, b.email.toUpperCase(), "nobody@example.com", inactive.email, a.email]
+  ) {
     assert.deepEqual(await sendRequest(t.rt, a, { email }, "hi"), { status: "sent" }, email);
   }
   assert.equal(await countIncoming(t.kv, b.id), 1);
   assert.equal(await countIncoming(t.kv, inactive.id), 0);
   await accept(t.rt, b, a.id);
-  assert.deepEqual(await sendRequest(t.rt, a, { email: b.email }, "again"), { status: "sent" }, "a friend's address too");
+  assert.deepEqual(
+    await sendRequest(t.rt, a, { email: b.email }, "again"),
+    { status: "sent" },
+    "a friend's address too",
+  );
 });
 
 Deno.test("blocking is silent: requests and the block's effects", async () => {
@@ -166,7 +195,11 @@ Deno.test("blocking is silent: requests and the block's effects", async () => {
   clock += REQUEST_COOLDOWN_MS + 1;
   await sendRequest(t.rt, a, { toId: b.id }, "unblocked");
   assert.equal(await countIncoming(t.kv, b.id), 1);
-  assert.equal(await code(sendRequest(t.rt, c, { toId: "x".repeat(5000) }, "")), "404 user_not_found", "a huge id is a clean 404");
+  assert.equal(
+    await code(sendRequest(t.rt, c, { toId: "x".repeat(5000) }, "")),
+    "404 user_not_found",
+    "a huge id is a clean 404",
+  );
 });
 
 Deno.test("remarks are private, checked, and used for the index letter and search", async () => {
@@ -181,7 +214,11 @@ Deno.test("remarks are private, checked, and used for the index letter and searc
   assert.equal(await code(setRemark(t.rt, a, b.id, "a\u0000b")), "400 bad_input");
   assert.equal(await code(setRemark(t.rt, a, a.id, "me")), "404 not_friends");
   const found = await searchPeople(t.kv, a, "张");
-  assert.deepEqual(found.map((r) => [r.user.id, r.remark, r.relation]), [[b.id, "张老板", "friend"]]);
+  assert.deepEqual(found.map((r) => [r.user.id, r.remark, r.relation]), [[
+    b.id,
+    "张老板",
+    "friend",
+  ]]);
   assert.deepEqual(await searchPeople(t.kv, b, "张"), [], "nobody else's remark is searchable");
   assert.equal((await setRemark(t.rt, a, b.id, "")).initial, "B", "cleared: the nickname again");
 });
@@ -194,7 +231,10 @@ Deno.test("deleting a friend ends it both ways at once; the DM stays; friending 
   await removeFriend(t.rt, a, b.id);
   assert.equal(await getFriend(t.kv, a.id, b.id), null);
   assert.equal(await getFriend(t.kv, b.id, a.id), null);
-  assert.ok((await listUserConvs(t.kv, b.id)).some((e) => e.convId === first.dm), "the DM stays in the list");
+  assert.ok(
+    (await listUserConvs(t.kv, b.id)).some((e) => e.convId === first.dm),
+    "the DM stays in the list",
+  );
   assert.equal(await code(removeFriend(t.rt, a, b.id)), "404 not_friends");
   assert.equal(await code(removeFriend(t.rt, b, a.id)), "404 not_friends");
   // At once, by either side: the cooldown of the first request ended with the friendship.
@@ -208,8 +248,13 @@ Deno.test("searchPeople(): exact username, nickname prefix, never e-mail, never 
   const me = await t.user("Sam");
   const [x, y] = [await t.user("Samantha"), await t.user("Zed")];
   await t.user("Samuel", false);
-  const names = async (q: string) => (await searchPeople(t.kv, me, q)).map((r) => r.user.nickname).sort();
-  assert.deepEqual(await names("sam"), ["Samantha"], "prefix, case-insensitive; not me, not inactive");
+  const names = async (q: string) =>
+    (await searchPeople(t.kv, me, q)).map((r) => r.user.nickname).sort();
+  assert.deepEqual(
+    await names("sam"),
+    ["Samantha"],
+    "prefix, case-insensitive; not me, not inactive",
+  );
   assert.deepEqual(await names(y.username), ["Zed"]);
   assert.deepEqual(await names(y.username.toUpperCase()), ["Zed"]);
   assert.deepEqual(await names(y.email), [], "an e-mail finds nobody");
@@ -228,9 +273,21 @@ Deno.test("the client reducer: friend frames replayed onto an old state equal a 
   const { emptyState, reduce } = await import("./chat_state.ts");
   const { convTitle, displayName } = await import("../islands/chat/format.ts");
   const card = (id: string) => ({ id, username: id, nickname: `Nick ${id}`, avatarUrl: null });
-  const fv = (id: string, remark = "") => ({ user: card(id), remark, since: 1, dm: `dm${id}`, initial: "N" });
+  const fv = (id: string, remark = "") => ({
+    user: card(id),
+    remark,
+    since: 1,
+    dm: `dm${id}`,
+    initial: "N",
+  });
   const rq = (id: string, at: number) => ({ user: card(id), note: `note ${id}`, at });
-  const old = reduce(emptyState(), { type: "local_friends", friends: [fv("b")], incoming: [rq("c", 1)], outgoing: [rq("d", 2)], blocked: [] });
+  const old = reduce(emptyState(), {
+    type: "local_friends",
+    friends: [fv("b")],
+    incoming: [rq("c", 1)],
+    outgoing: [rq("d", 2)],
+    blocked: [],
+  });
   const replayed = [
     { type: "friend_request", request: rq("e", 3) },
     { type: "friend", friend: fv("c") },
@@ -242,14 +299,37 @@ Deno.test("the client reducer: friend frames replayed onto an old state equal a 
     { type: "friend", friend: fv("c") },
   ] as const;
   const live = replayed.reduce((s, a) => reduce(s, a), old);
-  const fresh = reduce(emptyState(), { type: "local_friends", friends: [fv("c"), fv("d", "Dee")], incoming: [], outgoing: [], blocked: ["e"] });
+  const fresh = reduce(emptyState(), {
+    type: "local_friends",
+    friends: [fv("c"), fv("d", "Dee")],
+    incoming: [],
+    outgoing: [],
+    blocked: ["e"],
+  });
   assert.deepEqual(
     [live.friends, live.requests, live.outgoing, live.blocked],
     [fresh.friends, fresh.requests, fresh.outgoing, fresh.blocked],
   );
   assert.equal(displayName(live, "d", "en"), "Dee", "a remark replaces the nickname");
   assert.equal(displayName(live, "c", "en"), "Nick c");
-  const conv = { summary: { id: "x", kind: "dm" as const, title: "", peer: card("d"), lastSeq: 0, lastAt: 0, last: null, readSeq: 0 }, messages: [], hasMore: false, loaded: true, pending: [], reads: {}, typing: {} };
+  const conv = {
+    summary: {
+      id: "x",
+      kind: "dm" as const,
+      title: "",
+      peer: card("d"),
+      lastSeq: 0,
+      lastAt: 0,
+      last: null,
+      readSeq: 0,
+    },
+    messages: [],
+    hasMore: false,
+    loaded: true,
+    pending: [],
+    reads: {},
+    typing: {},
+  };
   assert.equal(convTitle(conv, "en", live), "Dee");
   assert.equal(convTitle(conv, "en"), "Nick d");
 });

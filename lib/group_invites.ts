@@ -48,7 +48,12 @@ function isLive(inv: Invite, now: number): boolean {
 }
 
 /** Makes an invite link token for the group (admins). Returns the token once; only its hash is kept. */
-export async function createInvite(rt: Realtime, actor: User, convId: string, hours: number | null): Promise<{ invite: Invite; token: string }> {
+export async function createInvite(
+  rt: Realtime,
+  actor: User,
+  convId: string,
+  hours: number | null,
+): Promise<{ invite: Invite; token: string }> {
   const ctx = await readCtx(rt, convId, actor.id, "admin");
   if (hours !== null && (!Number.isInteger(hours) || hours < 1 || hours > INVITE_MAX_HOURS)) {
     fail(400, "bad_input", `Expiry must be 1–${INVITE_MAX_HOURS} hours, or none`, "hours");
@@ -56,22 +61,40 @@ export async function createInvite(rt: Realtime, actor: User, convId: string, ho
   const now = rt.now();
   // expireIn is only a hint: links past their time are dropped here and do not count.
   const live = (await listAll(rt, convId)).filter((i) => i.invite && isLive(i.invite, now));
-  if (live.length >= MAX_INVITES) fail(409, "too_many_invites", `A group has at most ${MAX_INVITES} live invite links: revoke one first`);
+  if (live.length >= MAX_INVITES) {
+    fail(
+      409,
+      "too_many_invites",
+      `A group has at most ${MAX_INVITES} live invite links: revoke one first`,
+    );
+  }
   const token = newToken(24);
   const hash = await sha256(token);
-  const invite: Invite = { id: newId(now), conv: convId, by: actor.id, createdAt: now, expiresAt: hours ? now + hours * 3600_000 : null };
+  const invite: Invite = {
+    id: newId(now),
+    conv: convId,
+    by: actor.id,
+    createdAt: now,
+    expiresAt: hours ? now + hours * 3600_000 : null,
+  };
   const ttl = hours ? { expireIn: hours * 3600_000 } : undefined;
   // Checked against the role and the group in the same write: a demoted admin makes no link.
   const res = await rt.kv.atomic().check(ctx.conv).check(ctx.actor)
-    .set(keys.invite(hash), invite, ttl).set(keys.groupInvite(convId, invite.id), hash, ttl).commit();
+    .set(keys.invite(hash), invite, ttl).set(keys.groupInvite(convId, invite.id), hash, ttl)
+    .commit();
   if (!res.ok) fail(409, "busy", "The group changed meanwhile; try again");
   return { invite, token };
 }
 
 /** Every listing entry with its invite (null when the invite itself is gone). */
-async function listAll(rt: Realtime, convId: string): Promise<{ key: Deno.KvKey; hash: string; invite: Invite | null }[]> {
+async function listAll(
+  rt: Realtime,
+  convId: string,
+): Promise<{ key: Deno.KvKey; hash: string; invite: Invite | null }[]> {
   const idx: { key: Deno.KvKey; hash: string }[] = [];
-  for await (const e of rt.kv.list<string>({ prefix: keys.groupInvites(convId) })) idx.push({ key: e.key, hash: e.value });
+  for await (const e of rt.kv.list<string>({ prefix: keys.groupInvites(convId) })) {
+    idx.push({ key: e.key, hash: e.value });
+  }
   const got = await getManyChunked<Invite>(rt.kv, idx.map((i) => keys.invite(i.hash)));
   return idx.map((i, n) => ({ ...i, invite: got[n].value }));
 }
@@ -80,19 +103,33 @@ async function listAll(rt: Realtime, convId: string): Promise<{ key: Deno.KvKey;
 export async function listInvites(rt: Realtime, actor: User, convId: string): Promise<Invite[]> {
   await readCtx(rt, convId, actor.id, "admin");
   const now = rt.now();
-  return (await listAll(rt, convId)).flatMap((i) => (i.invite && isLive(i.invite, now) ? [i.invite] : []));
+  return (await listAll(rt, convId)).flatMap((
+    i,
+  ) => (i.invite && isLive(i.invite, now) ? [i.invite] : []));
 }
 
-export async function revokeInvite(rt: Realtime, actor: User, convId: string, inviteId: string): Promise<void> {
+export async function revokeInvite(
+  rt: Realtime,
+  actor: User,
+  convId: string,
+  inviteId: string,
+): Promise<void> {
   const ctx = await readCtx(rt, convId, actor.id, "admin");
-  const idx = validId(inviteId) ? await rt.kv.get<string>(keys.groupInvite(convId, inviteId)) : null;
+  const idx = validId(inviteId)
+    ? await rt.kv.get<string>(keys.groupInvite(convId, inviteId))
+    : null;
   if (!idx?.value) fail(404, "invite_not_found", "No such invite link");
-  const res = await rt.kv.atomic().check(ctx.conv).check(ctx.actor).check(idx).delete(keys.invite(idx.value)).delete(idx.key).commit();
+  const res = await rt.kv.atomic().check(ctx.conv).check(ctx.actor).check(idx).delete(
+    keys.invite(idx.value),
+  ).delete(idx.key).commit();
   if (!res.ok) fail(409, "busy", "The group changed meanwhile; try again");
 }
 
 /** The invite behind a token, if it is live. */
-async function liveInvite(rt: Realtime, token: string): Promise<{ invite: Invite; key: Deno.KvKey }> {
+async function liveInvite(
+  rt: Realtime,
+  token: string,
+): Promise<{ invite: Invite; key: Deno.KvKey }> {
   if (typeof token !== "string" || !TOKEN_RE.test(token)) invalid();
   const key = keys.invite(await sha256(token));
   const inv = (await rt.kv.get<Invite>(key)).value;
@@ -102,11 +139,22 @@ async function liveInvite(rt: Realtime, token: string): Promise<{ invite: Invite
 }
 
 /** What the join page shows before joining. */
-export async function previewInvite(rt: Realtime, token: string): Promise<{ id: string; title: string; memberCount: number; avatar: string | null }> {
+export async function previewInvite(
+  rt: Realtime,
+  token: string,
+): Promise<{ id: string; title: string; memberCount: number; avatar: string | null }> {
   const { invite } = await liveInvite(rt, token);
-  const [conv, count] = await rt.kv.getMany<[Conversation, number]>([keys.conv(invite.conv), keys.memberCount(invite.conv)]);
+  const [conv, count] = await rt.kv.getMany<[Conversation, number]>([
+    keys.conv(invite.conv),
+    keys.memberCount(invite.conv),
+  ]);
   if (!conv.value || conv.value.dissolved) invalid();
-  return { id: conv.value.id, title: conv.value.title, memberCount: count.value ?? 0, avatar: conv.value.avatar ?? null };
+  return {
+    id: conv.value.id,
+    title: conv.value.title,
+    memberCount: count.value ?? 0,
+    avatar: conv.value.avatar ?? null,
+  };
 }
 
 /** Joins through a link; the link is checked again in the joining write (a revoke in between wins). */
@@ -122,9 +170,16 @@ export async function joinByInvite(rt: Realtime, user: User, token: string): Pro
 }
 
 /** Joins a public group at once, or asks to join a private one. */
-export async function joinOrAsk(rt: Realtime, user: User, convId: string, note: string): Promise<"joined" | "requested"> {
+export async function joinOrAsk(
+  rt: Realtime,
+  user: User,
+  convId: string,
+  note: string,
+): Promise<"joined" | "requested"> {
   const conv = validId(convId) ? (await rt.kv.get<Conversation>(keys.conv(convId))).value : null;
-  if (!conv || conv.kind !== "group" || conv.dissolved) fail(404, "group_not_found", "No such group");
+  if (!conv || conv.kind !== "group" || conv.dissolved) {
+    fail(404, "group_not_found", "No such group");
+  }
   if (conv.public) {
     await joinPublic(rt, user, convId);
     return "joined";
@@ -134,28 +189,61 @@ export async function joinOrAsk(rt: Realtime, user: User, convId: string, note: 
 }
 
 /** Asks to join a private group; its owner and admins see the request live. */
-export async function requestJoin(rt: Realtime, user: User, convId: string, noteRaw: string): Promise<void> {
+export async function requestJoin(
+  rt: Realtime,
+  user: User,
+  convId: string,
+  noteRaw: string,
+): Promise<void> {
   const note = noteRaw.trim();
   const p = lineProblem(note, JOIN_NOTE_MAX, false);
-  if (p) throw new HttpError(400, p, `Invalid note: ${p}`, { field: "note", params: { max: JOIN_NOTE_MAX } });
+  if (p) {
+    throw new HttpError(400, p, `Invalid note: ${p}`, {
+      field: "note",
+      params: { max: JOIN_NOTE_MAX },
+    });
+  }
   if (!validId(convId)) fail(404, "group_not_found", "No such group");
-  const [conv, member] = await rt.kv.getMany<[Conversation, Member]>([keys.conv(convId), keys.member(convId, user.id)]);
-  if (!conv.value || conv.value.kind !== "group" || conv.value.dissolved) fail(404, "group_not_found", "No such group");
+  const [conv, member] = await rt.kv.getMany<[Conversation, Member]>([
+    keys.conv(convId),
+    keys.member(convId, user.id),
+  ]);
+  if (!conv.value || conv.value.kind !== "group" || conv.value.dissolved) {
+    fail(404, "group_not_found", "No such group");
+  }
   if (member.value) fail(409, "already_member", "Already in the group");
   const req: JoinRequest = { userId: user.id, note, at: rt.now() };
-  const res = await rt.kv.atomic().check(conv).check(member).set(keys.joinReq(convId, user.id), req, { expireIn: JOIN_REQUEST_TTL_MS }).commit();
+  const res = await rt.kv.atomic().check(conv).check(member).set(
+    keys.joinReq(convId, user.id),
+    req,
+    { expireIn: JOIN_REQUEST_TTL_MS },
+  ).commit();
   if (!res.ok) fail(409, "busy", "The group changed meanwhile; try again");
   const request: RequestView = { user: userCard(user), note, at: req.at };
   const admins: string[] = [];
-  for await (const e of rt.kv.list<Member>({ prefix: keys.members(convId) })) if (e.value.role !== "member") admins.push(e.value.userId);
+  for await (const e of rt.kv.list<Member>({ prefix: keys.members(convId) })) {
+    if (e.value.role !== "member") admins.push(e.value.userId);
+  }
   const blocks = await getManyChunked(rt.kv, admins.map((a) => keys.block(a, user.id)));
-  await Promise.all(admins.flatMap((a, i) =>
-    blocks[i].value ? [] : [rt.log.publish({ t: "user", user: a, frame: { type: "join_request", conv: convId, request } })]
-  ));
+  await Promise.all(
+    admins.flatMap((a, i) =>
+      blocks[i].value ? [] : [
+        rt.log.publish({
+          t: "user",
+          user: a,
+          frame: { type: "join_request", conv: convId, request },
+        }),
+      ]
+    ),
+  );
 }
 
 /** Pending requests, oldest first, without those from people this admin blocked. */
-export async function listJoinRequests(rt: Realtime, actor: User, convId: string): Promise<RequestView[]> {
+export async function listJoinRequests(
+  rt: Realtime,
+  actor: User,
+  convId: string,
+): Promise<RequestView[]> {
   await readCtx(rt, convId, actor.id, "admin");
   const now = rt.now();
   const reqs: JoinRequest[] = [];
@@ -166,7 +254,13 @@ export async function listJoinRequests(rt: Realtime, actor: User, convId: string
     getManyChunked<User>(rt.kv, reqs.map((r) => keys.user(r.userId))),
     getManyChunked(rt.kv, reqs.map((r) => keys.block(actor.id, r.userId))),
   ]);
-  return reqs.flatMap((r, i) => (users[i].value && !blocks[i].value ? [{ user: userCard(users[i].value!), note: r.note, at: r.at }] : []))
+  return reqs.flatMap((
+    r,
+    i,
+  ) => (users[i].value && !blocks[i].value
+    ? [{ user: userCard(users[i].value!), note: r.note, at: r.at }]
+    : [])
+  )
     .sort((a, b) => a.at - b.at);
 }
 
@@ -174,20 +268,37 @@ export async function listJoinRequests(rt: Realtime, actor: User, convId: string
 async function visibleRequest(rt: Realtime, actor: User, convId: string, userId: string) {
   const ctx = await readCtx(rt, convId, actor.id, "admin");
   if (!validId(userId)) fail(404, "join_request_not_found", "No such join request");
-  const [req, blocked] = await rt.kv.getMany<[JoinRequest, unknown]>([keys.joinReq(convId, userId), keys.block(actor.id, userId)]);
-  if (!req.value || blocked.value || rt.now() - req.value.at >= JOIN_REQUEST_TTL_MS) fail(404, "join_request_not_found", "No such join request");
+  const [req, blocked] = await rt.kv.getMany<[JoinRequest, unknown]>([
+    keys.joinReq(convId, userId),
+    keys.block(actor.id, userId),
+  ]);
+  if (!req.value || blocked.value || rt.now() - req.value.at >= JOIN_REQUEST_TTL_MS) {
+    fail(404, "join_request_not_found", "No such join request");
+  }
   return { ctx, req };
 }
 
-export async function approveJoin(rt: Realtime, actor: User, convId: string, userId: string): Promise<Ack> {
+export async function approveJoin(
+  rt: Realtime,
+  actor: User,
+  convId: string,
+  userId: string,
+): Promise<Ack> {
   await visibleRequest(rt, actor, convId, userId);
   return await addMember(rt, convId, userId, actor.id, { minRole: "admin", via: "request" });
 }
 
-export async function declineJoin(rt: Realtime, actor: User, convId: string, userId: string): Promise<void> {
+export async function declineJoin(
+  rt: Realtime,
+  actor: User,
+  convId: string,
+  userId: string,
+): Promise<void> {
   const { ctx, req } = await visibleRequest(rt, actor, convId, userId);
   if ((await rt.kv.atomic().check(ctx.actor).check(req).delete(req.key).commit()).ok) return;
   const again = await rt.kv.get(req.key);
-  if (again.versionstamp !== req.versionstamp) fail(409, "join_request_not_found", "This request was already answered");
+  if (again.versionstamp !== req.versionstamp) {
+    fail(409, "join_request_not_found", "This request was already answered");
+  }
   fail(409, "busy", "The group changed meanwhile; try again");
 }

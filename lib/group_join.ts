@@ -5,11 +5,25 @@
  * concurrent joins never pass it.
  */
 import { keys } from "./kv_keys.ts";
-import { type Conversation, getManyChunked, type Member, type Role, type UserConv } from "./conversations.ts";
+import {
+  type Conversation,
+  getManyChunked,
+  type Member,
+  type Role,
+  type UserConv,
+} from "./conversations.ts";
 import type { Ack } from "./fanout.ts";
 import type { Realtime } from "./realtime.ts";
 import type { User } from "./users.ts";
-import { CREATE_MEMBERS_MAX, fail, GROUP_CAP, groupChange, readCtx, requireFriends, validId } from "./groups.ts";
+import {
+  CREATE_MEMBERS_MAX,
+  fail,
+  GROUP_CAP,
+  groupChange,
+  readCtx,
+  requireFriends,
+  validId,
+} from "./groups.ts";
 
 /** The writes that make `userId` a member, after checking the cap in the same write. */
 async function joinWrites(rt: Realtime, conv: Conversation, userId: string) {
@@ -28,7 +42,10 @@ async function joinWrites(rt: Realtime, conv: Conversation, userId: string) {
     apply: (op: Deno.AtomicOperation, seq: number) => {
       const m: Member = { userId, role: "member", joinedAt: rt.now(), joinedSeq: seq - 1 };
       const idx: UserConv = { convId, kind: "group" };
-      op.set(keys.member(convId, userId), m).set(keys.userConv(userId, convId), idx).set(keys.memberCount(convId), n + 1);
+      op.set(keys.member(convId, userId), m).set(keys.userConv(userId, convId), idx).set(
+        keys.memberCount(convId),
+        n + 1,
+      );
       if (req.value) op.delete(keys.joinReq(convId, userId));
     },
   };
@@ -65,12 +82,21 @@ export function addMember(
 }
 
 /** Invites friends into the group (admins always; members when the group allows it). */
-export async function inviteFriends(rt: Realtime, actor: User, convId: string, userIds: string[]): Promise<Ack[]> {
+export async function inviteFriends(
+  rt: Realtime,
+  actor: User,
+  convId: string,
+  userIds: string[],
+): Promise<Ack[]> {
   const ctx = await readCtx(rt, convId, actor.id, "member");
-  if (ctx.actor.value.role === "member" && ctx.conv.value.memberInvite === false) fail(403, "forbidden_role", "Only admins can add members here");
+  if (ctx.actor.value.role === "member" && ctx.conv.value.memberInvite === false) {
+    fail(403, "forbidden_role", "Only admins can add members here");
+  }
   const ids = [...new Set(userIds)];
   if (!ids.length) fail(400, "field_required", "Choose friends to add", "members");
-  if (ids.length > CREATE_MEMBERS_MAX) fail(400, "bad_input", `Add at most ${CREATE_MEMBERS_MAX} at once`, "members");
+  if (ids.length > CREATE_MEMBERS_MAX) {
+    fail(400, "bad_input", `Add at most ${CREATE_MEMBERS_MAX} at once`, "members");
+  }
   await requireFriends(rt, actor.id, ids);
   // Refuse up front what would fail part-way, so a bad request changes nothing.
   const [members, count] = await Promise.all([
@@ -78,7 +104,9 @@ export async function inviteFriends(rt: Realtime, actor: User, convId: string, u
     rt.kv.get<number>(keys.memberCount(convId)),
   ]);
   if (members.some((m) => m.value)) fail(409, "already_member", "Already in the group", "members");
-  if ((count.value ?? 0) + ids.length > (ctx.conv.value.cap ?? GROUP_CAP)) fail(409, "group_full", "The group is full", "members");
+  if ((count.value ?? 0) + ids.length > (ctx.conv.value.cap ?? GROUP_CAP)) {
+    fail(409, "group_full", "The group is full", "members");
+  }
   const out: Ack[] = [];
   for (const id of ids) out.push(await addMember(rt, convId, id, actor.id, { memberInvite: true }));
   return out;
@@ -93,10 +121,18 @@ export async function joinPublic(rt: Realtime, user: User, convId: string): Prom
  * Adds the user themself (public join, invite link): no actor role to check, only the cap, and
  * in the same write that the group is still public, or that the invite link is still live.
  */
-export async function selfJoin(rt: Realtime, convId: string, userId: string, via: "public" | "link", invite?: Deno.KvKey): Promise<Ack> {
+export async function selfJoin(
+  rt: Realtime,
+  convId: string,
+  userId: string,
+  via: "public" | "link",
+  invite?: Deno.KvKey,
+): Promise<Ack> {
   if (!validId(convId)) fail(404, "group_not_found", "No such group");
   const pre = (await rt.kv.get<Conversation>(keys.conv(convId))).value;
-  if (!pre || pre.kind !== "group" || pre.dissolved || (via === "public" && !pre.public)) fail(404, "group_not_found", "No such group");
+  if (!pre || pre.kind !== "group" || pre.dissolved || (via === "public" && !pre.public)) {
+    fail(404, "group_not_found", "No such group");
+  }
   return await rt.log.append({
     conv: convId,
     sender: "system",
@@ -108,10 +144,20 @@ export async function selfJoin(rt: Realtime, convId: string, userId: string, via
     exclusive: true,
     prepare: async () => {
       const conv = await rt.kv.get<Conversation>(keys.conv(convId));
-      const inv = invite ? await rt.kv.get<{ expiresAt: number | null; conv: string }>(invite) : null;
-      if (!conv.value || conv.value.kind !== "group" || conv.value.dissolved) fail(404, "group_not_found", "No such group");
-      if (via === "public" && !conv.value.public) fail(404, "group_not_found", "No such public group");
-      if (invite && (!inv?.value || inv.value.conv !== convId || (inv.value.expiresAt !== null && inv.value.expiresAt <= rt.now()))) {
+      const inv = invite
+        ? await rt.kv.get<{ expiresAt: number | null; conv: string }>(invite)
+        : null;
+      if (!conv.value || conv.value.kind !== "group" || conv.value.dissolved) {
+        fail(404, "group_not_found", "No such group");
+      }
+      if (via === "public" && !conv.value.public) {
+        fail(404, "group_not_found", "No such public group");
+      }
+      if (
+        invite &&
+        (!inv?.value || inv.value.conv !== convId ||
+          (inv.value.expiresAt !== null && inv.value.expiresAt <= rt.now()))
+      ) {
         fail(404, "invite_invalid", "This invite link is invalid, revoked or expired");
       }
       const w = await joinWrites(rt, conv.value, userId);

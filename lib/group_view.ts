@@ -40,15 +40,29 @@ export interface GroupCard {
   public: boolean;
 }
 
-async function readGroup(kv: Deno.Kv, convId: string): Promise<{ conv: Conversation; count: number }> {
+async function readGroup(
+  kv: Deno.Kv,
+  convId: string,
+): Promise<{ conv: Conversation; count: number }> {
   if (!validId(convId)) fail(404, "group_not_found", "No such group");
-  const [conv, count] = await kv.getMany<[Conversation, number]>([keys.conv(convId), keys.memberCount(convId)]);
-  if (!conv.value || conv.value.kind !== "group" || conv.value.dissolved) fail(404, "group_not_found", "No such group");
+  const [conv, count] = await kv.getMany<[Conversation, number]>([
+    keys.conv(convId),
+    keys.memberCount(convId),
+  ]);
+  if (!conv.value || conv.value.kind !== "group" || conv.value.dissolved) {
+    fail(404, "group_not_found", "No such group");
+  }
   return { conv: conv.value, count: count.value ?? 0 };
 }
 
 export function groupCard(conv: Conversation, memberCount: number): GroupCard {
-  return { id: conv.id, title: conv.title, avatarUrl: avatarUrl(conv.avatar ?? null), memberCount, public: conv.public ?? false };
+  return {
+    id: conv.id,
+    title: conv.title,
+    avatarUrl: avatarUrl(conv.avatar ?? null),
+    memberCount,
+    public: conv.public ?? false,
+  };
 }
 
 /** Cards for search results, with their member counts. */
@@ -58,7 +72,11 @@ export async function groupCards(kv: Deno.Kv, convs: Conversation[]): Promise<Gr
 }
 
 /** The whole group for one of its members. */
-export async function groupInfo(rt: Realtime, convId: string, viewerId: string): Promise<GroupInfo> {
+export async function groupInfo(
+  rt: Realtime,
+  convId: string,
+  viewerId: string,
+): Promise<GroupInfo> {
   const { conv, count } = await readGroup(rt.kv, convId);
   const members: Member[] = [];
   for await (const e of rt.kv.list<Member>({ prefix: keys.members(convId) })) members.push(e.value);
@@ -97,7 +115,11 @@ export async function groupInfo(rt: Realtime, convId: string, viewerId: string):
  * GET /api/groups/:id: members see the whole group, anyone may see a public group's card, and a
  * private group does not exist for non-members (404, the same as an unknown id).
  */
-export async function viewGroup(rt: Realtime, convId: string, viewerId: string): Promise<GroupInfo | GroupCard> {
+export async function viewGroup(
+  rt: Realtime,
+  convId: string,
+  viewerId: string,
+): Promise<GroupInfo | GroupCard> {
   const { conv, count } = await readGroup(rt.kv, convId);
   const member = await rt.kv.get<Member>(keys.member(convId, viewerId));
   if (member.value) return await groupInfo(rt, convId, viewerId);
@@ -106,7 +128,11 @@ export async function viewGroup(rt: Realtime, convId: string, viewerId: string):
 }
 
 /** Public groups whose name starts with `q`. */
-export async function searchPublicGroups(kv: Deno.Kv, q: string, limit = 20): Promise<Conversation[]> {
+export async function searchPublicGroups(
+  kv: Deno.Kv,
+  q: string,
+  limit = 20,
+): Promise<Conversation[]> {
   const p = titleKey(q.trim());
   if (!p) return [];
   const ids: string[] = [];

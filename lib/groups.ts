@@ -8,7 +8,13 @@
  */
 import { keys } from "./kv_keys.ts";
 import { HttpError } from "./http_error.ts";
-import { addConversationWrites, type Conversation, getManyChunked, type Member, type Role } from "./conversations.ts";
+import {
+  addConversationWrites,
+  type Conversation,
+  getManyChunked,
+  type Member,
+  type Role,
+} from "./conversations.ts";
 import { newId } from "./ids.ts";
 import type { Ack, Prepared } from "./fanout.ts";
 import type { Realtime } from "./realtime.ts";
@@ -42,7 +48,10 @@ export interface Ctx {
   conv: Entry<Conversation>;
   actor: Entry<Member>;
 }
-type ExtraWrites = { checks?: Deno.AtomicCheck[]; apply?: (op: Deno.AtomicOperation, seq: number) => void };
+type ExtraWrites = {
+  checks?: Deno.AtomicCheck[];
+  apply?: (op: Deno.AtomicOperation, seq: number) => void;
+};
 type Extra = (ctx: Ctx) => ExtraWrites | Promise<ExtraWrites>;
 
 export function fail(status: number, code: string, message: string, field?: string): never {
@@ -57,7 +66,12 @@ export function validId(id: unknown): id is string {
 export function checkTitle(raw: string): string {
   const title = raw.trim();
   const p = lineProblem(title, TITLE_MAX, true);
-  if (p) throw new HttpError(400, p, `Invalid group name: ${p}`, { field: "title", params: { max: TITLE_MAX } });
+  if (p) {
+    throw new HttpError(400, p, `Invalid group name: ${p}`, {
+      field: "title",
+      params: { max: TITLE_MAX },
+    });
+  }
   return title;
 }
 
@@ -66,12 +80,28 @@ export function titleKey(title: string): string {
 }
 
 /** Reads the group and the actor's membership; refuses a missing or dissolved group, a non-member, a low role. */
-export async function readCtx(rt: Realtime, convId: string, actorId: string, minRole: Role): Promise<Ctx> {
+export async function readCtx(
+  rt: Realtime,
+  convId: string,
+  actorId: string,
+  minRole: Role,
+): Promise<Ctx> {
   if (!validId(convId)) fail(404, "group_not_found", "No such group");
-  const [conv, actor] = await rt.kv.getMany<[Conversation, Member]>([keys.conv(convId), keys.member(convId, actorId)]);
-  if (!conv.value || conv.value.kind !== "group" || conv.value.dissolved) fail(404, "group_not_found", "No such group");
+  const [conv, actor] = await rt.kv.getMany<[Conversation, Member]>([
+    keys.conv(convId),
+    keys.member(convId, actorId),
+  ]);
+  if (!conv.value || conv.value.kind !== "group" || conv.value.dissolved) {
+    fail(404, "group_not_found", "No such group");
+  }
   if (!actor.value) fail(403, "not_member", "You are not in this group");
-  if (RANK[actor.value.role] < RANK[minRole]) fail(403, "forbidden_role", `Only the ${minRole === "owner" ? "owner" : "owner and admins"} can do that`);
+  if (RANK[actor.value.role] < RANK[minRole]) {
+    fail(
+      403,
+      "forbidden_role",
+      `Only the ${minRole === "owner" ? "owner" : "owner and admins"} can do that`,
+    );
+  }
   return { conv: conv as Entry<Conversation>, actor: actor as Entry<Member> };
 }
 
@@ -99,7 +129,10 @@ export async function groupChange(
     prepare: async (): Promise<Prepared> => {
       const ctx = await readCtx(rt, convId, actorId, opts.minRole);
       const more = opts.extra ? await opts.extra(ctx) : {};
-      return { checks: [ctx.conv, ctx.actor, ...(more.checks ?? [])], apply: (op, seq) => more.apply?.(op, seq) };
+      return {
+        checks: [ctx.conv, ctx.actor, ...(more.checks ?? [])],
+        apply: (op, seq) => more.apply?.(op, seq),
+      };
     },
   });
 }
@@ -115,14 +148,28 @@ export async function requireFriends(rt: Realtime, actorId: string, ids: string[
     getManyChunked(rt.kv, ids.map((id) => keys.friend(actorId, id))),
     getManyChunked(rt.kv, ids.map((id) => keys.block(id, actorId))),
   ]);
-  if (friends.some((f) => !f.value) || blocks.some((b) => b.value)) fail(403, "not_friends", "You can only add your friends", "members");
+  if (friends.some((f) => !f.value) || blocks.some((b) => b.value)) {
+    fail(403, "not_friends", "You can only add your friends", "members");
+  }
 }
 
 /** Creates a group with friends of the owner as first members; the owner is its owner. */
-export async function createGroup(rt: Realtime, owner: User, titleRaw: string, memberIds: string[]): Promise<Conversation> {
+export async function createGroup(
+  rt: Realtime,
+  owner: User,
+  titleRaw: string,
+  memberIds: string[],
+): Promise<Conversation> {
   const title = checkTitle(titleRaw);
   const ids = [...new Set(memberIds)].filter((id) => id !== owner.id);
-  if (ids.length > CREATE_MEMBERS_MAX) fail(400, "bad_input", `Add at most ${CREATE_MEMBERS_MAX} friends at creation, more afterwards`, "members");
+  if (ids.length > CREATE_MEMBERS_MAX) {
+    fail(
+      400,
+      "bad_input",
+      `Add at most ${CREATE_MEMBERS_MAX} friends at creation, more afterwards`,
+      "members",
+    );
+  }
   await requireFriends(rt, owner.id, ids);
   const now = rt.now();
   const conv: Conversation = {
@@ -138,10 +185,19 @@ export async function createGroup(rt: Realtime, owner: User, titleRaw: string, m
     notice: null,
   };
   const op = rt.kv.atomic();
-  addConversationWrites(op, conv, [{ userId: owner.id, role: "owner" }, ...ids.map((userId) => ({ userId, role: "member" as const }))], now);
-  if (!(await op.set(keys.memberCount(conv.id), ids.length + 1).commit()).ok) fail(409, "busy", "Could not create the group; try again");
+  addConversationWrites(op, conv, [
+    { userId: owner.id, role: "owner" },
+    ...ids.map((userId) => ({ userId, role: "member" as const })),
+  ], now);
+  if (!(await op.set(keys.memberCount(conv.id), ids.length + 1).commit()).ok) {
+    fail(409, "busy", "Could not create the group; try again");
+  }
   await groupChange(rt, conv.id, owner.id, { minRole: "owner", meta: { event: "created", title } });
-  await Promise.all([owner.id, ...ids].map((user) => rt.log.publish({ t: "user", user, control: { kind: "conv_added", conv: conv.id } })));
+  await Promise.all(
+    [owner.id, ...ids].map((user) =>
+      rt.log.publish({ t: "user", user, control: { kind: "conv_added", conv: conv.id } })
+    ),
+  );
   return conv;
 }
 
@@ -167,26 +223,58 @@ function updateGroup(
   });
 }
 
-export async function rename(rt: Realtime, actor: User, convId: string, titleRaw: string): Promise<Ack> {
+export async function rename(
+  rt: Realtime,
+  actor: User,
+  convId: string,
+  titleRaw: string,
+): Promise<Ack> {
   const title = checkTitle(titleRaw);
-  return await updateGroup(rt, convId, actor.id, { event: "renamed", title }, (c) => ({ ...c, title }));
+  return await updateGroup(
+    rt,
+    convId,
+    actor.id,
+    { event: "renamed", title },
+    (c) => ({ ...c, title }),
+  );
 }
 
 /** Checks a notice: multi-line text up to NOTICE_MAX ("" clears it). */
 export function checkNotice(raw: string): string {
   const text = raw.trim();
   const p = textProblem(text, NOTICE_MAX, false);
-  if (p) throw new HttpError(400, p, `Invalid notice: ${p}`, { field: "notice", params: { max: NOTICE_MAX } });
+  if (p) {
+    throw new HttpError(400, p, `Invalid notice: ${p}`, {
+      field: "notice",
+      params: { max: NOTICE_MAX },
+    });
+  }
   return text;
 }
 
-export async function setNotice(rt: Realtime, actor: User, convId: string, textRaw: string): Promise<Ack> {
+export async function setNotice(
+  rt: Realtime,
+  actor: User,
+  convId: string,
+  textRaw: string,
+): Promise<Ack> {
   const text = checkNotice(textRaw);
   const at = rt.now();
-  return await updateGroup(rt, convId, actor.id, { event: "notice", text }, (c) => ({ ...c, notice: text ? { text, by: actor.id, at } : null }));
+  return await updateGroup(
+    rt,
+    convId,
+    actor.id,
+    { event: "notice", text },
+    (c) => ({ ...c, notice: text ? { text, by: actor.id, at } : null }),
+  );
 }
 
-export function setSettings(rt: Realtime, actor: User, convId: string, s: { public?: boolean; memberInvite?: boolean }): Promise<Ack> {
+export function setSettings(
+  rt: Realtime,
+  actor: User,
+  convId: string,
+  s: { public?: boolean; memberInvite?: boolean },
+): Promise<Ack> {
   const text = JSON.stringify({ public: s.public, memberInvite: s.memberInvite });
   return updateGroup(rt, convId, actor.id, { event: "settings", text }, (c) => ({
     ...c,
@@ -196,25 +284,52 @@ export function setSettings(rt: Realtime, actor: User, convId: string, s: { publ
 }
 
 /** Sets the group picture (a blob id, or null); returns the blob it replaced, for the caller to delete. */
-export async function setAvatar(rt: Realtime, actor: User, convId: string, blobId: string | null): Promise<{ ack: Ack; old: string | null }> {
+export async function setAvatar(
+  rt: Realtime,
+  actor: User,
+  convId: string,
+  blobId: string | null,
+): Promise<{ ack: Ack; old: string | null }> {
   let old: string | null = null;
-  const ack = await updateGroup(rt, convId, actor.id, { event: "avatar", text: blobId ?? "" }, (c) => {
-    old = c.avatar ?? null;
-    return { ...c, avatar: blobId };
-  });
+  const ack = await updateGroup(
+    rt,
+    convId,
+    actor.id,
+    { event: "avatar", text: blobId ?? "" },
+    (c) => {
+      old = c.avatar ?? null;
+      return { ...c, avatar: blobId };
+    },
+  );
   return { ack, old };
 }
 
 /** A member's own name in this group ("" shows their nickname). */
-export async function setDisplayName(rt: Realtime, user: User, convId: string, raw: string): Promise<void> {
+export async function setDisplayName(
+  rt: Realtime,
+  user: User,
+  convId: string,
+  raw: string,
+): Promise<void> {
   const name = raw.trim();
   const p = lineProblem(name, DISPLAY_NAME_MAX, false);
-  if (p) throw new HttpError(400, p, `Invalid name: ${p}`, { field: "displayName", params: { max: DISPLAY_NAME_MAX } });
+  if (p) {
+    throw new HttpError(400, p, `Invalid name: ${p}`, {
+      field: "displayName",
+      params: { max: DISPLAY_NAME_MAX },
+    });
+  }
   for (let attempt = 0; attempt < 5; attempt++) {
     const ctx = await readCtx(rt, convId, user.id, "member");
     const next: Member = { ...ctx.actor.value, displayName: name || undefined };
-    if ((await rt.kv.atomic().check(ctx.conv).check(ctx.actor).set(ctx.actor.key, next).commit()).ok) {
-      await rt.log.publish({ t: "conv", conv: convId, frame: { type: "members_changed", conv: convId } });
+    if (
+      (await rt.kv.atomic().check(ctx.conv).check(ctx.actor).set(ctx.actor.key, next).commit()).ok
+    ) {
+      await rt.log.publish({
+        t: "conv",
+        conv: convId,
+        frame: { type: "members_changed", conv: convId },
+      });
       return;
     }
   }

@@ -17,7 +17,12 @@ import type { Conversation, Member } from "./conversations.ts";
 
 async function setup() {
   const w = await world();
-  const [owner, admin, member, other] = [await w.user("own"), await w.user("adm"), await w.user("mem"), await w.user("oth")];
+  const [owner, admin, member, other] = [
+    await w.user("own"),
+    await w.user("adm"),
+    await w.user("mem"),
+    await w.user("oth"),
+  ];
   await w.befriend(owner, admin, member, other);
   const g = await createGroup(w.rt, owner, "Team", [admin.id, member.id]);
   await setRole(w.rt, owner, g.id, admin.id, "admin");
@@ -33,11 +38,19 @@ Deno.test("createGroup() makes the creator owner, adds friends, logs a 'created'
     const g = await createGroup(w.rt, a, "  <b>Trip</b>  ", [b.id, c.id, b.id, a.id]);
     assert.equal(g.title, "<b>Trip</b>", "trimmed, stored as text");
     const members = await w.members(g.id);
-    assert.deepEqual(members.map((m) => [m.userId, m.role]).sort(), [[a.id, "owner"], [b.id, "member"], [c.id, "member"]].sort());
+    assert.deepEqual(
+      members.map((m) => [m.userId, m.role]).sort(),
+      [[a.id, "owner"], [b.id, "member"], [c.id, "member"]].sort(),
+    );
     assert.equal((await w.kv.get(keys.memberCount(g.id))).value, 3);
     assert.ok((await w.kv.get(keys.userConv(c.id, g.id))).value, "in the member's list");
     const log = await w.log(g.id);
-    assert.deepEqual(log.map((m) => [m.seq, m.kind, m.meta?.event, m.meta?.by]), [[1, "system", "created", a.id]]);
+    assert.deepEqual(log.map((m) => [m.seq, m.kind, m.meta?.event, m.meta?.by]), [[
+      1,
+      "system",
+      "created",
+      a.id,
+    ]]);
     const conv = (await w.kv.get<Conversation>(keys.conv(g.id))).value!;
     assert.equal(conv.public, false);
     assert.equal(conv.memberInvite, true);
@@ -51,7 +64,12 @@ Deno.test("createGroup() makes the creator owner, adds friends, logs a 'created'
 Deno.test("createGroup() refuses strangers, friends who blocked the creator and bad names, and writes nothing", async () => {
   const w = await world();
   try {
-    const [a, friend, stranger, blocker] = [await w.user(), await w.user(), await w.user(), await w.user()];
+    const [a, friend, stranger, blocker] = [
+      await w.user(),
+      await w.user(),
+      await w.user(),
+      await w.user(),
+    ];
     await w.befriend(a, friend, blocker);
     await w.block(blocker, a);
     const before = await kvState(w.kv);
@@ -80,15 +98,30 @@ Deno.test("rename, notice and settings need an admin; each is a system message; 
     assert.deepEqual((await searchPublicGroups(w.kv, "te")).map((c) => c.id), [g.id]);
     await rename(w.rt, owner, g.id, "Wandern 🥾 Club");
     assert.deepEqual(await searchPublicGroups(w.kv, "te"), [], "the old name is no longer indexed");
-    assert.deepEqual((await searchPublicGroups(w.kv, "WANDERN")).map((c) => c.id), [g.id], "case-insensitive prefix");
-    assert.deepEqual((await searchPublicGroups(w.kv, "Wandern 🥾")).map((c) => c.id), [g.id], "prefix ending outside the BMP");
+    assert.deepEqual(
+      (await searchPublicGroups(w.kv, "WANDERN")).map((c) => c.id),
+      [g.id],
+      "case-insensitive prefix",
+    );
+    assert.deepEqual(
+      (await searchPublicGroups(w.kv, "Wandern 🥾")).map((c) => c.id),
+      [g.id],
+      "prefix ending outside the BMP",
+    );
     await setNotice(w.rt, admin, g.id, "Line 1\nLine <i>2</i>");
     const conv = (await w.kv.get<Conversation>(keys.conv(g.id))).value!;
     assert.deepEqual(conv.notice, { text: "Line 1\nLine <i>2</i>", by: admin.id, at: w.clock.t });
     await setSettings(w.rt, owner, g.id, { public: false });
     assert.deepEqual(await searchPublicGroups(w.kv, "w"), []);
     const events = (await w.log(g.id)).map((m) => m.meta?.event);
-    assert.deepEqual(events, ["created", "admin_added", "settings", "renamed", "notice", "settings"]);
+    assert.deepEqual(events, [
+      "created",
+      "admin_added",
+      "settings",
+      "renamed",
+      "notice",
+      "settings",
+    ]);
   } finally {
     w.close();
   }
@@ -107,13 +140,22 @@ Deno.test("inviteFriends(): members add friends while allowed; refusals up front
     await refused(inviteFriends(w.rt, member, g.id, [other.id]), 403, "forbidden_role");
     assert.deepEqual(await kvState(w.kv), before);
     await setSettings(w.rt, owner, g.id, { memberInvite: true });
-    await w.kv.set(keys.conv(g.id), { ...(await w.kv.get<Conversation>(keys.conv(g.id))).value!, cap: 3 });
+    await w.kv.set(keys.conv(g.id), {
+      ...(await w.kv.get<Conversation>(keys.conv(g.id))).value!,
+      cap: 3,
+    });
     await refused(inviteFriends(w.rt, member, g.id, [other.id]), 409, "group_full");
-    await w.kv.set(keys.conv(g.id), { ...(await w.kv.get<Conversation>(keys.conv(g.id))).value!, cap: 4 });
+    await w.kv.set(keys.conv(g.id), {
+      ...(await w.kv.get<Conversation>(keys.conv(g.id))).value!,
+      cap: 4,
+    });
     const [ack] = await inviteFriends(w.rt, member, g.id, [other.id]);
     const msg = (await w.log(g.id)).find((m) => m.seq === ack.seq)!;
     assert.deepEqual(msg.meta, { event: "member_added", userId: other.id, by: member.id });
-    assert.equal((await w.kv.get<Member>(keys.member(g.id, other.id))).value?.joinedSeq, ack.seq - 1);
+    assert.equal(
+      (await w.kv.get<Member>(keys.member(g.id, other.id))).value?.joinedSeq,
+      ack.seq - 1,
+    );
   } finally {
     w.close();
   }
@@ -123,7 +165,10 @@ Deno.test("concurrent public joins never pass the cap, and the count stays exact
   const { w, owner, g } = await setup();
   try {
     await setSettings(w.rt, owner, g.id, { public: true });
-    await w.kv.set(keys.conv(g.id), { ...(await w.kv.get<Conversation>(keys.conv(g.id))).value!, cap: 6 });
+    await w.kv.set(keys.conv(g.id), {
+      ...(await w.kv.get<Conversation>(keys.conv(g.id))).value!,
+      cap: 6,
+    });
     const joiners = await Promise.all(Array.from({ length: 10 }, () => w.user("j")));
     const res = await Promise.allSettled(joiners.map((u) => joinPublic(w.rt, u, g.id)));
     assert.equal(res.filter((r) => r.status === "fulfilled").length, 3);
@@ -147,7 +192,11 @@ Deno.test("kick: admins remove members, only the owner removes admins, nobody re
     await refused(kick(w.rt, admin, g.id, "nobody"), 404, "not_member");
     await refused(kick(w.rt, admin, g.id, admin.id), 400, "bad_input");
     await kick(w.rt, admin, g.id, member.id);
-    assert.equal((await w.kv.get(keys.userConv(member.id, g.id))).value, null, "gone from their list");
+    assert.equal(
+      (await w.kv.get(keys.userConv(member.id, g.id))).value,
+      null,
+      "gone from their list",
+    );
     await kick(w.rt, owner, g.id, other.id);
     assert.equal((await w.kv.get(keys.memberCount(g.id))).value, 2);
     await refused(rename(w.rt, member, g.id, "x"), 403, "not_member");
@@ -175,7 +224,8 @@ Deno.test("a group change commits alone: a message batched after its sender's re
           return { checks: [m], apply: (op) => void op.delete(m.key) };
         },
       });
-    const send = (sender: string, cid: string) => w.rt.log.append({ conv: g.id, sender, cid, kind: "text", text: "x", checkMember: true });
+    const send = (sender: string, cid: string) =>
+      w.rt.log.append({ conv: g.id, sender, cid, kind: "text", text: "x", checkMember: true });
     // The first append starts a commit; everything after it queues up for the next batch.
     const all = [send(owner.id, "o1"), removal("r1"), send(member.id, "late"), removal("r2")];
     const [first, removed, late, again] = await Promise.allSettled(all);
@@ -192,7 +242,10 @@ Deno.test("a group change commits alone: a message batched after its sender's re
 Deno.test("two concurrent kicks of one member: one succeeds, the other finds nobody", async () => {
   const { w, owner, admin, member, g } = await setup();
   try {
-    const [a, b] = await Promise.allSettled([kick(w.rt, admin, g.id, member.id), kick(w.rt, owner, g.id, member.id)]);
+    const [a, b] = await Promise.allSettled([
+      kick(w.rt, admin, g.id, member.id),
+      kick(w.rt, owner, g.id, member.id),
+    ]);
     assert.equal([a, b].filter((r) => r.status === "fulfilled").length, 1);
     const lost = [a, b].find((r) => r.status === "rejected") as PromiseRejectedResult;
     assert.equal(lost.reason.code, "not_member");
@@ -228,7 +281,15 @@ Deno.test("mute: admins mute lower roles; a muted member cannot send until it en
     await refused(mute(w.rt, admin, g.id, member.id, 1.5), 400, "bad_input");
     await refused(mute(w.rt, admin, g.id, member.id, 43201), 400, "bad_input");
     await mute(w.rt, admin, g.id, member.id, 10);
-    const send = (cid: string) => w.rt.log.append({ conv: g.id, sender: member.id, cid, kind: "text", text: "x", checkMember: true });
+    const send = (cid: string) =>
+      w.rt.log.append({
+        conv: g.id,
+        sender: member.id,
+        cid,
+        kind: "text",
+        text: "x",
+        checkMember: true,
+      });
     const err = await refused(send("a"), 403, "muted");
     assert.equal(err.extra.params?.minutes, 10);
     w.clock.advance(10 * 60_000 + 1);
@@ -269,11 +330,17 @@ Deno.test("setDisplayName() stores a checked name and tells the group's sockets"
   const { w, member, other, g } = await setup();
   try {
     await setDisplayName(w.rt, member, g.id, "  Xiao Ming <3 ");
-    assert.equal((await w.kv.get<Member>(keys.member(g.id, member.id))).value?.displayName, "Xiao Ming <3");
+    assert.equal(
+      (await w.kv.get<Member>(keys.member(g.id, member.id))).value?.displayName,
+      "Xiao Ming <3",
+    );
     await refused(setDisplayName(w.rt, member, g.id, "n".repeat(33)), 400, "field_long");
     await refused(setDisplayName(w.rt, other, g.id, "me"), 403, "not_member");
     await setDisplayName(w.rt, member, g.id, "");
-    assert.equal((await w.kv.get<Member>(keys.member(g.id, member.id))).value?.displayName, undefined);
+    assert.equal(
+      (await w.kv.get<Member>(keys.member(g.id, member.id))).value?.displayName,
+      undefined,
+    );
   } finally {
     w.close();
   }
@@ -287,7 +354,9 @@ Deno.test("dissolve: only the owner; every membership, link and request goes; th
     await refused(dissolve(w.rt, admin, g.id), 403, "forbidden_role");
     await dissolve(w.rt, owner, g.id);
     assert.deepEqual(await w.members(g.id), []);
-    for (const u of [owner, admin, member]) assert.equal((await w.kv.get(keys.userConv(u.id, g.id))).value, null);
+    for (const u of [owner, admin, member]) {
+      assert.equal((await w.kv.get(keys.userConv(u.id, g.id))).value, null);
+    }
     assert.equal((await w.kv.get(keys.joinReq(g.id, other.id))).value, null);
     assert.equal((await w.kv.get(keys.convHead(g.id))).value, null);
     assert.deepEqual(await searchPublicGroups(w.kv, "team"), []);

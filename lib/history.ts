@@ -29,10 +29,19 @@ export async function pageBefore(
 }
 
 /** Messages with seq in (after, upTo], oldest first, at most `max`. */
-export async function range(kv: Deno.Kv, conv: string, after: number, upTo: number, max: number): Promise<Message[]> {
+export async function range(
+  kv: Deno.Kv,
+  conv: string,
+  after: number,
+  upTo: number,
+  max: number,
+): Promise<Message[]> {
   if (upTo <= after) return [];
   const out: Message[] = [];
-  const iter = kv.list<Message>({ start: keys.msg(conv, after + 1), end: keys.msg(conv, upTo + 1) }, { limit: max });
+  const iter = kv.list<Message>(
+    { start: keys.msg(conv, after + 1), end: keys.msg(conv, upTo + 1) },
+    { limit: max },
+  );
   for await (const e of iter) out.push(e.value);
   return out;
 }

@@ -6,7 +6,11 @@ export class HttpError extends Error {
     /** Stable machine code, e.g. "username_taken". */
     readonly code: string,
     message: string,
-    readonly extra: { field?: string; retryAfter?: number; params?: Record<string, string | number> } = {},
+    readonly extra: {
+      field?: string;
+      retryAfter?: number;
+      params?: Record<string, string | number>;
+    } = {},
   ) {
     super(message);
   }

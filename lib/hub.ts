@@ -76,7 +76,8 @@ export class Hub implements Dispatcher {
 
   /** Takes a send token from the user's bucket (`burst` deep, refilled at `perSec`); false when empty. */
   takeSendToken(userId: string, now: number, perSec: number, burst: number): boolean {
-    const refill = (b: { tokens: number; at: number }) => Math.min(burst, b.tokens + ((now - b.at) / 1000) * perSec);
+    const refill = (b: { tokens: number; at: number }) =>
+      Math.min(burst, b.tokens + ((now - b.at) / 1000) * perSec);
     if (this.#sendTokens.size >= 10_000) {
       for (const [u, b] of this.#sendTokens) if (refill(b) >= burst) this.#sendTokens.delete(u);
     }
@@ -112,12 +113,16 @@ export class Hub implements Dispatcher {
         // conversation right after sending it (Conn.#emit); a new member's sockets join here.
         const meta = ev.msg.meta;
         if (meta?.userId && meta.event === "member_added") {
-          for (const c of this.byUser.get(meta.userId) ?? []) c.control({ kind: "conv_added", conv: ev.msg.conv });
+          for (const c of this.byUser.get(meta.userId) ?? []) {
+            c.control({ kind: "conv_added", conv: ev.msg.conv });
+          }
         }
         break;
       }
       case "conv":
-        for (const c of this.byConv.get(ev.conv) ?? []) if (c.userId !== ev.except) c.send(ev.frame);
+        for (const c of this.byConv.get(ev.conv) ?? []) {
+          if (c.userId !== ev.except) c.send(ev.frame);
+        }
         break;
       case "user":
         for (const c of [...(this.byUser.get(ev.user) ?? [])]) {

@@ -82,9 +82,11 @@ export const en = {
   "outbox.intro": "No SMTP server is configured, so mail is kept here. Newest first.",
   "outbox.empty": "No mail yet.",
   "mail.activate.subject": "Activate your HappyChat account",
-  "mail.activate.body": "Hello {name},\n\nOpen this link to activate your HappyChat account:\n{link}\n\nThe link works once and expires in 24 hours. If you did not sign up, ignore this e-mail.",
+  "mail.activate.body":
+    "Hello {name},\n\nOpen this link to activate your HappyChat account:\n{link}\n\nThe link works once and expires in 24 hours. If you did not sign up, ignore this e-mail.",
   "mail.reset.subject": "Reset your HappyChat password",
-  "mail.reset.body": "Hello {name},\n\nOpen this link to choose a new password:\n{link}\n\nThe link works once and expires in 1 hour. If you did not ask for it, ignore this e-mail; your password stays the same.",
+  "mail.reset.body":
+    "Hello {name},\n\nOpen this link to choose a new password:\n{link}\n\nThe link works once and expires in 1 hour. If you did not ask for it, ignore this e-mail; your password stays the same.",
   "mail.feedback.subject": "HappyChat feedback from {name}",
   "error.title": "Something went wrong",
   "error.notFound": "Page not found",
@@ -182,7 +184,8 @@ export const en = {
   "find.none": "Nobody found",
   "find.button": "Search",
   "find.emailTitle": "Add by e-mail",
-  "find.emailHint": "If the address belongs to someone here, they get your request. You are not told either way.",
+  "find.emailHint":
+    "If the address belongs to someone here, they get your request. You are not told either way.",
   "find.emailSent": "Done. If the address belongs to someone here, your request reached them.",
   "friends.add": "Add friend",
   "friends.note": "Note",
@@ -198,11 +201,13 @@ export const en = {
   "friends.save": "Save",
   "friends.remarkSaved": "Remark saved",
   "friends.remove": "Delete friend",
-  "friends.removeConfirm": "Delete {name} from your friends? Neither of you can send messages in your chat until you are friends again.",
+  "friends.removeConfirm":
+    "Delete {name} from your friends? Neither of you can send messages in your chat until you are friends again.",
   "friends.removed": "You are not friends any more",
   "friends.block": "Block",
   "friends.unblock": "Unblock",
-  "friends.blockConfirm": "Block {name}? They cannot send you requests or messages any more, and are not told.",
+  "friends.blockConfirm":
+    "Block {name}? They cannot send you requests or messages any more, and are not told.",
   "friends.blockedNote": "You blocked this user",
   "friends.dmClosed": "You are not friends, so messages cannot be sent here.",
   "friends.yourself": "This is you.",
@@ -242,7 +247,8 @@ export const en = {
   "group.selected": "{n} selected",
   "group.create": "Create group",
   "group.findTitle": "Find groups",
-  "group.findHint": "Public groups are listed here. Private groups are joined with an invite link or a request.",
+  "group.findHint":
+    "Public groups are listed here. Private groups are joined with an invite link or a request.",
   "group.search": "Search",
   "group.searchLabel": "Group name starts with",
   "group.noResults": "No public group with that name",
@@ -254,7 +260,8 @@ export const en = {
   "group.requestJoin": "Ask to join",
   "group.requestNote": "Note to the admins (optional)",
   "group.requestSent": "Request sent. You join when an admin approves it.",
-  "group.privateOrMissing": "This group is private or does not exist. If you know it, you can ask its admins to let you in.",
+  "group.privateOrMissing":
+    "This group is private or does not exist. If you know it, you can ask its admins to let you in.",
   "group.membersTitle": "Members ({n})",
   "group.owner": "Owner",
   "group.admin": "Admin",
@@ -303,7 +310,8 @@ export const en = {
   "group.confirmLeave": "Leave “{title}”?",
   "group.dissolve": "Dissolve group",
   "group.confirmDissolve": "Dissolve “{title}” for everyone? Its history is gone for all members.",
-  "group.ownerLeaveHint": "You are the owner: make someone else the owner before you leave, or dissolve the group.",
+  "group.ownerLeaveHint":
+    "You are the owner: make someone else the owner before you leave, or dissolve the group.",
   "group.cancel": "Cancel",
   "group.confirm": "Confirm",
   "group.addMembers": "Add friends",
@@ -335,7 +343,8 @@ export const en = {
   "err.not_member": "Not a member of this group or chat",
   "err.already_member": "Already in this group",
   "err.group_full": "The group is full",
-  "err.owner_must_transfer": "You own this group: make someone else the owner first, or dissolve the group",
+  "err.owner_must_transfer":
+    "You own this group: make someone else the owner first, or dissolve the group",
   "err.invite_invalid": "This invite link is invalid, revoked or expired",
   "err.invite_not_found": "No such invite link",
   "err.too_many_invites": "A group has at most 20 live invite links: revoke one first",

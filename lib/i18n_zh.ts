@@ -84,9 +84,11 @@ export const zh: { [K in keyof typeof en]: string } = {
   "outbox.intro": "未配置 SMTP 服务器，邮件保存在这里。最新的在前。",
   "outbox.empty": "还没有邮件。",
   "mail.activate.subject": "激活你的乐聊账号",
-  "mail.activate.body": "{name}，你好：\n\n打开下面的链接激活你的乐聊账号：\n{link}\n\n链接只能使用一次，24 小时后失效。如果不是你本人注册，请忽略本邮件。",
+  "mail.activate.body":
+    "{name}，你好：\n\n打开下面的链接激活你的乐聊账号：\n{link}\n\n链接只能使用一次，24 小时后失效。如果不是你本人注册，请忽略本邮件。",
   "mail.reset.subject": "重置你的乐聊密码",
-  "mail.reset.body": "{name}，你好：\n\n打开下面的链接设置新密码：\n{link}\n\n链接只能使用一次，1 小时后失效。如果不是你本人申请，请忽略本邮件，密码不会改变。",
+  "mail.reset.body":
+    "{name}，你好：\n\n打开下面的链接设置新密码：\n{link}\n\n链接只能使用一次，1 小时后失效。如果不是你本人申请，请忽略本邮件，密码不会改变。",
   "mail.feedback.subject": "来自 {name} 的乐聊反馈",
   "error.title": "出错了",
   "error.notFound": "页面不存在",
@@ -204,7 +206,8 @@ export const zh: { [K in keyof typeof en]: string } = {
   "friends.removed": "你们已不再是好友",
   "friends.block": "加入黑名单",
   "friends.unblock": "移出黑名单",
-  "friends.blockConfirm": "将“{name}”加入黑名单？对方将无法再给你发送好友申请和消息，也不会收到通知。",
+  "friends.blockConfirm":
+    "将“{name}”加入黑名单？对方将无法再给你发送好友申请和消息，也不会收到通知。",
   "friends.blockedNote": "你已将此用户加入黑名单",
   "friends.dmClosed": "你们还不是好友，无法在此发送消息。",
   "friends.yourself": "这是你自己。",

@@ -22,7 +22,9 @@ const SIGNATURES: [ImageType, number[], number?][] = [
 export function sniffImageType(b: Uint8Array): ImageType | null {
   for (const [type, sig, at = 0] of SIGNATURES) {
     if (b.length >= at + sig.length && sig.every((v, i) => b[at + i] === v)) {
-      if (type === "image/webp" && !(b[0] === 0x52 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x46)) continue;
+      if (
+        type === "image/webp" && !(b[0] === 0x52 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x46)
+      ) continue;
       return type;
     }
   }
@@ -34,10 +36,19 @@ function mb(n: number): string {
 }
 
 /** Checks an upload's bytes and returns a sharp pipeline on it; throws a clear 400/413 otherwise. */
-export async function openUpload(bytes: Uint8Array, maxBytes: number): Promise<ReturnType<typeof sharp>> {
-  if (bytes.length > maxBytes) throw new HttpError(413, "image_too_big", "Image is too large", { params: { max: mb(maxBytes) } });
+export async function openUpload(
+  bytes: Uint8Array,
+  maxBytes: number,
+): Promise<ReturnType<typeof sharp>> {
+  if (bytes.length > maxBytes) {
+    throw new HttpError(413, "image_too_big", "Image is too large", {
+      params: { max: mb(maxBytes) },
+    });
+  }
   const type = sniffImageType(bytes);
-  if (!type) throw new HttpError(400, "image_type", "Only JPEG, PNG, GIF and WebP images are accepted");
+  if (!type) {
+    throw new HttpError(400, "image_type", "Only JPEG, PNG, GIF and WebP images are accepted");
+  }
   // limitInputPixels: false here, checked from the header below so the error can say why.
   const img = sharp(bytes, { limitInputPixels: false, failOn: "error" });
   let meta: Awaited<ReturnType<ReturnType<typeof sharp>["metadata"]>>;
@@ -47,14 +58,22 @@ export async function openUpload(bytes: Uint8Array, maxBytes: number): Promise<R
     throw new HttpError(400, "image_broken", "Image could not be decoded");
   }
   const expected = type.split("/")[1];
-  if (meta.format !== expected) throw new HttpError(400, "image_type", "Image content does not match its type");
-  if (!meta.width || !meta.height) throw new HttpError(400, "image_broken", "Image could not be decoded");
-  if (meta.width * meta.height > MAX_PIXELS) throw new HttpError(400, "image_pixels", "Image has too many pixels");
+  if (meta.format !== expected) {
+    throw new HttpError(400, "image_type", "Image content does not match its type");
+  }
+  if (!meta.width || !meta.height) {
+    throw new HttpError(400, "image_broken", "Image could not be decoded");
+  }
+  if (meta.width * meta.height > MAX_PIXELS) {
+    throw new HttpError(400, "image_pixels", "Image has too many pixels");
+  }
   return img;
 }
 
 /** A square avatar: turned upright, cropped to the centre, 256×256 JPEG, no metadata. */
-export async function makeAvatar(bytes: Uint8Array): Promise<{ bytes: Uint8Array; type: "image/jpeg" }> {
+export async function makeAvatar(
+  bytes: Uint8Array,
+): Promise<{ bytes: Uint8Array; type: "image/jpeg" }> {
   const img = await openUpload(bytes, AVATAR_MAX_BYTES);
   try {
     const out = await img

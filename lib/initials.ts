@@ -14,7 +14,8 @@ export function indexLetter(name: string): string {
   if (LETTER.test(first)) return first.toUpperCase();
   if (HAN.test(first)) {
     // The whole name, so that surnames read as surnames (曾 → Zeng, not Ceng).
-    const py = pinyin(text, { pattern: "first", toneType: "none", surname: "head", type: "array" })[0] ?? "";
+    const py =
+      pinyin(text, { pattern: "first", toneType: "none", surname: "head", type: "array" })[0] ?? "";
     return LETTER.test(py) ? py.toUpperCase() : "#";
   }
   const base = first.normalize("NFD").replace(/\p{M}/gu, "");

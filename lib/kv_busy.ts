@@ -40,7 +40,8 @@ export function retryOnBusy(kv: Deno.Kv): Deno.Kv {
       }
       if (typeof value !== "function") return value;
       if (typeof prop === "string" && RETRIED.has(prop)) {
-        return (...args: unknown[]) => retry(() => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args));
+        return (...args: unknown[]) =>
+          retry(() => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args));
       }
       return value.bind(target);
     },

@@ -51,7 +51,8 @@ export const keys = {
   userSessions: (userId: string) => ["user_sessions", userId] as const,
   emailToken: (tokenHash: string) => ["email_tokens", tokenHash] as const,
   mailCooldown: (purpose: string, userId: string) => ["mail_cooldown", purpose, userId] as const,
-  rate: (bucket: string, subject: string, window: number) => ["rate", bucket, subject, window] as const,
+  rate: (bucket: string, subject: string, window: number) =>
+    ["rate", bucket, subject, window] as const,
   blob: (blobId: string) => ["blobs", blobId] as const,
   blobChunk: (blobId: string, index: number) => ["blob_chunks", blobId, index] as const,
   blobChunks: (blobId: string) => ["blob_chunks", blobId] as const,
@@ -65,11 +66,13 @@ export const keys = {
   members: (convId: string) => ["member", convId] as const,
   userConv: (userId: string, convId: string) => ["user_conv", userId, convId] as const,
   userConvs: (userId: string) => ["user_conv", userId] as const,
-  dmPair: (a: string, b: string) => (a < b ? ["dm_pair", a, b] : ["dm_pair", b, a]) as readonly string[],
+  dmPair: (a: string, b: string) =>
+    (a < b ? ["dm_pair", a, b] : ["dm_pair", b, a]) as readonly string[],
   botConv: (userId: string) => ["bot_conv", userId] as const,
   msg: (convId: string, seq: number) => ["msg", convId, seq] as const,
   msgs: (convId: string) => ["msg", convId] as const,
-  msgClient: (convId: string, senderId: string, clientId: string) => ["msg_client", convId, senderId, clientId] as const,
+  msgClient: (convId: string, senderId: string, clientId: string) =>
+    ["msg_client", convId, senderId, clientId] as const,
   read: (convId: string, userId: string) => ["read", convId, userId] as const,
   reads: (convId: string) => ["read", convId] as const,
   fanHead: (shard: number) => ["fan_head", shard] as const,
@@ -90,7 +93,8 @@ export const keys = {
   block: (blockerId: string, blockedId: string) => ["block", blockerId, blockedId] as const,
   blocks: (blockerId: string) => ["block", blockerId] as const,
   memberCount: (convId: string) => ["member_count", convId] as const,
-  groupByName: (lowerTitle: string, convId: string) => ["groups_by_name", lowerTitle, convId] as const,
+  groupByName: (lowerTitle: string, convId: string) =>
+    ["groups_by_name", lowerTitle, convId] as const,
   invite: (tokenHash: string) => ["invite", tokenHash] as const,
   groupInvite: (convId: string, inviteId: string) => ["group_invite", convId, inviteId] as const,
   groupInvites: (convId: string) => ["group_invite", convId] as const,

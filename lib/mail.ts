@@ -40,7 +40,9 @@ export function smtpMailer(smtpUrl: string, from: string): Mailer {
     // smtp:// must upgrade with STARTTLS before AUTH and the message; a server (or someone in the
     // middle) that does not offer it gets nothing. Only ?tls=off allows plain text.
     requireTLS: !secure && url.searchParams.get("tls") !== "off",
-    auth: url.username ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } : undefined,
+    auth: url.username
+      ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) }
+      : undefined,
     // Local test servers use self-signed certificates only when asked for by ?tls=insecure.
     tls: url.searchParams.get("tls") === "insecure" ? { rejectUnauthorized: false } : undefined,
     ignoreTLS: url.searchParams.get("tls") === "off",

@@ -11,7 +11,12 @@ function label(v: string): string {
 }
 
 /** Records one finished request by route pattern (not raw path, to bound the label set). */
-export function observeRequest(method: string, route: string, status: number, seconds: number): void {
+export function observeRequest(
+  method: string,
+  route: string,
+  status: number,
+  seconds: number,
+): void {
   const k = `${method} ${route} ${status}`;
   requests.set(k, (requests.get(k) ?? 0) + 1);
   const hk = `${method} ${route}`;
@@ -40,7 +45,11 @@ export function renderMetrics(): string {
   ];
   for (const [k, n] of requests) {
     const [method, route, status] = k.split(" ");
-    out.push(`happychat_http_requests_total{method="${label(method)}",route="${label(route)}",status="${status}"} ${n}`);
+    out.push(
+      `happychat_http_requests_total{method="${label(method)}",route="${
+        label(route)
+      }",status="${status}"} ${n}`,
+    );
   }
   out.push(
     "# HELP happychat_http_request_duration_seconds HTTP request latency.",
@@ -49,7 +58,9 @@ export function renderMetrics(): string {
   for (const [k, h] of histo) {
     const [method, route] = k.split(" ");
     const l = `method="${label(method)}",route="${label(route)}"`;
-    BUCKETS.forEach((b, i) => out.push(`happychat_http_request_duration_seconds_bucket{${l},le="${b}"} ${h.counts[i]}`));
+    BUCKETS.forEach((b, i) =>
+      out.push(`happychat_http_request_duration_seconds_bucket{${l},le="${b}"} ${h.counts[i]}`)
+    );
     out.push(`happychat_http_request_duration_seconds_bucket{${l},le="+Inf"} ${h.count}`);
     out.push(`happychat_http_request_duration_seconds_sum{${l}} ${h.sum}`);
     out.push(`happychat_http_request_duration_seconds_count{${l}} ${h.count}`);

@@ -28,7 +28,10 @@ function fromBase64url(s: string): Uint8Array {
 }
 
 /** Hashes a password into "pbkdf2-sha256$iterations$salt$hash". */
-export async function hashPassword(password: string, iterations = PBKDF2_ITERATIONS): Promise<string> {
+export async function hashPassword(
+  password: string,
+  iterations = PBKDF2_ITERATIONS,
+): Promise<string> {
   const salt = crypto.getRandomValues(new Uint8Array(16));
   const hash = await derive(password, salt, iterations);
   return `pbkdf2-sha256$${iterations}$${base64url(salt)}$${base64url(hash)}`;
@@ -72,7 +75,11 @@ export function passwordProblem(
   const personal = [context.username, context.email?.split("@")[0]].filter((s): s is string =>
     !!s && s.length >= 3
   );
-  if (personal.some((p) => lower === p.toLowerCase() || lower.includes(p.toLowerCase()) && length - p.length < 4)) {
+  if (
+    personal.some((p) =>
+      lower === p.toLowerCase() || lower.includes(p.toLowerCase()) && length - p.length < 4
+    )
+  ) {
     return "password_personal";
   }
   return null;

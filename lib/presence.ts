@@ -15,7 +15,12 @@ export class Presence {
   #local = new Map<string, number>();
   #timer: ReturnType<typeof setInterval> | undefined;
 
-  constructor(private readonly kv: Deno.Kv, private readonly isolate: string, private readonly log: MessageLog, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly kv: Deno.Kv,
+    private readonly isolate: string,
+    private readonly log: MessageLog,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   start(): void {
     this.#timer = setInterval(() => this.#refresh(), REFRESH_MS);
@@ -31,7 +36,9 @@ export class Presence {
     if (n > 1) return;
     const wasOnline = (await this.online([userId])).get(userId)?.online;
     await this.kv.set(keys.presence(userId, this.isolate), this.now(), { expireIn: TTL_MS });
-    if (!wasOnline) await this.log.publish({ t: "presence", user: userId, online: true, lastSeen: null });
+    if (!wasOnline) {
+      await this.log.publish({ t: "presence", user: userId, online: true, lastSeen: null });
+    }
   }
 
   async disconnected(userId: string): Promise<void> {
@@ -49,7 +56,9 @@ export class Presence {
   }
 
   /** Whether each user is online anywhere, and when they were last seen. */
-  async online(userIds: string[]): Promise<Map<string, { online: boolean; lastSeen: number | null }>> {
+  async online(
+    userIds: string[],
+  ): Promise<Map<string, { online: boolean; lastSeen: number | null }>> {
     const out = new Map<string, { online: boolean; lastSeen: number | null }>();
     const now = this.now();
     const ids = userIds.filter((u) => u !== BOT_ID);
@@ -71,7 +80,9 @@ export class Presence {
     const now = this.now();
     for (let i = 0; i < users.length; i += 500) {
       const op = this.kv.atomic();
-      for (const u of users.slice(i, i + 500)) op.set(keys.presence(u, this.isolate), now, { expireIn: TTL_MS });
+      for (const u of users.slice(i, i + 500)) {
+        op.set(keys.presence(u, this.isolate), now, { expireIn: TTL_MS });
+      }
       await op.commit().catch(() => {});
     }
   }

@@ -1,6 +1,13 @@
 /** Editing one's profile: validation of every field, then one write. */
 import { HttpError } from "./http_error.ts";
-import { GENDERS, type Gender, LIMITS, lineProblem, textProblem, websiteProblem } from "./validate.ts";
+import {
+  type Gender,
+  GENDERS,
+  LIMITS,
+  lineProblem,
+  textProblem,
+  websiteProblem,
+} from "./validate.ts";
 import { type ProfilePatch, updateUser, type User } from "./users.ts";
 import { makeAvatar } from "./images.ts";
 import { deleteBlob, putBlob } from "./blobs.ts";
@@ -51,7 +58,11 @@ export function validateProfile(input: ProfileInput): ProfilePatch {
   return patch;
 }
 
-export async function updateProfile(kv: Deno.Kv, userId: string, input: ProfileInput): Promise<User> {
+export async function updateProfile(
+  kv: Deno.Kv,
+  userId: string,
+  input: ProfileInput,
+): Promise<User> {
   const patch = validateProfile(input);
   return await updateUser(kv, userId, (u) => ({ ...u, ...patch }));
 }

@@ -42,7 +42,15 @@ export interface Message {
   /** Set when only this user may see the message (sent by someone the other party blocked). */
   only?: string;
   /** For system messages: what happened. */
-  meta?: { event: string; userId?: string; by?: string; title?: string; text?: string; until?: number; role?: string };
+  meta?: {
+    event: string;
+    userId?: string;
+    by?: string;
+    title?: string;
+    text?: string;
+    until?: number;
+    role?: string;
+  };
 }
 
 /** One conversation as the list shows it. */
@@ -51,7 +59,14 @@ export interface ConvSummary {
   kind: "dm" | "group" | "bot";
   title: string;
   /** DM/bot: the other party's profile. */
-  peer?: { id: string; username: string; nickname: string; avatarUrl: string | null; online?: boolean; lastSeen?: number | null };
+  peer?: {
+    id: string;
+    username: string;
+    nickname: string;
+    avatarUrl: string | null;
+    online?: boolean;
+    lastSeen?: number | null;
+  };
   lastSeq: number;
   lastAt: number;
   last: { from: string; kind: string; text: string; meta?: Message["meta"] } | null;
@@ -155,7 +170,9 @@ export function parseClientFrame(raw: string): ClientFrame | FrameError {
     return bad("Frame is not valid JSON");
   }
   if (!isObj(v)) return bad("Frame must be a JSON object");
-  if (v.rid !== undefined && (typeof v.rid !== "string" || !RID_RE.test(v.rid))) return bad('Field "rid" is invalid');
+  if (v.rid !== undefined && (typeof v.rid !== "string" || !RID_RE.test(v.rid))) {
+    return bad('Field "rid" is invalid');
+  }
   const conv = v.conv;
   const convOk = typeof conv === "string" && ID_RE.test(conv);
   const rid = v.rid as string | undefined;
@@ -166,17 +183,25 @@ export function parseClientFrame(raw: string): ClientFrame | FrameError {
         if (!isObj(v.resume)) return bad('Field "resume" must be an object of conversation → seq');
         const entries = Object.entries(v.resume);
         if (entries.length > 2000) return bad('Field "resume" has too many conversations');
-        for (const [k, s] of entries) if (!ID_RE.test(k) || !isSeq(s)) return bad(`Resume entry "${k.slice(0, 40)}" is invalid`);
+        for (const [k, s] of entries) {
+          if (!ID_RE.test(k) || !isSeq(s)) {
+            return bad(`Resume entry "${k.slice(0, 40)}" is invalid`);
+          }
+        }
       }
       return { type: "hello", v: v.v, resume: v.resume as Record<string, number> | undefined };
     }
     case "send": {
       if (!convOk) return bad('Field "conv" is invalid');
-      if (typeof v.cid !== "string" || !CID_RE.test(v.cid)) return bad('Field "cid" (client message id) is invalid');
+      if (typeof v.cid !== "string" || !CID_RE.test(v.cid)) {
+        return bad('Field "cid" (client message id) is invalid');
+      }
       if (typeof v.text !== "string") return bad('Field "text" must be a string');
       const text = v.text.trim();
       if (!text) return bad("Message is empty");
-      if ([...text].length > MAX_TEXT_CHARS) return bad(`Message is longer than ${MAX_TEXT_CHARS} characters`);
+      if ([...text].length > MAX_TEXT_CHARS) {
+        return bad(`Message is longer than ${MAX_TEXT_CHARS} characters`);
+      }
       return { type: "send", rid, conv: conv as string, cid: v.cid, text };
     }
     case "history": {
@@ -185,7 +210,13 @@ export function parseClientFrame(raw: string): ClientFrame | FrameError {
       if (v.limit !== undefined && (!isSeq(v.limit) || v.limit < 1 || v.limit > HISTORY_PAGE_MAX)) {
         return bad(`Field "limit" must be 1–${HISTORY_PAGE_MAX}`);
       }
-      return { type: "history", rid, conv: conv as string, before: v.before as number | undefined, limit: v.limit as number | undefined };
+      return {
+        type: "history",
+        rid,
+        conv: conv as string,
+        before: v.before as number | undefined,
+        limit: v.limit as number | undefined,
+      };
     }
     case "sync":
       if (!convOk) return bad('Field "conv" is invalid');

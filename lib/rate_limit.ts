@@ -46,7 +46,8 @@ export async function hitLimit(
     const cur = await kv.get<number>(key);
     const count = cur.value ?? 0;
     if (count >= limit.max) return { ok: false, retryAfter: w.retryAfter };
-    const res = await kv.atomic().check(cur).set(key, count + 1, { expireIn: limit.windowMs * 2 }).commit();
+    const res = await kv.atomic().check(cur).set(key, count + 1, { expireIn: limit.windowMs * 2 })
+      .commit();
     if (res.ok) return { ok: true, retryAfter: w.retryAfter };
   }
   return { ok: false, retryAfter: w.retryAfter };

@@ -5,7 +5,13 @@ import { Presence } from "./presence.ts";
 import { newId } from "./ids.ts";
 import { CLOSE } from "./protocol.ts";
 import { Conn } from "./ws_conn.ts";
-import { createGroup, ensureDm, getConversation, type Member, type UserConv } from "./conversations.ts";
+import {
+  createGroup,
+  ensureDm,
+  getConversation,
+  type Member,
+  type UserConv,
+} from "./conversations.ts";
 import type { Conversation } from "./conversations.ts";
 import { keys } from "./kv_keys.ts";
 import { HttpError } from "./http_error.ts";
@@ -52,13 +58,24 @@ export class Realtime {
   }
 
   connDeps() {
-    return { kv: this.kv, log: this.log, hub: this.hub, presence: this.presence, isolate: this.isolate, now: this.now };
+    return {
+      kv: this.kv,
+      log: this.log,
+      hub: this.hub,
+      presence: this.presence,
+      isolate: this.isolate,
+      now: this.now,
+    };
   }
 
   /** Opens (or finds) the DM of two users and tells both users' sockets about it. */
   async openDm(a: string, b: string): Promise<Conversation> {
     const conv = await ensureDm(this.kv, a, b, this.now());
-    await Promise.all([a, b].map((user) => this.log.publish({ t: "user", user, control: { kind: "conv_added", conv: conv.id } })));
+    await Promise.all(
+      [a, b].map((user) =>
+        this.log.publish({ t: "user", user, control: { kind: "conv_added", conv: conv.id } })
+      ),
+    );
     return conv;
   }
 
@@ -66,7 +83,11 @@ export class Realtime {
   async createGroup(ownerId: string, title: string, memberIds: string[]): Promise<Conversation> {
     const conv = await createGroup(this.kv, ownerId, title, memberIds, this.now());
     const all = [...new Set([ownerId, ...memberIds])];
-    await Promise.all(all.map((user) => this.log.publish({ t: "user", user, control: { kind: "conv_added", conv: conv.id } })));
+    await Promise.all(
+      all.map((user) =>
+        this.log.publish({ t: "user", user, control: { kind: "conv_added", conv: conv.id } })
+      ),
+    );
     return conv;
   }
 
@@ -76,7 +97,9 @@ export class Realtime {
    */
   async addMember(convId: string, userId: string, by: string): Promise<Ack> {
     const conv = await getConversation(this.kv, convId);
-    if (!conv || conv.kind !== "group") throw new HttpError(404, "not_found", `Group "${convId}" not found`);
+    if (!conv || conv.kind !== "group") {
+      throw new HttpError(404, "not_found", `Group "${convId}" not found`);
+    }
     return await this.log.append({
       conv: convId,
       sender: "system",
@@ -91,7 +114,12 @@ export class Realtime {
         return {
           checks: [m],
           apply: (op, seq) => {
-            const member: Member = { userId, role: "member", joinedAt: this.now(), joinedSeq: seq - 1 };
+            const member: Member = {
+              userId,
+              role: "member",
+              joinedAt: this.now(),
+              joinedSeq: seq - 1,
+            };
             const idx: UserConv = { convId, kind: "group" };
             op.set(keys.member(convId, userId), member).set(keys.userConv(userId, convId), idx);
           },
@@ -131,7 +159,9 @@ export class Realtime {
     await this.log.publish({
       t: "user",
       user: userId,
-      control: sessionId ? { kind: "session_revoked", sessionId } : { kind: "all_sessions_revoked", keep },
+      control: sessionId
+        ? { kind: "session_revoked", sessionId }
+        : { kind: "all_sessions_revoked", keep },
     });
   }
 }

@@ -81,7 +81,11 @@ export class RecentMessages {
     const [c, d] = run.length ? [run[0].msg.seq, run[run.length - 1].msg.seq] : [NaN, NaN];
     if (!run.length || a > d + 1) return this.#put(conv, [...got]);
     if (b + 1 < c) return;
-    const merged = [...got.filter((r) => r.msg.seq < c), ...run, ...got.filter((r) => r.msg.seq > d)];
+    const merged = [
+      ...got.filter((r) => r.msg.seq < c),
+      ...run,
+      ...got.filter((r) => r.msg.seq > d),
+    ];
     this.#put(conv, merged);
   }
 

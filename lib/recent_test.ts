@@ -4,7 +4,16 @@ import { keys } from "./kv_keys.ts";
 import type { Message } from "./protocol.ts";
 
 function msg(conv: string, seq: number): Message {
-  return { conv, seq, id: `id${seq}`, from: "u1", kind: "text", text: `m${seq}`, at: seq, cid: `c${seq}` };
+  return {
+    conv,
+    seq,
+    id: `id${seq}`,
+    from: "u1",
+    kind: "text",
+    text: `m${seq}`,
+    at: seq,
+    cid: `c${seq}`,
+  };
 }
 
 async function withLog(conv: string, n: number, fn: (kv: Deno.Kv) => Promise<void>): Promise<void> {
@@ -25,7 +34,11 @@ Deno.test("RecentMessages.range() reads the log once, then answers from memory w
     assert.equal(first[0].json, msgFrame(msg("c1", 4)));
     await kv.delete(keys.msg("c1", 5));
     const again = await recent.range(kv, "c1", 4, 6);
-    assert.deepEqual(again.map((r) => r.msg.seq), [5, 6], "served from memory: the deleted key is not read");
+    assert.deepEqual(
+      again.map((r) => r.msg.seq),
+      [5, 6],
+      "served from memory: the deleted key is not read",
+    );
   }));
 
 Deno.test("RecentMessages keeps only contiguous runs: a message after a hole restarts the run", () =>
@@ -38,7 +51,11 @@ Deno.test("RecentMessages keeps only contiguous runs: a message after a hole res
     recent.add(msg("c1", 8), msgFrame(msg("c1", 8)));
     await kv.delete(keys.msg("c1", 7));
     const r = await recent.range(kv, "c1", 5, 9);
-    assert.deepEqual(r.map((x) => x.msg.seq), [6, 8, 9], "not in memory as a whole, so read from the log");
+    assert.deepEqual(
+      r.map((x) => x.msg.seq),
+      [6, 8, 9],
+      "not in memory as a whole, so read from the log",
+    );
   }));
 
 Deno.test("RecentMessages bounds each run and the total, dropping the least recently used", () =>
@@ -46,9 +63,21 @@ Deno.test("RecentMessages bounds each run and the total, dropping the least rece
     const recent = new RecentMessages(3, 6);
     for (let s = 1; s <= 5; s++) recent.add(msg("a", s), msgFrame(msg("a", s)));
     for (let s = 1; s <= 3; s++) recent.add(msg("b", s), msgFrame(msg("b", s)));
-    assert.deepEqual((await recent.range(kv, "a", 2, 5)).map((x) => x.msg.seq), [3, 4, 5], "a run keeps its newest 3");
-    assert.deepEqual(await recent.range(kv, "a", 1, 2), [], "older than the run: read from the (empty) log");
+    assert.deepEqual(
+      (await recent.range(kv, "a", 2, 5)).map((x) => x.msg.seq),
+      [3, 4, 5],
+      "a run keeps its newest 3",
+    );
+    assert.deepEqual(
+      await recent.range(kv, "a", 1, 2),
+      [],
+      "older than the run: read from the (empty) log",
+    );
     recent.add(msg("c", 1), msgFrame(msg("c", 1)));
-    assert.deepEqual(await recent.range(kv, "b", 0, 3), [], "b, the least recently used, was dropped");
+    assert.deepEqual(
+      await recent.range(kv, "b", 0, 3),
+      [],
+      "b, the least recently used, was dropped",
+    );
     assert.deepEqual((await recent.range(kv, "a", 4, 5)).map((x) => x.msg.seq), [5]);
   }));

@@ -10,7 +10,12 @@ export interface PageOptions {
   mainClass?: string;
 }
 
-export function page(c: Ctx, title: string, body: ComponentChildren, opts: PageOptions = {}): Response {
+export function page(
+  c: Ctx,
+  title: string,
+  body: ComponentChildren,
+  opts: PageOptions = {},
+): Response {
   const { assets } = c.var.deps;
   const html = renderToString(
     <Layout

@@ -11,7 +11,9 @@ export function allowedOrigins(appOrigin: string): Set<string> {
   // In local development the same server is reached as localhost, 127.0.0.1 and [::1].
   if (isLoopbackOrigin(appOrigin)) {
     const u = new URL(appOrigin);
-    for (const host of ["localhost", "127.0.0.1", "[::1]"]) set.add(`${u.protocol}//${host}${u.port ? ":" + u.port : ""}`);
+    for (const host of ["localhost", "127.0.0.1", "[::1]"]) {
+      set.add(`${u.protocol}//${host}${u.port ? ":" + u.port : ""}`);
+    }
   }
   return set;
 }
@@ -65,7 +67,8 @@ const LOOPBACK_IP = /^(127\.|::1$|::ffff:127\.)/;
  */
 export function isLocalRequest(c: Ctx): boolean {
   if (!LOOPBACK_IP.test(c.var.ip)) return false;
-  return c.var.deps.config.trustProxy || (!c.req.header("X-Forwarded-For") && !c.req.header("Forwarded"));
+  return c.var.deps.config.trustProxy ||
+    (!c.req.header("X-Forwarded-For") && !c.req.header("Forwarded"));
 }
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -81,7 +84,11 @@ export function csrfGuard(): MiddlewareHandler<Env> {
       const origin = c.req.header("Origin");
       const site = c.req.header("Sec-Fetch-Site");
       const allowed = allowedOrigins(c.var.deps.config.appOrigin);
-      const bad = origin ? !allowed.has(origin) : site ? !(site === "same-origin" || site === "none") : false;
+      const bad = origin
+        ? !allowed.has(origin)
+        : site
+        ? !(site === "same-origin" || site === "none")
+        : false;
       if (bad) throw new HttpError(403, "csrf", "Cross-site request refused");
     }
     await next();

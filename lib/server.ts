@@ -27,7 +27,9 @@ export async function openStore(config: Config): Promise<Deno.Kv> {
     }
   }
   if (config.kvPath === ":memory:") return await Deno.openKv(":memory:");
-  const dir = config.kvPath.includes("/") ? config.kvPath.slice(0, config.kvPath.lastIndexOf("/")) : ".";
+  const dir = config.kvPath.includes("/")
+    ? config.kvPath.slice(0, config.kvPath.lastIndexOf("/"))
+    : ".";
   try {
     if (dir) await Deno.mkdir(dir, { recursive: true });
     const kv = retryOnBusy(await Deno.openKv(config.kvPath));
@@ -45,15 +47,30 @@ export async function openStore(config: Config): Promise<Deno.Kv> {
 /** Serves the app; with port 0 the OS picks one, and APP_ORIGIN follows it unless set. */
 export async function startServer(
   config: Config,
-  opts: { mailer?: Mailer; kv?: Deno.Kv; originFromPort?: boolean; now?: () => number; reusePort?: boolean } = {},
+  opts: {
+    mailer?: Mailer;
+    kv?: Deno.Kv;
+    originFromPort?: boolean;
+    now?: () => number;
+    reusePort?: boolean;
+  } = {},
 ): Promise<Running> {
   const kv = opts.kv ?? await openStore(config);
-  const mailer = opts.mailer ?? (config.smtpUrl ? smtpMailer(config.smtpUrl, config.mailFrom) : outboxMailer(kv, config.mailFrom));
+  const mailer = opts.mailer ??
+    (config.smtpUrl
+      ? smtpMailer(config.smtpUrl, config.mailFrom)
+      : outboxMailer(kv, config.mailFrom));
   if (!config.smtpUrl && !config.devOutbox) {
-    log.warn("mail.nowhere", { hint: "no SMTP_URL and the dev outbox is off: activation mail reaches nobody; set SMTP_URL" });
+    log.warn("mail.nowhere", {
+      hint: "no SMTP_URL and the dev outbox is off: activation mail reaches nobody; set SMTP_URL",
+    });
   }
   const assets = await loadAssets();
-  if (!assets.bootUrl) log.warn("assets.missing", { hint: "run `deno task build`: pages work, islands do not hydrate" });
+  if (!assets.bootUrl) {
+    log.warn("assets.missing", {
+      hint: "run `deno task build`: pages work, islands do not hydrate",
+    });
+  }
   const rt = new Realtime(kv, opts.now);
   await rt.start();
   const deps = { kv, config, mailer, assets, rt, now: opts.now };
@@ -62,15 +79,27 @@ export async function startServer(
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
     server = Deno.serve(
-      { port: config.port, hostname: config.hostname, signal: ac.signal, reusePort: opts.reusePort, onListen() {} },
+      {
+        port: config.port,
+        hostname: config.hostname,
+        signal: ac.signal,
+        reusePort: opts.reusePort,
+        onListen() {},
+      },
       app.fetch,
     );
   } catch (err) {
     await rt.stop();
     kv.close();
-    if (err instanceof Deno.errors.AddrInUse) throw new ConfigError(`Port ${config.port} is already in use (set PORT to another port)`);
-    if (err instanceof Deno.errors.PermissionDenied || err instanceof Deno.errors.AddrNotAvailable) {
-      throw new ConfigError(`Cannot listen on ${config.hostname}:${config.port}: ${(err as Error).message}`);
+    if (err instanceof Deno.errors.AddrInUse) {
+      throw new ConfigError(`Port ${config.port} is already in use (set PORT to another port)`);
+    }
+    if (
+      err instanceof Deno.errors.PermissionDenied || err instanceof Deno.errors.AddrNotAvailable
+    ) {
+      throw new ConfigError(
+        `Cannot listen on ${config.hostname}:${config.port}: ${(err as Error).message}`,
+      );
     }
     throw err;
   }
@@ -81,7 +110,12 @@ export async function startServer(
     url.port = String(port);
     config.appOrigin = url.origin;
   }
-  log.info("server.listening", { port, origin: config.appOrigin, mail: mailer.kind, kv: config.kvUrl ? "remote" : config.kvPath });
+  log.info("server.listening", {
+    port,
+    origin: config.appOrigin,
+    mail: mailer.kind,
+    kv: config.kvUrl ? "remote" : config.kvPath,
+  });
   return {
     kv,
     config,

@@ -43,7 +43,11 @@ export async function createSession(
 }
 
 /** The live session for a cookie token, or null. Refreshes last-seen at most hourly. */
-export async function getSession(kv: Deno.Kv, token: string, now = Date.now()): Promise<Session | null> {
+export async function getSession(
+  kv: Deno.Kv,
+  token: string,
+  now = Date.now(),
+): Promise<Session | null> {
   if (!token || token.length > 100) return null;
   const tokenHash = await sha256(token);
   const entry = await kv.get<Session>(keys.session(tokenHash));
@@ -62,29 +66,46 @@ export async function getSession(kv: Deno.Kv, token: string, now = Date.now()): 
 }
 
 /** All live sessions of a user, newest activity first. */
-export async function listSessions(kv: Deno.Kv, userId: string, now = Date.now()): Promise<Session[]> {
+export async function listSessions(
+  kv: Deno.Kv,
+  userId: string,
+  now = Date.now(),
+): Promise<Session[]> {
   const hashes: string[] = [];
-  for await (const e of kv.list<string>({ prefix: keys.userSessions(userId) })) hashes.push(e.value);
+  for await (const e of kv.list<string>({ prefix: keys.userSessions(userId) })) {
+    hashes.push(e.value);
+  }
   const out: Session[] = [];
   for (let i = 0; i < hashes.length; i += 10) {
     const got = await kv.getMany<Session[]>(hashes.slice(i, i + 10).map((h) => keys.session(h)));
-    for (const e of got) if (e.value && now - e.value.lastSeenAt <= SESSION_IDLE_MS) out.push(e.value);
+    for (const e of got) {
+      if (e.value && now - e.value.lastSeenAt <= SESSION_IDLE_MS) out.push(e.value);
+    }
   }
   return out.sort((a, b) => b.lastSeenAt - a.lastSeenAt);
 }
 
 /** Ends one session of a user by its id; false if it was not theirs or not live. */
-export async function revokeSession(kv: Deno.Kv, userId: string, sessionId: string): Promise<boolean> {
+export async function revokeSession(
+  kv: Deno.Kv,
+  userId: string,
+  sessionId: string,
+): Promise<boolean> {
   // Ids come from newId(); anything else (e.g. a URL parameter past KV's 2 KiB key limit) is unknown.
   if (!/^[0-9a-z]{20}$/.test(sessionId)) return false;
   const idx = await kv.get<string>(keys.userSession(userId, sessionId));
   if (!idx.value) return false;
-  await kv.atomic().delete(keys.session(idx.value)).delete(keys.userSession(userId, sessionId)).commit();
+  await kv.atomic().delete(keys.session(idx.value)).delete(keys.userSession(userId, sessionId))
+    .commit();
   return true;
 }
 
 /** Ends every session of a user except `keepId` (if given). Returns how many ended. */
-export async function revokeAllSessions(kv: Deno.Kv, userId: string, keepId?: string): Promise<number> {
+export async function revokeAllSessions(
+  kv: Deno.Kv,
+  userId: string,
+  keepId?: string,
+): Promise<number> {
   let n = 0;
   let op = kv.atomic();
   let ops = 0;

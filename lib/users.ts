@@ -36,7 +36,9 @@ export interface PublicUser {
   website: string;
 }
 
-export type ProfilePatch = Partial<Pick<User, "nickname" | "gender" | "region" | "bio" | "website" | "avatar" | "locale">>;
+export type ProfilePatch = Partial<
+  Pick<User, "nickname" | "gender" | "region" | "bio" | "website" | "avatar" | "locale">
+>;
 
 export function avatarUrl(blobId: string | null): string | null {
   return blobId ? `/avatars/${blobId}` : null;
@@ -58,7 +60,13 @@ export function toPublic(u: User): PublicUser {
 /** Creates a user; a taken username or e-mail (in any letter case) is a 409 and writes nothing. */
 export async function createUser(
   kv: Deno.Kv,
-  input: { username: string; email: string; passwordHash: string; nickname: string; locale: Locale },
+  input: {
+    username: string;
+    email: string;
+    passwordHash: string;
+    nickname: string;
+    locale: Locale;
+  },
   now = Date.now(),
 ): Promise<User> {
   const user: User = {
@@ -86,7 +94,12 @@ export async function createUser(
     .set(emailKey, user.id)
     .set(keys.userByNick(nickKey(user.nickname), user.id), true);
   // Every user has the bot as a contact from the start.
-  botConversationWrites(op, user.id, now, botWelcome({ locale: input.locale, name: input.nickname }));
+  botConversationWrites(
+    op,
+    user.id,
+    now,
+    botWelcome({ locale: input.locale, name: input.nickname }),
+  );
   const res = await op.commit();
   if (!res.ok) {
     const [byName] = await kv.getMany([nameKey]);
@@ -123,11 +136,18 @@ export function nickKey(nickname: string): string {
 }
 
 /** Users whose nickname starts with `prefix` (case-insensitive), at most `limit`. */
-export async function findUsersByNickPrefix(kv: Deno.Kv, prefix: string, limit = 20): Promise<User[]> {
+export async function findUsersByNickPrefix(
+  kv: Deno.Kv,
+  prefix: string,
+  limit = 20,
+): Promise<User[]> {
   const p = nickKey(prefix.trim());
   if (!p) return [];
   const ids: string[] = [];
-  const iter = kv.list<boolean>({ start: ["users_by_nick", p], end: ["users_by_nick", p + "\uffff"] }, { limit });
+  const iter = kv.list<boolean>({
+    start: ["users_by_nick", p],
+    end: ["users_by_nick", p + "\uffff"],
+  }, { limit });
   for await (const e of iter) ids.push(e.key[2] as string);
   const users = await Promise.all(ids.map((id) => getUser(kv, id)));
   return users.filter((u): u is User => !!u && !!u.activatedAt);
@@ -145,7 +165,10 @@ export async function updateUser(
     const op = kv.atomic().check(cur).set(keys.user(id), next);
     // The nickname search index follows the nickname in the same write.
     if (nickKey(next.nickname) !== nickKey(cur.value.nickname)) {
-      op.delete(keys.userByNick(nickKey(cur.value.nickname), id)).set(keys.userByNick(nickKey(next.nickname), id), true);
+      op.delete(keys.userByNick(nickKey(cur.value.nickname), id)).set(
+        keys.userByNick(nickKey(next.nickname), id),
+        true,
+      );
     }
     const res = await op.commit();
     if (res.ok) return next;

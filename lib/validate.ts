@@ -4,6 +4,7 @@ export const USERNAME_RE = /^[A-Za-z][A-Za-z0-9_]{2,19}$/;
 // Practical address form: one @, no spaces, a dot in the domain, no consecutive dots.
 const EMAIL_RE = /^[^\s@"<>()\[\],;:\\]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
 // Control characters and bidi overrides are never allowed in names.
+// deno-lint-ignore no-control-regex -- matching control characters is the point
 const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 export const LIMITS = {
@@ -33,7 +34,11 @@ export function emailProblem(s: string): "field_required" | "email_format" | "fi
 }
 
 /** A single-line display text such as a nickname or region. */
-export function lineProblem(s: string, max: number, required: boolean): "field_required" | "field_long" | "bad_input" | null {
+export function lineProblem(
+  s: string,
+  max: number,
+  required: boolean,
+): "field_required" | "field_long" | "bad_input" | null {
   if (!s) return required ? "field_required" : null;
   if (charLength(s) > max) return "field_long";
   if (CONTROL_RE.test(s)) return "bad_input";
@@ -41,7 +46,11 @@ export function lineProblem(s: string, max: number, required: boolean): "field_r
 }
 
 /** Multi-line text (bio, feedback): newlines and tabs allowed, other controls not. */
-export function textProblem(s: string, max: number, required: boolean): "field_required" | "field_long" | "bad_input" | null {
+export function textProblem(
+  s: string,
+  max: number,
+  required: boolean,
+): "field_required" | "field_long" | "bad_input" | null {
   if (!s.trim()) return required ? "field_required" : null;
   if (charLength(s) > max) return "field_long";
   if (CONTROL_RE.test(s.replace(/[\n\t]/g, ""))) return "bad_input";

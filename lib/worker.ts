@@ -7,7 +7,9 @@ declare const self: Worker & { name: string; close(): void };
 
 let running: Running | null = null;
 
-self.onmessage = async (e: MessageEvent<{ type: "start"; port: number; logLevel?: string } | { type: "stop" }>) => {
+self.onmessage = async (
+  e: MessageEvent<{ type: "start"; port: number; logLevel?: string } | { type: "stop" }>,
+) => {
   const msg = e.data;
   if (msg.type === "start") {
     try {

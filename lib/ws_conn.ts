@@ -3,8 +3,8 @@
  * gap filling, heartbeats and the protections (frame size, rate, buffer bound).
  */
 import {
-  CLOSE,
   type ClientFrame,
+  CLOSE,
   isFrameError,
   MAX_FRAME_BYTES,
   type Message,
@@ -16,7 +16,13 @@ import {
 import type { Control, MessageLog, Prepared } from "./fanout.ts";
 import type { Hub, HubConn } from "./hub.ts";
 import type { Presence } from "./presence.ts";
-import { type ConvKind, getConversation, getMember, listUserConvs, type UserConv } from "./conversations.ts";
+import {
+  type ConvKind,
+  getConversation,
+  getMember,
+  listUserConvs,
+  type UserConv,
+} from "./conversations.ts";
 import { cardsFor, cursorValue, summarize, userCard } from "./conv_list.ts";
 import { pageBefore, range, visibleTo } from "./history.ts";
 import { keys } from "./kv_keys.ts";
@@ -78,7 +84,13 @@ export class Conn implements HubConn {
   #frameWindow = 0;
   #badFrames = 0;
 
-  constructor(readonly ws: WebSocket, readonly user: User, sessionId: string, readonly locale: Locale, readonly deps: ConnDeps) {
+  constructor(
+    readonly ws: WebSocket,
+    readonly user: User,
+    sessionId: string,
+    readonly locale: Locale,
+    readonly deps: ConnDeps,
+  ) {
     this.userId = user.id;
     this.sessionId = sessionId;
     this.#lastFrameAt = deps.now();
@@ -110,7 +122,9 @@ export class Conn implements HubConn {
 
   /** Closes the socket when no frame has come for the idle limit (called by the shared sweep). */
   closeIfIdle(): void {
-    if (this.deps.now() - this.#lastFrameAt > LIMITS_WS.idleMs) this.close(CLOSE.idle, "Idle timeout");
+    if (this.deps.now() - this.#lastFrameAt > LIMITS_WS.idleMs) {
+      this.close(CLOSE.idle, "Idle timeout");
+    }
   }
 
   close(code: number, reason: string): void {
@@ -130,7 +144,11 @@ export class Conn implements HubConn {
       sweeper = undefined;
     }
     this.deps.hub.drop(this, this.convs.keys(), this.watching);
-    if (this.#helloSeen) this.deps.presence.disconnected(this.userId).catch((err) => log.warn("presence.failed", { err }));
+    if (this.#helloSeen) {
+      this.deps.presence.disconnected(this.userId).catch((err) =>
+        log.warn("presence.failed", { err })
+      );
+    }
   }
 
   // ---- delivery: in seq order per conversation, filling gaps from the log ----
@@ -138,12 +156,17 @@ export class Conn implements HubConn {
   deliverMsg(msg: Message, json: string): void {
     if (!this.convs.has(msg.conv)) return;
     // Fast path: the next message in order, nothing waiting.
-    if (this.#ready && !this.#filling && !this.#backlog.length && msg.seq === (this.sent.get(msg.conv) ?? 0) + 1) {
+    if (
+      this.#ready && !this.#filling && !this.#backlog.length &&
+      msg.seq === (this.sent.get(msg.conv) ?? 0) + 1
+    ) {
       this.#emit(msg, json);
       return;
     }
     this.#backlog.push({ msg, json });
-    if (this.#backlog.length > LIMITS_WS.maxBacklog) return this.close(CLOSE.slowConsumer, "Too slow: reconnect and resume");
+    if (this.#backlog.length > LIMITS_WS.maxBacklog) {
+      return this.close(CLOSE.slowConsumer, "Too slow: reconnect and resume");
+    }
     this.#drain();
   }
 
@@ -170,7 +193,9 @@ export class Conn implements HubConn {
             if (x.seq === (this.sent.get(m.conv) ?? 0) + 1) this.#emit(x);
           }
           // What the log no longer has (or never showed this member) cannot be sent: move on.
-          if (this.convs.has(m.conv) && (this.sent.get(m.conv) ?? 0) < m.seq - 1) this.sent.set(m.conv, m.seq - 1);
+          if (this.convs.has(m.conv) && (this.sent.get(m.conv) ?? 0) < m.seq - 1) {
+            this.sent.set(m.conv, m.seq - 1);
+          }
         }).catch((err) => {
           failed = true;
           log.warn("ws.fill_failed", { err });
@@ -195,7 +220,11 @@ export class Conn implements HubConn {
     if (msg.only && msg.only !== this.userId) return; // counted as sent, never shown
     this.sendRaw(json ?? JSON.stringify({ type: "msg", msg }));
     const meta = msg.meta;
-    if (meta?.event === "dissolved" || (meta?.userId === this.userId && (meta.event === "member_removed" || meta.event === "member_left"))) {
+    if (
+      meta?.event === "dissolved" ||
+      (meta?.userId === this.userId &&
+        (meta.event === "member_removed" || meta.event === "member_left"))
+    ) {
       this.#leave(msg.conv);
     }
   }
@@ -261,27 +290,43 @@ export class Conn implements HubConn {
       this.#frameWindow = Math.floor(now / 1000);
       this.#frameCount = 0;
     }
-    if (++this.#frameCount > LIMITS_WS.framesPerSec) return this.close(CLOSE.flood, "Too many frames");
+    if (++this.#frameCount > LIMITS_WS.framesPerSec) {
+      return this.close(CLOSE.flood, "Too many frames");
+    }
     if (typeof e.data !== "string") return this.#bad("Binary frames are not accepted");
     // UTF-16 length ≤ bytes ≤ 3 × length: count bytes only when it could matter.
-    if (e.data.length > MAX_FRAME_BYTES || (e.data.length * 3 > MAX_FRAME_BYTES && new TextEncoder().encode(e.data).length > MAX_FRAME_BYTES)) {
+    if (
+      e.data.length > MAX_FRAME_BYTES ||
+      (e.data.length * 3 > MAX_FRAME_BYTES &&
+        new TextEncoder().encode(e.data).length > MAX_FRAME_BYTES)
+    ) {
       return this.close(CLOSE.frameTooLarge, "Frame too large");
     }
     const frame = parseClientFrame(e.data);
     if (isFrameError(frame)) return this.#bad(frame.message);
-    if (!this.#helloSeen && frame.type !== "hello") return this.#bad('The first frame must be "hello"');
+    if (!this.#helloSeen && frame.type !== "hello") {
+      return this.#bad('The first frame must be "hello"');
+    }
     this.#handle(frame).catch((err) => {
       const he = err instanceof HttpError ? err : null;
       if (!he) log.error("ws.frame_failed", { type: frame.type, err });
       const rid = "rid" in frame ? frame.rid : undefined;
       const cid = frame.type === "send" ? frame.cid : undefined;
-      this.send({ type: "error", rid, cid, code: he?.code ?? "internal", message: he?.message ?? "Internal error" });
+      this.send({
+        type: "error",
+        rid,
+        cid,
+        code: he?.code ?? "internal",
+        message: he?.message ?? "Internal error",
+      });
     });
   }
 
   #bad(message: string): void {
     this.send({ type: "error", code: "bad_frame", message });
-    if (++this.#badFrames >= LIMITS_WS.badFramesBeforeClose) this.close(CLOSE.badFrames, "Too many invalid frames");
+    if (++this.#badFrames >= LIMITS_WS.badFramesBeforeClose) {
+      this.close(CLOSE.badFrames, "Too many invalid frames");
+    }
   }
 
   async #handle(f: ClientFrame): Promise<void> {
@@ -310,7 +355,9 @@ export class Conn implements HubConn {
   /** Register first, then read state, then release what arrived meanwhile: no race at connect. */
   async #hello(f: Extract<ClientFrame, { type: "hello" }>): Promise<void> {
     if (this.#helloSeen) return this.#bad('"hello" was already sent');
-    if (f.v !== PROTOCOL_VERSION) return this.close(CLOSE.badVersion, `Protocol version ${PROTOCOL_VERSION} is required`);
+    if (f.v !== PROTOCOL_VERSION) {
+      return this.close(CLOSE.badVersion, `Protocol version ${PROTOCOL_VERSION} is required`);
+    }
     this.#helloSeen = true;
     const { kv } = this.deps;
     const entries = await listUserConvs(kv, this.userId);
@@ -323,7 +370,13 @@ export class Conn implements HubConn {
     const summaries = await summarize(kv, this.userId, entries, this.locale);
     const peers = entries.filter((e) => e.peerId).map((e) => e.peerId!);
     await this.#watchPresence(peers, summaries);
-    this.send({ type: "welcome", v: PROTOCOL_VERSION, me: userCard(this.user), convs: summaries, isolate: this.deps.isolate });
+    this.send({
+      type: "welcome",
+      v: PROTOCOL_VERSION,
+      me: userCard(this.user),
+      convs: summaries,
+      isolate: this.deps.isolate,
+    });
     for (const s of summaries) {
       const asked = f.resume?.[s.id];
       if (asked !== undefined && asked < s.lastSeq) {
@@ -344,7 +397,10 @@ export class Conn implements HubConn {
     this.#drain();
   }
 
-  async #watchPresence(peers: string[], summaries: { peer?: { id: string; online?: boolean; lastSeen?: number | null } }[]): Promise<void> {
+  async #watchPresence(
+    peers: string[],
+    summaries: { peer?: { id: string; online?: boolean; lastSeen?: number | null } }[],
+  ): Promise<void> {
     if (!peers.length) return;
     for (const p of peers) {
       this.watching.add(p);
@@ -359,7 +415,14 @@ export class Conn implements HubConn {
 
   async #send(f: Extract<ClientFrame, { type: "send" }>): Promise<void> {
     // One bucket per user (on this isolate): more tabs do not mean a higher rate.
-    if (!this.deps.hub.takeSendToken(this.userId, this.deps.now(), LIMITS_WS.sendPerSec, LIMITS_WS.sendBurst)) {
+    if (
+      !this.deps.hub.takeSendToken(
+        this.userId,
+        this.deps.now(),
+        LIMITS_WS.sendPerSec,
+        LIMITS_WS.sendBurst,
+      )
+    ) {
       throw new HttpError(429, "rate_limited", "Sending too fast; slow down");
     }
     const peer = this.convs.get(f.conv) === "dm" ? this.peers.get(f.conv) : undefined;
@@ -371,12 +434,29 @@ export class Conn implements HubConn {
       text: f.text,
       checkMember: true,
       reads: peer ? [keys.friend(this.userId, peer), keys.block(peer, this.userId)] : undefined,
-      prepare: peer ? ([friend, blocked]) => this.#dmRules(f.conv, peer, friend, blocked) : undefined,
+      prepare: peer
+        ? ([friend, blocked]) => this.#dmRules(f.conv, peer, friend, blocked)
+        : undefined,
     });
-    this.send({ type: "ack", rid: f.rid, cid: f.cid, conv: ack.conv, seq: ack.seq, at: ack.at, id: ack.id });
+    this.send({
+      type: "ack",
+      rid: f.rid,
+      cid: f.cid,
+      conv: ack.conv,
+      seq: ack.seq,
+      at: ack.at,
+      id: ack.id,
+    });
     if (!ack.duplicate && this.convs.get(f.conv) === "bot") {
       const text = botReply(f.text, { locale: this.locale, name: this.user.nickname });
-      this.deps.log.append({ conv: f.conv, sender: BOT_ID, cid: `re-${ack.seq}`, kind: "text", text, checkMember: false })
+      this.deps.log.append({
+        conv: f.conv,
+        sender: BOT_ID,
+        cid: `re-${ack.seq}`,
+        kind: "text",
+        text,
+        checkMember: false,
+      })
         .catch((err) => log.warn("bot.reply_failed", { err }));
     }
   }
@@ -386,8 +466,15 @@ export class Conn implements HubConn {
    * who blocked the sender is stored for the sender only: it looks sent, and never arrives.
    */
   // deno-lint-ignore require-await
-  async #dmRules(conv: string, peer: string, friend: Deno.KvEntryMaybe<unknown>, blocked: Deno.KvEntryMaybe<unknown>): Promise<Prepared> {
-    if (!friend.value) throw new HttpError(403, "not_friends", "You are not friends: send a friend request first");
+  async #dmRules(
+    conv: string,
+    peer: string,
+    friend: Deno.KvEntryMaybe<unknown>,
+    blocked: Deno.KvEntryMaybe<unknown>,
+  ): Promise<Prepared> {
+    if (!friend.value) {
+      throw new HttpError(403, "not_friends", "You are not friends: send a friend request first");
+    }
     if (!blocked.value) return { checks: [friend, blocked], apply: () => {} };
     return {
       checks: [friend, blocked],
@@ -407,8 +494,21 @@ export class Conn implements HubConn {
     const m = await this.#requireMember(f.conv);
     // Hidden messages are skipped inside the page: filtering a full page could leave it empty
     // while hasMore says to ask again with the same cursor, forever.
-    const page = await pageBefore(this.deps.kv, f.conv, f.before, f.limit ?? 30, m.joinedSeq, this.userId);
-    this.send({ type: "history", rid: f.rid, conv: f.conv, messages: page.messages, hasMore: page.hasMore });
+    const page = await pageBefore(
+      this.deps.kv,
+      f.conv,
+      f.before,
+      f.limit ?? 30,
+      m.joinedSeq,
+      this.userId,
+    );
+    this.send({
+      type: "history",
+      rid: f.rid,
+      conv: f.conv,
+      messages: page.messages,
+      hasMore: page.hasMore,
+    });
   }
 
   async #sync(f: Extract<ClientFrame, { type: "sync" }>): Promise<void> {
@@ -419,7 +519,9 @@ export class Conn implements HubConn {
       this.send({ type: "gap", conv: f.conv, after, lastSeq: head });
       return;
     }
-    const messages = (await range(this.deps.kv, f.conv, after, head, RESUME_MAX_PER_CONV)).filter((x) => visibleTo(x, this.userId));
+    const messages = (await range(this.deps.kv, f.conv, after, head, RESUME_MAX_PER_CONV)).filter((
+      x,
+    ) => visibleTo(x, this.userId));
     this.send({ type: "history", rid: f.rid, conv: f.conv, messages, hasMore: false });
     this.send({ type: "synced", rid: f.rid, conv: f.conv, lastSeq: head });
   }
@@ -431,26 +533,45 @@ export class Conn implements HubConn {
     const cur = cursorValue((await this.deps.kv.get(keys.read(f.conv, this.userId))).value);
     if (seq <= cur) return;
     await this.deps.kv.atomic().max(keys.read(f.conv, this.userId), BigInt(seq)).commit();
-    await this.deps.log.publish({ t: "conv", conv: f.conv, frame: { type: "read", conv: f.conv, user: this.userId, seq } });
+    await this.deps.log.publish({
+      t: "conv",
+      conv: f.conv,
+      frame: { type: "read", conv: f.conv, user: this.userId, seq },
+    });
   }
 
   async #typing(f: Extract<ClientFrame, { type: "typing" }>): Promise<void> {
-    if (!this.convs.has(f.conv)) throw new HttpError(403, "not_member", `Not a member of conversation "${f.conv}"`);
-    if (!this.deps.hub.allowTyping(this.userId, f.conv, this.deps.now(), LIMITS_WS.typingEveryMs)) return;
-    await this.deps.log.publish({ t: "conv", conv: f.conv, except: this.userId, frame: { type: "typing", conv: f.conv, user: this.userId } });
+    if (!this.convs.has(f.conv)) {
+      throw new HttpError(403, "not_member", `Not a member of conversation "${f.conv}"`);
+    }
+    if (!this.deps.hub.allowTyping(this.userId, f.conv, this.deps.now(), LIMITS_WS.typingEveryMs)) {
+      return;
+    }
+    await this.deps.log.publish({
+      t: "conv",
+      conv: f.conv,
+      except: this.userId,
+      frame: { type: "typing", conv: f.conv, user: this.userId },
+    });
   }
 
   async #receipts(f: Extract<ClientFrame, { type: "receipts" }>): Promise<void> {
     await this.#requireMember(f.conv);
     const reads: Record<string, number> = {};
-    for await (const e of this.deps.kv.list({ prefix: keys.reads(f.conv) })) reads[e.key[2] as string] = cursorValue(e.value);
+    for await (const e of this.deps.kv.list({ prefix: keys.reads(f.conv) })) {
+      reads[e.key[2] as string] = cursorValue(e.value);
+    }
     this.send({ type: "receipts", rid: f.rid, conv: f.conv, reads });
   }
 
   async #members(f: Extract<ClientFrame, { type: "members" }>): Promise<void> {
     await this.#requireMember(f.conv);
     const members: { userId: string; role: string }[] = [];
-    for await (const e of this.deps.kv.list<{ userId: string; role: string }>({ prefix: keys.members(f.conv) })) members.push(e.value);
+    for await (
+      const e of this.deps.kv.list<{ userId: string; role: string }>({
+        prefix: keys.members(f.conv),
+      })
+    ) members.push(e.value);
     const cards = await cardsFor(this.deps.kv, members.map((m) => m.userId), this.locale);
     this.send({
       type: "members",

@@ -34,7 +34,10 @@ accountPages.get("/settings", (c) => {
       <h1>{t(l, "settings.title")}</h1>
       <section>
         <h2>{t(l, "settings.profile")}</h2>
-        <Island of={AvatarUpload} props={{ locale: l, avatarUrl: pub.avatarUrl, name: user.nickname }} />
+        <Island
+          of={AvatarUpload}
+          props={{ locale: l, avatarUrl: pub.avatarUrl, name: user.nickname }}
+        />
         <Island
           of={ApiForm}
           props={{
@@ -45,7 +48,13 @@ accountPages.get("/settings", (c) => {
             submit: "settings.save",
             done: "settings.saved",
             fields: [
-              { name: "nickname", label: "field.nickname", value: user.nickname, required: true, maxLength: LIMITS.nickname },
+              {
+                name: "nickname",
+                label: "field.nickname",
+                value: user.nickname,
+                required: true,
+                maxLength: LIMITS.nickname,
+              },
               {
                 name: "gender",
                 label: "field.gender",
@@ -53,9 +62,26 @@ accountPages.get("/settings", (c) => {
                 value: user.gender,
                 options: GENDERS.map((g) => ({ value: g, label: `gender.${g}` as const })),
               },
-              { name: "region", label: "field.region", value: user.region, maxLength: LIMITS.region },
-              { name: "bio", label: "field.bio", type: "textarea", value: user.bio, maxLength: LIMITS.bio },
-              { name: "website", label: "field.website", type: "url", value: user.website, maxLength: LIMITS.website },
+              {
+                name: "region",
+                label: "field.region",
+                value: user.region,
+                maxLength: LIMITS.region,
+              },
+              {
+                name: "bio",
+                label: "field.bio",
+                type: "textarea",
+                value: user.bio,
+                maxLength: LIMITS.bio,
+              },
+              {
+                name: "website",
+                label: "field.website",
+                type: "url",
+                value: user.website,
+                maxLength: LIMITS.website,
+              },
             ],
           }}
         />
@@ -71,8 +97,21 @@ accountPages.get("/settings", (c) => {
             submit: "settings.save",
             done: "settings.passwordDone",
             fields: [
-              { name: "current", label: "field.currentPassword", type: "password", autocomplete: "current-password", required: true },
-              { name: "password", label: "field.newPassword", type: "password", autocomplete: "new-password", required: true, hint: "hint.password" },
+              {
+                name: "current",
+                label: "field.currentPassword",
+                type: "password",
+                autocomplete: "current-password",
+                required: true,
+              },
+              {
+                name: "password",
+                label: "field.newPassword",
+                type: "password",
+                autocomplete: "new-password",
+                required: true,
+                hint: "hint.password",
+              },
             ],
           }}
         />
@@ -101,12 +140,37 @@ accountPages.get("/u/:username", async (c) => {
     c,
     initial.friend?.remark || p.nickname,
     <section class="card narrow profile" data-testid="profile-card">
-      <Island of={FriendActions} props={{ locale: l, me: userCard(me), user: userCard(u), initial }} />
+      <Island
+        of={FriendActions}
+        props={{ locale: l, me: userCard(me), user: userCard(u), initial }}
+      />
       <dl>
-        {p.gender !== "unspecified" && (<><dt>{t(l, "field.gender")}</dt><dd>{t(l, `gender.${p.gender}`)}</dd></>)}
-        {p.region && (<><dt>{t(l, "field.region")}</dt><dd>{p.region}</dd></>)}
-        {p.bio && (<><dt>{t(l, "field.bio")}</dt><dd class="pre">{p.bio}</dd></>)}
-        {p.website && (<><dt>{t(l, "field.website")}</dt><dd><a href={p.website} rel="nofollow noopener noreferrer" target="_blank">{p.website}</a></dd></>)}
+        {p.gender !== "unspecified" && (
+          <>
+            <dt>{t(l, "field.gender")}</dt>
+            <dd>{t(l, `gender.${p.gender}`)}</dd>
+          </>
+        )}
+        {p.region && (
+          <>
+            <dt>{t(l, "field.region")}</dt>
+            <dd>{p.region}</dd>
+          </>
+        )}
+        {p.bio && (
+          <>
+            <dt>{t(l, "field.bio")}</dt>
+            <dd class="pre">{p.bio}</dd>
+          </>
+        )}
+        {p.website && (
+          <>
+            <dt>{t(l, "field.website")}</dt>
+            <dd>
+              <a href={p.website} rel="nofollow noopener noreferrer" target="_blank">{p.website}</a>
+            </dd>
+          </>
+        )}
       </dl>
     </section>,
   );
@@ -130,7 +194,13 @@ accountPages.get("/feedback", (c) => {
           action: "/api/me/feedback",
           submit: "feedback.submit",
           done: "feedback.done",
-          fields: [{ name: "message", label: "field.message", type: "textarea", required: true, maxLength: LIMITS.feedback }],
+          fields: [{
+            name: "message",
+            label: "field.message",
+            type: "textarea",
+            required: true,
+            maxLength: LIMITS.feedback,
+          }],
         }}
       />
     </section>,
@@ -141,13 +211,21 @@ const LINK_RE = /(https?:\/\/[^\s<>"]+)/g;
 
 /** Mail text with its links clickable; everything else stays text. */
 function Linkified({ text }: { text: string }) {
-  return <>{text.split(LINK_RE).map((part, i) => i % 2 ? <a key={i} href={part} data-testid="outbox-link">{part}</a> : part)}</>;
+  return (
+    <>
+      {text.split(LINK_RE).map((part, i) =>
+        i % 2 ? <a key={i} href={part} data-testid="outbox-link">{part}</a> : part
+      )}
+    </>
+  );
 }
 
 accountPages.get("/dev/outbox", async (c) => {
   const { devOutbox, devOutboxAnyClient } = c.var.deps.config;
   // The outbox holds live activation links: by default only this machine may read it.
-  if (!devOutbox || (!devOutboxAnyClient && !isLocalRequest(c))) throw new HttpError(404, "not_found", "Not found");
+  if (!devOutbox || (!devOutboxAnyClient && !isLocalRequest(c))) {
+    throw new HttpError(404, "not_found", "Not found");
+  }
   const l = c.var.locale;
   const mails = await listOutbox(c.var.deps.kv);
   return page(
@@ -163,7 +241,9 @@ accountPages.get("/dev/outbox", async (c) => {
             <strong>{m.subject}</strong>
             <div class="muted">→ {m.to} · {new Date(m.sentAt).toISOString()}</div>
           </header>
-          <p class="pre"><Linkified text={m.text} /></p>
+          <p class="pre">
+            <Linkified text={m.text} />
+          </p>
         </article>
       ))}
     </section>,

@@ -30,7 +30,10 @@ chatPages.get("/", async (c) => {
     );
   }
   const { kv, rt } = c.var.deps;
-  const [entries, friends] = await Promise.all([listUserConvs(kv, user.id), friendsSnapshot(kv, user.id)]);
+  const [entries, friends] = await Promise.all([
+    listUserConvs(kv, user.id),
+    friendsSnapshot(kv, user.id),
+  ]);
   const convs = await summarize(kv, user.id, entries, l);
   const peers = convs.flatMap((s) => (s.peer ? [s.peer] : []));
   const states = await rt.presence.online(peers.map((p) => p.id));
@@ -39,7 +42,16 @@ chatPages.get("/", async (c) => {
   return page(
     c,
     t(l, "nav.chats"),
-    <Island of={ChatApp} props={{ locale: l, me: userCard(user), convs, open: open && convs.some((s) => s.id === open) ? open : null, friends }} />,
+    <Island
+      of={ChatApp}
+      props={{
+        locale: l,
+        me: userCard(user),
+        convs,
+        open: open && convs.some((s) => s.id === open) ? open : null,
+        friends,
+      }}
+    />,
     { mainClass: "full" },
   );
 });

@@ -17,7 +17,10 @@ contactsPages.get("/contacts", async (c) => {
   if (!user) return c.redirect("/login", 303);
   const l = c.var.locale;
   const kv = c.var.deps.kv;
-  const [snap, entries] = await Promise.all([friendsSnapshot(kv, user.id), listUserConvs(kv, user.id)]);
+  const [snap, entries] = await Promise.all([
+    friendsSnapshot(kv, user.id),
+    listUserConvs(kv, user.id),
+  ]);
   const groups = await summarize(kv, user.id, entries.filter((e) => e.kind === "group"), l);
   return page(
     c,
@@ -25,7 +28,9 @@ contactsPages.get("/contacts", async (c) => {
     <section class="narrow contacts-page">
       <div class="page-head">
         <h1>{t(l, "contacts.title")}</h1>
-        <a class="button small" href="/contacts/new" data-testid="add-friends">{t(l, "contacts.add")}</a>
+        <a class="button small" href="/contacts/new" data-testid="add-friends">
+          {t(l, "contacts.add")}
+        </a>
       </div>
       <Island of={Contacts} props={{ locale: l, me: userCard(user), snap, groups }} />
     </section>,
@@ -45,7 +50,10 @@ contactsPages.get("/contacts/new", async (c) => {
         <a class="back-link" href="/contacts" aria-label={t(l, "contacts.title")}>‹</a>
         <h1>{t(l, "newFriends.title")}</h1>
       </div>
-      <Island of={NewFriends} props={{ locale: l, me: userCard(user), snap: { ...snap, friends: [] } }} />
+      <Island
+        of={NewFriends}
+        props={{ locale: l, me: userCard(user), snap: { ...snap, friends: [] } }}
+      />
     </section>,
   );
 });

@@ -13,7 +13,9 @@ export function errorPage(c: Ctx, status: number, message: string): Response {
       <p class="error-code" aria-hidden="true">{status}</p>
       <h1>{title}</h1>
       <p class="muted" data-error-status={status}>{message}</p>
-      <p><a class="button primary" href="/">{t(locale, "error.back")}</a></p>
+      <p>
+        <a class="button primary" href="/">{t(locale, "error.back")}</a>
+      </p>
     </section>,
     { status },
   );

@@ -19,14 +19,17 @@ systemRoutes.get("/healthz", async (c) => {
   return c.json({ ok: true });
 });
 
-
 /** Prometheus text. Open to loopback, or with `Authorization: Bearer $METRICS_TOKEN`. */
 systemRoutes.get("/metrics", (c) => {
   const token = c.var.deps.config.metricsToken;
   const auth = c.req.header("Authorization");
   const ok = isLocalRequest(c) || (token && auth === `Bearer ${token}`);
-  if (!ok) throw new HttpError(403, "forbidden", "Metrics are only served to loopback or with a token");
-  return c.text(renderMetrics(), 200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" });
+  if (!ok) {
+    throw new HttpError(403, "forbidden", "Metrics are only served to loopback or with a token");
+  }
+  return c.text(renderMetrics(), 200, {
+    "Content-Type": "text/plain; version=0.0.4; charset=utf-8",
+  });
 });
 
 systemRoutes.get("/_build/:hash/:name", async (c) => {
@@ -53,7 +56,9 @@ systemRoutes.get("/avatars/:id", async (c) => {
   const id = c.req.param("id");
   if (!/^[0-9a-z]{20}$/.test(id)) throw new HttpError(404, "not_found", "Not found");
   const blob = await getBlob(c.var.deps.kv, id);
-  if (!blob || !blob.meta.type.startsWith("image/")) throw new HttpError(404, "not_found", "Not found");
+  if (!blob || !blob.meta.type.startsWith("image/")) {
+    throw new HttpError(404, "not_found", "Not found");
+  }
   return c.body(blob.bytes as Uint8Array<ArrayBuffer>, 200, {
     "Content-Type": blob.meta.type,
     "Cache-Control": "private, max-age=31536000, immutable",

@@ -12,13 +12,19 @@ export const wsRoutes = new Hono<Env>();
 
 wsRoutes.get("/ws", (c) => {
   const { config, rt } = c.var.deps;
-  if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") throw new HttpError(426, "upgrade_required", "Expected a WebSocket upgrade");
+  if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
+    throw new HttpError(426, "upgrade_required", "Expected a WebSocket upgrade");
+  }
   const origin = c.req.header("Origin");
-  if (!origin || !allowedOrigins(config.appOrigin).has(origin)) throw new HttpError(403, "csrf", "Origin not allowed");
+  if (!origin || !allowedOrigins(config.appOrigin).has(origin)) {
+    throw new HttpError(403, "csrf", "Origin not allowed");
+  }
   const user = c.var.user;
   const session = c.var.session;
   if (!user || !session) throw new HttpError(401, "unauthorized", "Log in first");
-  if (rt.hub.socketsOf(user.id) >= MAX_SOCKETS_PER_USER) throw new HttpError(429, "too_many_sockets", "Too many open connections");
+  if (rt.hub.socketsOf(user.id) >= MAX_SOCKETS_PER_USER) {
+    throw new HttpError(429, "too_many_sockets", "Too many open connections");
+  }
   const { socket, response } = Deno.upgradeWebSocket(c.req.raw, { idleTimeout: 30 });
   const conn = new Conn(socket, user, session.id, c.var.locale, rt.connDeps());
   socket.onopen = () => {

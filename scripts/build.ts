@@ -12,7 +12,9 @@ async function* walk(dir: URL): AsyncGenerator<URL> {
   for await (const e of Deno.readDir(dir)) {
     const u = new URL(e.name + (e.isDirectory ? "/" : ""), dir);
     if (e.isDirectory) yield* walk(u);
-    else if (/\.(ts|tsx|css|svg|webmanifest|js)$/.test(e.name) && !e.name.endsWith("_test.ts")) yield u;
+    else if (/\.(ts|tsx|css|svg|webmanifest|js)$/.test(e.name) && !e.name.endsWith("_test.ts")) {
+      yield u;
+    }
   }
 }
 
@@ -22,11 +24,16 @@ async function sourceHash(): Promise<string> {
     const files: URL[] = [];
     for await (const f of walk(new URL(`${d}/`, root))) files.push(f);
     files.sort((a, b) => a.href.localeCompare(b.href));
-    for (const f of files) parts.push(f.pathname.slice(root.pathname.length), await Deno.readTextFile(f));
+    for (const f of files) {
+      parts.push(f.pathname.slice(root.pathname.length), await Deno.readTextFile(f));
+    }
   }
   parts.push(await Deno.readTextFile(new URL("deno.json", root)));
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(parts.join("\0")));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("").slice(0, 20);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("").slice(
+    0,
+    20,
+  );
 }
 
 async function currentHash(): Promise<string | null> {
@@ -40,7 +47,9 @@ async function currentHash(): Promise<string | null> {
 async function islandEntries(): Promise<string[]> {
   const out = ["islands/_boot.ts"];
   for await (const e of Deno.readDir(new URL("islands/", root))) {
-    if (e.isFile && e.name.endsWith(".tsx") && !e.name.startsWith("_")) out.push(`islands/${e.name}`);
+    if (e.isFile && e.name.endsWith(".tsx") && !e.name.startsWith("_")) {
+      out.push(`islands/${e.name}`);
+    }
   }
   return out.sort();
 }
@@ -51,7 +60,17 @@ async function build(hash: string): Promise<void> {
   await Deno.mkdir(outDir, { recursive: true });
   const entries = await islandEntries();
   const cmd = new Deno.Command(Deno.execPath(), {
-    args: ["bundle", "-q", "--platform", "browser", "--code-splitting", "--minify", "--outdir", "_build/out", ...entries],
+    args: [
+      "bundle",
+      "-q",
+      "--platform",
+      "browser",
+      "--code-splitting",
+      "--minify",
+      "--outdir",
+      "_build/out",
+      ...entries,
+    ],
     cwd: root,
     stdout: "inherit",
     stderr: "inherit",
@@ -63,7 +82,10 @@ async function build(hash: string): Promise<void> {
   }
   const files: string[] = [];
   for await (const e of Deno.readDir(outDir)) if (e.isFile) files.push(e.name);
-  await Deno.writeTextFile(new URL("manifest.json", buildDir), JSON.stringify({ hash, files: files.sort() }, null, 2));
+  await Deno.writeTextFile(
+    new URL("manifest.json", buildDir),
+    JSON.stringify({ hash, files: files.sort() }, null, 2),
+  );
 }
 
 if (import.meta.main) {

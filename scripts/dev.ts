@@ -6,17 +6,33 @@ const deno = Deno.execPath();
 let server: Deno.ChildProcess | null = null;
 
 async function build(): Promise<boolean> {
-  const args = ["run", "-q", "--allow-read=.", "--allow-write=_build", "--allow-run=deno", "--allow-env", "scripts/build.ts", "--if-stale"];
+  const args = [
+    "run",
+    "-q",
+    "--allow-read=.",
+    "--allow-write=_build",
+    "--allow-run=deno",
+    "--allow-env",
+    "scripts/build.ts",
+    "--if-stale",
+  ];
   const { code } = await new Deno.Command(deno, { args, cwd: root }).output();
   return code === 0;
 }
 
 function startServer(): void {
   const args = [
-    "run", "--allow-net", "--allow-read=.", "--allow-write=data", "--allow-env",
-    "--allow-sys=hostname,networkInterfaces,cpus,osRelease", "--allow-ffi=./node_modules", "main.ts",
+    "run",
+    "--allow-net",
+    "--allow-read=.",
+    "--allow-write=data",
+    "--allow-env",
+    "--allow-sys=hostname,networkInterfaces,cpus,osRelease",
+    "--allow-ffi=./node_modules",
+    "main.ts",
   ];
-  server = new Deno.Command(deno, { args, cwd: root, stdout: "inherit", stderr: "inherit" }).spawn();
+  server = new Deno.Command(deno, { args, cwd: root, stdout: "inherit", stderr: "inherit" })
+    .spawn();
 }
 
 async function restart(): Promise<void> {
@@ -32,7 +48,11 @@ async function restart(): Promise<void> {
 
 await restart();
 let timer: ReturnType<typeof setTimeout> | undefined;
-const watcher = Deno.watchFs(["islands", "lib", "components", "routes", "static", "main.ts"].map((p) => new URL(p, root).pathname));
+const watcher = Deno.watchFs(
+  ["islands", "lib", "components", "routes", "static", "main.ts"].map((p) =>
+    new URL(p, root).pathname
+  ),
+);
 for await (const ev of watcher) {
   if (ev.paths.every((p) => p.endsWith("_test.ts"))) continue;
   clearTimeout(timer);

@@ -8,16 +8,22 @@ Deno.test("register → activate → login → me, over real HTTP", async () => 
     const input = newUserInput();
     const reg = await c.post("/api/auth/register", input);
     assert.equal(reg.status, 201);
-    const early = await c.post("/api/auth/login", { login: input.username, password: input.password });
+    const early = await c.post("/api/auth/login", {
+      login: input.username,
+      password: input.password,
+    });
     assert.equal(early.status, 403);
-    assert.equal((early.body as any).error.code, "not_activated");
+    assert.equal((early.body as { error: { code: string } }).error.code, "not_activated");
     const [mail] = await server.mails();
     assert.equal(mail.to, input.email);
     const act = await c.post("/api/auth/activate", { token: tokenFromMail(mail) });
     assert.equal(act.status, 200);
     const again = await c.post("/api/auth/activate", { token: tokenFromMail(mail) });
     assert.equal(again.status, 400, "a used token must not work twice");
-    const login = await c.post("/api/auth/login", { login: input.email.toUpperCase(), password: input.password });
+    const login = await c.post("/api/auth/login", {
+      login: input.email.toUpperCase(),
+      password: input.password,
+    });
     assert.equal(login.status, 200);
     const me = await c.json<{ user: { username: string; email: string } }>("/api/me");
     assert.equal(me.body.user.username, input.username);

@@ -9,7 +9,9 @@ export const DESKTOP = { width: 1280, height: 800 };
 
 export async function launchBrowser(): Promise<Browser> {
   const executablePath = await chromiumPath();
-  if (!executablePath) throw new Error("Chromium not found: install Debian's chromium or set CHROMIUM_PATH");
+  if (!executablePath) {
+    throw new Error("Chromium not found: install Debian's chromium or set CHROMIUM_PATH");
+  }
   return await chromium.launch({
     executablePath,
     args: [
@@ -25,7 +27,11 @@ export async function launchBrowser(): Promise<Browser> {
 }
 
 /** A context at phone or desktop size, in the given UI language. */
-export async function newContext(browser: Browser, size: typeof PHONE, locale = "en-US"): Promise<BrowserContext> {
+export async function newContext(
+  browser: Browser,
+  size: typeof PHONE,
+  locale = "en-US",
+): Promise<BrowserContext> {
   return await browser.newContext({
     viewport: size,
     locale,
@@ -57,4 +63,3 @@ export async function hydrated(page: Page): Promise<void> {
     )
   );
 }
-

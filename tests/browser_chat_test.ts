@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { signUp, startTestServer, type TestServer, friendsDm } from "./helpers.ts";
+import { friendsDm, signUp, startTestServer, type TestServer } from "./helpers.ts";
 import { DESKTOP, hydrated, launchBrowser, newContext, PHONE, watchConsole } from "./browser.ts";
 import { CLOSE } from "../lib/protocol.ts";
 
@@ -15,14 +15,25 @@ if (SHOTS) await Deno.mkdir(SHOTS, { recursive: true });
 
 type Person = Awaited<ReturnType<typeof signUp>>;
 
-async function loggedIn(browser: Browser, server: TestServer, who: Person, size: typeof PHONE): Promise<BrowserContext> {
+async function loggedIn(
+  browser: Browser,
+  server: TestServer,
+  who: Person,
+  size: typeof PHONE,
+): Promise<BrowserContext> {
   const ctx = await newContext(browser, size);
   ctx.setDefaultTimeout(10_000);
-  await ctx.addCookies([...who.client.cookies].map(([name, value]) => ({ name, value, url: server.url("/") })));
+  await ctx.addCookies(
+    [...who.client.cookies].map(([name, value]) => ({ name, value, url: server.url("/") })),
+  );
   return ctx;
 }
 
-async function openChat(ctx: BrowserContext, server: TestServer, problems: string[][]): Promise<Page> {
+async function openChat(
+  ctx: BrowserContext,
+  server: TestServer,
+  problems: string[][],
+): Promise<Page> {
   const page = await ctx.newPage();
   // While the test takes the network away, failed reconnects are expected console errors.
   problems.push(watchConsole(page, [/ERR_INTERNET_DISCONNECTED/]));
@@ -37,7 +48,11 @@ async function send(page: Page, text: string): Promise<void> {
   await page.click('[data-testid="send"]');
 }
 
-const texts = (page: Page) => page.$$eval('[data-testid="messages"] [data-testid="msg"] .bubble', (els) => els.map((e) => e.textContent));
+const texts = (page: Page) =>
+  page.$$eval(
+    '[data-testid="messages"] [data-testid="msg"] .bubble',
+    (els) => els.map((e) => e.textContent),
+  );
 
 async function shot(page: Page, name: string) {
   if (SHOTS) await page.screenshot({ path: `${SHOTS}/chat-${name}.png` });
@@ -73,33 +88,51 @@ Deno.test("two people chat in a DM and a group with unread, read marks, typing, 
     // Bob opens it (phone: the list gives way to the conversation), reads, types and answers.
     await b.click(`[data-conv="${dm.id}"]`);
     await b.waitForSelector('.conv-view [data-testid="msg"]');
-    assert.equal(await b.isVisible('[data-testid="conv-list"]'), false, "phone shows one screen at a time");
+    assert.equal(
+      await b.isVisible('[data-testid="conv-list"]'),
+      false,
+      "phone shows one screen at a time",
+    );
     await a1.waitForSelector('[data-status="read"]');
     await b.type('[data-testid="composer"]', "typing…");
     await a1.waitForSelector('[data-testid="conv-sub"].typing');
     await b.fill('[data-testid="composer"]', "");
     await send(b, "Hello Alice");
-    await a1.waitForSelector('text=Hello Alice');
+    await a1.waitForSelector("text=Hello Alice");
     // Alice's other tab saw her own message and Bob's answer too.
     await a2.click(`[data-conv="${dm.id}"]`);
-    await a2.waitForSelector('text=Hello Alice');
+    await a2.waitForSelector("text=Hello Alice");
     assert.deepEqual(await texts(a2), ["Hi Bob! 你好", "Hello Alice"]);
     await shot(a1, "desktop-dm");
     await shot(b, "phone-dm");
 
     // Bob goes offline: his socket drops and the network is gone while Alice writes three times.
     await bCtx.setOffline(true);
-    for (const c of server.rt.conns) if (c.userId === bob.userId) c.close(CLOSE.slowConsumer, "test drop");
+    for (const c of server.rt.conns) {
+      if (c.userId === bob.userId) c.close(CLOSE.slowConsumer, "test drop");
+    }
     await b.waitForSelector('[data-connection="offline"]');
-    assert.equal(await b.isDisabled('[data-testid="composer"]'), true, "composer disabled while offline");
-    assert.equal(await b.isVisible('[data-testid="conn-banner"]'), true, "the connection state shows in the conversation");
+    assert.equal(
+      await b.isDisabled('[data-testid="composer"]'),
+      true,
+      "composer disabled while offline",
+    );
+    assert.equal(
+      await b.isVisible('[data-testid="conn-banner"]'),
+      true,
+      "the connection state shows in the conversation",
+    );
     for (const t of ["one", "two", "three"]) await send(a1, t);
     await a1.waitForFunction(() => !document.querySelector('[data-status="pending"]'));
     await shot(b, "phone-offline");
     await bCtx.setOffline(false);
     await b.waitForSelector('[data-connection="online"]', { timeout: 20_000 });
     await b.waitForSelector(".conv-view >> text=three");
-    assert.deepEqual(await texts(b), ["Hi Bob! 你好", "Hello Alice", "one", "two", "three"], "in order, none twice");
+    assert.deepEqual(
+      await texts(b),
+      ["Hi Bob! 你好", "Hello Alice", "one", "two", "three"],
+      "in order, none twice",
+    );
 
     // The group: sender names, and the name shown as text.
     await b.click('[data-testid="back"]');
@@ -108,7 +141,10 @@ Deno.test("two people chat in a DM and a group with unread, read marks, typing, 
     await a1.click(`[data-conv="${group.id}"]`);
     await a1.waitForSelector("text=Who brings snacks?");
     assert.equal(await a1.textContent('[data-testid="conv-title"]'), "Weekend <b>trip</b>");
-    assert.ok((await a1.textContent(".msg .sender"))?.includes(bob.input.nickname), "sender name in groups");
+    assert.ok(
+      (await a1.textContent(".msg .sender"))?.includes(bob.input.nickname),
+      "sender name in groups",
+    );
     await b.waitForSelector('[data-status="read"]');
     assert.match((await b.textContent('[data-status="read"]')) ?? "", /1 read/);
 
@@ -133,7 +169,14 @@ Deno.test("history loads page by page on scroll up and keeps the reader's place"
     const bob = await signUp(server);
     const dm = await friendsDm(server, alice.userId, bob.userId);
     for (let i = 1; i <= 80; i++) {
-      await server.rt.log.append({ conv: dm.id, sender: i % 2 ? alice.userId : bob.userId, cid: `h${i}`, kind: "text", text: `message ${i}`, checkMember: true });
+      await server.rt.log.append({
+        conv: dm.id,
+        sender: i % 2 ? alice.userId : bob.userId,
+        cid: `h${i}`,
+        kind: "text",
+        text: `message ${i}`,
+        checkMember: true,
+      });
     }
     const ctx = await loggedIn(browser, server, bob, DESKTOP);
     const page = await openChat(ctx, server, []);
@@ -145,9 +188,16 @@ Deno.test("history loads page by page on scroll up and keeps the reader's place"
     await page.waitForSelector("text=message 50");
     await page.waitForTimeout(100);
     // At the top, message 51 was the first one in view; it must still be in view, not pushed down.
-    const offset = await page.$eval(".conv-view >> text=message 51", (el) =>
-      el.getBoundingClientRect().top - document.querySelector('[data-testid="messages"]')!.getBoundingClientRect().top);
-    assert.ok(offset > -100 && offset < 300, `the reader's place is kept (message 51 at ${offset}px)`);
+    const offset = await page.$eval(
+      ".conv-view >> text=message 51",
+      (el) =>
+        el.getBoundingClientRect().top -
+        document.querySelector('[data-testid="messages"]')!.getBoundingClientRect().top,
+    );
+    assert.ok(
+      offset > -100 && offset < 300,
+      `the reader's place is kept (message 51 at ${offset}px)`,
+    );
     await page.$eval('[data-testid="messages"]', (el) => el.scrollTop = 0);
     await page.waitForSelector("text=message 20");
     await page.$eval('[data-testid="messages"]', (el) => el.scrollTop = 0);

@@ -13,14 +13,27 @@ if (SHOTS) await Deno.mkdir(SHOTS, { recursive: true });
 
 type Person = Awaited<ReturnType<typeof signUp>>;
 
-async function loggedIn(browser: Browser, server: TestServer, who: Person, size: typeof PHONE, locale: string): Promise<BrowserContext> {
+async function loggedIn(
+  browser: Browser,
+  server: TestServer,
+  who: Person,
+  size: typeof PHONE,
+  locale: string,
+): Promise<BrowserContext> {
   const ctx = await newContext(browser, size, locale);
   ctx.setDefaultTimeout(10_000);
-  await ctx.addCookies([...who.client.cookies].map(([name, value]) => ({ name, value, url: server.url("/") })));
+  await ctx.addCookies(
+    [...who.client.cookies].map(([name, value]) => ({ name, value, url: server.url("/") })),
+  );
   return ctx;
 }
 
-async function open(ctx: BrowserContext, server: TestServer, path: string, problems: string[][]): Promise<Page> {
+async function open(
+  ctx: BrowserContext,
+  server: TestServer,
+  path: string,
+  problems: string[][],
+): Promise<Page> {
   const page = await ctx.newPage();
   problems.push(watchConsole(page));
   await go(page, server, path);
@@ -38,7 +51,9 @@ async function shot(page: Page, name: string) {
 
 /** The page does not scroll sideways (everything fits the width). */
 async function fits(page: Page) {
-  const over = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  const over = await page.evaluate(() =>
+    document.documentElement.scrollWidth - document.documentElement.clientWidth
+  );
   assert.ok(over <= 0, `page is ${over}px wider than the screen at ${page.url()}`);
 }
 
@@ -49,7 +64,12 @@ Deno.test("two people find each other, befriend, set a remark and chat (desktop 
   try {
     const alice = await signUp(server, { ...newUserInput("alice"), nickname: "Alice <b>A</b>" });
     const bob = await signUp(server, { ...newUserInput("bob"), nickname: "张伟" });
-    const a = await open(await loggedIn(browser, server, alice, DESKTOP, "en-US"), server, "/contacts/new", problems);
+    const a = await open(
+      await loggedIn(browser, server, alice, DESKTOP, "en-US"),
+      server,
+      "/contacts/new",
+      problems,
+    );
     const bCtx = await loggedIn(browser, server, bob, PHONE, "zh-CN");
     const bChat = await open(bCtx, server, "/", problems);
     await bChat.waitForSelector('[data-connection="online"]');
@@ -62,7 +82,9 @@ Deno.test("two people find each other, befriend, set a remark and chat (desktop 
     await a.fill('[data-testid="note"]', "<i>Hi</i> it's Alice");
     await shot(a, "desktop-add-note");
     await a.click('[data-testid="send-request"]');
-    await a.waitForSelector(`[data-testid="result"][data-user="${bob.userId}"][data-relation="pending"]`);
+    await a.waitForSelector(
+      `[data-testid="result"][data-user="${bob.userId}"][data-relation="pending"]`,
+    );
     await fits(a);
 
     // Bob's header badge shows it at once, on the chat screen; New friends lists it as text.
@@ -73,8 +95,14 @@ Deno.test("two people find each other, befriend, set a remark and chat (desktop 
     await shot(bChat, "phone-contacts-badge");
     await bChat.click('[data-testid="new-friends"]');
     await hydrated(bChat);
-    assert.equal(await bChat.textContent('[data-testid="request"] [data-testid="request-note"]'), "<i>Hi</i> it's Alice");
-    assert.equal(await bChat.textContent('[data-testid="request"] .contact-name'), "Alice <b>A</b>");
+    assert.equal(
+      await bChat.textContent('[data-testid="request"] [data-testid="request-note"]'),
+      "<i>Hi</i> it's Alice",
+    );
+    assert.equal(
+      await bChat.textContent('[data-testid="request"] .contact-name'),
+      "Alice <b>A</b>",
+    );
     await shot(bChat, "phone-new-friends");
     await fits(bChat);
     await bChat.click('[data-testid="accept"]');
@@ -82,7 +110,9 @@ Deno.test("two people find each other, befriend, set a remark and chat (desktop 
     await bChat.waitForSelector('[data-testid="nav-badge"][hidden]', { state: "attached" });
 
     // Alice sees the friendship live, and Bob in her contacts under Z (张伟 → Zhang).
-    await a.waitForSelector(`[data-testid="result"][data-user="${bob.userId}"][data-relation="friend"]`);
+    await a.waitForSelector(
+      `[data-testid="result"][data-user="${bob.userId}"][data-relation="friend"]`,
+    );
     await go(a, server, "/contacts");
     await a.waitForSelector(`[data-letter="Z"] [data-testid="contact"][data-user="${bob.userId}"]`);
     await a.fill('[data-testid="contacts-search"]', "zzz");
@@ -104,7 +134,10 @@ Deno.test("two people find each other, befriend, set a remark and chat (desktop 
     await hydrated(a);
     await a.waitForSelector('[data-connection="online"]');
     assert.equal(await a.textContent('[data-testid="conv-title"]'), "Boss <u>W</u>");
-    assert.equal(await a.textContent(`[data-conv] .conv-title >> text=Boss <u>W</u>`), "Boss <u>W</u>");
+    assert.equal(
+      await a.textContent(`[data-conv] .conv-title >> text=Boss <u>W</u>`),
+      "Boss <u>W</u>",
+    );
     await a.fill('[data-testid="composer"]', "Hi boss");
     await a.click('[data-testid="send"]');
 
@@ -132,8 +165,18 @@ Deno.test("delete friend and block take effect at once on the other screen (phon
     const alice = await signUp(server);
     const bob = await signUp(server);
     const dm = await friendsDm(server, alice.userId, bob.userId);
-    const a = await open(await loggedIn(browser, server, alice, PHONE, "en-US"), server, `/u/${bob.input.username}`, problems);
-    const b = await open(await loggedIn(browser, server, bob, DESKTOP, "zh-CN"), server, `/?c=${dm.id}`, problems);
+    const a = await open(
+      await loggedIn(browser, server, alice, PHONE, "en-US"),
+      server,
+      `/u/${bob.input.username}`,
+      problems,
+    );
+    const b = await open(
+      await loggedIn(browser, server, bob, DESKTOP, "zh-CN"),
+      server,
+      `/?c=${dm.id}`,
+      problems,
+    );
     await b.waitForSelector('[data-connection="online"]');
     await a.waitForSelector('[data-testid="friend-actions"][data-relation="friend"]');
     await shot(a, "phone-profile-friend");
@@ -169,7 +212,10 @@ Deno.test("delete friend and block take effect at once on the other screen (phon
 
     // Someone else asks: the header badge appears live on the phone, and the header still fits.
     const carol = await signUp(server);
-    await carol.client.json("/api/friends/requests", { method: "POST", json: { to: alice.userId, note: "" } });
+    await carol.client.json("/api/friends/requests", {
+      method: "POST",
+      json: { to: alice.userId, note: "" },
+    });
     await a.waitForSelector('[data-testid="nav-badge"]:not([hidden])');
     await fits(a);
     await shot(a, "phone-badge-en");

@@ -17,9 +17,18 @@ async function devices(server: TestServer, p: Person): Promise<[WsClient, WsClie
 }
 
 /** No frame of `type` arrived by now (after a short wait for anything in flight). */
-async function none(ws: WsClient[], type: string, pred: (f: Record<string, unknown>) => boolean = () => true) {
+async function none(
+  ws: WsClient[],
+  type: string,
+  pred: (f: Record<string, unknown>) => boolean = () => true,
+) {
   await new Promise((r) => setTimeout(r, 150));
-  for (const w of ws) assert.ok(!w.frames.some((f) => f.type === type && pred(f as unknown as Record<string, unknown>)), `no "${type}" frame`);
+  for (const w of ws) {
+    assert.ok(
+      !w.frames.some((f) => f.type === type && pred(f as unknown as Record<string, unknown>)),
+      `no "${type}" frame`,
+    );
+  }
 }
 
 Deno.test("requests, accept, remark and delete reach every device of both people", async () => {
@@ -31,7 +40,10 @@ Deno.test("requests, accept, remark and delete reach every device of both people
     const [b1, b2] = await devices(server, b);
     open.push(a1, a2, b1, b2);
 
-    assert.equal((await post(a, "POST", "/api/friends/requests", { to: b.userId, note: "hi <b>" })).status, 200);
+    assert.equal(
+      (await post(a, "POST", "/api/friends/requests", { to: b.userId, note: "hi <b>" })).status,
+      200,
+    );
     for (const w of [b1, b2]) {
       const f = await w.next("friend_request");
       assert.deepEqual([f.request.user.id, f.request.note], [a.userId, "hi <b>"]);
@@ -42,14 +54,20 @@ Deno.test("requests, accept, remark and delete reach every device of both people
     const dm = acc.body.dm as string;
     for (const [w, other] of [[a1, b], [a2, b], [b1, a], [b2, a]] as const) {
       assert.equal((await w.next("friend")).friend.user.id, other.userId);
-      assert.equal((await w.next("conv", (f) => f.conv.id === dm)).conv.kind, "dm", "the DM opens on every device");
+      assert.equal(
+        (await w.next("conv", (f) => f.conv.id === dm)).conv.kind,
+        "dm",
+        "the DM opens on every device",
+      );
     }
     for (const w of [b1, b2]) assert.equal((await w.next("friend_request_gone")).user, a.userId);
 
     // Chat works, on every device.
     a1.send({ type: "send", conv: dm, cid: "m1", text: "hello" });
     await a1.next("ack");
-    for (const w of [a2, b1, b2]) assert.equal((await w.next("msg", (f) => f.msg.conv === dm)).msg.text, "hello");
+    for (const w of [a2, b1, b2]) {
+      assert.equal((await w.next("msg", (f) => f.msg.conv === dm)).msg.text, "hello");
+    }
 
     // A remark goes to the setter's devices only.
     await post(a, "PUT", `/api/friends/${b.userId}/remark`, { remark: "Bobby" });
@@ -58,14 +76,20 @@ Deno.test("requests, accept, remark and delete reach every device of both people
 
     // Delete friend: both sides at once; nobody can send in the DM any more.
     await post(b, "DELETE", `/api/friends/${a.userId}`);
-    for (const [w, other] of [[a1, b], [a2, b], [b1, a], [b2, a]] as const) assert.equal((await w.next("friend_removed")).user, other.userId);
+    for (const [w, other] of [[a1, b], [a2, b], [b1, a], [b2, a]] as const) {
+      assert.equal((await w.next("friend_removed")).user, other.userId);
+    }
     for (const [w, cid] of [[a1, "m2"], [b1, "m3"]] as const) {
       w.send({ type: "send", conv: dm, cid, text: "still there?" });
       const err = await w.next("error", (f) => f.cid === cid);
       assert.equal(err.code, "not_friends");
     }
     b1.send({ type: "history", conv: dm, limit: 10 });
-    assert.deepEqual((await b1.next("history")).messages.map((m) => m.text), ["hello"], "history stays readable; nothing was stored");
+    assert.deepEqual(
+      (await b1.next("history")).messages.map((m) => m.text),
+      ["hello"],
+      "history stays readable; nothing was stored",
+    );
 
     // Friending again reopens the same DM.
     await post(b, "POST", "/api/friends/requests", { to: a.userId, note: "again" });
@@ -100,11 +124,14 @@ Deno.test("a decline reaches the decliner's devices only; a block is silent for 
 
     // Friends a and b; then b blocks a.
     await post(a, "POST", "/api/friends/requests", { to: b.userId, note: "" });
-    const dm = (await post(b, "POST", `/api/friends/requests/${a.userId}/accept`)).body.dm as string;
+    const dm = (await post(b, "POST", `/api/friends/requests/${a.userId}/accept`)).body
+      .dm as string;
     await a1.next("conv", (f) => f.conv.id === dm);
     await b1.next("conv", (f) => f.conv.id === dm);
     await post(b, "POST", `/api/blocks/${a.userId}`);
-    for (const w of [b1, b2]) assert.deepEqual(await w.next("blocked"), { type: "blocked", user: a.userId, blocked: true });
+    for (const w of [b1, b2]) {
+      assert.deepEqual(await w.next("blocked"), { type: "blocked", user: a.userId, blocked: true });
+    }
     await none([a1, a2], "blocked");
 
     // a's message looks sent (ack, and on a's devices), and never reaches b.
@@ -143,8 +170,16 @@ Deno.test("crossing requests over HTTP: both sides see one friendship on all dev
     ]);
     assert.ok([ra.body.status, rb.body.status].includes("friends"));
     for (const w of [a1, a2, b1, b2]) await w.next("friend");
-    const [sa, sb] = await Promise.all([a, b].map((p) => p.client.json<{ friends: unknown[]; incoming: unknown[]; outgoing: unknown[] }>("/api/friends")));
-    for (const s of [sa.body, sb.body]) assert.deepEqual([s.friends.length, s.incoming.length, s.outgoing.length], [1, 0, 0]);
+    const [sa, sb] = await Promise.all(
+      [a, b].map((p) =>
+        p.client.json<{ friends: unknown[]; incoming: unknown[]; outgoing: unknown[] }>(
+          "/api/friends",
+        )
+      ),
+    );
+    for (const s of [sa.body, sb.body]) {
+      assert.deepEqual([s.friends.length, s.incoming.length, s.outgoing.length], [1, 0, 0]);
+    }
   } finally {
     await Promise.all(open.map((w) => w.close()));
     await server.close();

@@ -161,7 +161,11 @@ export async function signUp(
 }
 
 /** Makes two users friends the way the app does (request, then accept); returns their DM. */
-export async function friendsDm(server: TestServer, aId: string, bId: string): Promise<{ id: string }> {
+export async function friendsDm(
+  server: TestServer,
+  aId: string,
+  bId: string,
+): Promise<{ id: string }> {
   const [a, b] = await Promise.all([getUser(server.kv, aId), getUser(server.kv, bId)]);
   await sendRequest(server.rt, a!, { toId: bId }, "");
   const view = await accept(server.rt, b!, aId);

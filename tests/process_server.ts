@@ -7,7 +7,9 @@ export const rootPath = root.pathname;
 /** The flags of the `deno run … main.ts` step of the start task. */
 export async function startFlags(): Promise<string[]> {
   const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", root)));
-  const step = (config.tasks.start as string).split("&&").map((s) => s.trim()).find((s) => s.endsWith(" main.ts"));
+  const step = (config.tasks.start as string).split("&&").map((s) => s.trim()).find((s) =>
+    s.endsWith(" main.ts")
+  );
   assert.ok(step, "the start task runs main.ts");
   const words = step.split(/\s+/);
   assert.deepEqual(words.slice(0, 2), ["deno", "run"]);
@@ -49,7 +51,14 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", ...(await startFlags()), "main.ts"],
     cwd: rootPath,
-    env: { ...BLANK, NO_COLOR: "1", PORT: "0", HOSTNAME_BIND: "127.0.0.1", LOG_LEVEL: "warn", ...env },
+    env: {
+      ...BLANK,
+      NO_COLOR: "1",
+      PORT: "0",
+      HOSTNAME_BIND: "127.0.0.1",
+      LOG_LEVEL: "warn",
+      ...env,
+    },
     stdin: "null",
     stdout: "null",
     stderr: "piped",

@@ -6,7 +6,8 @@ import { say } from "../lib/log.ts";
 import { chromiumPath } from "./chromium.ts";
 
 async function run(cmd: string, args: string[]): Promise<boolean> {
-  const { code } = await new Deno.Command(cmd, { args, stdout: "inherit", stderr: "inherit" }).output();
+  const { code } = await new Deno.Command(cmd, { args, stdout: "inherit", stderr: "inherit" })
+    .output();
   return code === 0;
 }
 
@@ -15,12 +16,17 @@ if (!(await chromiumPath())) {
   const hasApt = await Deno.stat("/usr/bin/apt-get").then(() => true, () => false);
   if (isRoot && hasApt) {
     say("Chromium is missing: installing Debian's chromium package for the browser tests…");
-    if (!(await run("apt-get", ["update", "-qq"])) || !(await run("apt-get", ["install", "-y", "-qq", "chromium"]))) {
+    if (
+      !(await run("apt-get", ["update", "-qq"])) ||
+      !(await run("apt-get", ["install", "-y", "-qq", "chromium"]))
+    ) {
       say("error: apt-get could not install chromium");
       Deno.exit(1);
     }
   } else {
-    say("error: the browser tests need Chromium: run `sudo apt-get install -y chromium`, or set CHROMIUM_PATH");
+    say(
+      "error: the browser tests need Chromium: run `sudo apt-get install -y chromium`, or set CHROMIUM_PATH",
+    );
     Deno.exit(1);
   }
 }

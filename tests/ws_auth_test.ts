@@ -6,7 +6,15 @@ import { CLOSE, MAX_FRAME_BYTES } from "../lib/protocol.ts";
 Deno.test("/ws refuses to upgrade without a session or from another origin", async () => {
   const server = await startTestServer();
   try {
-    const anon = await fetch(server.url("/ws"), { headers: { Upgrade: "websocket", Connection: "Upgrade", "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", Origin: server.origin } });
+    const anon = await fetch(server.url("/ws"), {
+      headers: {
+        Upgrade: "websocket",
+        Connection: "Upgrade",
+        "Sec-WebSocket-Version": "13",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+        Origin: server.origin,
+      },
+    });
     assert.equal(anon.status, 401);
     await anon.body?.cancel();
     const { client } = await signUp(server);
@@ -24,7 +32,9 @@ Deno.test("a non-member cannot send to, read, or receive a group's messages; the
   try {
     const [a, b, x] = [await signUp(server), await signUp(server), await signUp(server)];
     const group = await server.rt.createGroup(a.userId, "Team", [b.userId]);
-    const [wa, wb, wx] = await Promise.all([a, b, x].map((u) => WsClient.connect(server, u.client)));
+    const [wa, wb, wx] = await Promise.all(
+      [a, b, x].map((u) => WsClient.connect(server, u.client)),
+    );
     wx.send({ type: "send", conv: group.id, cid: "intrude", text: "let me in" });
     assert.equal((await wx.next("error", (f) => f.cid === "intrude")).code, "not_member");
     wx.send({ type: "history", conv: group.id, rid: "h1" });
@@ -49,9 +59,15 @@ Deno.test("a removed member's sockets stop receiving at once, and joiners start 
   try {
     const [a, b, c] = [await signUp(server), await signUp(server), await signUp(server)];
     const group = await server.rt.createGroup(a.userId, "Team", [b.userId]);
-    const [wa, wb, wc] = await Promise.all([a, b, c].map((u) => WsClient.connect(server, u.client)));
+    const [wa, wb, wc] = await Promise.all(
+      [a, b, c].map((u) => WsClient.connect(server, u.client)),
+    );
     await server.rt.addMember(group.id, c.userId, a.userId);
-    assert.equal((await wc.next("conv")).conv.id, group.id, "the joiner's socket learns of the group");
+    assert.equal(
+      (await wc.next("conv")).conv.id,
+      group.id,
+      "the joiner's socket learns of the group",
+    );
     wa.send({ type: "send", conv: group.id, cid: "m1", text: "welcome c" });
     assert.equal((await wc.next("msg", (f) => f.msg.kind === "text")).msg.text, "welcome c");
     await server.rt.removeMember(group.id, b.userId, a.userId);
@@ -59,7 +75,10 @@ Deno.test("a removed member's sockets stop receiving at once, and joiners start 
     wa.send({ type: "send", conv: group.id, cid: "m2", text: "after removal" });
     await wc.next("msg", (f) => f.msg.text === "after removal");
     await new Promise((r) => setTimeout(r, 100));
-    assert.ok(!wb.msgs(group.id).some((m) => m.text === "after removal"), "removed member got nothing after");
+    assert.ok(
+      !wb.msgs(group.id).some((m) => m.text === "after removal"),
+      "removed member got nothing after",
+    );
     wb.send({ type: "send", conv: group.id, cid: "late", text: "still here?" });
     assert.equal((await wb.next("error", (f) => f.cid === "late")).code, "not_member");
     await Promise.all([wa, wb, wc].map((w) => w.close()));
@@ -77,7 +96,15 @@ Deno.test("bad frames get error frames and change nothing; abuse closes with doc
     assert.equal((await w.next("error")).code, "bad_frame");
     w.send({ type: "hello", v: 1 });
     await w.next("resumed");
-    for (const bad of ["not json", "[]", '{"type":"nope"}', '{"type":"send","conv":"UPPER","cid":"a","text":"x"}', '{"type":"send","conv":"abc","cid":"a","text":"   "}']) {
+    for (
+      const bad of [
+        "not json",
+        "[]",
+        '{"type":"nope"}',
+        '{"type":"send","conv":"UPPER","cid":"a","text":"x"}',
+        '{"type":"send","conv":"abc","cid":"a","text":"   "}',
+      ]
+    ) {
       w.raw(bad);
       assert.equal((await w.next("error")).code, "bad_frame", bad);
     }

@@ -22,7 +22,11 @@ export class WsClient {
   }
 
   /** Opens a socket as `client`'s session (its cookie) from `origin` (the app's own by default). */
-  static async open(server: TestServer, client: Client, opts: { origin?: string } = {}): Promise<WsClient> {
+  static async open(
+    server: TestServer,
+    client: Client,
+    opts: { origin?: string } = {},
+  ): Promise<WsClient> {
     const cookie = [...client.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
     const url = server.url("/ws").replace(/^http/, "ws");
     // @ts-ignore: Deno's WebSocket accepts headers
@@ -30,13 +34,21 @@ export class WsClient {
     const c = new WsClient(ws);
     await new Promise<void>((resolve, reject) => {
       ws.addEventListener("open", () => resolve(), { once: true });
-      ws.addEventListener("error", (e) => reject(new Error(`WebSocket failed: ${(e as ErrorEvent).message}`)), { once: true });
+      ws.addEventListener(
+        "error",
+        (e) => reject(new Error(`WebSocket failed: ${(e as ErrorEvent).message}`)),
+        { once: true },
+      );
     });
     return c;
   }
 
   /** Opens and says hello; resolves once the server has sent "resumed". */
-  static async connect(server: TestServer, client: Client, resume?: Record<string, number>): Promise<WsClient> {
+  static async connect(
+    server: TestServer,
+    client: Client,
+    resume?: Record<string, number>,
+  ): Promise<WsClient> {
     const c = await WsClient.open(server, client);
     c.send({ type: "hello", v: 1, resume });
     await c.next("resumed");
@@ -57,14 +69,25 @@ export class WsClient {
     pred: (f: Extract<ServerFrame, { type: T }>) => boolean = () => true,
     timeoutMs = 3000,
   ): Promise<Extract<ServerFrame, { type: T }>> {
-    const match = (f: ServerFrame) => f.type === type && pred(f as Extract<ServerFrame, { type: T }>);
+    const match = (f: ServerFrame) =>
+      f.type === type && pred(f as Extract<ServerFrame, { type: T }>);
     const found = this.frames.find(match);
     if (found) {
       this.frames.splice(this.frames.indexOf(found), 1);
       return Promise.resolve(found as Extract<ServerFrame, { type: T }>);
     }
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`Timed out waiting for "${type}" frame; have: ${JSON.stringify(this.frames).slice(0, 500)}`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `Timed out waiting for "${type}" frame; have: ${
+                JSON.stringify(this.frames).slice(0, 500)
+              }`,
+            ),
+          ),
+        timeoutMs,
+      );
       this.#waiters.push({
         pred: match,
         resolve: (f) => {
@@ -85,7 +108,9 @@ export class WsClient {
   async waitMsgs(conv: string, n: number, timeoutMs = 3000) {
     const until = Date.now() + timeoutMs;
     while (this.msgs(conv).length < n) {
-      if (Date.now() > until) throw new Error(`Only ${this.msgs(conv).length} of ${n} messages arrived`);
+      if (Date.now() > until) {
+        throw new Error(`Only ${this.msgs(conv).length} of ${n} messages arrived`);
+      }
       await new Promise((r) => setTimeout(r, 5));
     }
     return this.msgs(conv);

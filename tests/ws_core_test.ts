@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { signUp, startTestServer, friendsDm } from "./helpers.ts";
+import { friendsDm, signUp, startTestServer } from "./helpers.ts";
 import { WsClient } from "./ws_client.ts";
 
 Deno.test("two users chat in a DM: ack with seq, delivery to both users' tabs, history", async () => {

@@ -20,7 +20,11 @@ async function signUpOver(server: TestServer) {
     [...outbox.matchAll(/#token=([A-Za-z0-9_-]+)/g)].map((m) => m[1])[0];
   assert.ok(token, "activation link in the dev outbox");
   assert.equal((await client.post("/api/auth/activate", { token })).status, 200);
-  assert.equal((await client.post("/api/auth/login", { login: input.username, password: input.password })).status, 200);
+  assert.equal(
+    (await client.post("/api/auth/login", { login: input.username, password: input.password }))
+      .status,
+    200,
+  );
   return { client, userId: (reg.body as { user: { id: string } }).user.id };
 }
 
@@ -58,9 +62,16 @@ Deno.test("with two isolates, users on different isolates chat in realtime throu
       wa.ws.send({ type: "send", conv: conv.id, cid: `a${i}`, text: `from a ${i}` });
       wb.ws.send({ type: "send", conv: conv.id, cid: `b${i}`, text: `from b ${i}` });
     }
-    const [ga, gb] = await Promise.all([wa.ws.waitMsgs(conv.id, 10, 5000), wb.ws.waitMsgs(conv.id, 10, 5000)]);
+    const [ga, gb] = await Promise.all([
+      wa.ws.waitMsgs(conv.id, 10, 5000),
+      wb.ws.waitMsgs(conv.id, 10, 5000),
+    ]);
     assert.deepEqual(ga.map((m) => m.seq), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-    assert.deepEqual(gb.map((m) => m.id), ga.map((m) => m.id), "both isolates deliver the same order");
+    assert.deepEqual(
+      gb.map((m) => m.id),
+      ga.map((m) => m.id),
+      "both isolates deliver the same order",
+    );
     // Typing and read receipts cross isolates too.
     wb.ws.send({ type: "typing", conv: conv.id });
     assert.equal((await wa.ws.next("typing")).user, b.userId);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { signUp, startTestServer, type TestServer, friendsDm } from "./helpers.ts";
+import { friendsDm, signUp, startTestServer, type TestServer } from "./helpers.ts";
 import { WsClient } from "./ws_client.ts";
 import { RESUME_MAX_PER_CONV } from "../lib/protocol.ts";
 
@@ -48,7 +48,14 @@ Deno.test("resume past the bound answers gap and the client can page history", a
     const { a, b, conv } = await pair(server);
     const n = RESUME_MAX_PER_CONV + 5;
     for (let i = 0; i < n; i++) {
-      await server.rt.log.append({ conv, sender: a.userId, cid: `bulk${i}`, kind: "text", text: `t${i}`, checkMember: true });
+      await server.rt.log.append({
+        conv,
+        sender: a.userId,
+        cid: `bulk${i}`,
+        kind: "text",
+        text: `t${i}`,
+        checkMember: true,
+      });
     }
     const wb = await WsClient.open(server, b.client);
     wb.send({ type: "hello", v: 1, resume: { [conv]: 0 } });
@@ -102,10 +109,14 @@ Deno.test("concurrent senders in one conversation get distinct, gapless seqs and
     const b = await signUp(server);
     const c = await signUp(server);
     const group = await server.rt.createGroup(a.userId, "G", [b.userId, c.userId]);
-    const [wa, wb, wc] = await Promise.all([a, b, c].map((u) => WsClient.connect(server, u.client)));
+    const [wa, wb, wc] = await Promise.all(
+      [a, b, c].map((u) => WsClient.connect(server, u.client)),
+    );
     const per = 30;
     for (let i = 0; i < per; i++) {
-      for (const [j, w] of [wa, wb, wc].entries()) w.send({ type: "send", conv: group.id, cid: `u${j}m${i}`, text: `u${j} ${i}` });
+      for (const [j, w] of [wa, wb, wc].entries()) {
+        w.send({ type: "send", conv: group.id, cid: `u${j}m${i}`, text: `u${j} ${i}` });
+      }
       if (i % 10 === 9) await new Promise((r) => setTimeout(r, 1100)); // stay under the per-user send rate
     }
     const total = per * 3;

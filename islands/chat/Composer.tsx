@@ -3,7 +3,9 @@ import { useRef, useState } from "preact/hooks";
 import { type Locale, t } from "../../lib/i18n.ts";
 import { MAX_TEXT_CHARS } from "../../lib/protocol.ts";
 
-export function Composer(p: { locale: Locale; online: boolean; onSend: (text: string) => void; onTyping: () => void }) {
+export function Composer(
+  p: { locale: Locale; online: boolean; onSend: (text: string) => void; onTyping: () => void },
+) {
   const [text, setText] = useState("");
   const ref = useRef<HTMLTextAreaElement>(null);
 
@@ -46,7 +48,12 @@ export function Composer(p: { locale: Locale; online: boolean; onSend: (text: st
         onKeyDown={onKeyDown}
         data-testid="composer"
       />
-      <button type="submit" class="primary send" disabled={!p.online || !text.trim()} data-testid="send">
+      <button
+        type="submit"
+        class="primary send"
+        disabled={!p.online || !text.trim()}
+        data-testid="send"
+      >
         {t(p.locale, "chat.send")}
       </button>
     </form>

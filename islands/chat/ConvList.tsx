@@ -4,7 +4,9 @@ import { type ChatState, sortedConvs, unreadCount } from "../../lib/chat_state.t
 import { Avatar } from "../../components/Avatar.tsx";
 import { convAvatar, convTitle, listTime, preview } from "./format.ts";
 
-export function ConvList(p: { s: ChatState; locale: Locale; open: string | null; onOpen: (id: string) => void }) {
+export function ConvList(
+  p: { s: ChatState; locale: Locale; open: string | null; onOpen: (id: string) => void },
+) {
   const list = sortedConvs(p.s);
   if (!list.length) return <p class="muted pad">{t(p.locale, "chat.empty")}</p>;
   return (
@@ -34,12 +36,18 @@ export function ConvList(p: { s: ChatState; locale: Locale; open: string | null;
               <span class="conv-text">
                 <span class="conv-top">
                   <span class="conv-title">{convTitle(c, p.locale, p.s)}</span>
-                  {c.summary.last && <time class="conv-time">{listTime(c.summary.lastAt, p.locale)}</time>}
+                  {c.summary.last && (
+                    <time class="conv-time">{listTime(c.summary.lastAt, p.locale)}</time>
+                  )}
                 </span>
                 <span class="conv-bottom">
                   <span class="conv-preview">{preview(p.s, c, p.locale)}</span>
                   {unread > 0 && (
-                    <span class="unread" data-testid="unread" aria-label={t(p.locale, "chat.unread", { n: unread })}>
+                    <span
+                      class="unread"
+                      data-testid="unread"
+                      aria-label={t(p.locale, "chat.unread", { n: unread })}
+                    >
                       {unread > 99 ? "99+" : unread}
                     </span>
                   )}

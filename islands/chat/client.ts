@@ -3,8 +3,20 @@
  * WebSocket: hello/resume, reconnect with backoff, pending sends and their retry.
  */
 import { computed, signal } from "@preact/signals";
-import { type Action, type ChatState, emptyState, type FriendsSnapshot, reduce } from "../../lib/chat_state.ts";
-import { CLOSE, type ClientFrame, PROTOCOL_VERSION, type ServerFrame, shouldReconnect } from "../../lib/protocol.ts";
+import {
+  type Action,
+  type ChatState,
+  emptyState,
+  type FriendsSnapshot,
+  reduce,
+} from "../../lib/chat_state.ts";
+import {
+  type ClientFrame,
+  CLOSE,
+  PROTOCOL_VERSION,
+  type ServerFrame,
+  shouldReconnect,
+} from "../../lib/protocol.ts";
 import type { ConvSummary, UserCard } from "../../lib/protocol.ts";
 
 export type Connection = "connecting" | "online" | "offline" | "ended";
@@ -33,7 +45,9 @@ export function dispatch(a: Action): void {
 
 /** Keeps the header's "Contacts" badge (server-rendered) in step with the requests waiting. */
 function showRequestCount(n: number): void {
-  const el = typeof document !== "undefined" ? document.querySelector<HTMLElement>('[data-testid="nav-badge"]') : null;
+  const el = typeof document !== "undefined"
+    ? document.querySelector<HTMLElement>('[data-testid="nav-badge"]')
+    : null;
   if (!el || el.dataset.n === String(n)) return;
   el.dataset.n = String(n);
   el.textContent = n ? String(n) : "";
@@ -45,7 +59,13 @@ export function seedFriends(snap: FriendsSnapshot): void {
   if (!state.value.friendsLoaded) dispatch({ type: "local_friends", ...snap });
 }
 
-const FRIEND_FRAMES = new Set(["friend", "friend_removed", "friend_request", "friend_request_gone", "blocked"]);
+const FRIEND_FRAMES = new Set([
+  "friend",
+  "friend_removed",
+  "friend_request",
+  "friend_request_gone",
+  "blocked",
+]);
 let friendsQueue: ServerFrame[] | null = null;
 
 /**
@@ -61,7 +81,9 @@ export async function loadFriends(): Promise<void> {
       dispatch({ type: "local_friends", ...(await res.json() as FriendsSnapshot) });
       for (const f of friendsQueue) dispatch(f);
     }
-  } catch { /* offline: the next welcome loads again */ } finally {
+  } catch {
+    /* offline: the next welcome loads again */
+  } finally {
     friendsQueue = null;
   }
 }
@@ -102,7 +124,13 @@ export function connect(): void {
   const sock = new WebSocket(url);
   ws = sock;
   sock.onopen = () => {
-    sock.send(JSON.stringify({ type: "hello", v: PROTOCOL_VERSION, resume: state.value.me ? resumePoints() : undefined }));
+    sock.send(
+      JSON.stringify({
+        type: "hello",
+        v: PROTOCOL_VERSION,
+        resume: state.value.me ? resumePoints() : undefined,
+      }),
+    );
     clearInterval(pingTimer);
     pingTimer = setInterval(() => raw({ type: "ping" }), PING_EVERY_MS);
   };
@@ -153,7 +181,9 @@ function onServerFrame(f: ServerFrame): void {
   if (f.type === "error" && f.cid) {
     clearTimeout(ackTimers.get(f.cid));
     ackTimers.delete(f.cid);
-    const conv = Object.values(state.value.convs).find((c) => c.pending.some((p) => p.cid === f.cid));
+    const conv = Object.values(state.value.convs).find((c) =>
+      c.pending.some((p) => p.cid === f.cid)
+    );
     if (conv) dispatch({ type: "local_failed", conv: conv.summary.id, cid: f.cid });
     sendErrors.value = { ...sendErrors.value, [f.cid]: f.code };
   }
@@ -173,7 +203,10 @@ function onServerFrame(f: ServerFrame): void {
 function sendPending(conv: string, cid: string, text: string): void {
   if (!resumed || !raw({ type: "send", conv, cid, text })) return;
   clearTimeout(ackTimers.get(cid));
-  ackTimers.set(cid, setTimeout(() => dispatch({ type: "local_failed", conv, cid }), ACK_TIMEOUT_MS));
+  ackTimers.set(
+    cid,
+    setTimeout(() => dispatch({ type: "local_failed", conv, cid }), ACK_TIMEOUT_MS),
+  );
 }
 
 /** Sends every pending message again after a reconnect (same cid: the server stores each once). */

@@ -21,13 +21,20 @@ export function convTitle(c: ConvState, locale: Locale, s?: ChatState): string {
   return c.summary.title || "…";
 }
 
-export function convAvatar(c: ConvState): { id: string; nickname: string; avatarUrl: string | null } {
+export function convAvatar(
+  c: ConvState,
+): { id: string; nickname: string; avatarUrl: string | null } {
   if (c.summary.peer) return c.summary.peer;
-  return { id: c.summary.id, nickname: c.summary.title || "#", avatarUrl: c.summary.avatarUrl ?? null };
+  return {
+    id: c.summary.id,
+    nickname: c.summary.title || "#",
+    avatarUrl: c.summary.avatarUrl ?? null,
+  };
 }
 
 function sameDay(a: Date, b: Date): boolean {
-  return a.getFullYear() === b.getFullYear() && a.getMonth() === b.getMonth() && a.getDate() === b.getDate();
+  return a.getFullYear() === b.getFullYear() && a.getMonth() === b.getMonth() &&
+    a.getDate() === b.getDate();
 }
 
 export function timeOf(at: number, locale: Locale): string {
@@ -51,7 +58,12 @@ export function dayLabel(at: number, locale: Locale, now = new Date()): string {
   const y = new Date(now);
   y.setDate(now.getDate() - 1);
   if (sameDay(d, y)) return t(locale, "chat.yesterday");
-  return d.toLocaleDateString(locale, { year: "numeric", month: "long", day: "numeric", weekday: "short" });
+  return d.toLocaleDateString(locale, {
+    year: "numeric",
+    month: "long",
+    day: "numeric",
+    weekday: "short",
+  });
 }
 
 export function dayKey(at: number): string {
@@ -69,7 +81,8 @@ export function memberName(s: ChatState, conv: string, userId: string, locale: L
 
 /** The text of a system message, from its meta. */
 export function systemText(s: ChatState, m: Message, locale: Locale): string {
-  return groupSystemText(m, locale, (id) => memberName(s, m.conv, id, locale)) ?? (m.text || t(locale, "chat.sys.other"));
+  return groupSystemText(m, locale, (id) => memberName(s, m.conv, id, locale)) ??
+    (m.text || t(locale, "chat.sys.other"));
 }
 
 /** The list's one-line preview of the last message. */
@@ -77,11 +90,22 @@ export function preview(s: ChatState, c: ConvState, locale: Locale): string {
   const last = c.summary.last;
   if (!last) return "";
   if (last.kind === "system") {
-    return systemText(s, { conv: c.summary.id, seq: 0, id: "", from: last.from, kind: "system", text: last.text, at: 0, meta: last.meta }, locale);
+    return systemText(s, {
+      conv: c.summary.id,
+      seq: 0,
+      id: "",
+      from: last.from,
+      kind: "system",
+      text: last.text,
+      at: 0,
+      meta: last.meta,
+    }, locale);
   }
   const me = s.me?.id;
   if (last.from === me) return `${t(locale, "chat.you")}: ${last.text}`;
-  if (c.summary.kind === "group") return `${memberName(s, c.summary.id, last.from, locale)}: ${last.text}`;
+  if (c.summary.kind === "group") {
+    return `${memberName(s, c.summary.id, last.from, locale)}: ${last.text}`;
+  }
   return last.text;
 }
 

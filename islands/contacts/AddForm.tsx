@@ -16,7 +16,9 @@ export interface AddFormProps {
 }
 
 export function AddForm(p: AddFormProps) {
-  const [note, setNote] = useState(t(p.locale, "friends.noteDefault", { name: p.me.nickname }).slice(0, NOTE_MAX));
+  const [note, setNote] = useState(
+    t(p.locale, "friends.noteDefault", { name: p.me.nickname }).slice(0, NOTE_MAX),
+  );
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   const input = useRef<HTMLInputElement>(null);
@@ -30,7 +32,12 @@ export function AddForm(p: AddFormProps) {
     const r = await friendsApi.request(p.locale, { to: p.to.id }, note);
     setBusy(false);
     if (!r.ok) return setError(r.error);
-    if (r.data.status === "sent") dispatch({ type: "local_outgoing", request: { user: p.to, note: note.trim(), at: Date.now() } });
+    if (r.data.status === "sent") {
+      dispatch({
+        type: "local_outgoing",
+        request: { user: p.to, note: note.trim(), at: Date.now() },
+      });
+    }
     p.onDone(r.data.status);
   }
 
@@ -43,13 +50,16 @@ export function AddForm(p: AddFormProps) {
         ref={input}
         value={note}
         maxLength={NOTE_MAX}
-        onInput={(e) => setNote((e.currentTarget as HTMLInputElement).value)}
+        onInput={(e) =>
+          setNote((e.currentTarget as HTMLInputElement).value)}
         aria-invalid={error ? true : undefined}
         data-testid="note"
       />
       {error && <p class="field-error" role="alert" data-error={error.code}>{error.message}</p>}
       <div class="buttons">
-        <button type="submit" class="primary" disabled={busy} data-testid="send-request">{t(p.locale, "friends.send")}</button>
+        <button type="submit" class="primary" disabled={busy} data-testid="send-request">
+          {t(p.locale, "friends.send")}
+        </button>
         <button type="button" onClick={p.onCancel}>{t(p.locale, "friends.cancel")}</button>
       </div>
     </form>

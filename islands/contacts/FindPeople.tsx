@@ -32,7 +32,14 @@ export function FindPeople(p: { locale: Locale; me: UserCard }) {
 
   // Live relations: someone found here who accepts meanwhile shows as a friend.
   const friends = state.value.friendsLoaded ? state.value.friends : null;
-  const relation = (f: Found) => friends?.[f.user.id] ? "friend" : sent[f.user.id] === "friends" ? "friend" : sent[f.user.id] ? "pending" : f.relation;
+  const relation = (f: Found) =>
+    friends?.[f.user.id]
+      ? "friend"
+      : sent[f.user.id] === "friends"
+      ? "friend"
+      : sent[f.user.id]
+      ? "pending"
+      : f.relation;
 
   return (
     <section class="card find" aria-labelledby="find-title" data-testid="find-people">
@@ -67,14 +74,22 @@ export function FindPeople(p: { locale: Locale; me: UserCard }) {
       </form>
       <p class="hint" id="find-hint">{t(l, "find.hint")}</p>
       {error && <p class="alert error" role="alert" data-error={error.code}>{error.message}</p>}
-      {results && !results.length && <p class="muted" data-testid="find-none">{t(l, "find.none")}</p>}
+      {results && !results.length && (
+        <p class="muted" data-testid="find-none">{t(l, "find.none")}</p>
+      )}
       {results && results.length > 0 && (
         <ul class="contact-list" data-testid="find-results">
           {results.map((f) => {
             const rel = relation(f);
             const name = friends?.[f.user.id]?.remark || f.remark || f.user.nickname;
             return (
-              <li key={f.user.id} class="request" data-testid="result" data-user={f.user.id} data-relation={rel}>
+              <li
+                key={f.user.id}
+                class="request"
+                data-testid="result"
+                data-user={f.user.id}
+                data-relation={rel}
+              >
                 <a href={`/u/${encodeURIComponent(f.user.username)}`} class="request-who">
                   <Avatar user={f.user} size={40} />
                   <span class="request-text">
@@ -86,7 +101,14 @@ export function FindPeople(p: { locale: Locale; me: UserCard }) {
                   {rel === "friend" && <span class="muted">{t(l, "friends.isFriend")}</span>}
                   {rel === "pending" && <span class="muted">{t(l, "newFriends.pending")}</span>}
                   {rel === "none" && adding !== f.user.id && (
-                    <button type="button" class="primary small" onClick={() => setAdding(f.user.id)} data-testid="add">{t(l, "friends.add")}</button>
+                    <button
+                      type="button"
+                      class="primary small"
+                      onClick={() => setAdding(f.user.id)}
+                      data-testid="add"
+                    >
+                      {t(l, "friends.add")}
+                    </button>
                   )}
                 </span>
                 {rel === "none" && adding === f.user.id && (

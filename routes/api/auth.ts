@@ -34,7 +34,9 @@ authApi.post("/register", async (c) => {
     locale: c.var.locale,
     ip: c.var.ip,
   });
-  const sent = `/register/sent?email=${encodeURIComponent(user.email)}${mailSent ? "" : "&failed=1"}`;
+  const sent = `/register/sent?email=${encodeURIComponent(user.email)}${
+    mailSent ? "" : "&failed=1"
+  }`;
   return c.json({ ok: true, user: toPublic(user), mailSent, redirect: sent }, 201);
 });
 
@@ -98,7 +100,9 @@ authApi.get("/sessions", async (c) => {
 authApi.delete("/sessions/:id", async (c) => {
   const { user, session } = requireUser(c);
   const id = c.req.param("id");
-  if (!(await revokeSession(c.var.deps.kv, user.id, id))) throw new HttpError(404, "not_found", `Session "${id}" not found`);
+  if (!(await revokeSession(c.var.deps.kv, user.id, id))) {
+    throw new HttpError(404, "not_found", `Session "${id}" not found`);
+  }
   await c.var.deps.rt.endSessions(user.id, id);
   if (id === session.id) clearSessionCookie(c, c.var.deps.config);
   return c.json({ ok: true });
@@ -130,7 +134,10 @@ authApi.post("/reset", async (c) => {
 authApi.post("/password", async (c) => {
   const { user, session } = requireUser(c);
   const b = await readJson(c);
-  await changePassword(accountDeps(c), user, session.id, { current: str(b, "current"), password: str(b, "password") });
+  await changePassword(accountDeps(c), user, session.id, {
+    current: str(b, "current"),
+    password: str(b, "password"),
+  });
   await c.var.deps.rt.endSessions(user.id, undefined, session.id);
   return c.json({ ok: true });
 });

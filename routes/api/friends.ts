@@ -8,7 +8,15 @@ import { readJson, requireUser, str } from "../../lib/body.ts";
 import { HttpError } from "../../lib/http_error.ts";
 import { enforce, LIMITS_RATE } from "../../lib/accounts.ts";
 import { emailProblem, LIMITS } from "../../lib/validate.ts";
-import { accept, block, decline, removeFriend, sendRequest, setRemark, unblock } from "../../lib/friends.ts";
+import {
+  accept,
+  block,
+  decline,
+  removeFriend,
+  sendRequest,
+  setRemark,
+  unblock,
+} from "../../lib/friends.ts";
 import { friendsSnapshot, searchPeople } from "../../lib/contacts.ts";
 
 export const friendsApi = new Hono<Env>();
@@ -33,10 +41,17 @@ friendsApi.post("/friends/requests", async (c) => {
   const to = str(b, "to").trim();
   const email = str(b, "email").trim();
   const note = str(b, "note");
-  if (!to && !email) throw new HttpError(400, "field_required", "Say whom to ask: \"to\" or \"email\"", { field: "to" });
+  if (!to && !email) {
+    throw new HttpError(400, "field_required", 'Say whom to ask: "to" or "email"', { field: "to" });
+  }
   if (email) {
     const p = emailProblem(email);
-    if (p) throw new HttpError(400, p, `Invalid email: ${p}`, { field: "email", params: { max: LIMITS.email } });
+    if (p) {
+      throw new HttpError(400, p, `Invalid email: ${p}`, {
+        field: "email",
+        params: { max: LIMITS.email },
+      });
+    }
   }
   await enforce(kv, "friend_request", `user:${user.id}`, LIMITS_RATE.friendRequestUser, rt.now());
   return c.json(await sendRequest(rt, user, email ? { email } : { toId: to }, note));

@@ -28,7 +28,11 @@ export const groupInvitesApi = new Hono<Env>();
 
 /** A JSON object body, or {} when the request has none (these endpoints need no fields). */
 async function optionalJson(c: Ctx): Promise<Record<string, unknown>> {
-  const bytes = await readBytes(c.req.raw, 64 * 1024, () => new HttpError(413, "payload_too_large", "Request body is too large"));
+  const bytes = await readBytes(
+    c.req.raw,
+    64 * 1024,
+    () => new HttpError(413, "payload_too_large", "Request body is too large"),
+  );
   const text = new TextDecoder().decode(bytes).trim();
   if (!text) return {};
   let v: unknown;
@@ -37,7 +41,9 @@ async function optionalJson(c: Ctx): Promise<Record<string, unknown>> {
   } catch {
     throw new HttpError(400, "bad_json", "Request body is not valid JSON");
   }
-  if (!v || typeof v !== "object" || Array.isArray(v)) throw new HttpError(400, "bad_json", "Request body must be a JSON object");
+  if (!v || typeof v !== "object" || Array.isArray(v)) {
+    throw new HttpError(400, "bad_json", "Request body must be a JSON object");
+  }
   return v as Record<string, unknown>;
 }
 
@@ -55,7 +61,9 @@ groupInvitesApi.post("/groups/:id/join", async (c) => {
   // Unknown ids are refused before they count against the limit.
   if (!validId(id)) fail(404, "group_not_found", "No such group");
   await joinLimit(c, user.id);
-  if (await joinOrAsk(rt, user, id, note) === "joined") return c.json({ group: await groupInfo(rt, id, user.id) });
+  if (await joinOrAsk(rt, user, id, note) === "joined") {
+    return c.json({ group: await groupInfo(rt, id, user.id) });
+  }
   return c.json({ status: "requested" }, 202);
 });
 
@@ -85,13 +93,23 @@ groupInvitesApi.post("/groups/:id/invites", async (c) => {
   const hours = b.hours === undefined || b.hours === null ? null : intField(b, "hours");
   const { invite, token } = await createInvite(rt, user, c.req.param("id"), hours);
   const url = `${config.appOrigin}/join#token=${token}`;
-  return c.json({ invite: { id: invite.id, createdAt: invite.createdAt, expiresAt: invite.expiresAt }, url }, 201);
+  return c.json({
+    invite: { id: invite.id, createdAt: invite.createdAt, expiresAt: invite.expiresAt },
+    url,
+  }, 201);
 });
 
 groupInvitesApi.get("/groups/:id/invites", async (c) => {
   const { user } = requireUser(c);
   const invites = await listInvites(c.var.deps.rt, user, c.req.param("id"));
-  return c.json({ invites: invites.map((i) => ({ id: i.id, createdAt: i.createdAt, expiresAt: i.expiresAt, by: i.by })) });
+  return c.json({
+    invites: invites.map((i) => ({
+      id: i.id,
+      createdAt: i.createdAt,
+      expiresAt: i.expiresAt,
+      by: i.by,
+    })),
+  });
 });
 
 groupInvitesApi.delete("/groups/:id/invites/:inviteId", async (c) => {
@@ -106,7 +124,9 @@ groupInvitesApi.post("/invites/preview", async (c) => {
   const b = await readJson(c);
   await enforce(kv, "invite_preview", `user:${user.id}`, LIMITS_GROUP_RATE.previewUser, rt.now());
   const g = await previewInvite(rt, str(b, "token"));
-  return c.json({ group: { id: g.id, title: g.title, avatarUrl: avatarUrl(g.avatar), memberCount: g.memberCount } });
+  return c.json({
+    group: { id: g.id, title: g.title, avatarUrl: avatarUrl(g.avatar), memberCount: g.memberCount },
+  });
 });
 
 groupInvitesApi.post("/invites/join", async (c) => {

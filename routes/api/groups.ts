@@ -23,7 +23,14 @@ import {
   setSettings,
 } from "../../lib/groups.ts";
 import { inviteFriends } from "../../lib/group_join.ts";
-import { dissolve, kick, leave, mute, setRole, transferOwnership } from "../../lib/group_moderation.ts";
+import {
+  dissolve,
+  kick,
+  leave,
+  mute,
+  setRole,
+  transferOwnership,
+} from "../../lib/group_moderation.ts";
 import { groupCards, groupInfo, searchPublicGroups, viewGroup } from "../../lib/group_view.ts";
 
 export const groupsApi = new Hono<Env>();
@@ -32,7 +39,9 @@ export const groupsApi = new Hono<Env>();
 export function idList(b: Record<string, unknown>, name: string): string[] {
   const v = b[name] ?? [];
   if (!Array.isArray(v) || v.length > 500 || !v.every((x) => typeof x === "string")) {
-    throw new HttpError(400, "bad_input", `Field "${name}" must be a list of user ids`, { field: name });
+    throw new HttpError(400, "bad_input", `Field "${name}" must be a list of user ids`, {
+      field: name,
+    });
   }
   return v as string[];
 }
@@ -41,21 +50,30 @@ export function idList(b: Record<string, unknown>, name: string): string[] {
 function optBool(b: Record<string, unknown>, name: string): boolean | undefined {
   const v = b[name];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== "boolean") throw new HttpError(400, "bad_input", `Field "${name}" must be true or false`, { field: name });
+  if (typeof v !== "boolean") {
+    throw new HttpError(400, "bad_input", `Field "${name}" must be true or false`, { field: name });
+  }
   return v;
 }
 
 /** A whole-number field; 400 when absent or not one. */
 export function intField(b: Record<string, unknown>, name: string): number {
   const v = b[name];
-  if (typeof v !== "number" || !Number.isSafeInteger(v)) throw new HttpError(400, "bad_input", `Field "${name}" must be a whole number`, { field: name });
+  if (typeof v !== "number" || !Number.isSafeInteger(v)) {
+    throw new HttpError(400, "bad_input", `Field "${name}" must be a whole number`, {
+      field: name,
+    });
+  }
   return v;
 }
 
 /** The group as the caller now sees it. */
 async function answer(c: Ctx, status: 200 | 201 = 200) {
   const { user } = requireUser(c);
-  return c.json({ group: await groupInfo(c.var.deps.rt, c.req.param("id") ?? "", user.id) }, status);
+  return c.json(
+    { group: await groupInfo(c.var.deps.rt, c.req.param("id") ?? "", user.id) },
+    status,
+  );
 }
 
 groupsApi.post("/groups", async (c) => {
@@ -92,15 +110,31 @@ groupsApi.patch("/groups/:id", async (c) => {
   const title = b.title === undefined ? undefined : checkTitle(str(b, "title"));
   const notice = b.notice === undefined ? undefined : checkNotice(str(b, "notice"));
   const settings = { public: optBool(b, "public"), memberInvite: optBool(b, "memberInvite") };
-  if (title === undefined && notice === undefined && settings.public === undefined && settings.memberInvite === undefined) {
-    throw new HttpError(400, "bad_input", "Nothing to change: send title, notice, public or memberInvite");
+  if (
+    title === undefined && notice === undefined && settings.public === undefined &&
+    settings.memberInvite === undefined
+  ) {
+    throw new HttpError(
+      400,
+      "bad_input",
+      "Nothing to change: send title, notice, public or memberInvite",
+    );
   }
   const g = conv.value;
   if (title !== undefined && title !== g.title) await rename(rt, user, id, title);
-  if (notice !== undefined && notice !== (g.notice?.text ?? "")) await setNotice(rt, user, id, notice);
-  const pub = settings.public !== undefined && settings.public !== (g.public ?? false) ? settings.public : undefined;
-  const inv = settings.memberInvite !== undefined && settings.memberInvite !== (g.memberInvite ?? true) ? settings.memberInvite : undefined;
-  if (pub !== undefined || inv !== undefined) await setSettings(rt, user, id, { public: pub, memberInvite: inv });
+  if (notice !== undefined && notice !== (g.notice?.text ?? "")) {
+    await setNotice(rt, user, id, notice);
+  }
+  const pub = settings.public !== undefined && settings.public !== (g.public ?? false)
+    ? settings.public
+    : undefined;
+  const inv =
+    settings.memberInvite !== undefined && settings.memberInvite !== (g.memberInvite ?? true)
+      ? settings.memberInvite
+      : undefined;
+  if (pub !== undefined || inv !== undefined) {
+    await setSettings(rt, user, id, { public: pub, memberInvite: inv });
+  }
   return await answer(c);
 });
 
@@ -111,8 +145,11 @@ groupsApi.put("/groups/:id/avatar", async (c) => {
   const id = c.req.param("id");
   // Refuse before storing anything: a refused upload leaves no blob behind.
   await readCtx(rt, id, user.id, "admin");
-  const bytes = await readBytes(c.req.raw, AVATAR_MAX_BYTES, () =>
-    new HttpError(413, "image_too_big", "Image is too large", { params: { max: "5 MB" } }));
+  const bytes = await readBytes(
+    c.req.raw,
+    AVATAR_MAX_BYTES,
+    () => new HttpError(413, "image_too_big", "Image is too large", { params: { max: "5 MB" } }),
+  );
   const avatar = await makeAvatar(bytes);
   const blob = await putBlob(kv, avatar.bytes, { type: avatar.type, owner: user.id });
   let old: string | null;
@@ -159,7 +196,13 @@ groupsApi.delete("/groups/:id/members/:userId", async (c) => {
 groupsApi.put("/groups/:id/members/:userId/role", async (c) => {
   const { user } = requireUser(c);
   const b = await readJson(c);
-  await setRole(c.var.deps.rt, user, c.req.param("id"), c.req.param("userId"), str(b, "role") as "admin");
+  await setRole(
+    c.var.deps.rt,
+    user,
+    c.req.param("id"),
+    c.req.param("userId"),
+    str(b, "role") as "admin",
+  );
   return await answer(c);
 });
 
@@ -174,7 +217,11 @@ groupsApi.post("/groups/:id/transfer", async (c) => {
   const { user } = requireUser(c);
   const b = await readJson(c);
   const to = str(b, "userId");
-  if (!to) throw new HttpError(400, "field_required", "Say whom to hand the group to", { field: "userId" });
+  if (!to) {
+    throw new HttpError(400, "field_required", "Say whom to hand the group to", {
+      field: "userId",
+    });
+  }
   await transferOwnership(c.var.deps.rt, user, c.req.param("id"), to);
   return await answer(c);
 });

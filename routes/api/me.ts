@@ -20,7 +20,9 @@ meApi.patch("/", async (c) => {
   const { user } = requireUser(c);
   const b = await readJson(c);
   const input: Record<string, string> = {};
-  for (const f of ["nickname", "gender", "region", "bio", "website"]) if (f in b) input[f] = str(b, f);
+  for (const f of ["nickname", "gender", "region", "bio", "website"]) {
+    if (f in b) input[f] = str(b, f);
+  }
   const next = await updateProfile(c.var.deps.kv, user.id, input);
   return c.json({ ok: true, user: toPublic(next) });
 });
@@ -28,8 +30,11 @@ meApi.patch("/", async (c) => {
 /** The body is the picture itself (any Content-Type: the bytes decide). */
 meApi.put("/avatar", async (c) => {
   const { user } = requireUser(c);
-  const bytes = await readBytes(c.req.raw, AVATAR_MAX_BYTES, () =>
-    new HttpError(413, "image_too_big", "Image is too large", { params: { max: "5 MB" } }));
+  const bytes = await readBytes(
+    c.req.raw,
+    AVATAR_MAX_BYTES,
+    () => new HttpError(413, "image_too_big", "Image is too large", { params: { max: "5 MB" } }),
+  );
   const next = await setAvatar(c.var.deps.kv, user.id, bytes);
   return c.json({ ok: true, user: toPublic(next) });
 });
