@@ -99,7 +99,21 @@ type Item =
     reject: (e: Error) => void;
     done?: boolean;
   }
-  | { t: "event"; ev: FanEvent; resolve: () => void; reject: (e: Error) => void; done?: boolean };
+  | {
+    t: "event";
+    ev: FanEvent | null;
+    writes?: Write[];
+    resolve: () => void;
+    reject: (e: Error) => void;
+    done?: boolean;
+  };
+
+/** A small write committed with a shard's next batch: a set, or a delete when there is no value. */
+export interface Write {
+  key: Deno.KvKey;
+  value?: unknown;
+  expireIn?: number;
+}
 
 function sizeOf(item: Item): number {
   return item.t === "msg" ? item.input.text.length * 3 + 600 : 400;
@@ -443,8 +457,17 @@ class ShardWriter {
       });
       op.set(keys.convHead(conv), newHeads.get(conv)!);
     }
-    for (const it of items) if (it.t === "event" && !it.done) events.push({ n: ++n, ev: it.ev });
-    if (!events.length) return true;
+    let writes = 0;
+    for (const it of items) {
+      if (it.t !== "event" || it.done) continue;
+      if (it.ev) events.push({ n: ++n, ev: it.ev });
+      for (const w of it.writes ?? []) {
+        if (w.value === undefined) op.delete(w.key);
+        else op.set(w.key, w.value, w.expireIn ? { expireIn: w.expireIn } : undefined);
+        writes++;
+      }
+    }
+    if (!events.length && !writes) return true;
     for (const e of events) {
       op.set(keys.fan(this.shard, e.n), { ev: e.ev, origin: this.origin }, {
         expireIn: FAN_TTL_MS,
@@ -461,7 +484,7 @@ class ShardWriter {
       msgs.filter((m) => m.input.prepare && m.input.kind === "system").map((m) => m.input.conv),
     );
     this.#remember(res.versionstamp, heads, members, changed);
-    this.committed(this.shard, (fanHead.value ?? 0) + 1, n);
+    if (events.length) this.committed(this.shard, (fanHead.value ?? 0) + 1, n);
     for (const [it, ack] of acks) (it.done = true, it.resolve(ack));
     for (const it of items) if (it.t === "event" && !it.done) (it.done = true, it.resolve());
     for (const e of events) {
@@ -502,10 +525,20 @@ export class MessageLog {
   }
 
   /** Publishes an event to every isolate (conversation events by conversation, user events by user). */
-  publish(ev: FanEvent): Promise<void> {
+  publish(ev: FanEvent, writes?: Write[]): Promise<void> {
     const id = ev.t === "msg" ? ev.msg.conv : ev.t === "conv" ? ev.conv : ev.user;
     return new Promise((resolve, reject) =>
-      this.#writers[shardOf(id)].push({ t: "event", ev, resolve, reject })
+      this.#writers[shardOf(id)].push({ t: "event", ev, writes, resolve, reject })
+    );
+  }
+
+  /**
+   * Commits small writes (e.g. presence keys) with the next batch of the shard of `route`: a burst
+   * of them is a few commits instead of one each.
+   */
+  write(route: string, writes: Write[]): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.#writers[shardOf(route)].push({ t: "event", ev: null, writes, resolve, reject })
     );
   }
 }

@@ -35,10 +35,12 @@ export class Presence {
     this.#local.set(userId, n);
     if (n > 1) return;
     const wasOnline = (await this.online([userId])).get(userId)?.online;
-    await this.kv.set(keys.presence(userId, this.isolate), this.now(), { expireIn: TTL_MS });
-    if (!wasOnline) {
-      await this.log.publish({ t: "presence", user: userId, online: true, lastSeen: null });
-    }
+    // The key rides with the log's next batch: a reconnect storm is a few commits, not one each.
+    const mark = { key: keys.presence(userId, this.isolate), value: this.now(), expireIn: TTL_MS };
+    if (wasOnline) await this.log.write(userId, [mark]);
+    else {await this.log.publish({ t: "presence", user: userId, online: true, lastSeen: null }, [
+        mark,
+      ]);}
   }
 
   async disconnected(userId: string): Promise<void> {
@@ -48,11 +50,13 @@ export class Presence {
       return;
     }
     this.#local.delete(userId);
-    await this.kv.delete(keys.presence(userId, this.isolate));
+    await this.log.write(userId, [{ key: keys.presence(userId, this.isolate) }]);
     if ((await this.online([userId])).get(userId)?.online) return;
     const at = this.now();
-    await this.kv.set(keys.lastSeen(userId), at);
-    await this.log.publish({ t: "presence", user: userId, online: false, lastSeen: at });
+    await this.log.publish({ t: "presence", user: userId, online: false, lastSeen: at }, [{
+      key: keys.lastSeen(userId),
+      value: at,
+    }]);
   }
 
   /** Whether each user is online anywhere, and when they were last seen. */

@@ -12,6 +12,7 @@ import {
   PROTOCOL_VERSION,
   RESUME_MAX_PER_CONV,
   type ServerFrame,
+  type UserCard,
 } from "./protocol.ts";
 import type { Control, MessageLog, Prepared } from "./fanout.ts";
 import type { Hub, HubConn } from "./hub.ts";
@@ -84,14 +85,18 @@ export class Conn implements HubConn {
   #frameWindow = 0;
   #badFrames = 0;
 
+  /** The user's card: all a socket needs of the user (not the whole record, per open socket). */
+  readonly me: UserCard;
+
   constructor(
     readonly ws: WebSocket,
-    readonly user: User,
+    user: User,
     sessionId: string,
     readonly locale: Locale,
     readonly deps: ConnDeps,
   ) {
     this.userId = user.id;
+    this.me = userCard(user);
     this.sessionId = sessionId;
     this.#lastFrameAt = deps.now();
   }
@@ -373,7 +378,7 @@ export class Conn implements HubConn {
     this.send({
       type: "welcome",
       v: PROTOCOL_VERSION,
-      me: userCard(this.user),
+      me: this.me,
       convs: summaries,
       isolate: this.deps.isolate,
     });
@@ -448,7 +453,7 @@ export class Conn implements HubConn {
       id: ack.id,
     });
     if (!ack.duplicate && this.convs.get(f.conv) === "bot") {
-      const text = botReply(f.text, { locale: this.locale, name: this.user.nickname });
+      const text = botReply(f.text, { locale: this.locale, name: this.me.nickname });
       this.deps.log.append({
         conv: f.conv,
         sender: BOT_ID,

@@ -46,23 +46,28 @@ export interface ServerProcess {
   stop(): Promise<number>;
 }
 
-/** Starts main.ts as its own process and waits for its "running at" line. */
-export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
+/**
+ * `deno run main.ts` with the start task's flags, every setting blank but those given, PORT=0
+ * (a busy 8000 on this machine must not change an outcome) and bound to 127.0.0.1.
+ */
+export async function serverCommand(
+  env: Record<string, string>,
+  stdout: "null" | "piped" = "null",
+): Promise<Deno.Command> {
+  return new Deno.Command(Deno.execPath(), {
     args: ["run", ...(await startFlags()), "main.ts"],
     cwd: rootPath,
-    env: {
-      ...BLANK,
-      NO_COLOR: "1",
-      PORT: "0",
-      HOSTNAME_BIND: "127.0.0.1",
-      LOG_LEVEL: "warn",
-      ...env,
-    },
+    env: { ...BLANK, NO_COLOR: "1", PORT: "0", HOSTNAME_BIND: "127.0.0.1", ...env },
     stdin: "null",
-    stdout: "null",
+    stdout,
     stderr: "piped",
-  }).spawn();
+    signal: AbortSignal.timeout(120_000),
+  });
+}
+
+/** Starts main.ts as its own process and waits for its "running at" line. */
+export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
+  const child = (await serverCommand({ LOG_LEVEL: "warn", ...env })).spawn();
   const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
   let text = "";
   const deadline = Date.now() + 30_000;

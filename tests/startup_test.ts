@@ -5,28 +5,12 @@
  */
 import assert from "node:assert/strict";
 
-import { BLANK, rootPath, startFlags } from "./process_server.ts";
+import { serverCommand } from "./process_server.ts";
 
 const root = new URL("../", import.meta.url);
 
-async function command(env: Record<string, string>): Promise<Deno.Command> {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", ...(await startFlags()), "main.ts"],
-    cwd: rootPath,
-    // PORT=0 unless a test says: a busy 8000 on this machine must not change the outcome.
-    env: {
-      ...BLANK,
-      NO_COLOR: "1",
-      PORT: "0",
-      HOSTNAME_BIND: "127.0.0.1",
-      DENO_KV_PATH: ":memory:",
-      ...env,
-    },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(60_000),
-  });
+function command(env: Record<string, string>): Promise<Deno.Command> {
+  return serverCommand({ DENO_KV_PATH: ":memory:", ...env }, "piped");
 }
 
 /** Runs main.ts to its end; asserts exit code 1 and a single `error: …` line, returned. */

@@ -1,27 +1,15 @@
 /** The groups HTTP API as the group islands use it (docs/_groups_spec.md). */
-import type { UserCard } from "../../lib/protocol.ts";
+import type { GroupInfo as FullGroupInfo, GroupMemberView } from "../../lib/group_view.ts";
+import type { Role } from "../../lib/conversations.ts";
 
-export type GroupRole = "owner" | "admin" | "member";
+export type GroupRole = Role;
+export type GroupMember = GroupMemberView;
 
-export interface GroupMember extends UserCard {
-  role: GroupRole;
-  displayName: string;
-  mutedUntil: number | null;
-}
-
-export interface GroupInfo {
-  id: string;
-  title: string;
-  avatarUrl: string | null;
-  notice: { text: string; by: string; at: number } | null;
-  public: boolean;
-  memberInvite: boolean;
-  cap: number;
-  memberCount: number;
-  /** Absent when the viewer is not a member (a public group's preview). */
-  myRole?: GroupRole;
+/** The group as the API returns it; a non-member's preview has no role and no members. */
+export type GroupInfo = Omit<FullGroupInfo, "myRole" | "members"> & {
+  myRole?: Role;
   members?: GroupMember[];
-}
+};
 
 /** A group as non-members and search results see it. */
 export type GroupCardView = Pick<
