@@ -1,0 +1,77 @@
+/** DM pairs: users in one-to-one conversations, each sending at a fixed rate to their peer. */
+import { Tally } from "./client.ts";
+import {
+  closeAll,
+  connectOrThrow,
+  cpuMeter,
+  makeClients,
+  missing,
+  paced,
+  waitUntil,
+} from "./load.ts";
+import type { ServerProc } from "./procs.ts";
+import type { SeededUser } from "./seed.ts";
+import { nowMs, sleep } from "./stats.ts";
+
+export interface DmResult {
+  users: number;
+  sent: number;
+  acked: number;
+  delivered: number;
+  lost: number;
+  doubled: number;
+  errors: Record<string, number>;
+  /** Send → the peer's receipt. */
+  latency: ReturnType<Tally["latency"]["summary"]>;
+  ack: ReturnType<Tally["latency"]["summary"]>;
+  serverCpuS: number;
+  loadgenCpuS: number;
+  wallS: number;
+  cpuPerDeliveredUs: number;
+}
+
+/** users[2i] and users[2i+1] share dms[i]; each user sends `perUserPerSec` for `seconds`. */
+export async function runDm(
+  server: ServerProc,
+  opts: { users: SeededUser[]; dms: string[]; perUserPerSec: number; seconds: number },
+): Promise<DmResult> {
+  const tally = new Tally();
+  const clients = makeClients(server, tally, opts.users);
+  await connectOrThrow(clients);
+  await sleep(1000);
+  const convOf = (i: number) => opts.dms[Math.floor(i / 2)];
+  const from = clients.map((c, i) => c.last.get(convOf(i)) ?? 0);
+  const n = clients.length;
+  const total = Math.round(n * opts.perUserPerSec * opts.seconds);
+  tally.measureFrom = nowMs();
+  const received0 = tally.received;
+  const meter = cpuMeter(server);
+  // Client i sends at offsets i/n of each period, so the aggregate rate is even.
+  await paced(total, n * opts.perUserPerSec, (k) => clients[k % n].send(convOf(k % n)));
+  await waitUntil(() => clients.every((c) => c.unacked === 0), 10_000);
+  const ackedIn = (i: number) =>
+    (clients[i].acked.get(convOf(i)) ?? 0) + (clients[i ^ 1]?.acked.get(convOf(i)) ?? 0);
+  const lostOf = () =>
+    clients.reduce((s, c, i) => s + missing(c, convOf(i), from[i], ackedIn(i)), 0);
+  await waitUntil(() => lostOf() === 0, 10_000);
+  const cpu = meter();
+  const delivered = tally.received - received0;
+  const lost = lostOf();
+  const acked = clients.reduce((s, c) => s + [...c.acked.values()].reduce((a, b) => a + b, 0), 0);
+  await closeAll(clients);
+  return {
+    users: n,
+    sent: total,
+    acked,
+    delivered,
+    lost,
+    doubled: tally.doubled,
+    errors: Object.fromEntries(tally.errors),
+    latency: tally.latency.summary(),
+    ack: tally.ackLatency.summary(),
+    serverCpuS: cpu.server,
+    loadgenCpuS: cpu.loadgen,
+    wallS: cpu.wallMs / 1000,
+    cpuPerDeliveredUs: (cpu.server / delivered) * 1e6,
+  };
+}

@@ -1,0 +1,85 @@
+/**
+ * Plain statements of what limits a missed target, from the numbers of the same run: attached
+ * to RESULTS.md only for the targets that were missed.
+ */
+import { type Results, verdicts } from "./report.ts";
+import { fmt } from "./stats.ts";
+
+export function limitNotes(r: Results): string[] {
+  const v = verdicts(r);
+  const notes: string[] = [];
+  const room = r.room.w1.result, ref = r.room.reference.result;
+  if (!v.room && room) {
+    const parts = [];
+    if (room.latency.p99 > 25) {
+      parts.push(
+        `p99 ${fmt(room.latency.p99)} ms against the reference server's ${
+          ref ? fmt(ref.latency.p99) : "n/a"
+        } ms on the same load: every message is ${room.members} socket writes by the server and ${room.members} frames parsed by the load generator, which shares the ${navigator.hardwareConcurrency} cores`,
+      );
+    }
+    if (!(v.ratio <= 1.5)) {
+      parts.push(`server CPU per delivered message ${fmt(v.ratio, 2)}× the reference's`);
+    }
+    if (room.lost || room.doubled) parts.push(`${room.lost} lost, ${room.doubled} doubled`);
+    notes.push(`Room fan-out: ${parts.join("; ")}.`);
+  }
+  const dm = r.dm.w1.result;
+  if (!v.dm && dm) {
+    const perMsg = (dm.serverCpuS / dm.acked) * 1e6;
+    notes.push(
+      `DM pairs: p99 ${fmt(dm.latency.p99)} ms. The server spent ${
+        fmt(perMsg, 0)
+      } µs of CPU per message (durable append with membership, friendship and idempotency checks, ack, two deliveries), i.e. ${
+        fmt(dm.serverCpuS / dm.wallS, 2)
+      } cores at this rate, while the load generator used ${
+        fmt(dm.loadgenCpuS / dm.wallS, 2)
+      } cores of the same machine.`,
+    );
+  }
+  const rows = r.durable.rows;
+  if (!v.durable && rows.length) {
+    const raw = rows.filter((x) => x.path.startsWith("raw KV"));
+    const rawTxt = raw.map((x) =>
+      `${fmt(x.perSec, 0)} sets/s ${
+        x.convs === 1 ? "in one conversation's key range" : `spread over ${x.convs} conversations`
+      }`
+    ).join(" and ");
+    notes.push(
+      `Durable throughput: a message is one KV entry plus its idempotency key, the sender's read cursor and a fan-out event (4 writes), and the conversation head. The KV store itself (SQLite, a WAL page write per touched page, one fsync per commit) did ${rawTxt} in this run with no app logic at all, so the batched path is bound by the store's write rate; it is at its best when many messages share a few conversations.`,
+    );
+  }
+  const idle = r.idle.w1.result, idleRef = r.idle.reference.result;
+  if (!v.idle && idle) {
+    notes.push(
+      `Idle connections: ${
+        fmt(idle.perConnKiB, 1)
+      } KiB each, of which Deno's own WebSocket server (the reference) accounts for ${
+        idleRef ? fmt(idleRef.perConnKiB, 1) : "n/a"
+      } KiB; the rest is the connection's state (subscriptions, presence, cursors) and V8 heap growth from the hellos.`,
+    );
+  }
+  const st = r.storm.result;
+  if (!v.storm && st) {
+    notes.push(
+      `Reconnect storm: ${
+        st.allCompleteMs === null
+          ? `${st.incomplete} clients still incomplete after the wait`
+          : `the last client was complete after ${fmt(st.allCompleteMs, 0)} ms`
+      }; ${st.clients} hellos at once each read the conversation list and replay up to ${st.acked} messages from KV, ${
+        fmt(st.serverCpuS, 1)
+      } s of server CPU in all.`,
+    );
+  }
+  const d1 = r.dm.w1.result, d2 = r.dm.w2.result;
+  if (d1 && d2 && (d2.latency.p99 > 2 * d1.latency.p99 || Object.keys(d2.errors).length)) {
+    notes.push(
+      `Scale: with 2 isolates the DM load got slower, not faster (p99 ${fmt(d1.latency.p99)} → ${
+        fmt(d2.latency.p99)
+      } ms, errors ${
+        JSON.stringify(d2.errors)
+      }). Both isolates append to the same 8 fan-out shards of one SQLite file: every commit checks its shard's head, so one isolate's commits keep failing the other's checks (and SQLite lets one writer in at a time); under sustained writes one isolate wins most commits and the other's batches wait or give up as "busy".`,
+    );
+  }
+  return notes;
+}

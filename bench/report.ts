@@ -1,0 +1,292 @@
+/** Writes bench/RESULTS.md from the measured numbers: machine, date, command, then each scenario. */
+import type { RoomResult } from "./room.ts";
+import type { DmResult } from "./dm.ts";
+import type { StormResult } from "./storm.ts";
+import type { IdleResult } from "./idle.ts";
+import type { ThroughputResult } from "./durable.ts";
+import { fmt, machineInfo } from "./stats.ts";
+
+export interface Run<T> {
+  result?: T;
+  error?: string;
+  /** CPU cores used by other processes on the machine during the measured phase. */
+  otherCores?: number;
+}
+
+export interface Results {
+  quick: boolean;
+  command: string;
+  startedAt: string;
+  seconds: number;
+  denoVersion: string;
+  commit: string;
+  params: Record<string, unknown>;
+  room: { reference: Run<RoomResult>; w1: Run<RoomResult>; w2: Run<RoomResult> };
+  dm: { w1: Run<DmResult>; w2: Run<DmResult> };
+  durable: { rows: (ThroughputResult & { convs: number })[]; error?: string };
+  idle: { reference: Run<IdleResult>; w1: Run<IdleResult> };
+  storm: Run<StormResult>;
+}
+
+const ms = (n: number) => `${fmt(n, 1)} ms`;
+let quickMode = false;
+const yes = (ok: boolean) =>
+  (ok ? "**met**" : "**NOT met**") + (quickMode ? " (quick-mode size, not the target's)" : "");
+
+function lat(l: { p50: number; p90: number; p99: number; max: number; n: number }): string {
+  return `p50 ${ms(l.p50)}, p90 ${ms(l.p90)}, p99 ${ms(l.p99)}, max ${ms(l.max)} (${
+    l.n.toLocaleString("en-US")
+  } samples)`;
+}
+
+function other<T>(r: Run<T>): string {
+  return r.otherCores === undefined
+    ? ""
+    : ` Other processes used ${fmt(r.otherCores, 2)} cores meanwhile.`;
+}
+
+function fail<T>(r: Run<T>): string | null {
+  return r.error ? `failed to run: \`${r.error.split("\n")[0]}\`` : null;
+}
+
+function roomLine(name: string, r: Run<RoomResult>): string {
+  const f = fail(r);
+  if (f || !r.result) return `| ${name} | ${f} |||||||`;
+  const x = r.result;
+  return `| ${name} | ${x.members} | ${x.acked}/${x.sent} | ${
+    x.delivered.toLocaleString("en-US")
+  } | ${x.lost} / ${x.doubled} | ${fmt(x.latency.p50)} / ${fmt(x.latency.p99)} / ${
+    fmt(x.latency.max)
+  } | ${fmt(x.serverCpuS, 2)} s | ${fmt(x.cpuPerDeliveredUs, 2)} µs | ${
+    fmt(x.loadgenCpuS, 2)
+  } s | ${fmt(r.otherCores ?? NaN, 2)} |`;
+}
+
+export function verdicts(r: Results) {
+  const room = r.room.w1.result, ref = r.room.reference.result;
+  const ratio = room && ref ? room.cpuPerDeliveredUs / ref.cpuPerDeliveredUs : NaN;
+  const dm = r.dm.w1.result;
+  const storm = r.storm.result;
+  const idle = r.idle.w1.result;
+  const durable = r.durable.rows.filter((x) => x.path.startsWith("MessageLog"));
+  return {
+    ratio,
+    room: !!room && room.lost === 0 && room.doubled === 0 && room.acked === room.sent &&
+      room.latency.p99 <= 25 && ratio <= 1.5,
+    dm: !!dm && dm.lost === 0 && dm.doubled === 0 && dm.acked === dm.sent && dm.latency.p99 <= 50,
+    durable: durable.length > 0 && durable.every((x) => x.perSec >= 20_000),
+    // RSS is counted in KiB (the "kB" of /proc/<pid>/status).
+    idle: !!idle && idle.perConnKiB <= 30,
+    storm: !!storm && storm.incomplete === 0 && storm.lost === 0 && storm.doubled === 0 &&
+      storm.allCompleteMs !== null &&
+      storm.allCompleteMs <= 5000,
+  };
+}
+
+export function renderResults(r: Results, notes: string[]): string {
+  quickMode = r.quick;
+  const m = machineInfo();
+  const v = verdicts(r);
+  const o: string[] = [];
+  o.push(
+    `# HappyChat benchmark results${
+      r.quick ? " (quick mode: smaller numbers, not the targets' sizes)" : ""
+    }`,
+    "",
+  );
+  o.push(`- Date: ${r.startedAt} (run took ${fmt(r.seconds, 0)} s)`);
+  o.push(
+    `- Machine: ${m.nproc} CPUs (nproc), ${m.cpu}, ${fmt(m.ramGiB, 1)} GiB RAM, Linux ${m.kernel}`,
+  );
+  o.push(`- Deno ${r.denoVersion}; commit \`${r.commit}\` (plus uncommitted changes, if any)`);
+  o.push(`- Command: \`${r.command}\``);
+  o.push(
+    `- The server under test is a separate process (\`deno run\` main.ts with the start task's permission flags, WORKERS=1 or 2, a`,
+  );
+  o.push(
+    `  seeded KV file under ./data/ deleted afterwards); its CPU is utime+stime from /proc/<pid>/stat, its memory VmRSS.`,
+  );
+  o.push(
+    `  The load generator runs on the same ${m.nproc} cores. "Other" = CPU cores used by other processes on the machine during`,
+  );
+  o.push(`  the measured phase (this machine is shared; those numbers are noise in ours).`);
+  o.push("", "## Targets", "");
+  o.push("| target | measured | verdict |", "|---|---|---|");
+  const room = r.room.w1.result, ref = r.room.reference.result;
+  o.push(
+    `| Room fan-out: nothing lost, p99 ≤ 25 ms, CPU per delivered msg ≤ 1.5× reference | ${
+      room
+        ? `lost ${room.lost}, doubled ${room.doubled}, p99 ${ms(room.latency.p99)}, CPU/msg ${
+          fmt(room.cpuPerDeliveredUs, 2)
+        } µs vs reference ${ref ? fmt(ref.cpuPerDeliveredUs, 2) : "n/a"} µs = ${fmt(v.ratio, 2)}×`
+        : fail(r.room.w1)
+    } | ${yes(v.room)} |`,
+  );
+  const dm = r.dm.w1.result;
+  o.push(
+    `| DM pairs: nothing lost, p99 ≤ 50 ms | ${
+      dm ? `lost ${dm.lost}, doubled ${dm.doubled}, p99 ${ms(dm.latency.p99)}` : fail(r.dm.w1)
+    } | ${yes(v.dm)} |`,
+  );
+  const best = r.durable.rows.filter((x) => x.path.startsWith("MessageLog"));
+  o.push(
+    `| Durable send throughput ≥ 20,000 msg/s (batched) | ${
+      best.map((x) => `${fmt(x.perSec, 0)}/s over ${x.convs} convs`).join("; ") || r.durable.error
+    } | ${yes(v.durable)} |`,
+  );
+  const idle = r.idle.w1.result;
+  o.push(
+    `| Idle logged-in connections ≤ 30 KB RSS each | ${
+      idle
+        ? `${idle.connections.toLocaleString("en-US")} connections: ${
+          fmt(idle.perConnKiB, 1)
+        } KiB (${fmt((idle.perConnKiB * 1024) / 1000, 1)} kB decimal) each`
+        : fail(r.idle.w1)
+    } | ${yes(v.idle)} |`,
+  );
+  const st = r.storm.result;
+  o.push(
+    `| Reconnect storm: all have every message within 5 s, none lost or doubled | ${
+      st
+        ? `${st.clients} clients, ${st.acked} msgs: all complete after ${
+          st.allCompleteMs === null ? "never (timed out)" : ms(st.allCompleteMs)
+        }; incomplete ${st.incomplete}, lost ${st.lost}, doubled ${st.doubled}`
+        : fail(r.storm)
+    } | ${yes(v.storm)} |`,
+  );
+  const r2 = r.room.w2.result, d2 = r.dm.w2.result;
+  o.push(
+    `| Scale: 2 isolates vs 1, same load (ratio reported) | ${
+      r2 && room
+        ? `room p99 ${fmt(r2.latency.p99 / room.latency.p99, 2)}×, CPU/msg ${
+          fmt(r2.cpuPerDeliveredUs / room.cpuPerDeliveredUs, 2)
+        }×`
+        : "room n/a"
+    }; ${
+      d2 && dm
+        ? `DM p99 ${fmt(d2.latency.p99 / dm.latency.p99, 2)}×, CPU/msg ${
+          fmt(d2.cpuPerDeliveredUs / dm.cpuPerDeliveredUs, 2)
+        }×`
+        : "DM n/a"
+    } | reported |`,
+  );
+  if (notes.length) o.push("", "## What limits the numbers", "", ...notes.map((n) => `- ${n}`));
+
+  o.push("", "## Room fan-out", "");
+  o.push(
+    `One group, every member connected with a real session; ${r.params.roomRate} msg/s for ${r.params.roomSeconds} s, sent round-robin by ${r.params.roomSenders} members (the per-user limit is 10/s). Every message goes to every member, the sender included. Latency: the send time is in the text; measured at every other member. The reference server is plain Deno WebSocket broadcast (bench/reference_server.ts): no auth, no storage, one JSON frame serialized once per message.`,
+    "",
+  );
+  o.push(
+    "| server | members | acked/sent | delivered | lost / doubled | latency p50 / p99 / max (ms) | server CPU | server CPU per delivered msg | load-gen CPU | other (cores) |",
+  );
+  o.push("|---|---|---|---|---|---|---|---|---|---|");
+  o.push(
+    roomLine("reference", r.room.reference),
+    roomLine("HappyChat, WORKERS=1", r.room.w1),
+    roomLine("HappyChat, WORKERS=2", r.room.w2),
+  );
+  if (room) o.push("", `HappyChat WORKERS=1 ack latency (send → durable ack): ${lat(room.ack)}.`);
+
+  o.push("", "## DM pairs", "");
+  o.push(
+    `${r.params.dmUsers} users in ${
+      Number(r.params.dmUsers) / 2
+    } DMs, each sending ${r.params.dmRate} msg/s for ${r.params.dmSeconds} s (evenly staggered). Latency is send → the peer's receipt.`,
+    "",
+  );
+  for (const [name, x] of [["WORKERS=1", r.dm.w1], ["WORKERS=2", r.dm.w2]] as const) {
+    const f = fail(x);
+    if (f || !x.result) {
+      o.push(`- ${name}: ${f}`);
+      continue;
+    }
+    const d = x.result;
+    o.push(
+      `- ${name}: acked ${d.acked}/${d.sent}, delivered ${
+        d.delivered.toLocaleString("en-US")
+      }, lost ${d.lost}, doubled ${d.doubled}, errors ${JSON.stringify(d.errors)}; latency ${
+        lat(d.latency)
+      }; ack ${lat(d.ack)}; server CPU ${fmt(d.serverCpuS, 2)} s = ${
+        fmt(d.cpuPerDeliveredUs, 1)
+      } µs per delivered msg; load-gen CPU ${fmt(d.loadgenCpuS, 2)} s.${other(x)}`,
+    );
+  }
+
+  o.push("", "## Durable send throughput (in one process)", "");
+  o.push(
+    `Messages appended with the membership check, idempotency key, per-conversation seq and (batched path) fan-out event, on a KV file; a message counts when its commit has resolved. Conversations have two members; messages go round-robin over them.`,
+    "",
+  );
+  o.push(
+    "| path | conversations | messages | in flight | seconds | msg/s | CPU s (whole process) |",
+    "|---|---|---|---|---|---|---|",
+  );
+  for (const x of r.durable.rows) {
+    o.push(
+      `| ${x.path} | ${x.convs} | ${x.messages.toLocaleString("en-US")} | ${x.inFlight} | ${
+        fmt(x.seconds, 2)
+      } | ${fmt(x.perSec, 0)} | ${fmt(x.cpuS, 2)} |`,
+    );
+  }
+  if (r.durable.error) o.push("", `Failed: \`${r.durable.error}\``);
+
+  o.push("", "## Idle logged-in connections", "");
+  o.push(
+    `Each connection has a real session, said hello and got "resumed", then sits idle. Per connection = (server RSS 3 s after the last hello − RSS before the first connect) / connections, in KiB (the "kB" of /proc VmRSS). The reference server's number is what Deno's own WebSocket server costs per connection.`,
+    "",
+  );
+  for (
+    const [name, x] of [["HappyChat, WORKERS=1", r.idle.w1], [
+      "reference server",
+      r.idle.reference,
+    ]] as const
+  ) {
+    const f = fail(x);
+    if (f || !x.result) {
+      o.push(`- ${name}: ${f}`);
+      continue;
+    }
+    const d = x.result;
+    o.push(
+      `- ${name}: ${d.connections.toLocaleString("en-US")} connections in ${
+        fmt(d.connectSeconds, 1)
+      } s; RSS ${fmt(d.rssBeforeMiB, 1)} → ${fmt(d.rssAfterMiB, 1)} MiB = ${
+        fmt(d.perConnKiB, 1)
+      } KiB per connection (total RSS / connections: ${
+        fmt((d.rssAfterMiB * 1024) / d.connections, 1)
+      } KiB; load generator: ${
+        fmt(d.loadgenPerConnKiB, 1)
+      } KiB per client socket); server CPU for the connects ${fmt(d.serverCpuS, 2)} s.${other(x)}`,
+    );
+  }
+
+  o.push("", "## Reconnect storm", "");
+  if (st) {
+    o.push(
+      `${st.clients} members of one group (plus ${r.params.stormSenders} connected senders) drop their sockets; ${st.sent} messages are sent over about a second; halfway through, all ${st.clients} reconnect at once, each resuming from the last seq it saw. Measured from the start of the storm.`,
+      "",
+    );
+    o.push(
+      `- Acked ${st.acked}/${st.sent}; every client had every message after ${
+        st.allCompleteMs === null ? "— (not within the wait)" : ms(st.allCompleteMs)
+      }; per client: ${lat(st.perClient)}; hello answered ("resumed", after the replay): ${
+        lat(st.resumed)
+      }.`,
+    );
+    o.push(
+      `- Incomplete clients ${st.incomplete}, messages lost ${st.lost}, doubled ${st.doubled}; failed connect attempts ${st.failedConnectAttempts} (retried), never reconnected ${st.neverReconnected}.`,
+    );
+    o.push(
+      `- ${
+        st.frames.toLocaleString("en-US")
+      } message frames reached the clients (senders included); server CPU ${
+        fmt(st.serverCpuS, 2)
+      } s, load-generator CPU ${fmt(st.loadgenCpuS, 2)} s from the drop to the end.${
+        other(r.storm)
+      }`,
+    );
+  } else o.push(`- ${fail(r.storm)}`);
+  o.push("");
+  return o.join("\n");
+}

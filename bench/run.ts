@@ -1,0 +1,264 @@
+/**
+ * `deno task bench [--quick] [--only=room,dm,durable,idle,storm]`: seeds a KV file, runs every
+ * scenario against HappyChat (a separate process) and the reference server, and writes
+ * bench/RESULTS.md. Every loop is bounded in count and time; a watchdog ends the run regardless.
+ */
+import { say } from "../lib/log.ts";
+import { ROOT, type ServerProc, startHappyChat, startReference } from "./procs.ts";
+import { seedDms, seedGroup, seedUsers } from "./seed.ts";
+import { runRoom } from "./room.ts";
+import { runDm } from "./dm.ts";
+import { runStorm } from "./storm.ts";
+import { runIdle } from "./idle.ts";
+import { batched, onePerMessage, rawSets, seedConvs } from "./durable.ts";
+import { renderResults, type Results, type Run } from "./report.ts";
+import { limitNotes } from "./notes.ts";
+import { otherCpuMeter, waitForQuiet } from "./stats.ts";
+
+const quick = Deno.args.includes("--quick");
+const only = Deno.args.find((a) => a.startsWith("--only="))?.slice(7).split(",");
+const want = (s: string) => !only || only.includes(s);
+
+const P = quick
+  ? {
+    room: 200,
+    roomRate: 20,
+    roomSeconds: 3,
+    roomSenders: 20,
+    dmUsers: 400,
+    dmRate: 1,
+    dmSeconds: 3,
+    idle: 600,
+    storm: 300,
+    stormSenders: 10,
+    stormMsgs: 50,
+    durableConvs: [100],
+    durableMsgs: 5000,
+    onePerMsg: 1000,
+    rawSets: 10000,
+  }
+  : {
+    room: 1000,
+    roomRate: 50,
+    roomSeconds: 10,
+    roomSenders: 50,
+    dmUsers: 2000,
+    dmRate: 1,
+    dmSeconds: 10,
+    idle: 10000,
+    storm: 2000,
+    stormSenders: 20,
+    stormMsgs: 200,
+    durableConvs: [10, 100, 1000],
+    durableMsgs: 40000,
+    onePerMsg: 3000,
+    rawSets: 40000,
+  };
+
+const WATCHDOG_MS = (quick ? 3 : 15) * 60_000;
+const started = Date.now();
+const runId = `${started.toString(36)}`;
+const kvPath = `./data/bench-${runId}.sqlite3`;
+const durablePath = `./data/bench-${runId}-durable.sqlite3`;
+const live = new Set<ServerProc>();
+
+async function removeKv(path: string): Promise<void> {
+  for (const f of [path, `${path}-wal`, `${path}-shm`]) {
+    await Deno.remove(`${ROOT}/${f}`).catch(() => {});
+  }
+}
+
+async function cleanup(): Promise<void> {
+  await Promise.all([...live].map((s) => s.stop()));
+  await removeKv(kvPath);
+  await removeKv(durablePath);
+}
+
+const watchdog = setTimeout(async () => {
+  say(`bench: watchdog — still running after ${WATCHDOG_MS / 60_000} min, stopping`);
+  await cleanup();
+  Deno.exit(2);
+}, WATCHDOG_MS);
+Deno.unrefTimer(watchdog);
+
+/** Starts a server, waits for a quiet machine, runs the scenario, stops the server. */
+async function scenario<T>(
+  name: string,
+  start: () => Promise<ServerProc>,
+  body: (s: ServerProc) => Promise<T>,
+): Promise<Run<T>> {
+  say(`bench: ${name} …`);
+  let server: ServerProc | null = null;
+  try {
+    server = await start();
+    live.add(server);
+    await waitForQuiet(0.25, quick ? 3000 : 20_000);
+    const s = server;
+    const other = otherCpuMeter(() => s.cpu());
+    const result = await body(server);
+    const run = { result, otherCores: other().otherCores };
+    say(`bench: ${name}: ${JSON.stringify(result)}`);
+    return run;
+  } catch (err) {
+    say(`bench: ${name} failed: ${(err as Error).stack ?? err}`);
+    return { error: (err as Error).message };
+  } finally {
+    if (server) {
+      await server.stop();
+      live.delete(server);
+    }
+  }
+}
+
+async function gitCommit(): Promise<string> {
+  try {
+    const out = await new Deno.Command("git", {
+      args: ["rev-parse", "--short", "HEAD"],
+      cwd: ROOT,
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    return new TextDecoder().decode(out.stdout).trim() || "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+const results: Results = {
+  quick,
+  command: `deno task bench${Deno.args.length ? " " + Deno.args.join(" ") : ""}`,
+  startedAt: new Date(started).toISOString(),
+  seconds: 0,
+  denoVersion: Deno.version.deno,
+  commit: await gitCommit(),
+  params: P,
+  room: { reference: {}, w1: {}, w2: {} },
+  dm: { w1: {}, w2: {} },
+  durable: { rows: [] },
+  idle: { reference: {}, w1: {} },
+  storm: {},
+};
+
+try {
+  say(`bench: seeding ${kvPath} …`);
+  const kv = await Deno.openKv(kvPath);
+  const needed = Math.max(want("idle") ? P.idle : 0, P.room + P.dmUsers + P.storm + P.stormSenders);
+  const users = await seedUsers(kv, needed);
+  let at = 0;
+  const take = (n: number) => users.slice(at, at += n);
+  const roomUsers = take(P.room),
+    dmUsers = take(P.dmUsers),
+    stormUsers = take(P.storm),
+    stormSenders = take(P.stormSenders);
+  const roomConv = await seedGroup(kv, "bench room", roomUsers);
+  const dms = await seedDms(kv, dmUsers);
+  const stormConv = await seedGroup(kv, "bench storm", [...stormSenders, ...stormUsers]);
+  kv.close();
+  say(`bench: seeded ${users.length} users in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+
+  if (want("room")) {
+    const room = {
+      users: roomUsers,
+      conv: roomConv,
+      rate: P.roomRate,
+      seconds: P.roomSeconds,
+      senders: P.roomSenders,
+    };
+    results.room.reference = await scenario(
+      "room fan-out, reference server",
+      startReference,
+      (s) => runRoom(s, { ...room, users: P.room }),
+    );
+    results.room.w1 = await scenario(
+      "room fan-out, WORKERS=1",
+      () => startHappyChat(kvPath, 1),
+      (s) => runRoom(s, room),
+    );
+    results.room.w2 = await scenario(
+      "room fan-out, WORKERS=2",
+      () => startHappyChat(kvPath, 2),
+      (s) => runRoom(s, room),
+    );
+  }
+  if (want("dm")) {
+    const dm = { users: dmUsers, dms, perUserPerSec: P.dmRate, seconds: P.dmSeconds };
+    results.dm.w1 = await scenario(
+      "DM pairs, WORKERS=1",
+      () => startHappyChat(kvPath, 1),
+      (s) => runDm(s, dm),
+    );
+    results.dm.w2 = await scenario(
+      "DM pairs, WORKERS=2",
+      () => startHappyChat(kvPath, 2),
+      (s) => runDm(s, dm),
+    );
+  }
+  if (want("storm")) {
+    results.storm = await scenario(
+      "reconnect storm",
+      () => startHappyChat(kvPath, 1),
+      (s) =>
+        runStorm(s, {
+          conv: stormConv,
+          droppers: stormUsers,
+          senders: stormSenders,
+          messages: P.stormMsgs,
+          waitMs: 30_000,
+        }),
+    );
+  }
+  if (want("idle")) {
+    results.idle.w1 = await scenario(
+      "idle connections",
+      () => startHappyChat(kvPath, 1),
+      (s) => runIdle(s, users.slice(0, P.idle)),
+    );
+    results.idle.reference = await scenario(
+      "idle connections, reference server",
+      startReference,
+      (s) => runIdle(s, P.idle),
+    );
+  }
+  if (want("durable")) {
+    say("bench: durable send throughput …");
+    try {
+      const dkv = await Deno.openKv(durablePath);
+      for (const n of P.durableConvs) {
+        const convs = await seedConvs(dkv, n);
+        await waitForQuiet(0.25, quick ? 3000 : 20_000);
+        results.durable.rows.push({ ...await batched(dkv, convs, P.durableMsgs, 2000), convs: n });
+        if (n === P.durableConvs.at(-1)) {
+          results.durable.rows.push({
+            ...await onePerMessage(dkv, convs, P.onePerMsg, 1),
+            convs: n,
+          });
+          results.durable.rows.push({
+            ...await onePerMessage(dkv, convs, P.onePerMsg, 64),
+            convs: n,
+          });
+        }
+      }
+      const last = P.durableConvs.at(-1)!;
+      results.durable.rows.push({ ...await rawSets(dkv, 1, P.rawSets), convs: 1 });
+      results.durable.rows.push({ ...await rawSets(dkv, last, P.rawSets), convs: last });
+      dkv.close();
+      say(`bench: durable: ${JSON.stringify(results.durable.rows)}`);
+    } catch (err) {
+      results.durable.error = (err as Error).message;
+      say(`bench: durable failed: ${(err as Error).stack}`);
+    }
+  }
+} finally {
+  await cleanup();
+  clearTimeout(watchdog);
+}
+
+results.seconds = (Date.now() - started) / 1000;
+const out = `${ROOT}/bench/out`;
+await Deno.mkdir(out, { recursive: true });
+await Deno.writeTextFile(`${out}/results-${runId}.json`, JSON.stringify(results, null, 2));
+const md = renderResults(results, limitNotes(results));
+const target = quick ? `${out}/RESULTS-quick.md` : `${ROOT}/bench/RESULTS.md`;
+await Deno.writeTextFile(target, md);
+say(md);
+say(`bench: wrote ${target} (${results.seconds.toFixed(0)} s)`);
