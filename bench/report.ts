@@ -46,7 +46,8 @@ function other<T>(r: Run<T>): string {
 }
 
 function fail<T>(r: Run<T>): string | null {
-  return r.error ? `failed to run: \`${r.error.split("\n")[0]}\`` : null;
+  if (r.error) return `failed to run: \`${r.error.split("\n")[0]}\``;
+  return r.result ? null : "not run";
 }
 
 function roomLine(name: string, r: Run<RoomResult>): string {
@@ -98,7 +99,7 @@ export function renderResults(r: Results, notes: string[]): string {
   o.push(
     `- Machine: ${m.nproc} CPUs (nproc), ${m.cpu}, ${fmt(m.ramGiB, 1)} GiB RAM, Linux ${m.kernel}`,
   );
-  o.push(`- Deno ${r.denoVersion}; commit \`${r.commit}\` (plus uncommitted changes, if any)`);
+  o.push(`- Deno ${r.denoVersion}; code: \`${r.commit}\``);
   o.push(`- Command: \`${r.command}\``);
   o.push(
     `- The server under test is a separate process (\`deno run\` main.ts with the start task's permission flags, WORKERS=1 or 2, a`,
@@ -170,7 +171,14 @@ export function renderResults(r: Results, notes: string[]): string {
         : "DM n/a"
     } | reported |`,
   );
-  if (notes.length) o.push("", "## What limits the numbers", "", ...notes.map((n) => `- ${n}`));
+  if (notes.length) {
+    o.push(
+      "",
+      "## What limits the numbers (missed or borderline targets)",
+      "",
+      ...notes.map((n) => `- ${n}`),
+    );
+  }
 
   o.push("", "## Room fan-out", "");
   o.push(

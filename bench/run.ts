@@ -15,6 +15,16 @@ import { renderResults, type Results, type Run } from "./report.ts";
 import { limitNotes } from "./notes.ts";
 import { otherCpuMeter, waitForQuiet } from "./stats.ts";
 
+// --from=bench/out/results-….json: write RESULTS.md again from a run's saved numbers, run nothing.
+const from = Deno.args.find((a) => a.startsWith("--from="))?.slice(7);
+if (from) {
+  const saved = JSON.parse(await Deno.readTextFile(from)) as Results;
+  const file = saved.quick ? "bench/out/RESULTS-quick.md" : "bench/RESULTS.md";
+  await Deno.writeTextFile(`${ROOT}/${file}`, renderResults(saved, limitNotes(saved)));
+  say(`bench: wrote ${file} from ${from}`);
+  Deno.exit(0);
+}
+
 const quick = Deno.args.includes("--quick");
 const only = Deno.args.find((a) => a.startsWith("--only="))?.slice(7).split(",");
 const want = (s: string) => !only || only.includes(s);
@@ -110,18 +120,23 @@ async function scenario<T>(
   }
 }
 
-async function gitCommit(): Promise<string> {
+async function git(args: string[]): Promise<string> {
   try {
-    const out = await new Deno.Command("git", {
-      args: ["rev-parse", "--short", "HEAD"],
-      cwd: ROOT,
-      stdout: "piped",
-      stderr: "null",
-    }).output();
-    return new TextDecoder().decode(out.stdout).trim() || "unknown";
+    const out = await new Deno.Command("git", { args, cwd: ROOT, stdout: "piped", stderr: "null" })
+      .output();
+    return new TextDecoder().decode(out.stdout).trimEnd();
   } catch {
-    return "unknown";
+    return "";
   }
+}
+
+/** The commit, and the server's own files changed since it (the numbers are for those changes). */
+async function gitCommit(): Promise<string> {
+  const head = (await git(["rev-parse", "--short", "HEAD"])) || "unknown";
+  const dirty =
+    (await git(["status", "--porcelain", "--", "lib", "routes", "main.ts", "deno.json"]))
+      .split("\n").filter(Boolean).map((l) => l.slice(3));
+  return dirty.length ? `${head} + uncommitted changes to ${dirty.join(", ")}` : head;
 }
 
 const results: Results = {
@@ -142,17 +157,23 @@ const results: Results = {
 try {
   say(`bench: seeding ${kvPath} …`);
   const kv = await Deno.openKv(kvPath);
-  const needed = Math.max(want("idle") ? P.idle : 0, P.room + P.dmUsers + P.storm + P.stormSenders);
+  const sized = (s: string, n: number) => (want(s) ? n : 0);
+  const needed = Math.max(
+    sized("idle", P.idle),
+    sized("room", P.room) + sized("dm", P.dmUsers) + sized("storm", P.storm + P.stormSenders),
+  );
   const users = await seedUsers(kv, needed);
   let at = 0;
   const take = (n: number) => users.slice(at, at += n);
-  const roomUsers = take(P.room),
-    dmUsers = take(P.dmUsers),
-    stormUsers = take(P.storm),
-    stormSenders = take(P.stormSenders);
-  const roomConv = await seedGroup(kv, "bench room", roomUsers);
+  const roomUsers = take(sized("room", P.room)),
+    dmUsers = take(sized("dm", P.dmUsers)),
+    stormUsers = take(sized("storm", P.storm)),
+    stormSenders = take(sized("storm", P.stormSenders));
+  const roomConv = want("room") ? await seedGroup(kv, "bench room", roomUsers) : "";
   const dms = await seedDms(kv, dmUsers);
-  const stormConv = await seedGroup(kv, "bench storm", [...stormSenders, ...stormUsers]);
+  const stormConv = want("storm")
+    ? await seedGroup(kv, "bench storm", [...stormSenders, ...stormUsers])
+    : "";
   kv.close();
   say(`bench: seeded ${users.length} users in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 

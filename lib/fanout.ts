@@ -15,8 +15,10 @@ import type { Message, MsgKind, ServerFrame } from "./protocol.ts";
 export const SHARDS = 8;
 const FAN_TTL_MS = 10 * 60_000;
 const CLIENT_ID_TTL_MS = 7 * 24 * 3600_000;
-const BATCH_MAX_ITEMS = 64;
+const BATCH_MAX_ITEMS = 200;
 const BATCH_MAX_CHECKS = 90;
+/** KV allows 1000 mutations per atomic op. */
+const BATCH_MAX_MUTATIONS = 900;
 const BATCH_MAX_BYTES = 500_000;
 
 /** Which shard carries a conversation's or a user's events (FNV-1a). */
@@ -170,13 +172,18 @@ class ShardWriter {
         const batch: Item[] = [];
         let bytes = 0;
         // Checks in one commit: the fan head, one per conversation head, one per (conversation,
-        // sender) membership, plus whatever prepare() adds (counted as up to 2). KV allows 100.
+        // sender) membership, plus whatever prepare() adds (its reads, else up to 5). KV allows
+        // 100. Mutations: a message writes itself, its client id, its sender's read cursor and a
+        // fan-out event (prepare() up to 5 more), a conversation its head, an event itself and
+        // its writes, the batch the fan head.
         let checks = 1;
+        let mutations = 1;
         const seen = new Set<string>();
         const exclusive = new Set<string>();
-        while (this.#queue.length && batch.length < BATCH_MAX_ITEMS) {
-          const next = this.#queue[0];
+        for (const next of this.#queue) {
+          if (batch.length >= BATCH_MAX_ITEMS) break;
           let more = 0;
+          let muts = 1;
           const newKeys: string[] = [];
           if (next.t === "msg") {
             const { conv, sender, checkMember, prepare } = next.input;
@@ -184,21 +191,24 @@ class ShardWriter {
             const pair = `${conv}\u0000${sender}`;
             if (checkMember && !seen.has(pair)) newKeys.push(pair);
             more = newKeys.length + (prepare ? next.input.reads?.length ?? 5 : 0);
+            muts = 4 + (seen.has(conv) ? 0 : 1) + (prepare ? 5 : 0);
             if (batch.length && (exclusive.has(conv) || (next.input.exclusive && seen.has(conv)))) {
               break;
             }
             if (next.input.exclusive) exclusive.add(conv);
-          }
+          } else muts += next.writes?.length ?? 0;
           if (
             batch.length &&
-            (bytes + sizeOf(next) > BATCH_MAX_BYTES || checks + more > BATCH_MAX_CHECKS)
+            (bytes + sizeOf(next) > BATCH_MAX_BYTES || checks + more > BATCH_MAX_CHECKS ||
+              mutations + muts > BATCH_MAX_MUTATIONS)
           ) break;
-          this.#queue.shift();
           batch.push(next);
           bytes += sizeOf(next);
           checks += more;
+          mutations += muts;
           for (const k of newKeys) seen.add(k);
         }
+        this.#queue.splice(0, batch.length);
         await this.#commit(batch);
       }
     } finally {
@@ -330,6 +340,7 @@ class ShardWriter {
     const acks: [Extract<Item, { t: "msg" }>, Ack][] = [];
     const firstOf = new Map<string, Ack>();
     const failedOf = new Map<string, Error>();
+    const readUpTo = new Map<string, number>();
     const ready: {
       it: Extract<Item, { t: "msg" }>;
       dupKey: string;
@@ -431,8 +442,9 @@ class ShardWriter {
       op.set(keys.msgClient(inp.conv, inp.sender, inp.cid), { seq, at: now, id: msg.id }, {
         expireIn: CLIENT_ID_TTL_MS,
       });
-      // Whoever sends has read up to their message (the bot too, so its DM shows it as read).
-      if (inp.kind !== "system") op.max(keys.read(inp.conv, inp.sender), BigInt(seq));
+      // Whoever sends has read up to their message (the bot too, so its DM shows it as read);
+      // one write per sender and conversation in the batch, for their last message.
+      if (inp.kind !== "system") readUpTo.set(`${inp.conv}\u0000${inp.sender}`, seq);
       // A message only its sender sees does not become everyone's list preview.
       if (!msg.only) {
         lasts.set(inp.conv, {
@@ -446,6 +458,9 @@ class ShardWriter {
       const ack = { conv: inp.conv, seq, at: now, id: msg.id, cid: inp.cid, duplicate: false };
       firstOf.set(dupKey, ack);
       acks.push([it, ack]);
+    }
+    for (const [pair, seq] of readUpTo) {
+      op.max(keys.read(...(pair.split("\u0000") as [string, string])), BigInt(seq));
     }
     const newHeads = new Map<string, ConvHead>();
     for (const [conv, seq] of seqs) {
