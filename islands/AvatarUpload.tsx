@@ -1,4 +1,5 @@
 /** Pick, paste or drop a picture; it is uploaded at once and the new avatar shown. */
+import { ImagePick } from "../components/ImagePick.tsx";
 import { useState } from "preact/hooks";
 import { type Locale, t } from "../lib/i18n.ts";
 
@@ -32,13 +33,6 @@ export default function AvatarUpload(p: AvatarUploadProps) {
     }
   }
 
-  function onFile(e: Event) {
-    const input = e.currentTarget as HTMLInputElement;
-    const file = input.files?.[0];
-    if (file) send("PUT", file);
-    input.value = "";
-  }
-
   function onDrop(e: DragEvent) {
     e.preventDefault();
     const file = e.dataTransfer?.files[0];
@@ -68,17 +62,12 @@ export default function AvatarUpload(p: AvatarUploadProps) {
         : <span class="avatar s96 letter h3" aria-hidden="true">{initial}</span>}
       <div class="avatar-actions">
         <div class="buttons">
-          <label class={`button${busy ? " busy" : ""}`}>
-            {t(p.locale, "settings.avatarPick")}
-            <input
-              type="file"
-              accept="image/jpeg,image/png,image/gif,image/webp"
-              class="visually-hidden"
-              onChange={onFile}
-              disabled={busy}
-              data-testid="avatar-input"
-            />
-          </label>
+          <ImagePick
+            label={t(p.locale, "settings.avatarPick")}
+            busy={busy}
+            onFile={(f) => send("PUT", f)}
+            testId="avatar-input"
+          />
           {url && (
             <button
               type="button"

@@ -1,4 +1,5 @@
 /** The "New group" page: a name, an optional avatar, and first members picked from friends. */
+import { IMAGE_ACCEPT } from "../components/ImagePick.tsx";
 import { useEffect, useState } from "preact/hooks";
 import { type Locale, t } from "../lib/i18n.ts";
 import type { FriendView } from "../lib/protocol.ts";
@@ -82,7 +83,7 @@ export default function GroupCreate(p: GroupCreateProps) {
           <span class="avatar-pick-label">{t(p.locale, "group.avatar")}</span>
           <input
             type="file"
-            accept="image/jpeg,image/png,image/gif,image/webp"
+            accept={IMAGE_ACCEPT}
             class="visually-hidden"
             onChange={onFile}
             data-testid="group-avatar-input"

@@ -3,6 +3,7 @@ import { useEffect, useState } from "preact/hooks";
 import { type Locale, type MessageKey, t } from "../../lib/i18n.ts";
 import { api, type ApiError, type GroupInfo } from "./api.ts";
 import { TextSetting } from "./TextSetting.tsx";
+import { ImagePick } from "../../components/ImagePick.tsx";
 
 export const LIMITS = { title: 30, notice: 500, displayName: 32 };
 
@@ -23,11 +24,7 @@ async function patch(p: Props, body: Record<string, unknown>): Promise<ApiError 
 export function GroupAvatarButton(p: Props) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
-  async function onFile(e: Event) {
-    const input = e.currentTarget as HTMLInputElement;
-    const file = input.files?.[0];
-    input.value = "";
-    if (!file) return;
+  async function onFile(file: File) {
     setBusy(true);
     setError(null);
     const r = await api<{ group: GroupInfo }>("PUT", `/api/groups/${p.info.id}/avatar`, file);
@@ -37,17 +34,13 @@ export function GroupAvatarButton(p: Props) {
   }
   return (
     <div class="group-avatar-edit">
-      <label class={`button small${busy ? " busy" : ""}`}>
-        {t(p.locale, "group.changeAvatar")}
-        <input
-          type="file"
-          accept="image/jpeg,image/png,image/gif,image/webp"
-          class="visually-hidden"
-          onChange={onFile}
-          disabled={busy}
-          data-testid="group-avatar-input"
-        />
-      </label>
+      <ImagePick
+        label={t(p.locale, "group.changeAvatar")}
+        busy={busy}
+        onFile={onFile}
+        testId="group-avatar-input"
+        small
+      />
       {error && (
         <p class="field-error" role="alert" data-error={error.code}>
           {error.message || t(p.locale, "err.internal")}
