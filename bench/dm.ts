@@ -4,6 +4,7 @@ import {
   closeAll,
   connectOrThrow,
   cpuMeter,
+  type LoadResult,
   makeClients,
   missing,
   paced,
@@ -13,21 +14,8 @@ import type { ServerProc } from "./procs.ts";
 import type { SeededUser } from "./seed.ts";
 import { nowMs, sleep } from "./stats.ts";
 
-export interface DmResult {
+export interface DmResult extends LoadResult {
   users: number;
-  sent: number;
-  acked: number;
-  delivered: number;
-  lost: number;
-  doubled: number;
-  errors: Record<string, number>;
-  /** Send → the peer's receipt. */
-  latency: ReturnType<Tally["latency"]["summary"]>;
-  ack: ReturnType<Tally["latency"]["summary"]>;
-  serverCpuS: number;
-  loadgenCpuS: number;
-  wallS: number;
-  cpuPerDeliveredUs: number;
 }
 
 /** users[2i] and users[2i+1] share dms[i]; each user sends `perUserPerSec` for `seconds`. */

@@ -5,6 +5,25 @@ import type { SeededUser } from "./seed.ts";
 import { cpuSeconds, nowMs, sleep } from "./stats.ts";
 
 /** One client per user (a real session cookie); for the reference server, `count` anonymous ones. */
+/** What the room and DM scenarios both report. */
+export interface LoadResult {
+  sent: number;
+  acked: number;
+  delivered: number;
+  lost: number;
+  doubled: number;
+  errors: Record<string, number>;
+  /** Send → receipt at another client. */
+  latency: ReturnType<Tally["latency"]["summary"]>;
+  /** Send → durable ack. */
+  ack: ReturnType<Tally["latency"]["summary"]>;
+  serverCpuS: number;
+  loadgenCpuS: number;
+  wallS: number;
+  /** Server CPU microseconds per delivered message. */
+  cpuPerDeliveredUs: number;
+}
+
 export function makeClients(
   server: ServerProc,
   tally: Tally,

@@ -7,6 +7,7 @@ import {
   closeAll,
   connectOrThrow,
   cpuMeter,
+  type LoadResult,
   makeClients,
   missing,
   paced,
@@ -16,21 +17,8 @@ import type { ServerProc } from "./procs.ts";
 import type { SeededUser } from "./seed.ts";
 import { nowMs, sleep } from "./stats.ts";
 
-export interface RoomResult {
+export interface RoomResult extends LoadResult {
   members: number;
-  sent: number;
-  acked: number;
-  delivered: number;
-  lost: number;
-  doubled: number;
-  errors: Record<string, number>;
-  latency: ReturnType<Tally["latency"]["summary"]>;
-  ack: ReturnType<Tally["latency"]["summary"]>;
-  serverCpuS: number;
-  loadgenCpuS: number;
-  wallS: number;
-  /** Server CPU microseconds per delivered message. */
-  cpuPerDeliveredUs: number;
 }
 
 export async function runRoom(

@@ -1,18 +1,10 @@
 import assert from "node:assert/strict";
+import { withKv } from "./_test_kv.ts";
 import { consumeToken, issueToken, TOKEN_TTL_MS } from "./email_tokens.ts";
 import { newToken, sha256 } from "./ids.ts";
 import { keys } from "./kv_keys.ts";
 
 const T0 = 1_700_000_000_000;
-
-async function withKv(fn: (kv: Deno.Kv) => Promise<void>): Promise<void> {
-  const kv = await Deno.openKv(":memory:");
-  try {
-    await fn(kv);
-  } finally {
-    kv.close();
-  }
-}
 
 Deno.test("issueToken() makes a 256-bit token and stores only its hash", () =>
   withKv(async (kv) => {

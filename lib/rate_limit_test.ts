@@ -1,19 +1,11 @@
 import assert from "node:assert/strict";
+import { withKv } from "./_test_kv.ts";
 import { hitLimit, peekLimit } from "./rate_limit.ts";
 import { keys } from "./kv_keys.ts";
 
 const LIMIT = { max: 3, windowMs: 60_000 };
 // 10 s into a window, so 50 s remain until it resets.
 const T0 = 1_000 * 60_000 + 10_000;
-
-async function withKv(fn: (kv: Deno.Kv) => Promise<void>): Promise<void> {
-  const kv = await Deno.openKv(":memory:");
-  try {
-    await fn(kv);
-  } finally {
-    kv.close();
-  }
-}
 
 Deno.test("hitLimit() allows max events in a window, then refuses", () =>
   withKv(async (kv) => {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { withKv } from "./_test_kv.ts";
 import {
   createSession,
   getSession,
@@ -13,15 +14,6 @@ import { keys } from "./kv_keys.ts";
 const META = { userAgent: "TestAgent/1.0", ip: "127.0.0.1" };
 const T0 = 1_700_000_000_000;
 const HOUR = 3600_000;
-
-async function withKv(fn: (kv: Deno.Kv) => Promise<void>): Promise<void> {
-  const kv = await Deno.openKv(":memory:");
-  try {
-    await fn(kv);
-  } finally {
-    kv.close();
-  }
-}
 
 Deno.test("createSession() returns a 256-bit token that getSession() resolves to the user", () =>
   withKv(async (kv) => {

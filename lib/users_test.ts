@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { withKv } from "./_test_kv.ts";
 import {
   createUser,
   findUserByLogin,
@@ -10,15 +11,6 @@ import {
 } from "./users.ts";
 import { HttpError } from "./http_error.ts";
 import { keys } from "./kv_keys.ts";
-
-async function withKv(fn: (kv: Deno.Kv) => Promise<void>): Promise<void> {
-  const kv = await Deno.openKv(":memory:");
-  try {
-    await fn(kv);
-  } finally {
-    kv.close();
-  }
-}
 
 function input(username: string, email: string) {
   return {

@@ -63,3 +63,19 @@ export async function hydrated(page: Page): Promise<void> {
     )
   );
 }
+
+/** A browser context at `size`, logged in as `who` (their session cookie), failing fast (10 s). */
+export async function loggedIn(
+  browser: Browser,
+  server: { url(path: string): string },
+  who: { client: { cookies: Map<string, string> } },
+  size: typeof PHONE,
+  locale = "en-US",
+): Promise<BrowserContext> {
+  const ctx = await newContext(browser, size, locale);
+  ctx.setDefaultTimeout(10_000);
+  await ctx.addCookies(
+    [...who.client.cookies].map(([name, value]) => ({ name, value, url: server.url("/") })),
+  );
+  return ctx;
+}

@@ -5,29 +5,15 @@
  * SHOTS=/tmp/shots saves screenshots.
  */
 import assert from "node:assert/strict";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { friendsDm, signUp, startTestServer, type TestServer } from "./helpers.ts";
-import { DESKTOP, hydrated, launchBrowser, newContext, PHONE, watchConsole } from "./browser.ts";
+import { DESKTOP, hydrated, launchBrowser, loggedIn, PHONE, watchConsole } from "./browser.ts";
 import { CLOSE } from "../lib/protocol.ts";
 
 const SHOTS = Deno.env.get("SHOTS");
 if (SHOTS) await Deno.mkdir(SHOTS, { recursive: true });
 
 type Person = Awaited<ReturnType<typeof signUp>>;
-
-async function loggedIn(
-  browser: Browser,
-  server: TestServer,
-  who: Person,
-  size: typeof PHONE,
-): Promise<BrowserContext> {
-  const ctx = await newContext(browser, size);
-  ctx.setDefaultTimeout(10_000);
-  await ctx.addCookies(
-    [...who.client.cookies].map(([name, value]) => ({ name, value, url: server.url("/") })),
-  );
-  return ctx;
-}
 
 async function openChat(
   ctx: BrowserContext,

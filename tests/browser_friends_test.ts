@@ -4,29 +4,14 @@
  * live. SHOTS=/tmp/shots saves screenshots.
  */
 import assert from "node:assert/strict";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { friendsDm, newUserInput, signUp, startTestServer, type TestServer } from "./helpers.ts";
-import { DESKTOP, hydrated, launchBrowser, newContext, PHONE, watchConsole } from "./browser.ts";
+import { DESKTOP, hydrated, launchBrowser, loggedIn, PHONE, watchConsole } from "./browser.ts";
 
 const SHOTS = Deno.env.get("SHOTS");
 if (SHOTS) await Deno.mkdir(SHOTS, { recursive: true });
 
 type Person = Awaited<ReturnType<typeof signUp>>;
-
-async function loggedIn(
-  browser: Browser,
-  server: TestServer,
-  who: Person,
-  size: typeof PHONE,
-  locale: string,
-): Promise<BrowserContext> {
-  const ctx = await newContext(browser, size, locale);
-  ctx.setDefaultTimeout(10_000);
-  await ctx.addCookies(
-    [...who.client.cookies].map(([name, value]) => ({ name, value, url: server.url("/") })),
-  );
-  return ctx;
-}
 
 async function open(
   ctx: BrowserContext,

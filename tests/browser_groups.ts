@@ -4,7 +4,7 @@ import { Buffer } from "node:buffer";
 import sharp from "sharp";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import type { signUp, TestServer } from "./helpers.ts";
-import { hydrated, newContext, PHONE } from "./browser.ts";
+import { hydrated, loggedIn, PHONE, watchConsole } from "./browser.ts";
 import type { Locale } from "../lib/i18n.ts";
 
 export const SHOTS = Deno.env.get("SHOTS");
@@ -13,19 +13,14 @@ if (SHOTS) await Deno.mkdir(SHOTS, { recursive: true });
 export type Person = Awaited<ReturnType<typeof signUp>>;
 export type Size = typeof PHONE;
 
-export async function as(
+export function as(
   browser: Browser,
   server: TestServer,
   who: Person,
   size: Size,
   locale: Locale,
 ): Promise<BrowserContext> {
-  const ctx = await newContext(browser, size, locale === "zh-CN" ? "zh-CN" : "en-US");
-  ctx.setDefaultTimeout(10_000);
-  await ctx.addCookies(
-    [...who.client.cookies].map(([name, value]) => ({ name, value, url: server.url("/") })),
-  );
-  return ctx;
+  return loggedIn(browser, server, who, size, locale === "zh-CN" ? "zh-CN" : "en-US");
 }
 
 /** Goes to a page, waits for its islands, and checks that it fits and labels its fields. */
@@ -74,5 +69,15 @@ export async function pngFile() {
     name: "group.png",
     mimeType: "image/png",
     buffer: await sharp(Buffer.from(svg)).png().toBuffer(),
+  };
+}
+
+/** `open(ctx, url)`: a new page that reports console problems into `problems`, visited and checked. */
+export function opener(problems: string[][]): (ctx: BrowserContext, url: string) => Promise<Page> {
+  return async (ctx, url) => {
+    const page = await ctx.newPage();
+    problems.push(watchConsole(page));
+    await visit(page, url);
+    return page;
   };
 }

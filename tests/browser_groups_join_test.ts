@@ -4,21 +4,15 @@
  * request; a member's name in the group shows to others, while a friend's remark wins.
  */
 import assert from "node:assert/strict";
-import type { BrowserContext } from "playwright-core";
 import { friendsDm, signUp, startTestServer } from "./helpers.ts";
-import { DESKTOP, launchBrowser, PHONE, watchConsole } from "./browser.ts";
-import { as, member, ready, shot, visit } from "./browser_groups.ts";
+import { DESKTOP, launchBrowser, PHONE } from "./browser.ts";
+import { as, member, opener, ready, shot } from "./browser_groups.ts";
 
 Deno.test("groups in the UI: find a public group and join, ask to join a private one, names in a group", async () => {
   const server = await startTestServer();
   const browser = await launchBrowser();
   const problems: string[][] = [];
-  const open = async (ctx: BrowserContext, url: string) => {
-    const page = await ctx.newPage();
-    problems.push(watchConsole(page));
-    await visit(page, url);
-    return page;
-  };
+  const open = opener(problems);
   try {
     const [A, B, E, F] = [
       await signUp(server),

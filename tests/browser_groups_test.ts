@@ -6,22 +6,21 @@
  * once in Chinese with A on a phone. SHOTS=/tmp/shots saves screenshots.
  */
 import assert from "node:assert/strict";
-import type { BrowserContext } from "playwright-core";
 import { friendsDm, signUp, startTestServer } from "./helpers.ts";
-import { DESKTOP, launchBrowser, PHONE, watchConsole } from "./browser.ts";
+import { DESKTOP, launchBrowser, PHONE } from "./browser.ts";
 import { type Locale, t } from "../lib/i18n.ts";
 import {
   as,
   inList,
   member,
   memberAction,
+  opener,
   type Person,
   pngFile,
   ready,
   shot,
   type Size,
   systemTexts,
-  visit,
 } from "./browser_groups.ts";
 
 async function scenario(locale: Locale, aSize: Size) {
@@ -30,12 +29,7 @@ async function scenario(locale: Locale, aSize: Size) {
   const server = await startTestServer();
   const browser = await launchBrowser();
   const problems: string[][] = [];
-  const open = async (ctx: BrowserContext, url: string) => {
-    const page = await ctx.newPage();
-    problems.push(watchConsole(page));
-    await visit(page, url);
-    return page;
-  };
+  const open = opener(problems);
   try {
     const [A, B, C, D] = [
       await signUp(server),
