@@ -26,6 +26,9 @@ async function openChat(
   await page.goto(server.url("/"));
   await hydrated(page);
   await page.waitForSelector('[data-connection="online"]');
+  // The list header (title, "Find groups", "New group") fits its column at every size.
+  const over = await page.$eval(".list-head", (el) => el.scrollWidth - el.clientWidth);
+  assert.ok(over <= 0, `the chat list header overflows by ${over}px`);
   return page;
 }
 
