@@ -26,6 +26,16 @@ export interface Config {
   devOutboxAnyClient: boolean;
   /** Bearer token for /metrics from other hosts (loopback needs none). */
   metricsToken?: string;
+  /** The connection guard in front of Deno.serve (lib/conn_guard.ts); off: Deno.serve faces clients. */
+  connGuard: boolean;
+  /** The guard's limits that settings change; the rest are fixed (docs/deploy.md lists them). */
+  guard: {
+    maxPerAddress: number;
+    /** 0: from the process's descriptor limit. */
+    maxTotal: number;
+    headerTimeoutMs: number;
+    idleTimeoutMs: number;
+  };
 }
 
 const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
@@ -88,6 +98,22 @@ function parseBool(name: string, raw: string | undefined): boolean | undefined {
   throw new ConfigError(`${name} must be 1 or 0, got "${raw}"`);
 }
 
+function parseCount(
+  name: string,
+  raw: string | undefined,
+  fallback: number,
+  range: [number, number],
+): number {
+  if (raw === undefined || raw === "") return fallback;
+  const n = /^\d{1,9}$/.test(raw) ? Number(raw) : NaN;
+  if (!(n >= range[0] && n <= range[1])) {
+    throw new ConfigError(
+      `${name} must be a whole number from ${range[0]} to ${range[1]}, got "${raw}"`,
+    );
+  }
+  return n;
+}
+
 /** Reads the config from an env getter (Deno.env.get by default). */
 export function loadConfig(
   get: (name: string) => string | undefined = (n) => Deno.env.get(n),
@@ -100,6 +126,7 @@ export function loadConfig(
   const mailFrom = get("MAIL_FROM") || `HappyChat <no-reply@${new URL(appOrigin).hostname}>`;
   const devOutboxSet = parseBool("DEV_OUTBOX", get("DEV_OUTBOX"));
   const devOutbox = devOutboxSet ?? (!smtpUrl && isLoopbackOrigin(appOrigin));
+  const trustProxy = parseBool("TRUST_PROXY", get("TRUST_PROXY")) ?? false;
   return {
     port,
     hostname: get("HOSTNAME_BIND") || "0.0.0.0",
@@ -109,9 +136,19 @@ export function loadConfig(
     smtpUrl,
     mailFrom,
     adminEmail: get("ADMIN_EMAIL") || undefined,
-    trustProxy: parseBool("TRUST_PROXY", get("TRUST_PROXY")) ?? false,
+    trustProxy,
     devOutbox,
     devOutboxAnyClient: devOutboxSet === true,
     metricsToken: get("METRICS_TOKEN") || undefined,
+    // Behind your own proxy (TRUST_PROXY) the proxy holds the client connections and their limits.
+    connGuard: parseBool("CONN_GUARD", get("CONN_GUARD")) ?? !trustProxy,
+    guard: {
+      maxPerAddress: parseCount("CONN_MAX_PER_IP", get("CONN_MAX_PER_IP"), 256, [1, 1_000_000]),
+      maxTotal: parseCount("CONN_MAX", get("CONN_MAX"), 0, [0, 10_000_000]),
+      headerTimeoutMs: 1000 *
+        parseCount("HTTP_HEADER_TIMEOUT", get("HTTP_HEADER_TIMEOUT"), 10, [1, 3600]),
+      idleTimeoutMs: 1000 *
+        parseCount("HTTP_IDLE_TIMEOUT", get("HTTP_IDLE_TIMEOUT"), 30, [1, 3600]),
+    },
   };
 }

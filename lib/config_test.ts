@@ -33,7 +33,38 @@ Deno.test("loadConfig() with no settings gives the documented defaults", () => {
     devOutbox: true,
     devOutboxAnyClient: false,
     metricsToken: undefined,
+    connGuard: true,
+    guard: { maxPerAddress: 256, maxTotal: 0, headerTimeoutMs: 10_000, idleTimeoutMs: 30_000 },
   });
+});
+
+Deno.test("loadConfig(): the connection guard is on unless a proxy of yours is in front", () => {
+  assert.equal(load({ TRUST_PROXY: "1" }).connGuard, false);
+  assert.equal(load({ TRUST_PROXY: "1", CONN_GUARD: "1" }).connGuard, true);
+  assert.equal(load({ CONN_GUARD: "0" }).connGuard, false);
+  const c = load({
+    CONN_MAX_PER_IP: "10",
+    CONN_MAX: "500",
+    HTTP_HEADER_TIMEOUT: "5",
+    HTTP_IDLE_TIMEOUT: "60",
+  });
+  assert.deepEqual(c.guard, {
+    maxPerAddress: 10,
+    maxTotal: 500,
+    headerTimeoutMs: 5000,
+    idleTimeoutMs: 60_000,
+  });
+  for (
+    const [name, bad] of [["CONN_MAX_PER_IP", "0"], ["CONN_MAX", "-1"], [
+      "HTTP_HEADER_TIMEOUT",
+      "1e3",
+    ], ["HTTP_IDLE_TIMEOUT", "x"]]
+  ) {
+    assert.throws(
+      () => load({ [name]: bad }),
+      (e: Error) => e.message.startsWith(`${name} must be`),
+    );
+  }
 });
 
 Deno.test("loadConfig() treats empty values as unset", () => {

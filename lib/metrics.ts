@@ -72,3 +72,37 @@ export function renderMetrics(): string {
   );
   return out.join("\n") + "\n";
 }
+
+/** The connection guard's counters (lib/conn_guard.ts), when it runs. */
+export function renderGuardMetrics(stats: {
+  open: number;
+  accepted: number;
+  acceptErrors: number;
+  refused: Record<string, number | undefined>;
+  closed: Record<string, number | undefined>;
+}): string {
+  const out = [
+    "# HELP happychat_guard_connections_open Client connections the guard holds.",
+    "# TYPE happychat_guard_connections_open gauge",
+    `happychat_guard_connections_open ${stats.open}`,
+    "# HELP happychat_guard_accepted_total Client connections accepted.",
+    "# TYPE happychat_guard_accepted_total counter",
+    `happychat_guard_accepted_total ${stats.accepted}`,
+    "# HELP happychat_guard_accept_errors_total Failed accepts (out of descriptors, mostly).",
+    "# TYPE happychat_guard_accept_errors_total counter",
+    `happychat_guard_accept_errors_total ${stats.acceptErrors}`,
+    "# HELP happychat_guard_refused_total Connections closed at once, by reason.",
+    "# TYPE happychat_guard_refused_total counter",
+  ];
+  for (const [k, n] of Object.entries(stats.refused)) {
+    out.push(`happychat_guard_refused_total{reason="${label(k)}"} ${n ?? 0}`);
+  }
+  out.push(
+    "# HELP happychat_guard_closed_total Connections the guard ended, by reason.",
+    "# TYPE happychat_guard_closed_total counter",
+  );
+  for (const [k, n] of Object.entries(stats.closed)) {
+    out.push(`happychat_guard_closed_total{reason="${label(k)}"} ${n ?? 0}`);
+  }
+  return out.join("\n") + "\n";
+}

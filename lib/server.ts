@@ -6,11 +6,15 @@ import { type Mailer, outboxMailer, smtpMailer } from "./mail.ts";
 import { log } from "./log.ts";
 import { retryOnBusy } from "./kv_busy.ts";
 import { Realtime } from "./realtime.ts";
+import { ConnGuard, totalFromDescriptorLimit } from "./conn_guard.ts";
+import { listen, type Listening } from "./http_listen.ts";
 
 export interface Running {
   kv: Deno.Kv;
   config: Config;
   rt: Realtime;
+  /** The connection guard in front of Deno.serve, unless CONN_GUARD=0. */
+  guard: ConnGuard | null;
   port: number;
   origin: string;
   /** Stops serving and closes KV. */
@@ -55,6 +59,8 @@ export async function startServer(
     reusePort?: boolean;
   } = {},
 ): Promise<Running> {
+  // Measured before anything else holds descriptors (and before serving: it takes them all).
+  const guardMax = config.connGuard ? config.guard.maxTotal || totalFromDescriptorLimit() : 0;
   const kv = opts.kv ?? await openStore(config);
   const mailer = opts.mailer ??
     (config.smtpUrl
@@ -73,22 +79,15 @@ export async function startServer(
   }
   const rt = new Realtime(kv, opts.now);
   await rt.start();
-  const deps = { kv, config, mailer, assets, rt, now: opts.now };
+  const guard = config.connGuard ? new ConnGuard({ ...config.guard, maxTotal: guardMax }) : null;
+  const deps = { kv, config, mailer, assets, rt, guard, now: opts.now };
   const app = createApp(deps);
   const ac = new AbortController();
-  let server: Deno.HttpServer<Deno.NetAddr>;
+  let listening: Listening;
   try {
-    server = Deno.serve(
-      {
-        port: config.port,
-        hostname: config.hostname,
-        signal: ac.signal,
-        reusePort: opts.reusePort,
-        onListen() {},
-      },
-      app.fetch,
-    );
+    listening = listen(app.fetch, config, guard, { reusePort: opts.reusePort, signal: ac.signal });
   } catch (err) {
+    ac.abort();
     await rt.stop();
     kv.close();
     if (err instanceof Deno.errors.AddrInUse) {
@@ -103,7 +102,7 @@ export async function startServer(
     }
     throw err;
   }
-  const port = server.addr.port;
+  const port = listening.port;
   if (opts.originFromPort) config.appOrigin = `http://127.0.0.1:${port}`;
   else if (new URL(config.appOrigin).port === "0") {
     const url = new URL(config.appOrigin);
@@ -115,17 +114,22 @@ export async function startServer(
     origin: config.appOrigin,
     mail: mailer.kind,
     kv: config.kvUrl ? "remote" : config.kvPath,
+    guard: guard ? { maxTotal: guard.limits.maxTotal } : "off",
   });
   return {
     kv,
     config,
     rt,
+    guard,
     port,
     origin: config.appOrigin,
     async close() {
+      await guard?.stopAccepting();
+      // Sockets get the "restarting" close through the guard, so it relays until they are done.
       await rt.stop();
       ac.abort();
-      await server.finished;
+      await listening.finished();
+      guard?.closeAll();
       kv.close();
     },
   };

@@ -7,6 +7,7 @@ import type { User } from "./users.ts";
 import type { Session } from "./sessions.ts";
 import type { Assets } from "./assets.ts";
 import type { Realtime } from "./realtime.ts";
+import type { ConnGuard } from "./conn_guard.ts";
 
 /** What the app is built from; tests pass their own. */
 export interface Deps {
@@ -15,6 +16,7 @@ export interface Deps {
   mailer: Mailer;
   assets: Assets;
   rt: Realtime;
+  guard?: ConnGuard | null;
   now?: () => number;
 }
 

@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { serveStatic } from "hono/deno";
 import { setCookie } from "hono/cookie";
 import type { Env } from "../lib/state.ts";
-import { renderMetrics } from "../lib/metrics.ts";
+import { renderGuardMetrics, renderMetrics } from "../lib/metrics.ts";
 import { isLocalRequest } from "../lib/security.ts";
 import { getBlob } from "../lib/blobs.ts";
 import { HttpError } from "../lib/http_error.ts";
@@ -27,7 +27,8 @@ systemRoutes.get("/metrics", (c) => {
   if (!ok) {
     throw new HttpError(403, "forbidden", "Metrics are only served to loopback or with a token");
   }
-  return c.text(renderMetrics(), 200, {
+  const guard = c.var.deps.guard?.stats();
+  return c.text(renderMetrics() + (guard ? renderGuardMetrics(guard) : ""), 200, {
     "Content-Type": "text/plain; version=0.0.4; charset=utf-8",
   });
 });

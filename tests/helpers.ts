@@ -45,6 +45,8 @@ export async function startTestServer(
     PORT: "0",
     DENO_KV_PATH: ":memory:",
     HOSTNAME_BIND: "127.0.0.1",
+    // A fixed cap spares each test server the descriptor measurement (lib/conn_guard.ts).
+    CONN_MAX: "4000",
     ...opts.env,
   };
   const config = loadConfig((n) => env[n]);

@@ -33,6 +33,11 @@ export const BLANK: Record<string, string> = Object.fromEntries(
     "METRICS_TOKEN",
     "LOG_LEVEL",
     "WORKERS",
+    "CONN_GUARD",
+    "CONN_MAX",
+    "CONN_MAX_PER_IP",
+    "HTTP_HEADER_TIMEOUT",
+    "HTTP_IDLE_TIMEOUT",
   ].map((k) => [k, ""]),
 );
 
@@ -44,6 +49,8 @@ export interface ServerProcess {
   logs(): string;
   /** SIGTERM, then waits for the exit; returns the exit code. */
   stop(): Promise<number>;
+  /** Whether the process is still running. */
+  alive(): boolean;
 }
 
 /**
@@ -53,9 +60,15 @@ export interface ServerProcess {
 export async function serverCommand(
   env: Record<string, string>,
   stdout: "null" | "piped" = "null",
+  opts: { fdLimit?: number } = {},
 ): Promise<Deno.Command> {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", ...(await startFlags()), "main.ts"],
+  const deno = ["run", ...(await startFlags()), "main.ts"];
+  // A lower descriptor limit (soft and hard, so Deno cannot raise it) to reach EMFILE quickly.
+  const [cmd, args] = opts.fdLimit
+    ? ["sh", ["-c", `ulimit -n ${opts.fdLimit} && exec "$0" "$@"`, Deno.execPath(), ...deno]]
+    : [Deno.execPath(), deno];
+  return new Deno.Command(cmd, {
+    args,
     cwd: rootPath,
     env: { ...BLANK, NO_COLOR: "1", PORT: "0", HOSTNAME_BIND: "127.0.0.1", ...env },
     stdin: "null",
@@ -66,8 +79,11 @@ export async function serverCommand(
 }
 
 /** Starts main.ts as its own process and waits for its "running at" line. */
-export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
-  const child = (await serverCommand({ LOG_LEVEL: "warn", ...env })).spawn();
+export async function spawnServer(
+  env: Record<string, string>,
+  opts: { fdLimit?: number } = {},
+): Promise<ServerProcess> {
+  const child = (await serverCommand({ LOG_LEVEL: "warn", ...env }, "null", opts)).spawn();
   const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
   let text = "";
   const deadline = Date.now() + 30_000;
@@ -80,6 +96,8 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
     const m = text.match(/running at (\S+) \(port (\d+)/);
     if (m) port = Number(m[2]);
   }
+  let exited = false;
+  child.status.then(() => exited = true);
   // Keep draining stderr so the child never blocks on a full pipe.
   (async () => {
     try {
@@ -96,6 +114,7 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
     origin,
     url: (path) => origin + path,
     logs: () => text,
+    alive: () => !exited,
     async stop() {
       try {
         child.kill("SIGTERM");
