@@ -14,7 +14,7 @@ interface Rig {
   close(): Promise<void>;
 }
 
-async function rig(limits: Partial<GuardLimits>): Promise<Rig> {
+function rig(limits: Partial<GuardLimits>): Rig {
   const ac = new AbortController();
   let seen = 0;
   const guard = new ConnGuard({
@@ -84,7 +84,7 @@ async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
 }
 
 Deno.test("guard: a connection that sends nothing, or trickles its head, is closed at the header deadline", async () => {
-  const r = await rig({});
+  const r = rig({});
   try {
     const silent = await connectFrom(r.port, "127.0.0.2");
     const trickler = await connectFrom(r.port, "127.0.0.2");
@@ -103,7 +103,7 @@ Deno.test("guard: a connection that sends nothing, or trickles its head, is clos
 });
 
 Deno.test("guard: requests pass with the real client address; an idle keep-alive is closed", async () => {
-  const r = await rig({});
+  const r = rig({});
   try {
     const s = await connectFrom(r.port, "127.0.0.3");
     let got = "";
@@ -124,7 +124,7 @@ Deno.test("guard: requests pass with the real client address; an idle keep-alive
 });
 
 Deno.test("guard: an oversized head gets 431 and the connection ends", async () => {
-  const r = await rig({ maxHeadBytes: 1024 });
+  const r = rig({ maxHeadBytes: 1024 });
   try {
     const c = await Deno.connect({ hostname: "127.0.0.1", port: r.port });
     await c.write(enc.encode(`GET / HTTP/1.1\r\nX-Big: ${"a".repeat(2000)}\r\n\r\n`));
@@ -138,7 +138,7 @@ Deno.test("guard: an oversized head gets 431 and the connection ends", async () 
 });
 
 Deno.test("guard: one address cannot hold more than its share; its own idle sockets go first", async () => {
-  const r = await rig({ maxPerAddress: 5, headerTimeoutMs: 60_000 });
+  const r = rig({ maxPerAddress: 5, headerTimeoutMs: 60_000 });
   try {
     // Five connections each in the middle of a body: not evictable.
     const busy = await Promise.all(
@@ -170,7 +170,7 @@ Deno.test("guard: one address cannot hold more than its share; its own idle sock
 });
 
 Deno.test("guard: at the total cap new connections are refused unless an idle one can go", async () => {
-  const r = await rig({ maxTotal: 4, headerTimeoutMs: 60_000, idleTimeoutMs: 60_000 });
+  const r = rig({ maxTotal: 4, headerTimeoutMs: 60_000, idleTimeoutMs: 60_000 });
   try {
     const held = await Promise.all(
       ["127.0.0.7", "127.0.0.8", "127.0.0.9"].map((a) => connectFrom(r.port, a)),
@@ -199,7 +199,7 @@ Deno.test("guard: at the total cap new connections are refused unless an idle on
 });
 
 Deno.test("guard: a WebSocket passes through and outlives the header and idle deadlines", async () => {
-  const r = await rig({ headerTimeoutMs: 200, idleTimeoutMs: 300 });
+  const r = rig({ headerTimeoutMs: 200, idleTimeoutMs: 300 });
   try {
     const ws = new WebSocket(`ws://127.0.0.1:${r.port}/ws`);
     const got: string[] = [];
