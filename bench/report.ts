@@ -2,6 +2,7 @@
 import type { RoomResult } from "./room.ts";
 import type { DmResult } from "./dm.ts";
 import type { StormResult } from "./storm.ts";
+import type { FloodResult } from "./flood.ts";
 import type { IdleResult } from "./idle.ts";
 import type { ThroughputResult } from "./durable.ts";
 import { fmt, machineInfo } from "./stats.ts";
@@ -26,6 +27,8 @@ export interface Results {
   durable: { rows: (ThroughputResult & { convs: number })[]; error?: string };
   idle: { reference: Run<IdleResult>; w1: Run<IdleResult> };
   storm: Run<StormResult>;
+  /** Absent in results saved before the flood scenario existed. */
+  flood?: Run<FloodResult>;
 }
 
 const ms = (n: number) => `${fmt(n, 1)} ms`;
@@ -81,6 +84,9 @@ export function verdicts(r: Results) {
     storm: !!storm && storm.incomplete === 0 && storm.lost === 0 && storm.doubled === 0 &&
       storm.allCompleteMs !== null &&
       storm.allCompleteMs <= 5000,
+    flood: !!r.flood?.result && r.flood.result.alive && r.flood.result.healthDuring.failed === 0 &&
+      r.flood.result.healthAfter.failed === 0 && r.flood.result.healthDuring.max <= 1000 &&
+      r.flood.result.healthAfter.max <= 1000,
   };
 }
 
@@ -144,6 +150,22 @@ export function renderResults(r: Results, notes: string[]): string {
         } KiB (${fmt((idle.perConnKiB * 1024) / 1000, 1)} kB decimal) each`
         : fail(r.idle.w1)
     } | ${yes(v.idle)} |`,
+  );
+  const fl = r.flood?.result;
+  o.push(
+    `| ${
+      fl ? fl.connections.toLocaleString("en-US") : "25,000"
+    } idle or trickling connections: server up, /healthz within 1 s during and after | ${
+      fl
+        ? `alive ${fl.alive}; /healthz during max ${
+          ms(fl.healthDuring.max)
+        } (${fl.healthDuring.failed} failed), after max ${
+          ms(fl.healthAfter.max)
+        } (${fl.healthAfter.failed} failed)`
+        : r.flood
+        ? fail(r.flood)
+        : "not run"
+    } | ${yes(v.flood)} |`,
   );
   const st = r.storm.result;
   o.push(
@@ -295,6 +317,29 @@ export function renderResults(r: Results, notes: string[]): string {
       }`,
     );
   } else o.push(`- ${fail(r.storm)}`);
+  o.push("", "## Connection flood", "");
+  if (fl) {
+    o.push(
+      `Attacker processes open ${fl.connections.toLocaleString("en-US")} TCP connections from ${
+        Math.ceil(fl.connections / Number(r.params.floodPerAddress ?? 100))
+      } loopback addresses (${
+        r.params.floodPerAddress ?? 100
+      } each): half send nothing, half send a request head one header line every 10 s. Meanwhile /healthz is asked on a new connection every 200 ms; then the attackers close and /healthz is asked 20 more times. The server runs with its defaults (the connection guard on, its total cap measured from the descriptor limit).`,
+      "",
+      `- Attacker sockets open at once, at most: ${
+        fl.attackersOpenPeak.toLocaleString("en-US")
+      }; server still running: ${fl.alive}.`,
+      `- /healthz during: ${lat(fl.healthDuring)}, failed ${fl.healthDuring.failed}; after: ${
+        lat(fl.healthAfter)
+      }, failed ${fl.healthAfter.failed}.`,
+      `- Server RSS ${fmt(fl.rssBeforeMiB, 1)} → peak ${fmt(fl.rssPeakMiB, 1)} → after ${
+        fmt(fl.rssAfterMiB, 1)
+      } MiB.`,
+      `- Guard counters: ${
+        Object.entries(fl.guard).map(([k, n]) => `${k} ${n.toLocaleString("en-US")}`).join(", ")
+      }.${other(r.flood!)}`,
+    );
+  } else o.push(`- ${r.flood ? fail(r.flood) : "not run"}`);
   o.push("");
   return o.join("\n");
 }

@@ -1,5 +1,5 @@
 /**
- * `deno task bench [--quick] [--only=room,dm,durable,idle,storm]`: seeds a KV file, runs every
+ * `deno task bench [--quick] [--only=room,dm,durable,idle,storm,flood]`: seeds a KV file, runs every
  * scenario against HappyChat (a separate process) and the reference server, and writes
  * bench/RESULTS.md. Every loop is bounded in count and time; a watchdog ends the run regardless.
  */
@@ -10,6 +10,7 @@ import { runRoom } from "./room.ts";
 import { runDm } from "./dm.ts";
 import { runStorm } from "./storm.ts";
 import { runIdle } from "./idle.ts";
+import { runFlood } from "./flood.ts";
 import { batched, onePerMessage, rawSets, seedConvs } from "./durable.ts";
 import { renderResults, type Results, type Run } from "./report.ts";
 import { limitNotes } from "./notes.ts";
@@ -46,6 +47,10 @@ const P = quick
     durableMsgs: 5000,
     onePerMsg: 1000,
     rawSets: 10000,
+    flood: 3000,
+    floodPerProcess: 3000,
+    floodPerAddress: 100,
+    floodSeconds: 5,
   }
   : {
     room: 1000,
@@ -63,6 +68,11 @@ const P = quick
     durableMsgs: 40000,
     onePerMsg: 3000,
     rawSets: 40000,
+    flood: 25000,
+    // Each attacker process stays under its own descriptor limit.
+    floodPerProcess: 12500,
+    floodPerAddress: 100,
+    floodSeconds: 20,
   };
 
 const WATCHDOG_MS = (quick ? 3 : 15) * 60_000;
@@ -117,6 +127,30 @@ async function scenario<T>(
       await server.stop();
       live.delete(server);
     }
+  }
+}
+
+/**
+ * A partial run (--only) keeps the scenarios it did not run from the newest earlier run of the
+ * same mode, so RESULTS.md stays whole; the report's header then names both runs.
+ */
+async function keepEarlierScenarios(r: Results, ran: string[], dir: string): Promise<void> {
+  const files: string[] = [];
+  for await (const e of Deno.readDir(dir)) {
+    if (/^results-\w+\.json$/.test(e.name)) files.push(`${dir}/${e.name}`);
+  }
+  const stats = await Promise.all(files.map(async (f) => ({ f, at: (await Deno.stat(f)).mtime })));
+  stats.sort((a, b) => (b.at?.getTime() ?? 0) - (a.at?.getTime() ?? 0));
+  for (const { f } of stats) {
+    const prev = JSON.parse(await Deno.readTextFile(f)) as Results;
+    if (prev.quick !== r.quick) continue;
+    for (const key of ["room", "dm", "durable", "idle", "storm", "flood"] as const) {
+      if (!ran.includes(key) && prev[key]) {
+        (r as unknown as Record<string, unknown>)[key] = prev[key];
+      }
+    }
+    r.command += ` (other scenarios from the run of ${prev.startedAt}, ${prev.commit})`;
+    return;
   }
 }
 
@@ -240,6 +274,19 @@ try {
       (s) => runIdle(s, P.idle),
     );
   }
+  if (want("flood")) {
+    results.flood = await scenario(
+      "connection flood",
+      () => startHappyChat(kvPath, 1),
+      (s) =>
+        runFlood(s, {
+          connections: P.flood,
+          perProcess: P.floodPerProcess,
+          perAddress: P.floodPerAddress,
+          seconds: P.floodSeconds,
+        }),
+    );
+  }
   if (want("durable")) {
     say("bench: durable send throughput …");
     try {
@@ -277,6 +324,7 @@ try {
 results.seconds = (Date.now() - started) / 1000;
 const out = `${ROOT}/bench/out`;
 await Deno.mkdir(out, { recursive: true });
+if (only) await keepEarlierScenarios(results, only, out);
 await Deno.writeTextFile(`${out}/results-${runId}.json`, JSON.stringify(results, null, 2));
 const md = renderResults(results, limitNotes(results));
 const target = quick ? `${out}/RESULTS-quick.md` : `${ROOT}/bench/RESULTS.md`;
