@@ -50,6 +50,7 @@ type Reason =
 /** What the guard did, for /metrics and tests. */
 export interface GuardStats {
   open: number;
+  maxTotal: number;
   accepted: number;
   refused: Partial<Record<Reason, number>>;
   closed: Partial<Record<Reason, number>>;
@@ -113,7 +114,14 @@ export class ConnGuard {
   readonly #conns = new Set<Tracked>();
   readonly #perBucket = new Map<string, number>();
   readonly #byUpstreamPort = new Map<number, Tracked>();
-  readonly #stats: GuardStats = { open: 0, accepted: 0, refused: {}, closed: {}, acceptErrors: 0 };
+  readonly #stats: GuardStats = {
+    open: 0,
+    maxTotal: 0,
+    accepted: 0,
+    refused: {},
+    closed: {},
+    acceptErrors: 0,
+  };
   #listener: Deno.TcpListener | null = null;
   #sweeper: ReturnType<typeof setInterval> | undefined;
   #accepting: Promise<void> | null = null;
@@ -145,7 +153,7 @@ export class ConnGuard {
   }
 
   stats(): GuardStats {
-    return { ...this.#stats, open: this.#conns.size };
+    return { ...this.#stats, open: this.#conns.size, maxTotal: this.limits.maxTotal };
   }
 
   /** Stops accepting; open connections stay until `closeAll`. */

@@ -76,6 +76,7 @@ export function renderMetrics(): string {
 /** The connection guard's counters (lib/conn_guard.ts), when it runs. */
 export function renderGuardMetrics(stats: {
   open: number;
+  maxTotal: number;
   accepted: number;
   acceptErrors: number;
   refused: Record<string, number | undefined>;
@@ -85,6 +86,9 @@ export function renderGuardMetrics(stats: {
     "# HELP happychat_guard_connections_open Client connections the guard holds.",
     "# TYPE happychat_guard_connections_open gauge",
     `happychat_guard_connections_open ${stats.open}`,
+    "# HELP happychat_guard_connections_max Client connections the guard may hold at once.",
+    "# TYPE happychat_guard_connections_max gauge",
+    `happychat_guard_connections_max ${stats.maxTotal}`,
     "# HELP happychat_guard_accepted_total Client connections accepted.",
     "# TYPE happychat_guard_accepted_total counter",
     `happychat_guard_accepted_total ${stats.accepted}`,

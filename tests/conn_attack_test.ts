@@ -71,7 +71,11 @@ async function healthy(proc: ServerProcess, from: string): Promise<void> {
   const res = await getFrom(proc.port, from, "/healthz");
   if (!res.startsWith("HTTP/1.1 200")) {
     const m = await (await fetch(proc.url("/metrics"))).text();
-    throw new Error(`healthz from ${from}: ${JSON.stringify(res.slice(0, 200))}\n${m.split("\n").filter((l) => l.includes("guard") && !l.startsWith("#")).join("\n")}\n${proc.logs().slice(-3000)}`);
+    throw new Error(
+      `healthz from ${from}: ${JSON.stringify(res.slice(0, 200))}\n${
+        m.split("\n").filter((l) => l.includes("guard") && !l.startsWith("#")).join("\n")
+      }\n${proc.logs().slice(-3000)}`,
+    );
   }
   assert.ok(proc.alive(), "the server process is still running");
 }
@@ -114,6 +118,24 @@ Deno.test("running out of descriptors does not stop the server: it sheds idle co
     assert.match(proc.logs(), /guard\.accept_failed/);
   } finally {
     stopFlood(sockets);
+    await proc.stop();
+  }
+});
+
+Deno.test("the server uses the hard descriptor limit, not a low soft one (Deno raises it at start)", async () => {
+  const proc = await spawnServer({ DENO_KV_PATH: ":memory:" }, { softFdLimit: 1024 });
+  try {
+    const hard = Number(
+      new TextDecoder().decode(
+        (await new Deno.Command("sh", { args: ["-c", "ulimit -Hn"], stdout: "piped" }).output())
+          .stdout,
+      ).trim(),
+    );
+    const max = await metric(proc, "happychat_guard_connections_max");
+    // Measured from what could be opened: at most 10,000; above what 1024 descriptors allow.
+    assert.ok(max > (1024 - 256) / 3, `guard cap ${max} reflects more than the soft 1024`);
+    assert.ok(max <= Math.max(16, (hard - 256) / 3), `and no more than the hard ${hard} allows`);
+  } finally {
     await proc.stop();
   }
 });

@@ -60,12 +60,18 @@ export interface ServerProcess {
 export async function serverCommand(
   env: Record<string, string>,
   stdout: "null" | "piped" = "null",
-  opts: { fdLimit?: number } = {},
+  opts: { fdLimit?: number; softFdLimit?: number } = {},
 ): Promise<Deno.Command> {
   const deno = ["run", ...(await startFlags()), "main.ts"];
-  // A lower descriptor limit (soft and hard, so Deno cannot raise it) to reach EMFILE quickly.
-  const [cmd, args] = opts.fdLimit
-    ? ["sh", ["-c", `ulimit -n ${opts.fdLimit} && exec "$0" "$@"`, Deno.execPath(), ...deno]]
+  // fdLimit: soft and hard, so Deno cannot raise it (to reach EMFILE quickly); softFdLimit: only
+  // the soft one, as many systems set it.
+  const ulimit = opts.fdLimit
+    ? `ulimit -n ${opts.fdLimit}`
+    : opts.softFdLimit
+    ? `ulimit -Sn ${opts.softFdLimit}`
+    : "";
+  const [cmd, args] = ulimit
+    ? ["sh", ["-c", `${ulimit} && exec "$0" "$@"`, Deno.execPath(), ...deno]]
     : [Deno.execPath(), deno];
   return new Deno.Command(cmd, {
     args,
@@ -81,7 +87,7 @@ export async function serverCommand(
 /** Starts main.ts as its own process and waits for its "running at" line. */
 export async function spawnServer(
   env: Record<string, string>,
-  opts: { fdLimit?: number } = {},
+  opts: { fdLimit?: number; softFdLimit?: number } = {},
 ): Promise<ServerProcess> {
   const child = (await serverCommand({ LOG_LEVEL: "warn", ...env }, "null", opts)).spawn();
   const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
