@@ -99,7 +99,11 @@ async function spawn(
 }
 
 /** Starts HappyChat on a seeded KV file with WORKERS isolates. */
-export function startHappyChat(kvPath: string, workers: number): Promise<ServerProc> {
+export function startHappyChat(
+  kvPath: string,
+  workers: number,
+  extraEnv: Record<string, string> = {},
+): Promise<ServerProc> {
   const port = freePort();
   const env = {
     PORT: String(port),
@@ -109,6 +113,7 @@ export function startHappyChat(kvPath: string, workers: number): Promise<ServerP
     WORKERS: String(workers),
     LOG_LEVEL: "error",
     DEV_OUTBOX: "0",
+    ...extraEnv,
   };
   // BENCH_SERVER_V8_FLAGS (e.g. "--prof") is for profiling the server while a scenario runs.
   const v8 = Deno.env.get("BENCH_SERVER_V8_FLAGS");

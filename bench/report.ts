@@ -22,10 +22,17 @@ export interface Results {
   denoVersion: string;
   commit: string;
   params: Record<string, unknown>;
-  room: { reference: Run<RoomResult>; w1: Run<RoomResult>; w2: Run<RoomResult> };
+  room: {
+    reference: Run<RoomResult>;
+    w1: Run<RoomResult>;
+    w2: Run<RoomResult>;
+    /** WORKERS=1 with CONN_GUARD=0: Deno.serve facing the clients, to show what the guard costs. */
+    noGuard?: Run<RoomResult>;
+  };
   dm: { w1: Run<DmResult>; w2: Run<DmResult> };
   durable: { rows: (ThroughputResult & { convs: number })[]; error?: string };
-  idle: { reference: Run<IdleResult>; w1: Run<IdleResult> };
+  /** w1 runs with CONN_GUARD=0 (the guard's total cap here is below 10,000); guarded: with it. */
+  idle: { reference: Run<IdleResult>; w1: Run<IdleResult>; guarded?: Run<IdleResult> };
   storm: Run<StormResult>;
   /** Absent in results saved before the flood scenario existed. */
   flood?: Run<FloodResult>;
@@ -215,6 +222,7 @@ export function renderResults(r: Results, notes: string[]): string {
     roomLine("reference", r.room.reference),
     roomLine("HappyChat, WORKERS=1", r.room.w1),
     roomLine("HappyChat, WORKERS=2", r.room.w2),
+    ...(r.room.noGuard ? [roomLine("HappyChat, WORKERS=1, CONN_GUARD=0", r.room.noGuard)] : []),
   );
   if (room) o.push("", `HappyChat WORKERS=1 ack latency (send → durable ack): ${lat(room.ack)}.`);
 
@@ -267,10 +275,13 @@ export function renderResults(r: Results, notes: string[]): string {
     "",
   );
   for (
-    const [name, x] of [["HappyChat, WORKERS=1", r.idle.w1], [
-      "reference server",
-      r.idle.reference,
-    ]] as const
+    const [name, x] of [
+      ["HappyChat, WORKERS=1, CONN_GUARD=0", r.idle.w1],
+      ...(r.idle.guarded
+        ? [["HappyChat, WORKERS=1, with the connection guard", r.idle.guarded]]
+        : []),
+      ["reference server", r.idle.reference],
+    ] as [string, Run<IdleResult>][]
   ) {
     const f = fail(x);
     if (f || !x.result) {

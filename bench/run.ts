@@ -40,6 +40,7 @@ const P = quick
     dmRate: 1,
     dmSeconds: 3,
     idle: 600,
+    idleGuarded: 600,
     storm: 300,
     stormSenders: 10,
     stormMsgs: 50,
@@ -61,6 +62,7 @@ const P = quick
     dmRate: 1,
     dmSeconds: 10,
     idle: 10000,
+    idleGuarded: 6000,
     storm: 2000,
     stormSenders: 20,
     stormMsgs: 200,
@@ -234,6 +236,11 @@ try {
       () => startHappyChat(kvPath, 2),
       (s) => runRoom(s, room),
     );
+    results.room.noGuard = await scenario(
+      "room fan-out, WORKERS=1, CONN_GUARD=0",
+      () => startHappyChat(kvPath, 1, { CONN_GUARD: "0" }),
+      (s) => runRoom(s, room),
+    );
   }
   if (want("dm")) {
     const dm = { users: dmUsers, dms, perUserPerSec: P.dmRate, seconds: P.dmSeconds };
@@ -263,10 +270,17 @@ try {
     );
   }
   if (want("idle")) {
+    // Each guarded connection holds three descriptors; this machine's limit caps the guard
+    // below 10,000, so the 10,000 run is without it and a smaller run shows what it adds.
     results.idle.w1 = await scenario(
-      "idle connections",
-      () => startHappyChat(kvPath, 1),
+      "idle connections, CONN_GUARD=0",
+      () => startHappyChat(kvPath, 1, { CONN_GUARD: "0" }),
       (s) => runIdle(s, users.slice(0, P.idle)),
+    );
+    results.idle.guarded = await scenario(
+      "idle connections, guarded",
+      () => startHappyChat(kvPath, 1),
+      (s) => runIdle(s, users.slice(0, P.idleGuarded)),
     );
     results.idle.reference = await scenario(
       "idle connections, reference server",
