@@ -26,6 +26,10 @@ export interface Config {
   devOutboxAnyClient: boolean;
   /** Bearer token for /metrics from other hosts (loopback needs none). */
   metricsToken?: string;
+  /** How long a request body (JSON, form) may take to arrive before 408. */
+  bodyTimeoutMs: number;
+  /** The same for an upload (a picture of up to 5 MiB on a slow link). */
+  uploadTimeoutMs: number;
 }
 
 const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
@@ -81,6 +85,17 @@ export function parseSmtpUrl(raw: string): URL {
   return url;
 }
 
+function parseMs(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === "") return fallback;
+  const n = /^\d{1,7}$/.test(raw) ? Number(raw) : NaN;
+  if (!(n >= 100 && n <= 3_600_000)) {
+    throw new ConfigError(
+      `${name} must be a whole number of milliseconds from 100 to 3600000, got "${raw}"`,
+    );
+  }
+  return n;
+}
+
 function parseBool(name: string, raw: string | undefined): boolean | undefined {
   if (raw === undefined || raw === "") return undefined;
   if (["1", "true", "yes", "on"].includes(raw.toLowerCase())) return true;
@@ -113,5 +128,7 @@ export function loadConfig(
     devOutbox,
     devOutboxAnyClient: devOutboxSet === true,
     metricsToken: get("METRICS_TOKEN") || undefined,
+    bodyTimeoutMs: parseMs("BODY_TIMEOUT_MS", get("BODY_TIMEOUT_MS"), 30_000),
+    uploadTimeoutMs: parseMs("UPLOAD_TIMEOUT_MS", get("UPLOAD_TIMEOUT_MS"), 120_000),
   };
 }

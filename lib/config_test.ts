@@ -33,6 +33,8 @@ Deno.test("loadConfig() with no settings gives the documented defaults", () => {
     devOutbox: true,
     devOutboxAnyClient: false,
     metricsToken: undefined,
+    bodyTimeoutMs: 30_000,
+    uploadTimeoutMs: 120_000,
   });
 });
 
@@ -47,6 +49,8 @@ Deno.test("loadConfig() treats empty values as unset", () => {
       "ADMIN_EMAIL",
       "TRUST_PROXY",
       "DEV_OUTBOX",
+      "BODY_TIMEOUT_MS",
+      "UPLOAD_TIMEOUT_MS",
     ]
       .map((k) => [k, ""]),
   );
@@ -65,6 +69,8 @@ Deno.test("loadConfig() reads every setting", () => {
     ADMIN_EMAIL: "admin@example.com",
     TRUST_PROXY: "yes",
     METRICS_TOKEN: "m3trics",
+    BODY_TIMEOUT_MS: "5000",
+    UPLOAD_TIMEOUT_MS: "60000",
   });
   assert.equal(c.port, 9000);
   assert.equal(c.hostname, "127.0.0.1");
@@ -77,6 +83,8 @@ Deno.test("loadConfig() reads every setting", () => {
   assert.equal(c.trustProxy, true);
   assert.equal(c.devOutbox, false);
   assert.equal(c.metricsToken, "m3trics");
+  assert.equal(c.bodyTimeoutMs, 5000);
+  assert.equal(c.uploadTimeoutMs, 60000);
 });
 
 Deno.test("loadConfig() derives APP_ORIGIN from PORT and MAIL_FROM from the origin's host", () => {
@@ -127,6 +135,17 @@ Deno.test("loadConfig() refuses yes/no settings that are neither", () => {
   assert.equal(load({ TRUST_PROXY: "off" }).trustProxy, false);
   refused({ TRUST_PROXY: "maybe" }, /^TRUST_PROXY must be 1 or 0, got "maybe"/);
   refused({ DEV_OUTBOX: "2" }, /^DEV_OUTBOX must be 1 or 0/);
+});
+
+Deno.test("loadConfig() refuses body deadlines that are not 100 ms to one hour", () => {
+  for (const bad of ["0", "99", "3600001", "1.5", "30s", "-1"]) {
+    const message = refused(
+      { BODY_TIMEOUT_MS: bad },
+      /^BODY_TIMEOUT_MS must be a whole number of milliseconds from 100 to 3600000/,
+    );
+    assert.ok(message.includes(`"${bad}"`), message);
+  }
+  refused({ UPLOAD_TIMEOUT_MS: "never" }, /^UPLOAD_TIMEOUT_MS must be a whole number/);
 });
 
 Deno.test("parseSmtpUrl() accepts smtp:// and smtps:// with credentials, port and ?tls=", () => {

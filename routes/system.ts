@@ -11,6 +11,7 @@ import { toLocale } from "../lib/i18n.ts";
 import { updateUser } from "../lib/users.ts";
 import { revokeSession } from "../lib/sessions.ts";
 import { clearSessionCookie } from "../lib/cookies.ts";
+import { body, readForm } from "../lib/body.ts";
 
 export const systemRoutes = new Hono<Env>();
 
@@ -72,16 +73,16 @@ function safeBack(raw: string | undefined): string {
   return raw && raw.startsWith("/") && !raw.startsWith("//") && !raw.startsWith("/\\") ? raw : "/";
 }
 
-systemRoutes.post("/lang", async (c) => {
-  const form = await c.req.parseBody();
-  const locale = toLocale(String(form.lang ?? ""));
+systemRoutes.post("/lang", body.form, async (c) => {
+  const form = await readForm(c);
+  const locale = toLocale(form.lang ?? "");
   if (!locale) throw new HttpError(400, "bad_input", "Unknown language");
   setCookie(c, "lang", locale, { path: "/", maxAge: 365 * 24 * 3600, sameSite: "Lax" });
   if (c.var.user) await updateUser(c.var.deps.kv, c.var.user.id, (u) => ({ ...u, locale }));
-  return c.redirect(safeBack(String(form.back ?? "")), 303);
+  return c.redirect(safeBack(form.back), 303);
 });
 
-systemRoutes.post("/logout", async (c) => {
+systemRoutes.post("/logout", body.none, async (c) => {
   if (c.var.user && c.var.session) {
     await revokeSession(c.var.deps.kv, c.var.user.id, c.var.session.id);
     await c.var.deps.rt.endSessions(c.var.user.id, c.var.session.id);
