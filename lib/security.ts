@@ -36,7 +36,10 @@ export function contentSecurityPolicy(nonce: string, appOrigin: string): string 
   ].join("; ");
 }
 
-/** Sets a fresh nonce for the request and the security headers on its response. */
+/**
+ * Sets a fresh nonce for the request and the security headers on its response, including
+ * `Cache-Control: no-store` unless the route chose its own.
+ */
 export function securityHeaders(): MiddlewareHandler<Env> {
   return async (c, next) => {
     const nonce = base64url(crypto.getRandomValues(new Uint8Array(16)));
@@ -44,6 +47,9 @@ export function securityHeaders(): MiddlewareHandler<Env> {
     await next();
     if (c.res.status === 101) return; // WebSocket upgrade: headers are fixed
     const h = c.res.headers;
+    // Answers are per user (API data, pages with names, chats and counts, each with its own CSP
+    // nonce): no cache may keep one. Files that are the same for everyone set their own rule.
+    if (!h.has("Cache-Control")) h.set("Cache-Control", "no-store");
     if (!h.has("Content-Security-Policy")) {
       h.set("Content-Security-Policy", contentSecurityPolicy(nonce, c.var.deps.config.appOrigin));
     }
