@@ -5,8 +5,19 @@ import { HttpError } from "./http_error.ts";
 import { isLoopbackOrigin } from "./config.ts";
 import type { Ctx, Env } from "./state.ts";
 
+/**
+ * True when an Origin header is exactly one of the allowed origins: the one check behind the
+ * CSRF guard and the /ws upgrade. Exact string equality on purpose: browsers send the origin
+ * serialized (lowercase host, no default port, no path), so anything that only looks like it
+ * ("https://chat.example.com.evil.example", "https://evil.chat.example.com", other scheme or
+ * port, "null") is another site.
+ */
+export function isAllowedOrigin(appOrigin: string, origin: string): boolean {
+  return allowedOrigins(appOrigin).has(origin);
+}
+
 /** The origins a browser may send state changes (and WebSocket upgrades) from. */
-export function allowedOrigins(appOrigin: string): Set<string> {
+function allowedOrigins(appOrigin: string): Set<string> {
   const set = new Set([appOrigin]);
   // In local development the same server is reached as localhost, 127.0.0.1 and [::1].
   if (isLoopbackOrigin(appOrigin)) {
@@ -89,9 +100,8 @@ export function csrfGuard(): MiddlewareHandler<Env> {
     if (!SAFE_METHODS.has(c.req.method)) {
       const origin = c.req.header("Origin");
       const site = c.req.header("Sec-Fetch-Site");
-      const allowed = allowedOrigins(c.var.deps.config.appOrigin);
       const bad = origin
-        ? !allowed.has(origin)
+        ? !isAllowedOrigin(c.var.deps.config.appOrigin, origin)
         : site
         ? !(site === "same-origin" || site === "none")
         : false;
