@@ -19,7 +19,7 @@ import {
   previewInvite,
   revokeInvite,
 } from "../../lib/group_invites.ts";
-import { groupInfo } from "../../lib/group_view.ts";
+import { groupAfterChange } from "../../lib/group_view.ts";
 import { avatarUrl } from "../../lib/users.ts";
 import { intField } from "./groups.ts";
 
@@ -40,7 +40,7 @@ groupInvitesApi.post("/groups/:id/join", body.json, async (c) => {
   if (!validId(id)) fail(404, "group_not_found", "No such group");
   await joinLimit(c, user.id);
   if (await joinOrAsk(rt, user, id, note) === "joined") {
-    return c.json({ group: await groupInfo(rt, id, user.id) });
+    return c.json({ group: await groupAfterChange(rt, id, user.id) });
   }
   return c.json({ status: "requested" }, 202);
 });
@@ -54,7 +54,7 @@ groupInvitesApi.post("/groups/:id/requests/:userId/approve", body.none, async (c
   const { user } = requireUser(c);
   const rt = c.var.deps.rt;
   await approveJoin(rt, user, c.req.param("id"), c.req.param("userId"));
-  return c.json({ group: await groupInfo(rt, c.req.param("id"), user.id) });
+  return c.json({ group: await groupAfterChange(rt, c.req.param("id"), user.id) });
 });
 
 groupInvitesApi.post("/groups/:id/requests/:userId/decline", body.none, async (c) => {
@@ -113,5 +113,5 @@ groupInvitesApi.post("/invites/join", body.json, async (c) => {
   const b = readJson(c);
   await joinLimit(c, user.id);
   const ack = await joinByInvite(rt, user, str(b, "token"));
-  return c.json({ group: await groupInfo(rt, ack.conv, user.id) });
+  return c.json({ group: await groupAfterChange(rt, ack.conv, user.id) });
 });

@@ -31,7 +31,12 @@ import {
   setRole,
   transferOwnership,
 } from "../../lib/group_moderation.ts";
-import { groupCards, groupInfo, searchPublicGroups, viewGroup } from "../../lib/group_view.ts";
+import {
+  groupAfterChange,
+  groupCards,
+  searchPublicGroups,
+  viewGroup,
+} from "../../lib/group_view.ts";
 
 export const groupsApi = new Hono<Env>();
 
@@ -67,13 +72,13 @@ export function intField(b: Record<string, unknown>, name: string): number {
   return v;
 }
 
-/** The group as the caller now sees it. */
-async function answer(c: Ctx, status: 200 | 201 = 200) {
+/**
+ * The answer to a committed change: the group as the caller may see it now, never an error (they
+ * may have been removed, or the group dissolved, since the commit).
+ */
+async function answer(c: Ctx) {
   const { user } = requireUser(c);
-  return c.json(
-    { group: await groupInfo(c.var.deps.rt, c.req.param("id") ?? "", user.id) },
-    status,
-  );
+  return c.json({ group: await groupAfterChange(c.var.deps.rt, c.req.param("id") ?? "", user.id) });
 }
 
 groupsApi.post("/groups", body.json, async (c) => {
@@ -84,7 +89,7 @@ groupsApi.post("/groups", body.json, async (c) => {
   const members = idList(b, "members");
   await enforce(kv, "group_create", `user:${user.id}`, LIMITS_GROUP_RATE.createUser, rt.now());
   const conv = await createGroup(rt, user, title, members);
-  return c.json({ group: await groupInfo(rt, conv.id, user.id) }, 201);
+  return c.json({ group: await groupAfterChange(rt, conv.id, user.id) }, 201);
 });
 
 groupsApi.get("/groups/search", async (c) => {
