@@ -9,7 +9,7 @@
  * checked who may upload: under their own larger cap and a longer deadline.
  */
 import type { MiddlewareHandler } from "hono";
-import { matchedRoutes } from "hono/route";
+import { matchedRoutes, routePath } from "hono/route";
 import { HttpError } from "./http_error.ts";
 import { log } from "./log.ts";
 import type { Ctx, Env } from "./state.ts";
@@ -118,7 +118,7 @@ async function readCapped(req: Request, rule: BodyRule, timeoutMs: number): Prom
 function readBytes(c: Ctx): Uint8Array {
   const bytes = c.var.body;
   // A programming error (500): the route reads a body its declaration says it does not.
-  if (!bytes) throw new Error(`Route "${c.req.routePath}" reads a body it did not declare`);
+  if (!bytes) throw new Error(`Route "${routePath(c)}" reads a body it did not declare`);
   return bytes;
 }
 
@@ -173,7 +173,7 @@ export async function readForm(c: Ctx): Promise<Record<string, string>> {
 export async function readUpload(c: Ctx): Promise<Uint8Array> {
   const rule = c.var.bodyRule;
   if (rule?.kind !== "upload") {
-    throw new Error(`Route "${c.req.routePath}" reads an upload it did not declare`);
+    throw new Error(`Route "${routePath(c)}" reads an upload it did not declare`);
   }
   return await readCapped(c.req.raw, rule, c.var.deps.config.uploadTimeoutMs);
 }

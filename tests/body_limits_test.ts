@@ -120,12 +120,19 @@ async function world(server: TestServer) {
   return { client: p.me.client, fill };
 }
 
+async function countAll(kv: Deno.Kv): Promise<number> {
+  let n = 0;
+  for await (const _ of kv.list({ prefix: [] })) n++;
+  return n;
+}
+
 Deno.test("a body over its route's cap gets 413 and changes nothing, declared or chunked", async () => {
   const server = await startTestServer();
   try {
     const { client, fill } = await world(server);
     const routes = bodyRoutes();
     const before = await snapshot(server.kv);
+    const entries = await countAll(server.kv);
     for (const r of routes) {
       const { bytes, type } = await overCapBody(r);
       const init = { method: r.method, headers: { "Content-Type": type } };
@@ -140,7 +147,17 @@ Deno.test("a body over its route's cap gets 413 and changes nothing, declared or
       pieces: zeros(BODY_MAX + 1),
     });
     assert.equal(get.status, 413, get.text);
+    // The cap comes first: before the session lookup (401) and the cross-site check (403).
+    const huge = { length: AVATAR_MAX_BYTES + 1, pieces: zeros(AVATAR_MAX_BYTES + 1) };
+    const anonUpload = await rawRequest(server.url("/api/me/avatar"), "PUT", {}, huge);
+    assert.equal(anonUpload.status, 413, anonUpload.text);
+    const crossSite = await rawRequest(server.url("/api/me"), "PATCH", {
+      Cookie: cookieOf(client),
+      Origin: "https://evil.example",
+    }, { length: BODY_MAX + 1, pieces: zeros(BODY_MAX + 1) });
+    assert.equal(crossSite.status, 413, crossSite.text);
     assert.deepEqual(await snapshot(server.kv), before, "nothing was stored");
+    assert.equal(await countAll(server.kv), entries, "not even a rate-limit counter");
     assert.equal(await meStatus(client), 200, "still logged in");
   } finally {
     await server.close();
