@@ -5,6 +5,7 @@ import { getConnInfo } from "hono/deno";
 import { HttpError } from "./http_error.ts";
 import { fromAcceptLanguage, hasMessage, type Locale, t, toLocale } from "./i18n.ts";
 import { csrfGuard, securityHeaders } from "./security.ts";
+import { bodyLimits } from "./body.ts";
 import { getSession } from "./sessions.ts";
 import { getUser } from "./users.ts";
 import { observeRequest } from "./metrics.ts";
@@ -100,6 +101,8 @@ export function createApp(deps: Deps): Hono<Env> {
     );
   });
   app.use(securityHeaders());
+  // Before the session lookup and the CSRF check: an oversized body costs nothing else.
+  app.use(bodyLimits());
   app.use(async (c, next) => {
     const token = readSessionCookie(c, deps.config);
     if (token) {

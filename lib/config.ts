@@ -36,6 +36,10 @@ export interface Config {
     headerTimeoutMs: number;
     idleTimeoutMs: number;
   };
+  /** How long a request body (JSON, form) may take to arrive before 408. */
+  bodyTimeoutMs: number;
+  /** The same for an upload (a picture of up to 5 MiB on a slow link). */
+  uploadTimeoutMs: number;
 }
 
 const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
@@ -89,6 +93,17 @@ export function parseSmtpUrl(raw: string): URL {
     throw new ConfigError(`SMTP_URL's ?tls= must be "off" or "insecure", got "${tls}"`);
   }
   return url;
+}
+
+function parseMs(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === "") return fallback;
+  const n = /^\d{1,7}$/.test(raw) ? Number(raw) : NaN;
+  if (!(n >= 100 && n <= 3_600_000)) {
+    throw new ConfigError(
+      `${name} must be a whole number of milliseconds from 100 to 3600000, got "${raw}"`,
+    );
+  }
+  return n;
 }
 
 function parseBool(name: string, raw: string | undefined): boolean | undefined {
@@ -145,10 +160,10 @@ export function loadConfig(
     guard: {
       maxPerAddress: parseCount("CONN_MAX_PER_IP", get("CONN_MAX_PER_IP"), 256, [1, 1_000_000]),
       maxTotal: parseCount("CONN_MAX", get("CONN_MAX"), 0, [0, 10_000_000]),
-      headerTimeoutMs: 1000 *
-        parseCount("HTTP_HEADER_TIMEOUT", get("HTTP_HEADER_TIMEOUT"), 10, [1, 3600]),
-      idleTimeoutMs: 1000 *
-        parseCount("HTTP_IDLE_TIMEOUT", get("HTTP_IDLE_TIMEOUT"), 30, [1, 3600]),
+      headerTimeoutMs: parseMs("HTTP_HEADER_TIMEOUT_MS", get("HTTP_HEADER_TIMEOUT_MS"), 10_000),
+      idleTimeoutMs: parseMs("HTTP_IDLE_TIMEOUT_MS", get("HTTP_IDLE_TIMEOUT_MS"), 30_000),
     },
+    bodyTimeoutMs: parseMs("BODY_TIMEOUT_MS", get("BODY_TIMEOUT_MS"), 30_000),
+    uploadTimeoutMs: parseMs("UPLOAD_TIMEOUT_MS", get("UPLOAD_TIMEOUT_MS"), 120_000),
   };
 }

@@ -35,6 +35,8 @@ Deno.test("loadConfig() with no settings gives the documented defaults", () => {
     metricsToken: undefined,
     connGuard: true,
     guard: { maxPerAddress: 256, maxTotal: 0, headerTimeoutMs: 10_000, idleTimeoutMs: 30_000 },
+    bodyTimeoutMs: 30_000,
+    uploadTimeoutMs: 120_000,
   });
 });
 
@@ -45,8 +47,8 @@ Deno.test("loadConfig(): the connection guard is on unless a proxy of yours is i
   const c = load({
     CONN_MAX_PER_IP: "10",
     CONN_MAX: "500",
-    HTTP_HEADER_TIMEOUT: "5",
-    HTTP_IDLE_TIMEOUT: "60",
+    HTTP_HEADER_TIMEOUT_MS: "5000",
+    HTTP_IDLE_TIMEOUT_MS: "60000",
   });
   assert.deepEqual(c.guard, {
     maxPerAddress: 10,
@@ -56,9 +58,9 @@ Deno.test("loadConfig(): the connection guard is on unless a proxy of yours is i
   });
   for (
     const [name, bad] of [["CONN_MAX_PER_IP", "0"], ["CONN_MAX", "-1"], [
-      "HTTP_HEADER_TIMEOUT",
+      "HTTP_HEADER_TIMEOUT_MS",
       "1e3",
-    ], ["HTTP_IDLE_TIMEOUT", "x"]]
+    ], ["HTTP_IDLE_TIMEOUT_MS", "x"]]
   ) {
     assert.throws(
       () => load({ [name]: bad }),
@@ -78,6 +80,8 @@ Deno.test("loadConfig() treats empty values as unset", () => {
       "ADMIN_EMAIL",
       "TRUST_PROXY",
       "DEV_OUTBOX",
+      "BODY_TIMEOUT_MS",
+      "UPLOAD_TIMEOUT_MS",
     ]
       .map((k) => [k, ""]),
   );
@@ -96,6 +100,8 @@ Deno.test("loadConfig() reads every setting", () => {
     ADMIN_EMAIL: "admin@example.com",
     TRUST_PROXY: "yes",
     METRICS_TOKEN: "m3trics",
+    BODY_TIMEOUT_MS: "5000",
+    UPLOAD_TIMEOUT_MS: "60000",
   });
   assert.equal(c.port, 9000);
   assert.equal(c.hostname, "127.0.0.1");
@@ -108,6 +114,8 @@ Deno.test("loadConfig() reads every setting", () => {
   assert.equal(c.trustProxy, true);
   assert.equal(c.devOutbox, false);
   assert.equal(c.metricsToken, "m3trics");
+  assert.equal(c.bodyTimeoutMs, 5000);
+  assert.equal(c.uploadTimeoutMs, 60000);
 });
 
 Deno.test("loadConfig() derives APP_ORIGIN from PORT and MAIL_FROM from the origin's host", () => {
@@ -158,6 +166,17 @@ Deno.test("loadConfig() refuses yes/no settings that are neither", () => {
   assert.equal(load({ TRUST_PROXY: "off" }).trustProxy, false);
   refused({ TRUST_PROXY: "maybe" }, /^TRUST_PROXY must be 1 or 0, got "maybe"/);
   refused({ DEV_OUTBOX: "2" }, /^DEV_OUTBOX must be 1 or 0/);
+});
+
+Deno.test("loadConfig() refuses body deadlines that are not 100 ms to one hour", () => {
+  for (const bad of ["0", "99", "3600001", "1.5", "30s", "-1"]) {
+    const message = refused(
+      { BODY_TIMEOUT_MS: bad },
+      /^BODY_TIMEOUT_MS must be a whole number of milliseconds from 100 to 3600000/,
+    );
+    assert.ok(message.includes(`"${bad}"`), message);
+  }
+  refused({ UPLOAD_TIMEOUT_MS: "never" }, /^UPLOAD_TIMEOUT_MS must be a whole number/);
 });
 
 Deno.test("parseSmtpUrl() accepts smtp:// and smtps:// with credentials, port and ?tls=", () => {

@@ -1,4 +1,7 @@
-/** The session cookie: HttpOnly, SameSite=Lax, and Secure with the __Host- prefix over https. */
+/**
+ * The session cookie: HttpOnly, SameSite=Lax, and Secure with the __Host- prefix over https.
+ * The language cookie: SameSite=Lax, Secure over https (readable by pages, so not HttpOnly).
+ */
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { Config } from "./config.ts";
@@ -32,4 +35,14 @@ export function setSessionCookie(c: Context, config: Config, token: string): voi
 export function clearSessionCookie(c: Context, config: Config): void {
   const { secure, prefix } = secureOf(config);
   deleteCookie(c, NAME, { path: "/", secure, prefix });
+}
+
+/** Remembers the chosen language for a year. */
+export function setLangCookie(c: Context, config: Config, locale: string): void {
+  setCookie(c, "lang", locale, {
+    path: "/",
+    maxAge: 365 * 24 * 3600,
+    sameSite: "Lax",
+    secure: secureOf(config).secure,
+  });
 }

@@ -78,10 +78,44 @@ export async function groupInfo(
   viewerId: string,
 ): Promise<GroupInfo> {
   const { conv, count } = await readGroup(rt.kv, convId);
+  return await memberView(rt, conv, count, viewerId) ??
+    fail(403, "not_member", "You are not in this group");
+}
+
+/**
+ * The answer to a change the viewer made that is committed: the group as they may see it now.
+ * Someone may have removed them, or dissolved the group, between the commit and this read; the
+ * change still happened, so this never fails for that. It gives the whole group to a member, a
+ * card for a public group, and otherwise only the id.
+ */
+export async function groupAfterChange(
+  rt: Realtime,
+  convId: string,
+  viewerId: string,
+): Promise<GroupInfo | GroupCard | { id: string }> {
+  const [conv, count] = await rt.kv.getMany<[Conversation, number]>([
+    keys.conv(convId),
+    keys.memberCount(convId),
+  ]);
+  if (!conv.value || conv.value.kind !== "group" || conv.value.dissolved) return { id: convId };
+  const info = await memberView(rt, conv.value, count.value ?? 0, viewerId);
+  if (info) return info;
+  return conv.value.public ? groupCard(conv.value, count.value ?? 0) : { id: convId };
+}
+
+/** The whole group as `viewerId` sees it, or null when they are not in it. */
+async function memberView(
+  rt: Realtime,
+  conv: Conversation,
+  count: number,
+  viewerId: string,
+): Promise<GroupInfo | null> {
   const members: Member[] = [];
-  for await (const e of rt.kv.list<Member>({ prefix: keys.members(convId) })) members.push(e.value);
+  for await (const e of rt.kv.list<Member>({ prefix: keys.members(conv.id) })) {
+    members.push(e.value);
+  }
   const me = members.find((m) => m.userId === viewerId);
-  if (!me) fail(403, "not_member", "You are not in this group");
+  if (!me) return null;
   const users = await getManyChunked<User>(rt.kv, members.map((m) => keys.user(m.userId)));
   const now = rt.now();
   const views = members.flatMap((m, i): (GroupMemberView & { seq: number; at: number })[] => {

@@ -120,6 +120,8 @@ export const en = {
   "err.image_pixels": "The picture has too many pixels",
   "err.image_broken": "The picture could not be read",
   "err.payload_too_large": "The request is too large",
+  "err.body_timeout": "The request took too long to arrive",
+  "err.body_incomplete": "The request was cut off before it was complete",
   "err.internal": "Something went wrong on our side. Please try again.",
   "err.mail_failed": "We could not send the e-mail. Please try again later.",
   "chat.connecting": "Connecting…",

@@ -122,6 +122,8 @@ export const zh: { [K in keyof typeof en]: string } = {
   "err.image_pixels": "图片像素太多",
   "err.image_broken": "无法读取这张图片",
   "err.payload_too_large": "请求内容过大",
+  "err.body_timeout": "请求发送超时",
+  "err.body_incomplete": "请求在发送完之前中断了",
   "err.internal": "服务器出了点问题，请重试。",
   "err.mail_failed": "邮件发送失败，请稍后再试。",
   "chat.connecting": "正在连接…",

@@ -5,8 +5,19 @@ import { HttpError } from "./http_error.ts";
 import { isLoopbackOrigin } from "./config.ts";
 import type { Ctx, Env } from "./state.ts";
 
+/**
+ * True when an Origin header is exactly one of the allowed origins: the one check behind the
+ * CSRF guard and the /ws upgrade. Exact string equality on purpose: browsers send the origin
+ * serialized (lowercase host, no default port, no path), so anything that only looks like it
+ * ("https://chat.example.com.evil.example", "https://evil.chat.example.com", other scheme or
+ * port, "null") is another site.
+ */
+export function isAllowedOrigin(appOrigin: string, origin: string): boolean {
+  return allowedOrigins(appOrigin).has(origin);
+}
+
 /** The origins a browser may send state changes (and WebSocket upgrades) from. */
-export function allowedOrigins(appOrigin: string): Set<string> {
+function allowedOrigins(appOrigin: string): Set<string> {
   const set = new Set([appOrigin]);
   // In local development the same server is reached as localhost, 127.0.0.1 and [::1].
   if (isLoopbackOrigin(appOrigin)) {
@@ -36,7 +47,10 @@ export function contentSecurityPolicy(nonce: string, appOrigin: string): string 
   ].join("; ");
 }
 
-/** Sets a fresh nonce for the request and the security headers on its response. */
+/**
+ * Sets a fresh nonce for the request and the security headers on its response, including
+ * `Cache-Control: no-store` unless the route chose its own.
+ */
 export function securityHeaders(): MiddlewareHandler<Env> {
   return async (c, next) => {
     const nonce = base64url(crypto.getRandomValues(new Uint8Array(16)));
@@ -44,6 +58,9 @@ export function securityHeaders(): MiddlewareHandler<Env> {
     await next();
     if (c.res.status === 101) return; // WebSocket upgrade: headers are fixed
     const h = c.res.headers;
+    // Answers are per user (API data, pages with names, chats and counts, each with its own CSP
+    // nonce): no cache may keep one. Files that are the same for everyone set their own rule.
+    if (!h.has("Cache-Control")) h.set("Cache-Control", "no-store");
     if (!h.has("Content-Security-Policy")) {
       h.set("Content-Security-Policy", contentSecurityPolicy(nonce, c.var.deps.config.appOrigin));
     }
@@ -83,9 +100,8 @@ export function csrfGuard(): MiddlewareHandler<Env> {
     if (!SAFE_METHODS.has(c.req.method)) {
       const origin = c.req.header("Origin");
       const site = c.req.header("Sec-Fetch-Site");
-      const allowed = allowedOrigins(c.var.deps.config.appOrigin);
       const bad = origin
-        ? !allowed.has(origin)
+        ? !isAllowedOrigin(c.var.deps.config.appOrigin, origin)
         : site
         ? !(site === "same-origin" || site === "none")
         : false;

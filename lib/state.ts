@@ -8,6 +8,7 @@ import type { Session } from "./sessions.ts";
 import type { Assets } from "./assets.ts";
 import type { Realtime } from "./realtime.ts";
 import type { ConnGuard } from "./conn_guard.ts";
+import type { BodyRule } from "./body.ts";
 
 /** What the app is built from; tests pass their own. */
 export interface Deps {
@@ -29,6 +30,10 @@ export interface Vars {
   session: Session | null;
   /** Friend requests waiting for the user's answer (pages show it in the header). */
   friendRequests: number;
+  /** The body cap of the matched route (lib/body.ts). */
+  bodyRule: BodyRule | undefined;
+  /** The body, already read under that cap (not for uploads, which the handler reads). */
+  body: Uint8Array | undefined;
 }
 
 export type Env = { Variables: Vars };

@@ -1,7 +1,6 @@
 /** Health, metrics, built and static files, avatars, language switch and form logout. */
 import { Hono } from "hono";
 import { serveStatic } from "hono/deno";
-import { setCookie } from "hono/cookie";
 import type { Env } from "../lib/state.ts";
 import { renderGuardMetrics, renderMetrics } from "../lib/metrics.ts";
 import { isLocalRequest } from "../lib/security.ts";
@@ -10,7 +9,8 @@ import { HttpError } from "../lib/http_error.ts";
 import { toLocale } from "../lib/i18n.ts";
 import { updateUser } from "../lib/users.ts";
 import { revokeSession } from "../lib/sessions.ts";
-import { clearSessionCookie } from "../lib/cookies.ts";
+import { clearSessionCookie, setLangCookie } from "../lib/cookies.ts";
+import { body, readForm } from "../lib/body.ts";
 
 export const systemRoutes = new Hono<Env>();
 
@@ -68,21 +68,36 @@ systemRoutes.get("/avatars/:id", async (c) => {
   });
 });
 
-/** A local path to go back to, never another site. */
-function safeBack(raw: string | undefined): string {
-  return raw && raw.startsWith("/") && !raw.startsWith("//") && !raw.startsWith("/\\") ? raw : "/";
+/**
+ * A path on this site to go back to, else "/". Resolved with the URL parser, as the browser will
+ * resolve it: string checks miss what the parser drops or folds ("/\t/evil" becomes "//evil",
+ * "/\\evil" becomes "//evil", "/.//evil" has the path "//evil"). Control characters are refused
+ * outright (a CR or LF cannot go into a header at all).
+ */
+function safeBack(raw: string | undefined, appOrigin: string): string {
+  // deno-lint-ignore no-control-regex
+  if (!raw || !raw.startsWith("/") || /[\x00-\x1f\x7f]/.test(raw)) return "/";
+  let url: URL;
+  try {
+    url = new URL(raw, appOrigin);
+  } catch {
+    return "/";
+  }
+  const path = url.pathname + url.search + url.hash;
+  if (url.origin !== appOrigin || /^\/[/\\]/.test(path)) return "/";
+  return path;
 }
 
-systemRoutes.post("/lang", async (c) => {
-  const form = await c.req.parseBody();
-  const locale = toLocale(String(form.lang ?? ""));
+systemRoutes.post("/lang", body.form, async (c) => {
+  const form = await readForm(c);
+  const locale = toLocale(form.lang ?? "");
   if (!locale) throw new HttpError(400, "bad_input", "Unknown language");
-  setCookie(c, "lang", locale, { path: "/", maxAge: 365 * 24 * 3600, sameSite: "Lax" });
+  setLangCookie(c, c.var.deps.config, locale);
   if (c.var.user) await updateUser(c.var.deps.kv, c.var.user.id, (u) => ({ ...u, locale }));
-  return c.redirect(safeBack(String(form.back ?? "")), 303);
+  return c.redirect(safeBack(form.back, c.var.deps.config.appOrigin), 303);
 });
 
-systemRoutes.post("/logout", async (c) => {
+systemRoutes.post("/logout", body.none, async (c) => {
   if (c.var.user && c.var.session) {
     await revokeSession(c.var.deps.kv, c.var.user.id, c.var.session.id);
     await c.var.deps.rt.endSessions(c.var.user.id, c.var.session.id);

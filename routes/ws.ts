@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import type { Env } from "../lib/state.ts";
 import { HttpError } from "../lib/http_error.ts";
-import { allowedOrigins } from "../lib/security.ts";
+import { isAllowedOrigin } from "../lib/security.ts";
 import { Conn } from "../lib/ws_conn.ts";
 import { socketClosed, socketOpened } from "../lib/metrics.ts";
 
@@ -16,7 +16,7 @@ wsRoutes.get("/ws", (c) => {
     throw new HttpError(426, "upgrade_required", "Expected a WebSocket upgrade");
   }
   const origin = c.req.header("Origin");
-  if (!origin || !allowedOrigins(config.appOrigin).has(origin)) {
+  if (!origin || !isAllowedOrigin(config.appOrigin, origin)) {
     throw new HttpError(403, "csrf", "Origin not allowed");
   }
   const user = c.var.user;

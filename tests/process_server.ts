@@ -36,8 +36,10 @@ export const BLANK: Record<string, string> = Object.fromEntries(
     "CONN_GUARD",
     "CONN_MAX",
     "CONN_MAX_PER_IP",
-    "HTTP_HEADER_TIMEOUT",
-    "HTTP_IDLE_TIMEOUT",
+    "HTTP_HEADER_TIMEOUT_MS",
+    "HTTP_IDLE_TIMEOUT_MS",
+    "BODY_TIMEOUT_MS",
+    "UPLOAD_TIMEOUT_MS",
   ].map((k) => [k, ""]),
 );
 

@@ -1,7 +1,7 @@
 /** /api/auth: register, activate, resend, login, logout, sessions, password reset and change. */
 import { Hono } from "hono";
 import type { Env } from "../../lib/state.ts";
-import { readJson, requireUser, str } from "../../lib/body.ts";
+import { body, readJson, requireUser, str } from "../../lib/body.ts";
 import {
   activate,
   changePassword,
@@ -24,8 +24,8 @@ function accountDeps(c: { var: Env["Variables"] }) {
   return { kv, mailer, appOrigin: config.appOrigin, now };
 }
 
-authApi.post("/register", async (c) => {
-  const b = await readJson(c);
+authApi.post("/register", body.json, async (c) => {
+  const b = readJson(c);
   const { user, mailSent } = await register(accountDeps(c), {
     username: str(b, "username"),
     email: str(b, "email"),
@@ -40,20 +40,20 @@ authApi.post("/register", async (c) => {
   return c.json({ ok: true, user: toPublic(user), mailSent, redirect: sent }, 201);
 });
 
-authApi.post("/activate", async (c) => {
-  const b = await readJson(c);
+authApi.post("/activate", body.json, async (c) => {
+  const b = readJson(c);
   await activate(accountDeps(c), str(b, "token"));
   return c.json({ ok: true, redirect: "/login?activated=1" });
 });
 
-authApi.post("/resend", async (c) => {
-  const b = await readJson(c);
+authApi.post("/resend", body.json, async (c) => {
+  const b = readJson(c);
   await resendActivation(accountDeps(c), str(b, "login"), c.var.ip);
   return c.json({ ok: true });
 });
 
-authApi.post("/login", async (c) => {
-  const b = await readJson(c);
+authApi.post("/login", body.json, async (c) => {
+  const b = readJson(c);
   const deps = c.var.deps;
   // Rotation: whatever session this browser had ends; the login makes a new one.
   const old = readSessionCookie(c, deps.config);
@@ -74,7 +74,7 @@ authApi.post("/login", async (c) => {
   return c.json({ ok: true, user: toPublic(user), redirect: "/" });
 });
 
-authApi.post("/logout", async (c) => {
+authApi.post("/logout", body.none, async (c) => {
   const { user, session } = requireUser(c);
   await revokeSession(c.var.deps.kv, user.id, session.id);
   await c.var.deps.rt.endSessions(user.id, session.id);
@@ -97,7 +97,7 @@ authApi.get("/sessions", async (c) => {
   });
 });
 
-authApi.delete("/sessions/:id", async (c) => {
+authApi.delete("/sessions/:id", body.none, async (c) => {
   const { user, session } = requireUser(c);
   const id = c.req.param("id");
   if (!(await revokeSession(c.var.deps.kv, user.id, id))) {
@@ -109,7 +109,7 @@ authApi.delete("/sessions/:id", async (c) => {
 });
 
 /** Ends every session of the account, this one included. */
-authApi.post("/logout-everywhere", async (c) => {
+authApi.post("/logout-everywhere", body.none, async (c) => {
   const { user } = requireUser(c);
   const ended = await revokeAllSessions(c.var.deps.kv, user.id);
   await c.var.deps.rt.endSessions(user.id);
@@ -117,23 +117,23 @@ authApi.post("/logout-everywhere", async (c) => {
   return c.json({ ok: true, ended, redirect: "/login" });
 });
 
-authApi.post("/forgot", async (c) => {
-  const b = await readJson(c);
+authApi.post("/forgot", body.json, async (c) => {
+  const b = readJson(c);
   await requestPasswordReset(accountDeps(c), str(b, "email"), c.var.ip);
   return c.json({ ok: true });
 });
 
-authApi.post("/reset", async (c) => {
-  const b = await readJson(c);
+authApi.post("/reset", body.json, async (c) => {
+  const b = readJson(c);
   const userId = await resetPassword(accountDeps(c), str(b, "token"), str(b, "password"));
   await c.var.deps.rt.endSessions(userId);
   clearSessionCookie(c, c.var.deps.config);
   return c.json({ ok: true, redirect: "/login?reset=1" });
 });
 
-authApi.post("/password", async (c) => {
+authApi.post("/password", body.json, async (c) => {
   const { user, session } = requireUser(c);
-  const b = await readJson(c);
+  const b = readJson(c);
   await changePassword(accountDeps(c), user, session.id, {
     current: str(b, "current"),
     password: str(b, "password"),

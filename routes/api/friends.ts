@@ -4,7 +4,7 @@
  */
 import { Hono } from "hono";
 import type { Env } from "../../lib/state.ts";
-import { readJson, requireUser, str } from "../../lib/body.ts";
+import { body, readJson, requireUser, str } from "../../lib/body.ts";
 import { HttpError } from "../../lib/http_error.ts";
 import { enforce, LIMITS_RATE } from "../../lib/accounts.ts";
 import { emailProblem, LIMITS } from "../../lib/validate.ts";
@@ -34,10 +34,10 @@ friendsApi.get("/users/search", async (c) => {
 });
 
 /** Body: `to` (a user id) or `email`, and `note`. By e-mail the answer is the same for any address. */
-friendsApi.post("/friends/requests", async (c) => {
+friendsApi.post("/friends/requests", body.json, async (c) => {
   const { user } = requireUser(c);
   const { kv, rt } = c.var.deps;
-  const b = await readJson(c);
+  const b = readJson(c);
   const to = str(b, "to").trim();
   const email = str(b, "email").trim();
   const note = str(b, "note");
@@ -57,36 +57,36 @@ friendsApi.post("/friends/requests", async (c) => {
   return c.json(await sendRequest(rt, user, email ? { email } : { toId: to }, note));
 });
 
-friendsApi.post("/friends/requests/:from/accept", async (c) => {
+friendsApi.post("/friends/requests/:from/accept", body.none, async (c) => {
   const { user } = requireUser(c);
   return c.json(await accept(c.var.deps.rt, user, c.req.param("from")));
 });
 
-friendsApi.post("/friends/requests/:from/decline", async (c) => {
+friendsApi.post("/friends/requests/:from/decline", body.none, async (c) => {
   const { user } = requireUser(c);
   await decline(c.var.deps.rt, user, c.req.param("from"));
   return c.json({ ok: true });
 });
 
-friendsApi.put("/friends/:id/remark", async (c) => {
+friendsApi.put("/friends/:id/remark", body.json, async (c) => {
   const { user } = requireUser(c);
-  const b = await readJson(c);
+  const b = readJson(c);
   return c.json(await setRemark(c.var.deps.rt, user, c.req.param("id"), str(b, "remark")));
 });
 
-friendsApi.delete("/friends/:id", async (c) => {
+friendsApi.delete("/friends/:id", body.none, async (c) => {
   const { user } = requireUser(c);
   await removeFriend(c.var.deps.rt, user, c.req.param("id"));
   return c.json({ ok: true });
 });
 
-friendsApi.post("/blocks/:id", async (c) => {
+friendsApi.post("/blocks/:id", body.none, async (c) => {
   const { user } = requireUser(c);
   await block(c.var.deps.rt, user, c.req.param("id"));
   return c.json({ ok: true });
 });
 
-friendsApi.delete("/blocks/:id", async (c) => {
+friendsApi.delete("/blocks/:id", body.none, async (c) => {
   const { user } = requireUser(c);
   await unblock(c.var.deps.rt, user, c.req.param("id"));
   return c.json({ ok: true });

@@ -5,8 +5,7 @@
  */
 import { Hono } from "hono";
 import type { Ctx, Env } from "../../lib/state.ts";
-import { readBytes, readJson, requireUser, str } from "../../lib/body.ts";
-import { HttpError } from "../../lib/http_error.ts";
+import { body, readJson, readOptionalJson, requireUser, str } from "../../lib/body.ts";
 import { enforce } from "../../lib/accounts.ts";
 import { fail, LIMITS_GROUP_RATE, validId } from "../../lib/groups.ts";
 import {
@@ -20,32 +19,11 @@ import {
   previewInvite,
   revokeInvite,
 } from "../../lib/group_invites.ts";
-import { groupInfo } from "../../lib/group_view.ts";
+import { groupAfterChange } from "../../lib/group_view.ts";
 import { avatarUrl } from "../../lib/users.ts";
 import { intField } from "./groups.ts";
 
 export const groupInvitesApi = new Hono<Env>();
-
-/** A JSON object body, or {} when the request has none (these endpoints need no fields). */
-async function optionalJson(c: Ctx): Promise<Record<string, unknown>> {
-  const bytes = await readBytes(
-    c.req.raw,
-    64 * 1024,
-    () => new HttpError(413, "payload_too_large", "Request body is too large"),
-  );
-  const text = new TextDecoder().decode(bytes).trim();
-  if (!text) return {};
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    throw new HttpError(400, "bad_json", "Request body is not valid JSON");
-  }
-  if (!v || typeof v !== "object" || Array.isArray(v)) {
-    throw new HttpError(400, "bad_json", "Request body must be a JSON object");
-  }
-  return v as Record<string, unknown>;
-}
 
 function joinLimit(c: Ctx, userId: string) {
   const { kv, rt } = c.var.deps;
@@ -53,16 +31,16 @@ function joinLimit(c: Ctx, userId: string) {
 }
 
 /** Public group: join now (200 with the group). Private group: ask the admins (202). */
-groupInvitesApi.post("/groups/:id/join", async (c) => {
+groupInvitesApi.post("/groups/:id/join", body.json, async (c) => {
   const { user } = requireUser(c);
   const rt = c.var.deps.rt;
   const id = c.req.param("id");
-  const note = str(await optionalJson(c), "note");
+  const note = str(readOptionalJson(c), "note");
   // Unknown ids are refused before they count against the limit.
   if (!validId(id)) fail(404, "group_not_found", "No such group");
   await joinLimit(c, user.id);
   if (await joinOrAsk(rt, user, id, note) === "joined") {
-    return c.json({ group: await groupInfo(rt, id, user.id) });
+    return c.json({ group: await groupAfterChange(rt, id, user.id) });
   }
   return c.json({ status: "requested" }, 202);
 });
@@ -72,24 +50,24 @@ groupInvitesApi.get("/groups/:id/requests", async (c) => {
   return c.json({ requests: await listJoinRequests(c.var.deps.rt, user, c.req.param("id")) });
 });
 
-groupInvitesApi.post("/groups/:id/requests/:userId/approve", async (c) => {
+groupInvitesApi.post("/groups/:id/requests/:userId/approve", body.none, async (c) => {
   const { user } = requireUser(c);
   const rt = c.var.deps.rt;
   await approveJoin(rt, user, c.req.param("id"), c.req.param("userId"));
-  return c.json({ group: await groupInfo(rt, c.req.param("id"), user.id) });
+  return c.json({ group: await groupAfterChange(rt, c.req.param("id"), user.id) });
 });
 
-groupInvitesApi.post("/groups/:id/requests/:userId/decline", async (c) => {
+groupInvitesApi.post("/groups/:id/requests/:userId/decline", body.none, async (c) => {
   const { user } = requireUser(c);
   await declineJoin(c.var.deps.rt, user, c.req.param("id"), c.req.param("userId"));
   return c.json({ ok: true });
 });
 
 /** Body: `hours` (1–720) or null / absent for a link that does not expire. */
-groupInvitesApi.post("/groups/:id/invites", async (c) => {
+groupInvitesApi.post("/groups/:id/invites", body.json, async (c) => {
   const { user } = requireUser(c);
   const { rt, config } = c.var.deps;
-  const b = await optionalJson(c);
+  const b = readOptionalJson(c);
   const hours = b.hours === undefined || b.hours === null ? null : intField(b, "hours");
   const { invite, token } = await createInvite(rt, user, c.req.param("id"), hours);
   const url = `${config.appOrigin}/join#token=${token}`;
@@ -112,16 +90,16 @@ groupInvitesApi.get("/groups/:id/invites", async (c) => {
   });
 });
 
-groupInvitesApi.delete("/groups/:id/invites/:inviteId", async (c) => {
+groupInvitesApi.delete("/groups/:id/invites/:inviteId", body.none, async (c) => {
   const { user } = requireUser(c);
   await revokeInvite(c.var.deps.rt, user, c.req.param("id"), c.req.param("inviteId"));
   return c.json({ ok: true });
 });
 
-groupInvitesApi.post("/invites/preview", async (c) => {
+groupInvitesApi.post("/invites/preview", body.json, async (c) => {
   const { user } = requireUser(c);
   const { kv, rt } = c.var.deps;
-  const b = await readJson(c);
+  const b = readJson(c);
   await enforce(kv, "invite_preview", `user:${user.id}`, LIMITS_GROUP_RATE.previewUser, rt.now());
   const g = await previewInvite(rt, str(b, "token"));
   return c.json({
@@ -129,11 +107,11 @@ groupInvitesApi.post("/invites/preview", async (c) => {
   });
 });
 
-groupInvitesApi.post("/invites/join", async (c) => {
+groupInvitesApi.post("/invites/join", body.json, async (c) => {
   const { user } = requireUser(c);
   const rt = c.var.deps.rt;
-  const b = await readJson(c);
+  const b = readJson(c);
   await joinLimit(c, user.id);
   const ack = await joinByInvite(rt, user, str(b, "token"));
-  return c.json({ group: await groupInfo(rt, ack.conv, user.id) });
+  return c.json({ group: await groupAfterChange(rt, ack.conv, user.id) });
 });

@@ -5,10 +5,10 @@
  */
 import { Hono } from "hono";
 import type { Ctx, Env } from "../../lib/state.ts";
-import { readBytes, readJson, requireUser, str } from "../../lib/body.ts";
+import { body, readJson, readUpload, requireUser, str } from "../../lib/body.ts";
 import { HttpError } from "../../lib/http_error.ts";
 import { enforce } from "../../lib/accounts.ts";
-import { AVATAR_MAX_BYTES, makeAvatar } from "../../lib/images.ts";
+import { AVATAR_MAX_BYTES, imageTooBig, makeAvatar } from "../../lib/images.ts";
 import { deleteBlob, putBlob } from "../../lib/blobs.ts";
 import {
   checkNotice,
@@ -31,7 +31,12 @@ import {
   setRole,
   transferOwnership,
 } from "../../lib/group_moderation.ts";
-import { groupCards, groupInfo, searchPublicGroups, viewGroup } from "../../lib/group_view.ts";
+import {
+  groupAfterChange,
+  groupCards,
+  searchPublicGroups,
+  viewGroup,
+} from "../../lib/group_view.ts";
 
 export const groupsApi = new Hono<Env>();
 
@@ -67,24 +72,24 @@ export function intField(b: Record<string, unknown>, name: string): number {
   return v;
 }
 
-/** The group as the caller now sees it. */
-async function answer(c: Ctx, status: 200 | 201 = 200) {
+/**
+ * The answer to a committed change: the group as the caller may see it now, never an error (they
+ * may have been removed, or the group dissolved, since the commit).
+ */
+async function answer(c: Ctx) {
   const { user } = requireUser(c);
-  return c.json(
-    { group: await groupInfo(c.var.deps.rt, c.req.param("id") ?? "", user.id) },
-    status,
-  );
+  return c.json({ group: await groupAfterChange(c.var.deps.rt, c.req.param("id") ?? "", user.id) });
 }
 
-groupsApi.post("/groups", async (c) => {
+groupsApi.post("/groups", body.json, async (c) => {
   const { user } = requireUser(c);
   const { kv, rt } = c.var.deps;
-  const b = await readJson(c);
+  const b = readJson(c);
   const title = checkTitle(str(b, "title"));
   const members = idList(b, "members");
   await enforce(kv, "group_create", `user:${user.id}`, LIMITS_GROUP_RATE.createUser, rt.now());
   const conv = await createGroup(rt, user, title, members);
-  return c.json({ group: await groupInfo(rt, conv.id, user.id) }, 201);
+  return c.json({ group: await groupAfterChange(rt, conv.id, user.id) }, 201);
 });
 
 groupsApi.get("/groups/search", async (c) => {
@@ -101,12 +106,12 @@ groupsApi.get("/groups/:id", async (c) => {
 });
 
 /** Changes only what differs; each change is its own system message. */
-groupsApi.patch("/groups/:id", async (c) => {
+groupsApi.patch("/groups/:id", body.json, async (c) => {
   const { user } = requireUser(c);
   const rt = c.var.deps.rt;
   const id = c.req.param("id");
   const { conv } = await readCtx(rt, id, user.id, "admin");
-  const b = await readJson(c);
+  const b = readJson(c);
   const title = b.title === undefined ? undefined : checkTitle(str(b, "title"));
   const notice = b.notice === undefined ? undefined : checkNotice(str(b, "notice"));
   const settings = { public: optBool(b, "public"), memberInvite: optBool(b, "memberInvite") };
@@ -139,17 +144,13 @@ groupsApi.patch("/groups/:id", async (c) => {
 });
 
 /** The body is the picture itself (any Content-Type: the bytes decide), as for /api/me/avatar. */
-groupsApi.put("/groups/:id/avatar", async (c) => {
+groupsApi.put("/groups/:id/avatar", body.upload(AVATAR_MAX_BYTES, imageTooBig), async (c) => {
   const { user } = requireUser(c);
   const { kv, rt } = c.var.deps;
   const id = c.req.param("id");
   // Refuse before storing anything: a refused upload leaves no blob behind.
   await readCtx(rt, id, user.id, "admin");
-  const bytes = await readBytes(
-    c.req.raw,
-    AVATAR_MAX_BYTES,
-    () => new HttpError(413, "image_too_big", "Image is too large", { params: { max: "5 MB" } }),
-  );
+  const bytes = await readUpload(c);
   const avatar = await makeAvatar(bytes);
   const blob = await putBlob(kv, avatar.bytes, { type: avatar.type, owner: user.id });
   let old: string | null;
@@ -163,7 +164,7 @@ groupsApi.put("/groups/:id/avatar", async (c) => {
   return await answer(c);
 });
 
-groupsApi.delete("/groups/:id/avatar", async (c) => {
+groupsApi.delete("/groups/:id/avatar", body.none, async (c) => {
   const { user } = requireUser(c);
   const { kv, rt } = c.var.deps;
   const { conv } = await readCtx(rt, c.req.param("id"), user.id, "admin");
@@ -174,15 +175,15 @@ groupsApi.delete("/groups/:id/avatar", async (c) => {
   return await answer(c);
 });
 
-groupsApi.post("/groups/:id/members", async (c) => {
+groupsApi.post("/groups/:id/members", body.json, async (c) => {
   const { user } = requireUser(c);
-  const b = await readJson(c);
+  const b = readJson(c);
   await inviteFriends(c.var.deps.rt, user, c.req.param("id"), idList(b, "userIds"));
   return await answer(c);
 });
 
 /** Kick someone, or (with one's own id) leave. */
-groupsApi.delete("/groups/:id/members/:userId", async (c) => {
+groupsApi.delete("/groups/:id/members/:userId", body.none, async (c) => {
   const { user } = requireUser(c);
   const rt = c.var.deps.rt;
   if (c.req.param("userId") === user.id) {
@@ -193,9 +194,9 @@ groupsApi.delete("/groups/:id/members/:userId", async (c) => {
   return await answer(c);
 });
 
-groupsApi.put("/groups/:id/members/:userId/role", async (c) => {
+groupsApi.put("/groups/:id/members/:userId/role", body.json, async (c) => {
   const { user } = requireUser(c);
-  const b = await readJson(c);
+  const b = readJson(c);
   await setRole(
     c.var.deps.rt,
     user,
@@ -206,16 +207,16 @@ groupsApi.put("/groups/:id/members/:userId/role", async (c) => {
   return await answer(c);
 });
 
-groupsApi.post("/groups/:id/members/:userId/mute", async (c) => {
+groupsApi.post("/groups/:id/members/:userId/mute", body.json, async (c) => {
   const { user } = requireUser(c);
-  const b = await readJson(c);
+  const b = readJson(c);
   await mute(c.var.deps.rt, user, c.req.param("id"), c.req.param("userId"), intField(b, "minutes"));
   return await answer(c);
 });
 
-groupsApi.post("/groups/:id/transfer", async (c) => {
+groupsApi.post("/groups/:id/transfer", body.json, async (c) => {
   const { user } = requireUser(c);
-  const b = await readJson(c);
+  const b = readJson(c);
   const to = str(b, "userId");
   if (!to) {
     throw new HttpError(400, "field_required", "Say whom to hand the group to", {
@@ -226,14 +227,14 @@ groupsApi.post("/groups/:id/transfer", async (c) => {
   return await answer(c);
 });
 
-groupsApi.put("/groups/:id/me", async (c) => {
+groupsApi.put("/groups/:id/me", body.json, async (c) => {
   const { user } = requireUser(c);
-  const b = await readJson(c);
+  const b = readJson(c);
   await setDisplayName(c.var.deps.rt, user, c.req.param("id"), str(b, "displayName"));
   return await answer(c);
 });
 
-groupsApi.delete("/groups/:id", async (c) => {
+groupsApi.delete("/groups/:id", body.none, async (c) => {
   const { user } = requireUser(c);
   await dissolve(c.var.deps.rt, user, c.req.param("id"));
   return c.json({ ok: true });

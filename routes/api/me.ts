@@ -1,11 +1,10 @@
 /** /api/me: the logged-in user's own account, profile, avatar and feedback. */
 import { Hono } from "hono";
 import type { Env } from "../../lib/state.ts";
-import { readBytes, readJson, requireUser, str } from "../../lib/body.ts";
+import { body, readJson, readUpload, requireUser, str } from "../../lib/body.ts";
 import { toPublic } from "../../lib/users.ts";
 import { removeAvatar, setAvatar, updateProfile } from "../../lib/profile.ts";
-import { HttpError } from "../../lib/http_error.ts";
-import { AVATAR_MAX_BYTES } from "../../lib/images.ts";
+import { AVATAR_MAX_BYTES, imageTooBig } from "../../lib/images.ts";
 import { submitFeedback } from "../../lib/feedback.ts";
 import { enforce, LIMITS_RATE } from "../../lib/accounts.ts";
 
@@ -16,9 +15,9 @@ meApi.get("/", (c) => {
   return c.json({ user: { ...toPublic(user), email: user.email, locale: user.locale } });
 });
 
-meApi.patch("/", async (c) => {
+meApi.patch("/", body.json, async (c) => {
   const { user } = requireUser(c);
-  const b = await readJson(c);
+  const b = readJson(c);
   const input: Record<string, string> = {};
   for (const f of ["nickname", "gender", "region", "bio", "website"]) {
     if (f in b) input[f] = str(b, f);
@@ -28,28 +27,24 @@ meApi.patch("/", async (c) => {
 });
 
 /** The body is the picture itself (any Content-Type: the bytes decide). */
-meApi.put("/avatar", async (c) => {
+meApi.put("/avatar", body.upload(AVATAR_MAX_BYTES, imageTooBig), async (c) => {
   const { user } = requireUser(c);
-  const bytes = await readBytes(
-    c.req.raw,
-    AVATAR_MAX_BYTES,
-    () => new HttpError(413, "image_too_big", "Image is too large", { params: { max: "5 MB" } }),
-  );
+  const bytes = await readUpload(c);
   const next = await setAvatar(c.var.deps.kv, user.id, bytes);
   return c.json({ ok: true, user: toPublic(next) });
 });
 
-meApi.delete("/avatar", async (c) => {
+meApi.delete("/avatar", body.none, async (c) => {
   const { user } = requireUser(c);
   const next = await removeAvatar(c.var.deps.kv, user.id);
   return c.json({ ok: true, user: toPublic(next) });
 });
 
-meApi.post("/feedback", async (c) => {
+meApi.post("/feedback", body.json, async (c) => {
   const { user } = requireUser(c);
   const { kv, mailer, config } = c.var.deps;
   await enforce(kv, "feedback", `user:${user.id}`, LIMITS_RATE.feedbackUser, Date.now());
-  const b = await readJson(c);
+  const b = readJson(c);
   await submitFeedback({ kv, mailer, adminEmail: config.adminEmail }, user, {
     message: str(b, "message"),
     userAgent: c.req.header("User-Agent") ?? "",
