@@ -20,7 +20,7 @@ import type { Ack, Prepared } from "./fanout.ts";
 import type { Realtime } from "./realtime.ts";
 import type { Message } from "./protocol.ts";
 import type { User } from "./users.ts";
-import { lineProblem, textProblem } from "./validate.ts";
+import { nameProblem, textProblem } from "./validate.ts";
 
 export const GROUP_CAP = 500;
 /** Friends added when the group is created (one atomic write; more can be added afterwards). */
@@ -65,7 +65,7 @@ export function validId(id: unknown): id is string {
 
 export function checkTitle(raw: string): string {
   const title = raw.trim();
-  const p = lineProblem(title, TITLE_MAX, true);
+  const p = nameProblem(title, TITLE_MAX, true);
   if (p) {
     throw new HttpError(400, p, `Invalid group name: ${p}`, {
       field: "title",
@@ -312,7 +312,7 @@ export async function setDisplayName(
   raw: string,
 ): Promise<void> {
   const name = raw.trim();
-  const p = lineProblem(name, DISPLAY_NAME_MAX, false);
+  const p = nameProblem(name, DISPLAY_NAME_MAX, false);
   if (p) {
     throw new HttpError(400, p, `Invalid name: ${p}`, {
       field: "displayName",

@@ -36,7 +36,8 @@ export const en = {
   "register.submit": "Sign up",
   "register.haveAccount": "Already have an account? Log in",
   "register.sentTitle": "Check your e-mail",
-  "register.sent": "We sent an activation link to {email}. It is valid for 24 hours.",
+  "register.sent":
+    "We sent a mail to {email}: the activation link for your new account (valid for 24 hours), or, if the address already has an account, a note on how to log in.",
   "register.devOutbox": "No mail server is set up: open the dev outbox to see the mail.",
   "login.title": "Log in",
   "login.submit": "Log in",
@@ -83,10 +84,13 @@ export const en = {
   "outbox.empty": "No mail yet.",
   "mail.activate.subject": "Activate your HappyChat account",
   "mail.activate.body":
-    "Hello {name},\n\nOpen this link to activate your HappyChat account:\n{link}\n\nThe link works once and expires in 24 hours. If you did not sign up, ignore this e-mail.",
+    "Hello,\n\nOpen this link to activate your HappyChat account:\n{link}\n\nThe link works once and expires in 24 hours. If you did not sign up, ignore this e-mail.",
   "mail.reset.subject": "Reset your HappyChat password",
   "mail.reset.body":
-    "Hello {name},\n\nOpen this link to choose a new password:\n{link}\n\nThe link works once and expires in 1 hour. If you did not ask for it, ignore this e-mail; your password stays the same.",
+    "Hello,\n\nOpen this link to choose a new password:\n{link}\n\nThe link works once and expires in 1 hour. If you did not ask for it, ignore this e-mail; your password stays the same.",
+  "mail.notice.subject": "Someone tried to sign up with your e-mail",
+  "mail.notice.body":
+    "Hello,\n\nSomeone just tried to create a HappyChat account with this e-mail address. It already has an account, so no new one was made.\n\nIf it was you, log in here:\n{login}\n\nIf you do not know your password, set a new one here:\n{forgot}\n\nIf it was not you, ignore this e-mail; nothing has changed.",
   "mail.feedback.subject": "HappyChat feedback from {name}",
   "error.title": "Something went wrong",
   "error.notFound": "Page not found",
@@ -105,8 +109,10 @@ export const en = {
   "err.password_personal": "Do not use your username or e-mail as password",
   "err.website_format": "Use a link that starts with http:// or https://",
   "err.gender_value": "Choose one of the options",
-  "err.bad_login": "Wrong username/e-mail or password",
-  "err.not_activated": "This account is not activated yet. Check your e-mail or resend the link.",
+  "err.bad_login":
+    "Wrong username/e-mail or password, or the account is not activated yet (see the link we mailed)",
+  "err.name_reserved": "That name is reserved",
+  "err.server_busy": "The server is busy. Try again in {seconds} s.",
   "err.token_invalid": "This link is invalid, already used, or expired",
   "err.rate_limited": "Too many attempts. Try again in {seconds} s.",
   "err.mail_cooldown": "An e-mail was sent moments ago. Try again in {seconds} s.",
@@ -123,7 +129,6 @@ export const en = {
   "err.body_timeout": "The request took too long to arrive",
   "err.body_incomplete": "The request was cut off before it was complete",
   "err.internal": "Something went wrong on our side. Please try again.",
-  "err.mail_failed": "We could not send the e-mail. Please try again later.",
   "chat.connecting": "Connecting…",
   "chat.offline": "Offline. Reconnecting…",
   "chat.empty": "No conversations yet",

@@ -11,6 +11,7 @@
  * | email_tokens        | [email_tokens, sha256(token)]         | EmailToken (single use)   |
  * | mail_cooldown       | [mail_cooldown, purpose, userId]      | sentAt (expires)          |
  * | rate                | [rate, bucket, subject, window]       | count (expires)           |
+ * | login_address       | [login_address, userId, addressKey]   | last login from it (expires) |
  * | blobs               | [blobs, blobId]                       | BlobMeta                  |
  * | blob_chunks         | [blob_chunks, blobId, index]          | Uint8Array (≤ 60 KiB)     |
  * | outbox              | [outbox, mailId]                      | OutboxMail (dev only)     |
@@ -53,6 +54,7 @@ export const keys = {
   mailCooldown: (purpose: string, userId: string) => ["mail_cooldown", purpose, userId] as const,
   rate: (bucket: string, subject: string, window: number) =>
     ["rate", bucket, subject, window] as const,
+  loginAddress: (userId: string, address: string) => ["login_address", userId, address] as const,
   blob: (blobId: string) => ["blobs", blobId] as const,
   blobChunk: (blobId: string, index: number) => ["blob_chunks", blobId, index] as const,
   blobChunks: (blobId: string) => ["blob_chunks", blobId] as const,

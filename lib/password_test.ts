@@ -4,10 +4,13 @@ import {
   hashPassword,
   PASSWORD_MAX,
   PASSWORD_MIN,
+  passwordProbe,
   passwordProblem,
+  passwordWork,
   PBKDF2_ITERATIONS,
   verifyPassword,
 } from "./password.ts";
+import { HttpError } from "./http_error.ts";
 
 // A low cost for the tests that are about the format, not the cost.
 const FAST = 1000;
@@ -61,6 +64,38 @@ Deno.test("verifyPassword() returns false for a malformed stored hash instead of
 
 Deno.test("burnPasswordCheck() completes without revealing anything", async () => {
   assert.equal(await burnPasswordCheck("any password"), undefined);
+});
+
+Deno.test("password work in flight is bounded: past the queue, a check is refused with 503 and Retry-After", async () => {
+  const stored = await hashPassword("correct horse battery", FAST);
+  let open!: () => void;
+  const gate = new Promise<void>((r) => open = r);
+  // Fill every slot and every queue place with work that waits at the gate.
+  const { slots, queue } = passwordWork;
+  const held = Array.from({ length: slots + queue }, () => passwordWork.run(() => gate));
+  try {
+    assert.deepEqual(passwordWork.load, { running: slots, waiting: queue });
+    const before = passwordProbe.requested;
+    for (
+      const attempt of [verifyPassword("x", stored), hashPassword("y"), burnPasswordCheck("z")]
+    ) {
+      const err = await attempt.then(() => null, (e) => e);
+      assert.ok(err instanceof HttpError, `refused, got ${err}`);
+      assert.equal(err.status, 503);
+      assert.equal(err.code, "server_busy");
+      assert.equal(err.extra.retryAfter, 1);
+    }
+    assert.equal(passwordProbe.requested - before, 3, "each refusal was counted as asked for");
+  } finally {
+    open();
+    await Promise.all(held);
+  }
+  assert.equal(await verifyPassword("correct horse battery", stored), true, "free again");
+});
+
+Deno.test("password work runs at most 1 per core at once, with 8 per core waiting", () => {
+  assert.equal(passwordWork.slots, Math.max(1, navigator.hardwareConcurrency));
+  assert.equal(passwordWork.queue, 8 * passwordWork.slots);
 });
 
 Deno.test("passwordProblem() refuses passwords shorter than 8 characters, counted as code points", () => {

@@ -5,6 +5,7 @@ import {
   GENDERS,
   LIMITS,
   lineProblem,
+  nameProblem,
   textProblem,
   websiteProblem,
 } from "./validate.ts";
@@ -29,7 +30,7 @@ export function validateProfile(input: ProfileInput): ProfilePatch {
   const patch: ProfilePatch = {};
   if (input.nickname !== undefined) {
     const v = input.nickname.trim();
-    const p = lineProblem(v, LIMITS.nickname, true);
+    const p = nameProblem(v, LIMITS.nickname, true);
     if (p) fail(p, "nickname", { max: LIMITS.nickname });
     patch.nickname = v;
   }

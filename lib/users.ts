@@ -22,6 +22,20 @@ export interface User {
   locale: Locale;
   createdAt: number;
   activatedAt: number | null;
+  /**
+   * A sign-up made with an e-mail that already had an account (lib/signup.ts): it holds its
+   * username like any sign-up waiting for activation, so nothing tells the two apart, and it can
+   * never be activated. No e-mail index points to it.
+   */
+  decoy?: true;
+}
+
+export interface NewUser {
+  username: string;
+  email: string;
+  passwordHash: string;
+  nickname: string;
+  locale: Locale;
 }
 
 /** What anyone logged in may see of a user: never the e-mail. */
@@ -57,19 +71,9 @@ export function toPublic(u: User): PublicUser {
   };
 }
 
-/** Creates a user; a taken username or e-mail (in any letter case) is a 409 and writes nothing. */
-export async function createUser(
-  kv: Deno.Kv,
-  input: {
-    username: string;
-    email: string;
-    passwordHash: string;
-    nickname: string;
-    locale: Locale;
-  },
-  now = Date.now(),
-): Promise<User> {
-  const user: User = {
+/** A user record, not yet stored and not yet activated. */
+export function newUserRecord(input: NewUser, now: number): User {
+  return {
     id: newId(now),
     username: input.username,
     email: input.email,
@@ -84,6 +88,14 @@ export async function createUser(
     createdAt: now,
     activatedAt: null,
   };
+}
+
+/**
+ * Creates a user with its bot conversation at once (fixtures and seeds; sign-up goes through
+ * lib/signup.ts). A taken username or e-mail (in any letter case) is a 409 and writes nothing.
+ */
+export async function createUser(kv: Deno.Kv, input: NewUser, now = Date.now()): Promise<User> {
+  const user = newUserRecord(input, now);
   const nameKey = keys.userByName(input.username.toLowerCase());
   const emailKey = keys.userByEmail(input.email.toLowerCase());
   const op = kv.atomic()
@@ -129,7 +141,6 @@ export async function findUserByUsername(kv: Deno.Kv, username: string): Promise
   return id ? await getUser(kv, id) : null;
 }
 
-/** Applies a change to a user with optimistic concurrency (retries on a concurrent write). */
 /** How a nickname is indexed for prefix search: lower case, normalized. */
 export function nickKey(nickname: string): string {
   return nickname.normalize("NFKC").toLowerCase().slice(0, 64);
@@ -153,6 +164,7 @@ export async function findUsersByNickPrefix(
   return users.filter((u): u is User => !!u && !!u.activatedAt);
 }
 
+/** Applies a change to a user with optimistic concurrency (retries on a concurrent write). */
 export async function updateUser(
   kv: Deno.Kv,
   id: string,

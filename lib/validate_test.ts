@@ -6,6 +6,8 @@ import {
   GENDERS,
   LIMITS,
   lineProblem,
+  nameProblem,
+  reservedName,
   textProblem,
   usernameProblem,
   websiteProblem,
@@ -77,6 +79,129 @@ Deno.test("lineProblem() refuses overlong text, control characters and bidi over
   }
 });
 
+Deno.test("lineProblem() refuses format characters, separators and lone surrogates", () => {
+  for (
+    const bad of [
+      "Happy\u200BBot", // zero-width space
+      "a\u200Eb", // left-to-right mark
+      "a\u061Cb", // Arabic letter mark
+      "a\u00ADb", // soft hyphen
+      "a\uFEFFb", // zero-width no-break space
+      "line\u2028break",
+      "para\u2029break",
+      "a\u0085b", // next line
+      "a\uD800b", // half of a surrogate pair
+      "a\u{E0041}b", // a tag character outside a flag
+      "\u200D😀", // a joiner that joins nothing
+    ]
+  ) {
+    assert.equal(lineProblem(bad, 32, true), "bad_input", JSON.stringify(bad));
+  }
+});
+
+Deno.test("lineProblem() keeps the joiners that emoji and scripts need", () => {
+  for (
+    const ok of [
+      "👨\u200D👩\u200D👧", // a family
+      "👩🏽\u200D💻", // skin tone, then a joiner
+      "❤\uFE0F\u200D🔥", // variation selector, then a joiner
+      "🏴\u{E0067}\u{E0062}\u{E0065}\u{E006E}\u{E0067}\u{E007F}", // the flag of England
+      "می\u200Cخواهم", // Persian needs the non-joiner between letters
+      "Zoë 乐乐 🐼",
+    ]
+  ) {
+    assert.equal(lineProblem(ok, 32, true), null, JSON.stringify(ok));
+  }
+});
+
+Deno.test("nameProblem() refuses the bot's names, staff words and their look-alikes", () => {
+  for (
+    const bad of [
+      "HappyChat Bot",
+      "happychat bot",
+      "HAPPYCHATBOT",
+      "Happy Chat Bot",
+      "HappyBot",
+      "Happy-Bot",
+      "Happy_Bot!",
+      "ＨａｐｐｙＢｏｔ", // full-width letters
+      "Hаppy Bot", // a Cyrillic а
+      "H4ppy B0t",
+      "Hâppy Bôt",
+      "Happy\u3164Bot", // a Hangul filler that shows as a space
+      "HappyChat Official",
+      "happychat_support",
+      "乐聊机器人",
+      "乐聊 机器人",
+      "樂聊機器人",
+      "乐聊官方",
+      "乐聊",
+      "机器人",
+      "系统",
+      "管理员",
+      "Admin",
+      "ADMIN",
+      "ad.min",
+      "System",
+      "r00t",
+      "Support",
+      "bot",
+    ]
+  ) {
+    assert.equal(nameProblem(bad, 32, true), "name_reserved", JSON.stringify(bad));
+  }
+  // Control characters are named as such, even in a look-alike.
+  assert.equal(nameProblem("Happy\u200BBot", 32, true), "bad_input");
+});
+
+Deno.test("nameProblem() accepts ordinary names that merely share letters with reserved ones", () => {
+  for (
+    const ok of [
+      "Happy",
+      "Bob",
+      "Robot Fan",
+      "Botany Bay",
+      "Chat Lover",
+      "快乐聊天",
+      "Admin Alice",
+      "Systems Group",
+      "乐乐",
+      "Zoë",
+      "🐼",
+    ]
+  ) {
+    assert.equal(nameProblem(ok, 32, true), null, JSON.stringify(ok));
+  }
+});
+
+Deno.test("nameProblem() refuses a name that shows as nothing", () => {
+  for (const blank of ["\u3164", "\u3164 \u3164", "\u115F\u1160", "\uFFA0"]) {
+    assert.equal(nameProblem(blank, 32, true), "field_required", JSON.stringify(blank));
+  }
+  assert.equal(nameProblem("\u3164", 32, false), "field_required", "a blank name is not no name");
+});
+
+Deno.test("reservedName() covers usernames: staff words and the brand in any case", () => {
+  for (
+    const bad of [
+      "admin",
+      "Admin_",
+      "administrator",
+      "root",
+      "system",
+      "happybot",
+      "HappyChat_1",
+      "my_happychat",
+      "search",
+    ]
+  ) {
+    assert.equal(reservedName(bad), true, bad);
+  }
+  for (const ok of ["alice", "admin_alice", "rooty", "happy_123", "chatbot_fan"]) {
+    assert.equal(reservedName(ok), false, ok);
+  }
+});
+
 Deno.test("textProblem() allows newlines and tabs but no other control characters", () => {
   assert.equal(textProblem("line one\nline two\tend", 200, true), null);
   assert.equal(textProblem("   \n ", 200, true), "field_required");
@@ -133,6 +258,7 @@ Deno.test("validators never throw and only return known error codes (property)",
         usernameProblem(s),
         emailProblem(s),
         lineProblem(s, max, required),
+        nameProblem(s, max, required),
         textProblem(s, max, required),
         websiteProblem(s),
       ];

@@ -12,8 +12,8 @@ Deno.test("register → activate → login → me, over real HTTP", async () => 
       login: input.username,
       password: input.password,
     });
-    assert.equal(early.status, 403);
-    assert.equal((early.body as { error: { code: string } }).error.code, "not_activated");
+    assert.equal(early.status, 401, "not activated yet: like a wrong password");
+    assert.equal((early.body as { error: { code: string } }).error.code, "bad_login");
     const [mail] = await server.mails();
     assert.equal(mail.to, input.email);
     const act = await c.post("/api/auth/activate", { token: tokenFromMail(mail) });

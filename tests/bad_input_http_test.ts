@@ -18,7 +18,7 @@ async function refusesAll(
   assert.deepEqual(await snapshot(server.kv), before, "a refused request wrote something");
 }
 
-Deno.test("register refuses a username or e-mail taken in another letter case", async () => {
+Deno.test("register refuses a username taken in another letter case, and reserved usernames", async () => {
   const server = await startTestServer();
   try {
     const first = newUserInput("Case");
@@ -37,13 +37,14 @@ Deno.test("register refuses a username or e-mail taken in another letter case", 
         "username_taken",
         "username",
       ],
-      [{ ...newUserInput(), email: first.email.toUpperCase() }, 409, "email_taken", "email"],
-      [
-        { ...newUserInput(), email: `  ${first.email.toUpperCase()} ` },
-        409,
-        "email_taken",
-        "email",
-      ],
+      [{ ...newUserInput(), username: "Admin" }, 400, "name_reserved", "username"],
+      [{ ...newUserInput(), username: "HappyBot" }, 400, "name_reserved", "username"],
+      [{ ...newUserInput(), username: "happychat_team" }, 400, "name_reserved", "username"],
+      [{ ...newUserInput(), nickname: "HappyChat Bot" }, 400, "name_reserved", "nickname"],
+      [{ ...newUserInput(), nickname: "乐聊 机器人" }, 400, "name_reserved", "nickname"],
+      [{ ...newUserInput(), nickname: "ＨａｐｐｙＢｏｔ" }, 400, "name_reserved", "nickname"],
+      [{ ...newUserInput(), nickname: "Happy\u200BBot" }, 400, "bad_input", "nickname"],
+      [{ ...newUserInput(), nickname: "Ann\u2028Bob" }, 400, "bad_input", "nickname"],
     ]);
     assert.equal((await server.mails()).length, mails, "no mail for a refused sign-up");
   } finally {

@@ -328,7 +328,19 @@ Deno.test({
           assert.equal(await submit.evaluate((el) => el === document.activeElement), true);
           assert.equal(await submit.evaluate((el) => getComputedStyle(el).outlineStyle), "solid");
 
-          // Logging in before activation says why, next to the button.
+          // An e-mail that has an account gets the page any sign-up gets; its owner gets a note.
+          const other = newUserInput("other");
+          await form.getByLabel("Username", { exact: true }).fill(other.username);
+          await form.getByLabel("E-mail").fill(taken.email);
+          await form.getByLabel("Password").fill(other.password);
+          await form.getByRole("button", { name: "Sign up" }).click();
+          await page.waitForURL("**/register/sent?**");
+          assert.match(
+            await page.getByTestId("sent").innerText(),
+            new RegExp(taken.email.replace(".", "\\.")),
+          );
+
+          // Logging in before activation answers like a wrong password, and says it may be that.
           await page.goto(server.url("/login"));
           await hydrated(page);
           await page.getByLabel("Username or e-mail").fill(taken.username);

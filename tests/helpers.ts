@@ -159,7 +159,7 @@ export async function signUp(
     password: input.password,
   });
   if (login.status !== 200) throw new Error(`login failed: ${JSON.stringify(login.body)}`);
-  return { client, input, userId: (reg.body as { user: { id: string } }).user.id };
+  return { client, input, userId: (login.body as { user: { id: string } }).user.id };
 }
 
 /** Makes two users friends the way the app does (request, then accept); returns their DM. */

@@ -11,6 +11,7 @@ import {
 import { assertError, loginAgain, meStatus, snapshot, testClock } from "./http_checks.ts";
 import { newToken } from "../lib/ids.ts";
 import { findUserByUsername } from "../lib/users.ts";
+import type { Mailer } from "../lib/mail.ts";
 
 const HOUR = 3600_000;
 
@@ -39,10 +40,11 @@ Deno.test("an activation link older than 24 hours is refused and the account sta
     clock.advance(24 * HOUR + 1);
     assertError(await c.post("/api/auth/activate", { token }), 400, "token_invalid");
     assert.equal(await isActive(server, input.username), false);
+    // Not activated: the same answer as a wrong password (see signup_privacy_test.ts).
     assertError(
       await c.post("/api/auth/login", { login: input.username, password: input.password }),
-      403,
-      "not_activated",
+      401,
+      "bad_login",
     );
     // A fresh link from "resend" works.
     assert.equal((await c.post("/api/auth/resend", { login: input.email })).status, 200);
@@ -213,6 +215,36 @@ Deno.test("forgot gives the same answer whether the e-mail has an account, also 
     );
     assert.equal(resets.length, 1, "a second mail within the cooldown is skipped silently");
   } finally {
+    await server.close();
+  }
+});
+
+Deno.test("a second forgot while the first mail is still being handed over sends no second mail", async () => {
+  // The SMTP handoff of reset mails waits at this gate, so the second request comes in meanwhile.
+  let open!: () => void;
+  const gate = new Promise<void>((r) => open = r);
+  let handing = 0;
+  const mailer: Mailer = {
+    kind: "smtp",
+    async send(mail) {
+      if (!mail.text.includes("/reset#token=")) return;
+      handing++;
+      await gate;
+    },
+  };
+  const server = await startTestServer({ mailer });
+  try {
+    const { input } = await signUp(server);
+    const c = new Client(server);
+    assert.equal((await c.post("/api/auth/forgot", { email: input.email })).status, 200);
+    for (let i = 0; i < 500 && handing === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(handing, 1, "the first mail is being handed over");
+    assert.equal((await c.post("/api/auth/forgot", { email: input.email })).status, 200);
+    open();
+    const resets = (await server.mails()).filter((m) => m.text.includes("/reset#token="));
+    assert.equal(resets.length, 1, "the second request fell within the cooldown");
+  } finally {
+    open();
     await server.close();
   }
 });
