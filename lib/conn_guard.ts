@@ -12,6 +12,7 @@
  */
 import { log } from "./log.ts";
 import { HeadTracker } from "./conn_head.ts";
+import { WsMeter } from "./conn_ws.ts";
 
 export interface GuardLimits {
   /** A request head must arrive whole within this many ms of its first byte (the first: of accept). */
@@ -26,6 +27,8 @@ export interface GuardLimits {
   maxTotal: number;
   /** Bytes of one request head. */
   maxHeadBytes: number;
+  /** Bytes of one WebSocket message from a client (Deno would buffer up to 64 MiB of it). */
+  maxWsMessageBytes: number;
 }
 
 export const DEFAULT_GUARD_LIMITS: GuardLimits = {
@@ -35,6 +38,8 @@ export const DEFAULT_GUARD_LIMITS: GuardLimits = {
   maxPerAddress: 256,
   maxTotal: 4096,
   maxHeadBytes: 32 * 1024,
+  // Far above the app's own frame cap (docs/protocol.md): a backstop for memory, not the rule.
+  maxWsMessageBytes: 256 * 1024,
 };
 
 type Reason =
@@ -43,6 +48,7 @@ type Reason =
   | "header_timeout"
   | "idle_timeout"
   | "head_too_large"
+  | "ws_too_large"
   | "evicted"
   | "no_descriptors"
   | "upstream_failed";
@@ -64,6 +70,8 @@ interface Tracked {
   upstream: Deno.TcpConn | null;
   upstreamPort: number;
   head: HeadTracker;
+  /** Set once upgraded: the client's WebSocket message sizes. */
+  ws: WsMeter | null;
   lastByteAt: number;
   done: boolean;
 }
@@ -215,6 +223,7 @@ export class ConnGuard {
       upstream: null,
       upstreamPort: 0,
       head: new HeadTracker(this.limits.maxHeadBytes, now),
+      ws: null,
       lastByteAt: now,
       done: false,
     };
@@ -383,7 +392,10 @@ export class ConnGuard {
         if (n === null || t.done) break;
         t.lastByteAt = this.now();
         const chunk = buf.subarray(0, n);
-        if (fromClient) {
+        if (fromClient && t.head.state === "upgraded") {
+          t.ws ??= new WsMeter(this.limits.maxWsMessageBytes);
+          if (!t.ws.feed(chunk)) return this.#drop(t, "ws_too_large");
+        } else if (fromClient) {
           const bad = t.head.feed(chunk, t.lastByteAt);
           if (bad) {
             // Best effort: the client may already be gone.

@@ -229,3 +229,27 @@ Deno.test("addressBucket: IPv4 as is, IPv4-mapped as IPv4, IPv6 by /64", () => {
   assert.equal(addressBucket("2001:db8::1"), "2001:db8:0:0::/64");
   assert.equal(addressBucket("2001:0db8:0001:0002:ffff::1"), "2001:db8:1:2::/64");
 });
+
+Deno.test("guard: a WebSocket message over the cap ends the connection before Deno buffers it", async () => {
+  const r = rig({ maxWsMessageBytes: 64 * 1024 });
+  try {
+    const c = await Deno.connect({ hostname: "127.0.0.1", port: r.port });
+    await c.write(enc.encode(
+      "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    ));
+    const buf = new Uint8Array(4096);
+    const n = await c.read(buf);
+    assert.match(dec.decode(buf.subarray(0, n ?? 0)), /^HTTP\/1\.1 101/);
+    // A 60 MB binary frame, masked, as a client would send it; only its start is sent.
+    const head = new Uint8Array([0x82, 0x80 | 127, 0, 0, 0, 0, 0x03, 0x93, 0x87, 0x00, 1, 2, 3, 4]);
+    await c.write(head);
+    await c.write(new Uint8Array(100_000)).catch(() => 0);
+    const ended = await c.read(buf).then((x) => x === null).catch(() => true);
+    assert.ok(ended, "the connection ends");
+    await waitFor(() => r.guard.stats().closed.ws_too_large === 1);
+    c.close();
+  } finally {
+    await r.close();
+  }
+});
