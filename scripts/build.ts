@@ -59,7 +59,9 @@ async function build(hash: string): Promise<void> {
   await Deno.remove(outDir, { recursive: true }).catch(() => {});
   await Deno.mkdir(outDir, { recursive: true });
   const entries = await islandEntries();
-  const cmd = new Deno.Command(Deno.execPath(), {
+  // By name, not Deno.execPath(): the task allows `--allow-run=deno`, which Deno resolves through
+  // PATH, and Deno.execPath() is the symlink's target when deno is a symlink (npm install -g, brew).
+  const cmd = new Deno.Command("deno", {
     args: [
       "bundle",
       "-q",
