@@ -192,6 +192,8 @@ const results: Results = {
 
 try {
   say(`bench: seeding ${kvPath} …`);
+  // A fresh clone has no data/ yet (the server makes it at start; the bench opens KV first).
+  await Deno.mkdir(`${ROOT}/data`, { recursive: true });
   const kv = await Deno.openKv(kvPath);
   const sized = (s: string, n: number) => (want(s) ? n : 0);
   const needed = Math.max(
