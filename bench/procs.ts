@@ -98,7 +98,11 @@ async function spawn(
   };
 }
 
-/** Starts HappyChat on a seeded KV file with WORKERS isolates. */
+/**
+ * Starts HappyChat on a seeded KV file with WORKERS isolates. Unless `extraEnv` says otherwise it
+ * runs as in production behind a TLS proxy, with CONN_GUARD=0: the proxy, not the app, relays
+ * the client connections there (docs/deploy.md). Scenarios that measure the guard turn it on.
+ */
 export function startHappyChat(
   kvPath: string,
   workers: number,
@@ -113,6 +117,7 @@ export function startHappyChat(
     WORKERS: String(workers),
     LOG_LEVEL: "error",
     DEV_OUTBOX: "0",
+    CONN_GUARD: "0",
     ...extraEnv,
   };
   // BENCH_SERVER_V8_FLAGS (e.g. "--prof") is for profiling the server while a scenario runs.

@@ -149,7 +149,9 @@ export class ConnGuard {
 
   /** Listens on the public address; `reusePort` lets several isolates share the port. */
   listen(opts: { hostname: string; port: number; reusePort?: boolean }): Deno.NetAddr {
-    this.#listener = Deno.listen({ ...opts, transport: "tcp" });
+    // A long accept queue: under a flood, a full one drops SYNs and a real client waits for its
+    // retransmission (a second or more). The kernel caps it at net.core.somaxconn.
+    this.#listener = Deno.listen({ ...opts, transport: "tcp", tcpBacklog: 4096 });
     this.#sweeper = setInterval(() => this.#sweep(), 500);
     this.#accepting = this.#acceptLoop(this.#listener);
     return this.#listener.addr;
