@@ -122,6 +122,11 @@ export class ConnGuard {
   readonly #conns = new Set<Tracked>();
   readonly #perBucket = new Map<string, number>();
   readonly #byUpstreamPort = new Map<number, Tracked>();
+  /** Connections still sending their first request head, oldest first (a Set keeps insertion order). */
+  readonly #unproven = new Set<Tracked>();
+  readonly #unprovenByBucket = new Map<string, Set<Tracked>>();
+  /** Connections between requests, the one the server answered longest ago first. */
+  readonly #between = new Set<Tracked>();
   readonly #stats: GuardStats = {
     open: 0,
     maxTotal: 0,
@@ -231,6 +236,10 @@ export class ConnGuard {
     };
     this.#conns.add(t);
     this.#perBucket.set(bucket, (this.#perBucket.get(bucket) ?? 0) + 1);
+    this.#unproven.add(t);
+    let mine = this.#unprovenByBucket.get(bucket);
+    if (!mine) this.#unprovenByBucket.set(bucket, mine = new Set());
+    mine.add(t);
     this.#stats.accepted++;
     this.#relay(t).catch((err) => log.warn("guard.relay_failed", { err }));
   }
@@ -275,20 +284,26 @@ export class ConnGuard {
    * or one with a request under way. Returns whether it closed one.
    */
   #evictOne(bucket: string | null, reason: Reason): boolean {
-    let victim: Tracked | null = null;
-    let rank = Infinity;
-    const now = this.now();
-    for (const t of this.#conns) {
-      if (bucket && t.bucket !== bucket) continue;
-      const r = t.head.evictionRank(t.lastByteAt, now);
-      if (r < rank) {
-        rank = r;
-        victim = t;
-      }
+    // O(1) for the common case (a flood of connections that never send a head): sets keep
+    // insertion order, so the first one is the oldest.
+    const unproven = bucket ? this.#unprovenByBucket.get(bucket) : this.#unproven;
+    const oldest = unproven?.values().next().value;
+    if (oldest) {
+      this.#drop(oldest, reason);
+      return true;
     }
-    if (!victim) return false;
-    this.#drop(victim, reason);
-    return true;
+    const now = this.now();
+    // Ordered by the server's last answer, so the oldest idle ones come first; a bounded look
+    // keeps a shed O(1) even when many near the front are busy again.
+    let looked = 0;
+    for (const t of this.#between) {
+      if (++looked > 256) break;
+      if (bucket && t.bucket !== bucket) continue;
+      if (t.head.evictionRank(t.lastByteAt, now) === Infinity) continue;
+      this.#drop(t, reason);
+      return true;
+    }
+    return false;
   }
 
   #sweep(): void {
@@ -308,6 +323,8 @@ export class ConnGuard {
     if (n > 0) this.#perBucket.set(t.bucket, n);
     else this.#perBucket.delete(t.bucket);
     if (t.upstreamPort) this.#byUpstreamPort.delete(t.upstreamPort);
+    this.#proven(t);
+    this.#between.delete(t);
     for (const c of [t.client, t.upstream]) {
       try {
         c?.close();
@@ -315,11 +332,20 @@ export class ConnGuard {
     }
   }
 
+  /** The connection is no longer a candidate for being shed as one that never sent a head. */
+  #proven(t: Tracked): void {
+    if (!this.#unproven.delete(t)) return;
+    const mine = this.#unprovenByBucket.get(t.bucket);
+    mine?.delete(t);
+    if (mine && !mine.size) this.#unprovenByBucket.delete(t.bucket);
+  }
+
   async #relay(t: Tracked): Promise<void> {
     // Nothing goes to Deno.serve before a whole first head: a connection that never sends one
     // costs one descriptor, not three, and reaches no code but the tracker.
     const early = await this.#firstHead(t);
     if (!early) return this.#drop(t);
+    this.#proven(t);
     try {
       t.upstream = await Deno.connect({ ...this.#upstream, transport: "tcp" });
     } catch (err) {
@@ -404,7 +430,12 @@ export class ConnGuard {
             if (bad === "head_too_large") await writeAll(t.client, TOO_LARGE).catch(() => {});
             return this.#drop(t, bad);
           }
-        } else t.head.sawServer(chunk, t.lastByteAt);
+        } else {
+          t.head.sawServer(chunk, t.lastByteAt);
+          // Re-inserting moves it last: #between stays ordered by the server's last answer.
+          this.#between.delete(t);
+          if (t.head.state === "await") this.#between.add(t);
+        }
         await writeAll(to, chunk);
         if (n === buf.length && buf.length < 65536) buf = new Uint8Array(buf.length * 2);
         else if (n < buf.length / 8 && buf.length > 2048) buf = new Uint8Array(buf.length / 2);
