@@ -102,6 +102,7 @@ export function totalFromDescriptorLimit(probe: string | URL = new URL(import.me
 
 /** The address a per-address limit counts: IPv4 as is (also when IPv4-mapped), IPv6 by its /64. */
 export function addressBucket(addr: string): string {
+  if (!addr.includes(":")) return addr; // plain IPv4, the common case
   const v4 = addr.match(/^(?:::ffff:)?(\d+\.\d+\.\d+\.\d+)$/i);
   if (v4) return v4[1];
   const [head, tail = ""] = addr.toLowerCase().split("::");
@@ -287,9 +288,8 @@ export class ConnGuard {
     // O(1) for the common case (a flood of connections that never send a head): sets keep
     // insertion order, so the first one is the oldest.
     const unproven = bucket ? this.#unprovenByBucket.get(bucket) : this.#unproven;
-    const oldest = unproven?.values().next().value;
-    if (oldest) {
-      this.#drop(oldest, reason);
+    if (unproven?.size) {
+      this.#drop(this.#heaviest(unproven), reason);
       return true;
     }
     const now = this.now();
@@ -304,6 +304,25 @@ export class ConnGuard {
       return true;
     }
     return false;
+  }
+
+  /**
+   * Of the oldest few, the one whose address holds the most connections still without a head: a
+   * flood from some addresses sheds its own sockets before a real client's newer one.
+   */
+  #heaviest(unproven: Set<Tracked>): Tracked {
+    let best: Tracked | null = null;
+    let weight = -1;
+    let looked = 0;
+    for (const t of unproven) {
+      const w = this.#unprovenByBucket.get(t.bucket)?.size ?? 0;
+      if (w > weight) {
+        best = t;
+        weight = w;
+      }
+      if (++looked === 8) break;
+    }
+    return best!;
   }
 
   #sweep(): void {
@@ -375,13 +394,15 @@ export class ConnGuard {
   async #firstHead(t: Tracked): Promise<Uint8Array | null> {
     const parts: Uint8Array[] = [];
     let total = 0;
-    const buf = new Uint8Array(4096);
+    // Small: every socket that never sends a head holds this buffer while it waits.
+    let buf = new Uint8Array(1024);
     try {
       while (t.head.awaitingFirst) {
         const n = await t.client.read(buf);
         if (n === null || t.done) return null;
         t.lastByteAt = this.now();
         const chunk = buf.slice(0, n);
+        if (n === buf.length && buf.length < 16384) buf = new Uint8Array(buf.length * 4);
         const bad = t.head.feed(chunk, t.lastByteAt);
         if (bad) {
           // Best effort: the client may already be gone.

@@ -253,3 +253,16 @@ Deno.test("guard: a WebSocket message over the cap ends the connection before De
     await r.close();
   }
 });
+
+Deno.test("guard: a long request head that arrives over several reads passes whole", async () => {
+  const r = rig({});
+  try {
+    const res = await fetch(`http://127.0.0.1:${r.port}/`, {
+      headers: { "X-Long": "a".repeat(9000), Cookie: "c=" + "b".repeat(3000) },
+    });
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /^client 127\.0\.0\.1$/);
+  } finally {
+    await r.close();
+  }
+});

@@ -32,6 +32,7 @@ const OPAQUE_MAX_MS = 5 * 60_000;
 const EVICT_QUIET_MS = 1000;
 
 const CRLFCRLF = [13, 10, 13, 10];
+const EMPTY = new Uint8Array(0);
 const latin1 = new TextDecoder("latin1");
 
 export class HeadTracker {
@@ -47,7 +48,8 @@ export class HeadTracker {
   #pending = false;
 
   constructor(readonly maxHeadBytes: number, now: number) {
-    this.#head = new Uint8Array(Math.min(maxHeadBytes, 4096));
+    // Grown on the first bytes: a flood of sockets that send nothing allocates nothing here.
+    this.#head = EMPTY;
     this.#headStart = now;
   }
 
@@ -148,7 +150,10 @@ export class HeadTracker {
   #append(bytes: Uint8Array): void {
     if (this.#headLen + bytes.length > this.#head.length) {
       const next = new Uint8Array(
-        Math.min(this.maxHeadBytes, Math.max(this.#head.length * 2, this.#headLen + bytes.length)),
+        Math.min(
+          this.maxHeadBytes,
+          Math.max(this.#head.length * 2, this.#headLen + bytes.length, 1024),
+        ),
       );
       next.set(this.#head.subarray(0, this.#headLen));
       this.#head = next;
