@@ -14,6 +14,10 @@ export async function pageBefore(
   floor = 0,
   viewer?: string,
 ): Promise<{ messages: Message[]; hasMore: boolean }> {
+  // Nothing readable lies below the floor; KV refuses a start key past the end key.
+  if ((before !== undefined && before <= floor + 1) || limit < 1) {
+    return { messages: [], hasMore: false };
+  }
   const out: Message[] = [];
   const end = before === undefined ? undefined : keys.msg(conv, before);
   const start = keys.msg(conv, floor + 1);
@@ -36,7 +40,7 @@ export async function range(
   upTo: number,
   max: number,
 ): Promise<Message[]> {
-  if (upTo <= after) return [];
+  if (upTo <= after || max < 1) return [];
   const out: Message[] = [];
   const iter = kv.list<Message>(
     { start: keys.msg(conv, after + 1), end: keys.msg(conv, upTo + 1) },
