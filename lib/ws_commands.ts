@@ -9,7 +9,13 @@ import {
   RESUME_MAX_PER_CONV,
 } from "./protocol.ts";
 import type { Prepared } from "./fanout.ts";
-import { BOT_ID, getMember, listUserConvs } from "./conversations.ts";
+import {
+  BOT_ID,
+  getConversation,
+  getMember,
+  listUserConvs,
+  type UserConv,
+} from "./conversations.ts";
 import { cardsFor, cursorValue, summarize } from "./conv_list.ts";
 import { pageBefore, pageCost, range, visibleTo } from "./history.ts";
 import { keys } from "./kv_keys.ts";
@@ -59,7 +65,7 @@ async function hello(c: Conn, f: Frame<"hello">): Promise<void> {
   const summaries = await summarize(kv, c.userId, entries, c.locale);
   if (!c.alive) return;
   const peers = entries.filter((e) => e.peerId).map((e) => e.peerId!);
-  if (!await c.peerStates(peers, summaries)) return;
+  if (!await peerStates(c, peers, summaries)) return;
   c.send({
     type: "welcome",
     v: PROTOCOL_VERSION,
@@ -85,6 +91,41 @@ async function hello(c: Conn, f: Frame<"hello">): Promise<void> {
   }
   c.send({ type: "resumed" });
   c.startDelivery();
+}
+
+/** A conversation this user just joined (a conv_added signal): subscribe, then tell the socket. */
+export async function addConv(c: Conn, convId: string): Promise<void> {
+  if (c.convs.has(convId)) return;
+  const { kv } = c.deps;
+  const [conv, member, entry] = await Promise.all([
+    getConversation(kv, convId),
+    getMember(kv, convId, c.userId),
+    kv.get<UserConv>(keys.userConv(c.userId, convId)).then((e) => e.value),
+  ]);
+  if (!conv || !member || !entry || c.convs.has(convId)) return;
+  // Subscribe before reading the summary (as at hello): nothing committed in between is missed.
+  if (!c.subscribe(convId, conv.kind, entry.peerId)) return;
+  c.sent.set(convId, Math.max(c.sent.get(convId) ?? 0, member.joinedSeq));
+  const [summary] = await summarize(kv, c.userId, [entry], c.locale);
+  if (!summary || !c.convs.has(convId) || !c.alive) return;
+  if (entry.peerId && !await peerStates(c, [entry.peerId], [summary])) return;
+  c.send({ type: "conv", conv: summary });
+}
+
+/** Follows the peers' presence and fills in their state; false when the socket closed. */
+async function peerStates(
+  c: Conn,
+  peers: string[],
+  summaries: { peer?: { id: string; online?: boolean; lastSeen?: number | null } }[],
+): Promise<boolean> {
+  if (!peers.length) return c.alive;
+  if (!c.watchPeers(peers)) return false;
+  const states = await c.deps.presence.online(peers);
+  for (const s of summaries) {
+    const st = s.peer && states.get(s.peer.id);
+    if (st && s.peer) Object.assign(s.peer, st);
+  }
+  return c.alive;
 }
 
 async function send(c: Conn, f: Frame<"send">): Promise<void> {

@@ -1,7 +1,7 @@
 /**
  * One WebSocket connection: intake of client frames with their protections (frame size and
- * rate, commands in flight per socket and per user), ordered delivery with gap filling, and a
- * lifecycle in which a closed socket leaves nothing behind. The commands are in ws_commands.ts.
+ * rate, commands in flight per socket and per user) and a lifecycle in which a closed socket
+ * leaves nothing behind. The commands are in ws_commands.ts, ordered delivery in ws_delivery.ts.
  */
 import {
   type ClientFrame,
@@ -17,16 +17,15 @@ import {
 import type { Control, MessageLog } from "./fanout.ts";
 import type { Hub, HubConn } from "./hub.ts";
 import type { Presence } from "./presence.ts";
-import { type ConvKind, getConversation, getMember, type UserConv } from "./conversations.ts";
-import { summarize, userCard } from "./conv_list.ts";
-import { range } from "./history.ts";
-import { keys } from "./kv_keys.ts";
+import type { ConvKind } from "./conversations.ts";
+import { userCard } from "./conv_list.ts";
+import { Delivery } from "./ws_delivery.ts";
 import { HttpError } from "./http_error.ts";
 import { log } from "./log.ts";
 import type { User } from "./users.ts";
 import type { Locale } from "./i18n.ts";
 import { HEAVY_COMMANDS, LIMITS_WS } from "./ws_limits.ts";
-import { runCommand } from "./ws_commands.ts";
+import { addConv, runCommand } from "./ws_commands.ts";
 
 export { LIMITS_WS };
 
@@ -59,10 +58,7 @@ export class Conn implements HubConn {
   readonly sent = new Map<string, number>();
   /** The user's card: all a socket needs of the user (not the whole record, per open socket). */
   readonly me: UserCard;
-  /** Messages waiting for in-order delivery, each with its frame serialized once for all sockets. */
-  #backlog: { msg: Message; json: string }[] = [];
-  #filling = false;
-  #ready = false;
+  readonly #delivery = new Delivery(this);
   /** Set once the socket is done for: from then on nothing is started, sent or subscribed. */
   #closed = false;
   #helloSeen = false;
@@ -129,6 +125,13 @@ export class Conn implements HubConn {
     if (this.ws.readyState === WebSocket.CONNECTING) {
       if (performance.now() - this.#createdReal > LIMITS_WS.openDeadlineMs) {
         this.close(CLOSE.idle, "Upgrade never completed");
+        // Deno keeps such a socket (and its connection) for good when the client left before
+        // the upgrade: at least it must not keep this connection's state alive too.
+        this.ws.onopen =
+          this.ws.onmessage =
+          this.ws.onclose =
+          this.ws.onerror =
+            null;
       }
     } else if (this.deps.now() - this.#lastFrameAt > LIMITS_WS.idleMs) {
       this.close(CLOSE.idle, "Idle timeout");
@@ -185,7 +188,7 @@ export class Conn implements HubConn {
     }
     this.deps.hub.drop(this, this.convs.keys(), this.watching);
     this.#queue = [];
-    this.#backlog = [];
+    this.#delivery.stop();
     if (this.#presenceCounted) {
       this.deps.presence.disconnected(this.userId).catch((err) =>
         log.warn("presence.failed", { err })
@@ -223,89 +226,16 @@ export class Conn implements HubConn {
 
   /** After hello: live messages flow from here on, after what the hello sent. */
   startDelivery(): void {
-    this.#ready = true;
-    this.#drain();
+    this.#delivery.start();
   }
 
-  // ---- delivery: in seq order per conversation, filling gaps from the log ----
+  // ---- delivery (lib/ws_delivery.ts) ----
 
   deliverMsg(msg: Message, json: string): void {
-    if (this.#closed || !this.convs.has(msg.conv)) return;
-    // Fast path: the next message in order, nothing waiting.
-    if (
-      this.#ready && !this.#filling && !this.#backlog.length &&
-      msg.seq === (this.sent.get(msg.conv) ?? 0) + 1
-    ) {
-      this.#emit(msg, json);
-      return;
-    }
-    this.#backlog.push({ msg, json });
-    if (this.#backlog.length > LIMITS_WS.maxBacklog) {
-      return this.close(CLOSE.slowConsumer, "Too slow: reconnect and resume");
-    }
-    this.#drain();
+    if (!this.#closed) this.#delivery.deliver(msg, json);
   }
 
-  #drain(): void {
-    if (!this.#ready || this.#filling || this.#closed) return;
-    while (this.#backlog.length) {
-      const { msg: m, json } = this.#backlog[0];
-      if (!this.convs.has(m.conv)) {
-        this.#backlog.shift();
-        continue;
-      }
-      const last = this.sent.get(m.conv) ?? 0;
-      if (m.seq <= last) {
-        this.#backlog.shift();
-      } else if (m.seq === last + 1) {
-        this.#backlog.shift();
-        this.#emit(m, json);
-      } else {
-        this.#filling = true;
-        let failed = false;
-        range(this.deps.kv, m.conv, last, m.seq - 1, m.seq - 1 - last).then((missing) => {
-          for (const x of missing) {
-            if (this.#closed || !this.convs.has(m.conv)) break;
-            if (x.seq === (this.sent.get(m.conv) ?? 0) + 1) this.#emit(x);
-          }
-          // What the log no longer has (or never showed this member) cannot be sent: move on.
-          if (this.convs.has(m.conv) && (this.sent.get(m.conv) ?? 0) < m.seq - 1) {
-            this.sent.set(m.conv, m.seq - 1);
-          }
-        }).catch((err) => {
-          failed = true;
-          log.warn("ws.fill_failed", { err });
-        }).finally(() => {
-          // A failed read is tried again after a pause, not in a tight loop.
-          setTimeout(() => {
-            this.#filling = false;
-            this.#drain();
-          }, failed ? 200 : 0);
-        });
-        return;
-      }
-    }
-  }
-
-  /**
-   * Sends one message in order. A message that ends this user's membership is the last one of
-   * that conversation this socket gets, however it arrived (live, or read back to fill a gap).
-   */
-  #emit(msg: Message, json?: string): void {
-    this.sent.set(msg.conv, msg.seq);
-    if (msg.only && msg.only !== this.userId) return; // counted as sent, never shown
-    this.sendRaw(json ?? JSON.stringify({ type: "msg", msg }));
-    const meta = msg.meta;
-    if (
-      meta?.event === "dissolved" ||
-      (meta?.userId === this.userId &&
-        (meta.event === "member_removed" || meta.event === "member_left"))
-    ) {
-      this.#leave(msg.conv);
-    }
-  }
-
-  #leave(conv: string): void {
+  leave(conv: string): void {
     if (!this.convs.delete(conv)) return;
     this.deps.hub.unsubscribe(conv, this);
     this.send({ type: "conv_removed", conv });
@@ -320,44 +250,12 @@ export class Conn implements HubConn {
         if (c.keep !== this.sessionId) this.close(CLOSE.unauthorized, "Logged out");
         break;
       case "conv_removed":
-        this.#leave(c.conv);
+        this.leave(c.conv);
         break;
       case "conv_added":
-        this.#addConv(c.conv).catch((err) => log.warn("ws.conv_added_failed", { err }));
+        addConv(this, c.conv).catch((err) => log.warn("ws.conv_added_failed", { err }));
         break;
     }
-  }
-
-  async #addConv(convId: string): Promise<void> {
-    if (this.convs.has(convId)) return;
-    const [conv, member, entry] = await Promise.all([
-      getConversation(this.deps.kv, convId),
-      getMember(this.deps.kv, convId, this.userId),
-      this.deps.kv.get<UserConv>(keys.userConv(this.userId, convId)).then((e) => e.value),
-    ]);
-    if (!conv || !member || !entry || this.convs.has(convId)) return;
-    // Subscribe before reading the summary (as at hello): nothing committed in between is missed.
-    if (!this.subscribe(convId, conv.kind, entry.peerId)) return;
-    this.sent.set(convId, Math.max(this.sent.get(convId) ?? 0, member.joinedSeq));
-    const [summary] = await summarize(this.deps.kv, this.userId, [entry], this.locale);
-    if (!summary || !this.convs.has(convId) || !this.alive) return;
-    if (entry.peerId && !await this.peerStates([entry.peerId], [summary])) return;
-    this.send({ type: "conv", conv: summary });
-  }
-
-  /** Follows the peers' presence and fills in their state; false when the socket closed. */
-  async peerStates(
-    peers: string[],
-    summaries: { peer?: { id: string; online?: boolean; lastSeen?: number | null } }[],
-  ): Promise<boolean> {
-    if (!peers.length) return this.alive;
-    if (!this.watchPeers(peers)) return false;
-    const states = await this.deps.presence.online(peers);
-    for (const s of summaries) {
-      const st = s.peer && states.get(s.peer.id);
-      if (st && s.peer) Object.assign(s.peer, st);
-    }
-    return this.alive;
   }
 
   // ---- client frames ----

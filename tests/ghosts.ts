@@ -98,28 +98,50 @@ export async function runGhosts(
   server: TestServer,
   users: GhostUser[],
   count: number,
-  opts: { lanes?: number; maxDelayMs?: number; modes?: GhostMode[] } = {},
+  opts: {
+    lanes?: number;
+    maxDelayMs?: number;
+    modes?: GhostMode[];
+    /** Called with the number of ghosts done so far, every second. */
+    progress?: (done: number) => void;
+  } = {},
 ): Promise<GhostRun> {
   const lanes = Math.min(opts.lanes ?? 4, MAX_SOCKETS_PER_USER - 1);
   const modes = opts.modes ?? GHOST_MODES;
   let next = 0;
   let refused = 0;
+  let done = 0;
   const t0 = performance.now();
+  const ticker = opts.progress && setInterval(() => opts.progress!(done), 1000);
   const lane = async (user: GhostUser) => {
     for (let i = next++; i < count; i = next++) {
       for (;;) {
+        const mode = modes[i % modes.length];
+        let timer: ReturnType<typeof setTimeout> | undefined;
         try {
-          await ghost(server, user, modes[i % modes.length], opts.maxDelayMs ?? 20);
+          await Promise.race([
+            ghost(server, user, mode, opts.maxDelayMs ?? 20),
+            new Promise((_, reject) => {
+              timer = setTimeout(() => reject(new Error(`A "${mode}" ghost hung`)), 10_000);
+            }),
+          ]);
+          done++;
           break;
         } catch (err) {
           if (!/429|failed to open/.test(String(err))) throw err;
           refused++;
           await sleep(20);
+        } finally {
+          clearTimeout(timer);
         }
       }
     }
   };
-  await Promise.all(users.flatMap((u) => Array.from({ length: lanes }, () => lane(u))));
+  try {
+    await Promise.all(users.flatMap((u) => Array.from({ length: lanes }, () => lane(u))));
+  } finally {
+    clearInterval(ticker);
+  }
   return { sockets: count, refused, seconds: (performance.now() - t0) / 1000 };
 }
 
