@@ -36,6 +36,11 @@ export class Presence {
     clearInterval(this.#timer);
   }
 
+  /** Resolves once no presence change is under way (at shutdown, before KV closes). */
+  async settled(): Promise<void> {
+    while (this.#chains.size) await Promise.allSettled([...this.#chains.values()]);
+  }
+
   /** Users with sockets on this isolate (what the minute refresh keeps online). */
   get tracked(): number {
     return this.#local.size;

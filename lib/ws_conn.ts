@@ -237,6 +237,9 @@ export class Conn implements HubConn {
 
   leave(conv: string): void {
     if (!this.convs.delete(conv)) return;
+    // Nothing kept per conversation left: a long-lived socket's state follows its memberships.
+    this.sent.delete(conv);
+    this.peers.delete(conv);
     this.deps.hub.unsubscribe(conv, this);
     this.send({ type: "conv_removed", conv });
   }
@@ -339,7 +342,7 @@ export class Conn implements HubConn {
       const heavy = HEAVY_COMMANDS.has(frame.type);
       this.#running++;
       if (heavy) this.#heavyRunning = true;
-      this.#run(frame).finally(() => {
+      this.#run(frame).catch((err) => log.error("ws.run_failed", { err })).finally(() => {
         this.#running--;
         if (heavy) this.#heavyRunning = false;
         this.deps.hub.releaseWork(this.userId);
