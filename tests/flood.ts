@@ -44,8 +44,12 @@ export interface FloodResult extends FloodAnswers {
   /** The server's RSS (this process) before and at most during the flood. */
   rssBeforeMiB: number;
   rssPeakMiB: number;
-  heapPeakMiB: number;
-  externalPeakMiB: number;
+  /**
+   * This isolate's V8 heap plus external buffers, before and at most. Unlike RSS, other test
+   * modules running in the same process (deno test --parallel) do not count here.
+   */
+  isolateBeforeMiB: number;
+  isolatePeakMiB: number;
   healthz: { n: number; failed: number; maxMs: number };
   seconds: number;
 }
@@ -81,10 +85,11 @@ export async function historyFlood(
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
-  const rssBefore = Deno.memoryUsage().rss;
+  const m0 = Deno.memoryUsage();
+  const rssBefore = m0.rss;
+  const isolateBefore = m0.heapTotal + m0.external;
   let rssPeak = rssBefore;
-  let heapPeak = 0;
-  let externalPeak = 0;
+  let isolatePeak = isolateBefore;
   const health = { n: 0, failed: 0, maxMs: 0 };
   let running = true;
   const t0 = performance.now();
@@ -92,8 +97,7 @@ export async function historyFlood(
     while (running) {
       const m = Deno.memoryUsage();
       rssPeak = Math.max(rssPeak, m.rss);
-      heapPeak = Math.max(heapPeak, m.heapTotal);
-      externalPeak = Math.max(externalPeak, m.external);
+      isolatePeak = Math.max(isolatePeak, m.heapTotal + m.external);
       opts.onTick?.();
       await sleep(100);
     }
@@ -119,8 +123,8 @@ export async function historyFlood(
     sockets: plan.sockets,
     rssBeforeMiB: rssBefore / 2 ** 20,
     rssPeakMiB: rssPeak / 2 ** 20,
-    heapPeakMiB: heapPeak / 2 ** 20,
-    externalPeakMiB: externalPeak / 2 ** 20,
+    isolateBeforeMiB: isolateBefore / 2 ** 20,
+    isolatePeakMiB: isolatePeak / 2 ** 20,
     healthz: health,
     seconds: (performance.now() - t0) / 1000,
   };

@@ -37,14 +37,21 @@ async function checkBounds(server: TestServer, r: FloodResult, allowed: string[]
   assert.equal(g.total, total, "no history read started after the sockets closed");
 }
 
-Deno.test(`one user's 10 sockets flooding history for ${SECONDS} s: bounded work, RSS growth under 200 MB, /healthz answers`, async () => {
+Deno.test(`one user's 10 sockets flooding history for ${SECONDS} s: bounded work, memory growth under 200 MB, /healthz answers`, async () => {
   const server = await startTestServer();
   try {
     const r = await historyFlood(server, await floodSetup(server), { seconds: SECONDS });
     await checkBounds(server, r, ["error:busy", "error:rate_limited"]);
+    // The server's own memory (this isolate) stays within 200 MB; the process's RSS too, with
+    // room for the other test modules that share this process when tests run in parallel.
+    const mib = (n: number) => n.toFixed(0);
     assert.ok(
-      r.rssPeakMiB - r.rssBeforeMiB < 200,
-      `RSS grew from ${r.rssBeforeMiB.toFixed(0)} to ${r.rssPeakMiB.toFixed(0)} MiB`,
+      r.isolatePeakMiB - r.isolateBeforeMiB < 200,
+      `heap + external grew from ${mib(r.isolateBeforeMiB)} to ${mib(r.isolatePeakMiB)} MiB`,
+    );
+    assert.ok(
+      r.rssPeakMiB - r.rssBeforeMiB < 400,
+      `RSS grew from ${mib(r.rssBeforeMiB)} to ${mib(r.rssPeakMiB)} MiB`,
     );
   } finally {
     await server.close();
