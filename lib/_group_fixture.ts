@@ -65,6 +65,7 @@ export async function world(): Promise<World> {
         deliverMsg: () => {},
         send: (f) => got.frames.push(f),
         control: (c) => got.controls.push(c),
+        pump: () => {},
       });
       return got;
     },

@@ -11,6 +11,24 @@ export interface HubConn {
   deliverMsg(msg: Message, json: string): void;
   send(frame: ServerFrame): void;
   control(c: Control): void;
+  /** Starts commands it has queued, as far as the limits allow (when a slot came free). */
+  pump(): void;
+}
+
+/** Commands running on this isolate of one frame type. */
+export interface CommandGauge {
+  now: number;
+  /** The most that ever ran at once. */
+  peak: number;
+  /** How many ever started. */
+  total: number;
+}
+
+interface Bucket {
+  tokens: number;
+  at: number;
+  perSec: number;
+  burst: number;
 }
 
 export class Hub implements Dispatcher {
@@ -21,8 +39,13 @@ export class Hub implements Dispatcher {
   readonly presenceSubs = new Map<string, Set<HubConn>>();
   /** user + conversation → when their last typing signal went out. */
   readonly #typingAt = new Map<string, number>();
-  /** user → their send token bucket, shared by all their sockets here. */
-  readonly #sendTokens = new Map<string, { tokens: number; at: number }>();
+  /** Token buckets by user and kind (see takeToken). */
+  readonly #tokens = new Map<string, Bucket>();
+  /** user → commands running now over all their sockets here (entries only while non-zero). */
+  readonly #work = new Map<string, number>();
+  #turn = 0;
+  /** Running commands by frame type, for /metrics-style reading and the tests. */
+  readonly commands = new Map<string, CommandGauge>();
 
   #add<K>(map: Map<K, Set<HubConn>>, key: K, conn: HubConn): void {
     let set = map.get(key);
@@ -74,20 +97,60 @@ export class Hub implements Dispatcher {
     return true;
   }
 
-  /** Takes a send token from the user's bucket (`burst` deep, refilled at `perSec`); false when empty. */
-  takeSendToken(userId: string, now: number, perSec: number, burst: number): boolean {
-    const refill = (b: { tokens: number; at: number }) =>
-      Math.min(burst, b.tokens + ((now - b.at) / 1000) * perSec);
-    if (this.#sendTokens.size >= 10_000) {
-      for (const [u, b] of this.#sendTokens) if (refill(b) >= burst) this.#sendTokens.delete(u);
+  /**
+   * Takes a token from a bucket (`burst` deep, refilled at `perSec`); false when empty. Buckets
+   * are per user and kind ("send", "heavy"), shared by all the user's sockets here.
+   */
+  takeToken(bucket: string, now: number, perSec: number, burst: number): boolean {
+    const refill = (b: Bucket) => Math.min(b.burst, b.tokens + ((now - b.at) / 1000) * b.perSec);
+    if (this.#tokens.size >= 10_000) {
+      for (const [k, b] of this.#tokens) if (refill(b) >= b.burst) this.#tokens.delete(k);
     }
-    const b = this.#sendTokens.get(userId) ?? { tokens: burst, at: now };
+    const b = this.#tokens.get(bucket) ?? { tokens: burst, at: now, perSec, burst };
     b.tokens = refill(b);
     b.at = now;
-    this.#sendTokens.set(userId, b);
+    this.#tokens.set(bucket, b);
     if (b.tokens < 1) return false;
     b.tokens -= 1;
     return true;
+  }
+
+  /** Takes one of the user's command slots (`max` per user on this isolate); false when all are taken. */
+  takeWork(userId: string, max: number): boolean {
+    const n = this.#work.get(userId) ?? 0;
+    if (n >= max) return false;
+    this.#work.set(userId, n + 1);
+    return true;
+  }
+
+  /**
+   * Gives a slot back and lets the user's sockets start what they queued. The socket asked first
+   * changes each time, so one busy tab cannot keep the user's other tabs waiting.
+   */
+  releaseWork(userId: string): void {
+    const n = (this.#work.get(userId) ?? 1) - 1;
+    if (n > 0) this.#work.set(userId, n);
+    else this.#work.delete(userId);
+    const conns = [...(this.byUser.get(userId) ?? [])];
+    const first = this.#turn++ % Math.max(1, conns.length);
+    for (let i = 0; i < conns.length; i++) conns[(first + i) % conns.length].pump();
+  }
+
+  workOf(userId: string): number {
+    return this.#work.get(userId) ?? 0;
+  }
+
+  commandStarted(type: string): void {
+    let g = this.commands.get(type);
+    if (!g) this.commands.set(type, g = { now: 0, peak: 0, total: 0 });
+    g.now++;
+    g.total++;
+    if (g.now > g.peak) g.peak = g.now;
+  }
+
+  commandEnded(type: string): void {
+    const g = this.commands.get(type);
+    if (g) g.now--;
   }
 
   socketsOf(userId: string): number {

@@ -7,12 +7,18 @@ import { keys } from "./kv_keys.ts";
 import type { MessageLog } from "./fanout.ts";
 import { getManyChunked } from "./conversations.ts";
 import { BOT_ID } from "./conversations.ts";
+import { log } from "./log.ts";
 
 const TTL_MS = 150_000;
 const REFRESH_MS = 60_000;
 
 export class Presence {
+  /** Sockets per user on this isolate that said hello and have not closed. */
   #local = new Map<string, number>();
+  /** Users whose key this isolate has written (as far as it knows). */
+  #marked = new Set<string>();
+  /** Each user's transitions, run one after another. */
+  #chains = new Map<string, Promise<void>>();
   #timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(
@@ -30,27 +36,63 @@ export class Presence {
     clearInterval(this.#timer);
   }
 
-  async connected(userId: string): Promise<void> {
-    const n = (this.#local.get(userId) ?? 0) + 1;
-    this.#local.set(userId, n);
-    if (n > 1) return;
-    const wasOnline = (await this.online([userId])).get(userId)?.online;
-    // The key rides with the log's next batch: a reconnect storm is a few commits, not one each.
-    const mark = { key: keys.presence(userId, this.isolate), value: this.now(), expireIn: TTL_MS };
-    if (wasOnline) await this.log.write(userId, [mark]);
-    else {await this.log.publish({ t: "presence", user: userId, online: true, lastSeen: null }, [
-        mark,
-      ]);}
+  /** Resolves once no presence change is under way (at shutdown, before KV closes). */
+  async settled(): Promise<void> {
+    while (this.#chains.size) await Promise.allSettled([...this.#chains.values()]);
   }
 
-  async disconnected(userId: string): Promise<void> {
-    const n = (this.#local.get(userId) ?? 1) - 1;
-    if (n > 0) {
-      this.#local.set(userId, n);
+  /** Users with sockets on this isolate (what the minute refresh keeps online). */
+  get tracked(): number {
+    return this.#local.size;
+  }
+
+  /** Counts one more socket of the user; resolves once the user is marked online. */
+  connected(userId: string): Promise<void> {
+    this.#local.set(userId, (this.#local.get(userId) ?? 0) + 1);
+    return this.#settle(userId);
+  }
+
+  /** Counts one socket less; the last one marks the user offline (unless online elsewhere). */
+  disconnected(userId: string): Promise<void> {
+    const n = (this.#local.get(userId) ?? 0) - 1;
+    if (n > 0) this.#local.set(userId, n);
+    else this.#local.delete(userId);
+    return this.#settle(userId);
+  }
+
+  /**
+   * Moves the user's key toward the count at the moment the step runs, one step at a time per
+   * user: a disconnect that overtakes its connect (a socket gone in the middle of its hello) can
+   * never leave the key written, and a connect and disconnect in quick succession write nothing.
+   */
+  #settle(userId: string): Promise<void> {
+    const step = () => this.#apply(userId);
+    const next = (this.#chains.get(userId) ?? Promise.resolve()).then(step, step);
+    this.#chains.set(userId, next);
+    return next.finally(() => {
+      if (this.#chains.get(userId) === next) this.#chains.delete(userId);
+    });
+  }
+
+  async #apply(userId: string): Promise<void> {
+    const want = this.#local.has(userId);
+    if (want === this.#marked.has(userId)) return;
+    const key = keys.presence(userId, this.isolate);
+    if (want) {
+      const wasOnline = (await this.online([userId])).get(userId)?.online;
+      // The key rides with the log's next batch: a reconnect storm is a few commits, not one each.
+      const mark = { key, value: this.now(), expireIn: TTL_MS };
+      if (wasOnline) await this.log.write(userId, [mark]);
+      else {
+        await this.log.publish({ t: "presence", user: userId, online: true, lastSeen: null }, [
+          mark,
+        ]);
+      }
+      this.#marked.add(userId);
       return;
     }
-    this.#local.delete(userId);
-    await this.log.write(userId, [{ key: keys.presence(userId, this.isolate) }]);
+    await this.log.write(userId, [{ key }]);
+    this.#marked.delete(userId);
     if ((await this.online([userId])).get(userId)?.online) return;
     const at = this.now();
     await this.log.publish({ t: "presence", user: userId, online: false, lastSeen: at }, [{
@@ -84,10 +126,21 @@ export class Presence {
     const now = this.now();
     for (let i = 0; i < users.length; i += 500) {
       const op = this.kv.atomic();
-      for (const u of users.slice(i, i + 500)) {
-        op.set(keys.presence(u, this.isolate), now, { expireIn: TTL_MS });
+      const batch = users.slice(i, i + 500);
+      for (const u of batch) op.set(keys.presence(u, this.isolate), now, { expireIn: TTL_MS });
+      try {
+        await op.commit();
+        // Written now, so the last disconnect deletes it; one that came during the commit
+        // already ran, so the key is deleted again.
+        for (const u of batch) {
+          this.#marked.add(u);
+          if (!this.#local.has(u)) {
+            this.#settle(u).catch((err) => log.warn("presence.failed", { err }));
+          }
+        }
+      } catch (err) {
+        log.warn("presence.refresh_failed", { err });
       }
-      await op.commit().catch(() => {});
     }
   }
 }

@@ -4,9 +4,20 @@
  */
 
 export const PROTOCOL_VERSION = 1;
-export const MAX_FRAME_BYTES = 16 * 1024;
+/**
+ * UTF-8 bytes of one client frame. A send frame with the longest text fits in any script and any
+ * JSON escaping: at most 12 bytes per code point (an emoji as two \uXXXX escapes) is 48,000
+ * bytes, plus under 300 bytes of fields at their longest.
+ */
+export const MAX_FRAME_BYTES = 64 * 1024;
+/** Code points of a message's text after trimming. */
 export const MAX_TEXT_CHARS = 4000;
 export const HISTORY_PAGE_MAX = 100;
+/**
+ * A history page (and a sync answer) holds at most this many UTF-16 units of text, counting 200
+ * per message for its fields: about 25 messages of the longest kind, 100 of ordinary ones.
+ */
+export const HISTORY_PAGE_MAX_CHARS = 100_000;
 /** At most this many missed messages per conversation are replayed on resume; past it, "gap". */
 export const RESUME_MAX_PER_CONV = 200;
 

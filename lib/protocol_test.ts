@@ -6,6 +6,7 @@ import {
   type FrameError,
   HISTORY_PAGE_MAX,
   isFrameError,
+  MAX_FRAME_BYTES,
   MAX_TEXT_CHARS,
   parseClientFrame,
   shouldReconnect,
@@ -308,4 +309,16 @@ Deno.test("valid frames are accepted with their fields, and the parsed frame rou
     }),
     { numRuns: 2000 },
   );
+});
+
+Deno.test("the longest send frame fits under MAX_FRAME_BYTES however its text is escaped", () => {
+  // The widest JSON for one code point: an emoji as two \uXXXX escapes, 12 bytes.
+  const worstText = "\\ud83d\\ude00".repeat(MAX_TEXT_CHARS);
+  const frame = `{"type":"send","rid":"${"r".repeat(64)}","conv":"${"c".repeat(40)}","cid":"${
+    "i".repeat(64)
+  }","text":"${worstText}"}`;
+  assert.ok(new TextEncoder().encode(frame).length <= MAX_FRAME_BYTES);
+  const parsed = parseClientFrame(frame);
+  assert.ok(!isFrameError(parsed) && parsed.type === "send");
+  assert.equal([...parsed.text].length, MAX_TEXT_CHARS);
 });

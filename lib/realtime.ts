@@ -54,6 +54,12 @@ export class Realtime {
     await Promise.race([Promise.all(closed), new Promise((r) => timer = setTimeout(r, graceMs))]);
     clearTimeout(timer);
     this.presence.stop();
+    // The closed sockets' last presence writes go out before the log stops (bounded, too).
+    await Promise.race([
+      this.presence.settled(),
+      new Promise((r) => timer = setTimeout(r, graceMs)),
+    ]);
+    clearTimeout(timer);
     await this.#watcher.stop();
   }
 

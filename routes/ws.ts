@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import type { Env } from "../lib/state.ts";
 import { HttpError } from "../lib/http_error.ts";
 import { isAllowedOrigin } from "../lib/security.ts";
-import { Conn } from "../lib/ws_conn.ts";
+import { Conn, LIMITS_WS } from "../lib/ws_conn.ts";
 import { socketClosed, socketOpened } from "../lib/metrics.ts";
 
 export const MAX_SOCKETS_PER_USER = 10;
@@ -25,7 +25,9 @@ wsRoutes.get("/ws", (c) => {
   if (rt.hub.socketsOf(user.id) >= MAX_SOCKETS_PER_USER) {
     throw new HttpError(429, "too_many_sockets", "Too many open connections");
   }
-  const { socket, response } = Deno.upgradeWebSocket(c.req.raw, { idleTimeout: 30 });
+  const { socket, response } = Deno.upgradeWebSocket(c.req.raw, {
+    idleTimeout: LIMITS_WS.pingIdleSec,
+  });
   const conn = new Conn(socket, user, session.id, c.var.locale, rt.connDeps());
   socket.onopen = () => {
     socketOpened();

@@ -42,13 +42,20 @@ export class RawWs {
 
   /** Sends one text frame (masked, as clients must). */
   async sendText(text: string): Promise<void> {
-    const payload = new TextEncoder().encode(text);
+    await this.sendFrame(0x1, new TextEncoder().encode(text));
+  }
+
+  /** Sends one whole frame with any opcode (0x9 ping, 0xA pong, 0x8 close …), masked. */
+  async sendFrame(opcode: number, payload: Uint8Array): Promise<void> {
     const n = payload.length;
-    const lenBytes = n < 126 ? [0x80 | n] : n < 65536 ? [0x80 | 126, n >> 8, n & 255] : null;
-    if (!lenBytes) throw new Error("Frame too long for this client");
+    const lenBytes = n < 126
+      ? [0x80 | n]
+      : n < 65536
+      ? [0x80 | 126, n >> 8, n & 255]
+      : [0x80 | 127, 0, 0, 0, 0, (n >>> 24) & 255, (n >> 16) & 255, (n >> 8) & 255, n & 255];
     const mask = crypto.getRandomValues(new Uint8Array(4));
     const frame = new Uint8Array(1 + lenBytes.length + 4 + n);
-    frame.set([0x81, ...lenBytes, ...mask]);
+    frame.set([0x80 | opcode, ...lenBytes, ...mask]);
     for (let i = 0; i < n; i++) frame[1 + lenBytes.length + 4 + i] = payload[i] ^ mask[i % 4];
     await this.#write(frame);
   }

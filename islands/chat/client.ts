@@ -238,20 +238,32 @@ export function retry(conv: string, cid: string): void {
 }
 
 const loading = new Set<string>();
+let historyRid = 0;
 /** Loads the newest page (first open, or after a gap) or the page before what is loaded. */
-export function loadHistory(conv: string, newest = false): boolean {
+export function loadHistory(conv: string, newest = false, attempt = 0): boolean {
   const c = state.value.convs[conv];
   if (!c || loading.has(conv)) return false;
   if (!newest && c.loaded && !c.hasMore) return false;
   const before = newest || !c.loaded ? undefined : c.messages[0]?.seq;
-  if (!raw({ type: "history", conv, before, limit: 30 })) return false;
+  const rid = `h${++historyRid}`;
+  if (!raw({ type: "history", rid, conv, before, limit: 30 })) return false;
   loading.add(conv);
-  const off = onFrame((f) => {
-    if ((f.type === "history" || f.type === "error") && ("conv" in f ? f.conv === conv : true)) {
-      loading.delete(conv);
-      off();
+  const sock = ws;
+  const done = () => {
+    loading.delete(conv);
+    offFrame();
+    sock?.removeEventListener("close", done);
+  };
+  const offFrame = onFrame((f) => {
+    if ((f.type !== "history" && f.type !== "error") || f.rid !== rid) return;
+    done();
+    // The server had too much to do for this user (or this tab) right then: ask again shortly.
+    if (f.type === "error" && (f.code === "busy" || f.code === "rate_limited") && attempt < 5) {
+      setTimeout(() => loadHistory(conv, newest, attempt + 1), 500 * 2 ** attempt);
     }
   });
+  // A socket that drops before the answer never sends it: the next call may ask again.
+  sock?.addEventListener("close", done);
   return true;
 }
 
