@@ -1,5 +1,6 @@
 /** Runs the real server process the way `deno task start` does (same Deno, same permission flags). */
 import assert from "node:assert/strict";
+import { Client, newUserInput, type TestServer } from "./helpers.ts";
 
 const root = new URL("../", import.meta.url);
 export const rootPath = root.pathname;
@@ -44,6 +45,10 @@ export interface ServerProcess {
   logs(): string;
   /** SIGTERM, then waits for the exit; returns the exit code. */
   stop(): Promise<number>;
+  /** SIGKILL: the process dies at once, wherever it is; resolves once it is gone. */
+  kill(): Promise<void>;
+  /** What tests/helpers.ts clients need of a server (its address and origin). */
+  asTestServer(): TestServer;
 }
 
 /**
@@ -102,5 +107,31 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
       } catch { /* gone */ }
       return (await child.status).code;
     },
+    async kill() {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* gone */ }
+      await child.status;
+    },
+    asTestServer: () => ({ url: (path: string) => origin + path, origin }) as unknown as TestServer,
   };
+}
+
+/** Registers, activates (through the dev outbox) and logs in a new user on a server process. */
+export async function signUpOver(server: TestServer, prefix = "proc") {
+  const input = newUserInput(prefix);
+  const client = new Client(server);
+  const reg = await client.post("/api/auth/register", input);
+  assert.equal(reg.status, 201);
+  const outbox = await (await fetch(server.url("/dev/outbox"))).text();
+  const token = outbox.match(new RegExp(`${input.email}[\\s\\S]*?#token=([A-Za-z0-9_-]+)`))?.[1] ??
+    [...outbox.matchAll(/#token=([A-Za-z0-9_-]+)/g)].map((m) => m[1])[0];
+  assert.ok(token, "activation link in the dev outbox");
+  assert.equal((await client.post("/api/auth/activate", { token })).status, 200);
+  assert.equal(
+    (await client.post("/api/auth/login", { login: input.username, password: input.password }))
+      .status,
+    200,
+  );
+  return { client, userId: (reg.body as { user: { id: string } }).user.id };
 }
