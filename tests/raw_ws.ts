@@ -42,15 +42,46 @@ export class RawWs {
 
   /** Sends one text frame (masked, as clients must). */
   async sendText(text: string): Promise<void> {
-    const payload = new TextEncoder().encode(text);
-    const n = payload.length;
-    const lenBytes = n < 126 ? [0x80 | n] : n < 65536 ? [0x80 | 126, n >> 8, n & 255] : null;
-    if (!lenBytes) throw new Error("Frame too long for this client");
-    const mask = crypto.getRandomValues(new Uint8Array(4));
-    const frame = new Uint8Array(1 + lenBytes.length + 4 + n);
-    frame.set([0x81, ...lenBytes, ...mask]);
-    for (let i = 0; i < n; i++) frame[1 + lenBytes.length + 4 + i] = payload[i] ^ mask[i % 4];
+    await this.sendFrame({ opcode: 1, payload: new TextEncoder().encode(text) });
+  }
+
+  /**
+   * Sends one frame as given, valid or not: any opcode, FIN and RSV bits, masked or not, and a
+   * length field that may claim more than the payload (`claim`, for frames that never end).
+   */
+  async sendFrame(f: {
+    opcode: number;
+    payload?: Uint8Array;
+    fin?: boolean;
+    rsv?: number;
+    masked?: boolean;
+    claim?: number;
+  }): Promise<void> {
+    const payload = f.payload ?? new Uint8Array(0);
+    const n = f.claim ?? payload.length;
+    const masked = f.masked ?? true;
+    const head = [((f.fin ?? true) ? 0x80 : 0) | ((f.rsv ?? 0) << 4) | f.opcode];
+    const m = masked ? 0x80 : 0;
+    if (n < 126) head.push(m | n);
+    else if (n < 65536) head.push(m | 126, n >> 8, n & 255);
+    else {
+      head.push(m | 127);
+      for (let i = 7; i >= 0; i--) head.push(Number((BigInt(n) >> BigInt(8 * i)) & 255n));
+    }
+    const mask = masked ? crypto.getRandomValues(new Uint8Array(4)) : new Uint8Array(0);
+    const frame = new Uint8Array(head.length + mask.length + payload.length);
+    frame.set(head);
+    frame.set(mask, head.length);
+    const at = head.length + mask.length;
+    for (let i = 0; i < payload.length; i++) {
+      frame[at + i] = masked ? payload[i] ^ mask[i % 4] : payload[i];
+    }
     await this.#write(frame);
+  }
+
+  /** Writes bytes as they are (the rest of a frame sent with `claim`). */
+  async sendBytes(bytes: Uint8Array): Promise<void> {
+    await this.#write(bytes);
   }
 
   /** The next frame from the server, or null when the connection ended. */
