@@ -1,5 +1,6 @@
 /** The built-in bot's simple brain: greets, helps, tells the time, and echoes. Answers at once. */
 import type { Locale } from "./i18n.ts";
+import { MAX_TEXT_CHARS } from "./protocol.ts";
 
 const GREETINGS = /^(hi|hello|hey|你好|您好|嗨|哈喽|早上好|晚上好)[!！。.\s]*$/i;
 const HELP = /^(help|\?|？|帮助|怎么用|菜单)$/i;
@@ -30,5 +31,16 @@ export function botReply(text: string, ctx: { locale: Locale; name: string; now?
     const now = ctx.now ?? new Date();
     return (zh ? "现在是 " : "It is ") + now.toISOString().replace("T", " ").slice(0, 16) + " UTC";
   }
-  return zh ? `你说：“${t}”` : `You said: "${t}"`;
+  return echo(t, zh);
+}
+
+/**
+ * "You said: …" around the user's text, shortened so that the reply stays a valid message
+ * (at most MAX_TEXT_CHARS code points, like every message clients are promised).
+ */
+function echo(t: string, zh: boolean): string {
+  const wrap = (s: string) => (zh ? `你说：“${s}”` : `You said: "${s}"`);
+  const room = MAX_TEXT_CHARS - [...wrap("")].length;
+  const points = [...t];
+  return wrap(points.length <= room ? t : points.slice(0, room - 1).join("") + "…");
 }

@@ -1,5 +1,6 @@
 /** Runs the real server process the way `deno task start` does (same Deno, same permission flags). */
 import assert from "node:assert/strict";
+import { Client, newUserInput, type TestServer } from "./helpers.ts";
 
 const root = new URL("../", import.meta.url);
 export const rootPath = root.pathname;
@@ -53,6 +54,10 @@ export interface ServerProcess {
   stop(): Promise<number>;
   /** Whether the process is still running. */
   alive(): boolean;
+  /** SIGKILL: the process dies at once, wherever it is; resolves once it is gone. */
+  kill(): Promise<void>;
+  /** What tests/helpers.ts clients need of a server (its address and origin). */
+  asTestServer(): TestServer;
 }
 
 /**
@@ -129,5 +134,35 @@ export async function spawnServer(
       } catch { /* gone */ }
       return (await child.status).code;
     },
+    async kill() {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* gone */ }
+      await child.status;
+    },
+    asTestServer: () => ({ url: (path: string) => origin + path, origin }) as unknown as TestServer,
   };
+}
+
+/** Registers, activates (through the dev outbox) and logs in a new user on a server process. */
+export async function signUpOver(server: TestServer, prefix = "proc") {
+  const input = newUserInput(prefix);
+  const client = new Client(server);
+  const reg = await client.post("/api/auth/register", input);
+  assert.equal(reg.status, 201);
+  // The mail goes out after the answer, in the background of another process: wait for it.
+  let token: string | undefined;
+  for (let i = 0; i < 200 && !token; i++) {
+    if (i) await new Promise((r) => setTimeout(r, 25));
+    const outbox = await (await fetch(server.url("/dev/outbox"))).text();
+    token = outbox.match(new RegExp(`${input.email}[\\s\\S]*?#token=([A-Za-z0-9_-]+)`))?.[1];
+  }
+  assert.ok(token, "activation link in the dev outbox");
+  assert.equal((await client.post("/api/auth/activate", { token })).status, 200);
+  const login = await client.post("/api/auth/login", {
+    login: input.username,
+    password: input.password,
+  });
+  assert.equal(login.status, 200);
+  return { client, userId: (login.body as { user: { id: string } }).user.id };
 }

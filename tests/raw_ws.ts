@@ -42,22 +42,46 @@ export class RawWs {
 
   /** Sends one text frame (masked, as clients must). */
   async sendText(text: string): Promise<void> {
-    await this.sendFrame(0x1, new TextEncoder().encode(text));
+    await this.sendFrame({ opcode: 1, payload: new TextEncoder().encode(text) });
   }
 
-  /** Sends one whole frame with any opcode (0x9 ping, 0xA pong, 0x8 close …), masked. */
-  async sendFrame(opcode: number, payload: Uint8Array): Promise<void> {
-    const n = payload.length;
-    const lenBytes = n < 126
-      ? [0x80 | n]
-      : n < 65536
-      ? [0x80 | 126, n >> 8, n & 255]
-      : [0x80 | 127, 0, 0, 0, 0, (n >>> 24) & 255, (n >> 16) & 255, (n >> 8) & 255, n & 255];
-    const mask = crypto.getRandomValues(new Uint8Array(4));
-    const frame = new Uint8Array(1 + lenBytes.length + 4 + n);
-    frame.set([0x80 | opcode, ...lenBytes, ...mask]);
-    for (let i = 0; i < n; i++) frame[1 + lenBytes.length + 4 + i] = payload[i] ^ mask[i % 4];
+  /**
+   * Sends one frame as given, valid or not: any opcode, FIN and RSV bits, masked or not, and a
+   * length field that may claim more than the payload (`claim`, for frames that never end).
+   */
+  async sendFrame(f: {
+    opcode: number;
+    payload?: Uint8Array;
+    fin?: boolean;
+    rsv?: number;
+    masked?: boolean;
+    claim?: number;
+  }): Promise<void> {
+    const payload = f.payload ?? new Uint8Array(0);
+    const n = f.claim ?? payload.length;
+    const masked = f.masked ?? true;
+    const head = [((f.fin ?? true) ? 0x80 : 0) | ((f.rsv ?? 0) << 4) | f.opcode];
+    const m = masked ? 0x80 : 0;
+    if (n < 126) head.push(m | n);
+    else if (n < 65536) head.push(m | 126, n >> 8, n & 255);
+    else {
+      head.push(m | 127);
+      for (let i = 7; i >= 0; i--) head.push(Number((BigInt(n) >> BigInt(8 * i)) & 255n));
+    }
+    const mask = masked ? crypto.getRandomValues(new Uint8Array(4)) : new Uint8Array(0);
+    const frame = new Uint8Array(head.length + mask.length + payload.length);
+    frame.set(head);
+    frame.set(mask, head.length);
+    const at = head.length + mask.length;
+    for (let i = 0; i < payload.length; i++) {
+      frame[at + i] = masked ? payload[i] ^ mask[i % 4] : payload[i];
+    }
     await this.#write(frame);
+  }
+
+  /** Writes bytes as they are (the rest of a frame sent with `claim`). */
+  async sendBytes(bytes: Uint8Array): Promise<void> {
+    await this.#write(bytes);
   }
 
   /** The next frame from the server, or null when the connection ended. */

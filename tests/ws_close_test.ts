@@ -125,7 +125,7 @@ Deno.test("liveness: a peer that answers pings but sends no frame is closed by t
     const end = await readToClose(raw, async (f) => {
       if (f.opcode !== 9) return;
       pings++;
-      await raw.sendFrame(0xa, f.data);
+      await raw.sendFrame({ opcode: 0xa, payload: f.data });
     });
     assert.equal(end.code, CLOSE.idle);
     assert.ok(pings >= 1, "Deno pinged and got its pongs");

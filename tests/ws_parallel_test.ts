@@ -4,33 +4,11 @@
  * between them can only go through the KV fan-out log and `watch`.
  */
 import assert from "node:assert/strict";
-import { spawnServer } from "./process_server.ts";
-import { Client, newUserInput, type TestServer } from "./helpers.ts";
+import { signUpOver, spawnServer } from "./process_server.ts";
+import type { Client, TestServer } from "./helpers.ts";
 import { WsClient } from "./ws_client.ts";
 import { ensureDm } from "../lib/conversations.ts";
 import { keys } from "../lib/kv_keys.ts";
-
-async function signUpOver(server: TestServer) {
-  const input = newUserInput("par");
-  const client = new Client(server);
-  const reg = await client.post("/api/auth/register", input);
-  assert.equal(reg.status, 201);
-  // The mail goes out after the answer, in the background of another process: wait for it.
-  let token: string | undefined;
-  for (let i = 0; i < 200 && !token; i++) {
-    if (i) await new Promise((r) => setTimeout(r, 25));
-    const outbox = await (await fetch(server.url("/dev/outbox"))).text();
-    token = outbox.match(new RegExp(`${input.email}[\\s\\S]*?#token=([A-Za-z0-9_-]+)`))?.[1];
-  }
-  assert.ok(token, "activation link in the dev outbox");
-  assert.equal((await client.post("/api/auth/activate", { token })).status, 200);
-  const login = await client.post("/api/auth/login", {
-    login: input.username,
-    password: input.password,
-  });
-  assert.equal(login.status, 200);
-  return { client, userId: (login.body as { user: { id: string } }).user.id };
-}
 
 /** Opens sockets for `client` until one lands on an isolate other than `avoid` (or on any). */
 async function connectOn(server: TestServer, client: Client, want: (isolate: string) => boolean) {
@@ -49,9 +27,9 @@ Deno.test("with two isolates, users on different isolates chat in realtime throu
   const file = `data/test-parallel-${crypto.randomUUID()}.sqlite3`;
   const proc = await spawnServer({ WORKERS: "2", DENO_KV_PATH: `./${file}` });
   try {
-    const server = { url: proc.url, origin: proc.origin } as unknown as TestServer;
-    const a = await signUpOver(server);
-    const b = await signUpOver(server);
+    const server = proc.asTestServer();
+    const a = await signUpOver(server, "par");
+    const b = await signUpOver(server, "par");
     const kv = await Deno.openKv(file);
     const conv = await ensureDm(kv, a.userId, b.userId);
     // Friends, so that the DM is open for sending (written directly: this process is not the server).

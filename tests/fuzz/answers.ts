@@ -1,0 +1,167 @@
+/**
+ * Matches one frame from the server to the request it answers (by cid, rid, or conversation:
+ * socket.ts keeps those unique among open requests) and checks it. Broadcasts (`read`, `typing`,
+ * `presence`) are checked on their own. Returns what is wrong, or null.
+ */
+import type { ServerFrame } from "../../lib/protocol.ts";
+import type { Expect } from "./oracle.ts";
+import {
+  checkMembers,
+  checkMessage,
+  checkPage,
+  checkReceipts,
+  checkSync,
+  checkSyncGap,
+} from "./checks.ts";
+import type { FuzzSocket } from "./socket.ts";
+
+type ErrorFrame = Extract<ServerFrame, { type: "error" }>;
+
+/** Open requests this error may answer: by cid, by rid, else the ones sent without a rid. */
+function errorCandidates(s: FuzzSocket, f: ErrorFrame): Expect[] {
+  if (f.cid !== undefined) return s.open.filter((e) => e.k === "send" && e.cid === f.cid);
+  if (f.rid !== undefined) return s.open.filter((e) => "rid" in e && e.rid === f.rid);
+  // A membership error names its conversation.
+  const anon = s.open.filter((e) => e.k !== "send" && !("rid" in e && e.rid !== undefined));
+  const named = anon.filter((e) => f.message.includes(`"${e.conv}"`));
+  return named.length ? named : anon;
+}
+
+/** Why `f` cannot answer `e`, or null when it may. */
+function errorMismatch(s: FuzzSocket, e: Expect, f: ErrorFrame): string | null {
+  if (f.code === "internal") return `"internal" error for ${e.wire.slice(0, 300)}`;
+  const rid = "rid" in e ? e.rid : undefined;
+  if (f.rid !== rid) return `error rid ${f.rid}, the frame had ${rid}`;
+  // Load limits may be checked before membership: counting comes before any work.
+  if (s.world.loadCodes.has(f.code)) return null;
+  if (!e.member) {
+    return f.code === "not_member" ? null : `"${f.code}" for a conversation the user is not in`;
+  }
+  if (e.k === "quiet" && e.early && f.code === "not_member") return null;
+  return `"${f.code}" for a frame on the user's own conversation: ${e.wire.slice(0, 300)}`;
+}
+
+function checkError(s: FuzzSocket, f: ErrorFrame): string | null {
+  const candidates = errorCandidates(s, f);
+  if (!candidates.length) return `an error no open request can have caused`;
+  const e = candidates.find((x) => errorMismatch(s, x, f) === null);
+  if (!e) return errorMismatch(s, candidates[0], f);
+  s.done(e);
+  return null;
+}
+
+function checkAck(s: FuzzSocket, f: Extract<ServerFrame, { type: "ack" }>): string | null {
+  const e = s.open.find((x) => x.k === "send" && x.cid === f.cid);
+  if (!e || e.k !== "send") return "an ack no open send asked for";
+  if (!e.member) return `ack for a send to "${e.conv}", which the user is not in`;
+  if (f.conv !== e.conv || f.rid !== e.rid) {
+    return `ack for "${f.conv}" rid ${f.rid}, sent to "${e.conv}" rid ${e.rid}`;
+  }
+  const key = `${e.conv}\u0000${s.user.id}\u0000${e.cid}`;
+  const first = s.world.acks.get(key);
+  if (first && (first.seq !== f.seq || first.id !== f.id || first.at !== f.at)) {
+    return `a retried cid got seq ${f.seq} id ${f.id}, first ack had seq ${first.seq} id ${first.id}`;
+  }
+  if (f.seq <= (s.user.joined.get(e.conv) ?? 0)) return `ack seq ${f.seq} at or below the join`;
+  s.world.acks.set(key, { seq: f.seq, id: f.id, at: f.at });
+  s.world.stats.acks++;
+  s.world.seen(f.conv, f.seq);
+  s.done(e);
+  return null;
+}
+
+function checkHistory(s: FuzzSocket, f: Extract<ServerFrame, { type: "history" }>): string | null {
+  const e = s.open.find((x) =>
+    (x.k === "history" || (x.k === "sync" && !x.got)) && x.conv === f.conv
+  );
+  if (!e || (e.k !== "history" && e.k !== "sync")) {
+    return "a history answer no open request asked for";
+  }
+  if (!e.member) return `history of "${e.conv}", which the user is not in`;
+  if (f.rid !== e.rid) return `history rid ${f.rid}, the frame had ${e.rid}`;
+  const members = s.world.members.get(e.conv)!;
+  for (const m of f.messages) {
+    const p = checkMessage(m, e.conv, members);
+    if (p) return p;
+    s.world.seen(m.conv, m.seq);
+  }
+  const seqs = f.messages.map((m) => m.seq);
+  if (e.k === "sync") {
+    if (f.hasMore) return "hasMore in the answer to sync";
+    e.got = seqs;
+    return null;
+  }
+  const p = checkPage(e, seqs, f.hasMore);
+  if (p) return `${p}, for ${e.wire.slice(0, 200)}`;
+  s.done(e);
+  return null;
+}
+
+function checkSynced(s: FuzzSocket, f: Extract<ServerFrame, { type: "synced" }>): string | null {
+  const e = s.open.find((x) => x.k === "sync" && x.got && x.conv === f.conv);
+  if (!e || e.k !== "sync") return "synced without its history";
+  if (f.rid !== e.rid) return `synced rid ${f.rid}, the frame had ${e.rid}`;
+  const p = checkSync(e, e.got!, f.lastSeq);
+  if (p) return `${p}, for ${e.wire.slice(0, 200)}`;
+  s.world.seen(f.conv, f.lastSeq);
+  s.done(e);
+  return null;
+}
+
+function checkGap(s: FuzzSocket, f: Extract<ServerFrame, { type: "gap" }>): string | null {
+  const e = s.open.find((x) => x.k === "sync" && !x.got && x.conv === f.conv);
+  if (!e || e.k !== "sync") return "a gap no hello or sync asked for";
+  if (!e.member) return `gap of "${e.conv}", which the user is not in`;
+  const p = checkSyncGap(e, f.after, f.lastSeq);
+  if (p) return `${p}, for ${e.wire.slice(0, 200)}`;
+  s.done(e);
+  return null;
+}
+
+function checkRequest(
+  s: FuzzSocket,
+  f: Extract<ServerFrame, { type: "receipts" | "members" }>,
+): string | null {
+  const e = s.open.find((x) => x.k === f.type && x.conv === f.conv);
+  if (!e || (e.k !== "receipts" && e.k !== "members")) return `a ${f.type} answer nobody asked for`;
+  if (!e.member) return `${f.type} of "${e.conv}", which the user is not in`;
+  if (f.rid !== e.rid) return `${f.type} rid ${f.rid}, the frame had ${e.rid}`;
+  const members = s.world.members.get(e.conv)!;
+  const p = f.type === "receipts"
+    ? checkReceipts(f.reads, members)
+    : checkMembers(f.members, members);
+  if (p) return p;
+  s.done(e);
+  return null;
+}
+
+export function matchAnswer(s: FuzzSocket, f: ServerFrame): string | null {
+  const own = (conv: string) => s.user.own.includes(conv);
+  switch (f.type) {
+    case "error":
+      return checkError(s, f);
+    case "ack":
+      return checkAck(s, f);
+    case "history":
+      return checkHistory(s, f);
+    case "synced":
+      return checkSynced(s, f);
+    case "gap":
+      return checkGap(s, f);
+    case "receipts":
+    case "members":
+      return checkRequest(s, f);
+    case "read":
+      if (!own(f.conv) || !s.world.members.get(f.conv)!.has(f.user)) {
+        return "read receipt from outside";
+      }
+      return Number.isSafeInteger(f.seq) && f.seq >= 0 ? null : `read seq ${f.seq}`;
+    case "typing":
+      if (!own(f.conv) || f.user === s.user.id) return "typing of the user itself, or from outside";
+      return s.world.members.get(f.conv)!.has(f.user) ? null : "typing of a non-member";
+    case "presence":
+      return s.user.peers.has(f.user) ? null : `presence of "${f.user}", not a DM partner`;
+    default:
+      return `a "${f.type}" frame: no frame of the fuzz can cause one`;
+  }
+}
