@@ -49,6 +49,7 @@ type Reason =
   | "idle_timeout"
   | "head_too_large"
   | "ws_too_large"
+  | "released"
   | "evicted"
   | "no_descriptors"
   | "upstream_failed";
@@ -166,6 +167,12 @@ export class ConnGuard {
   /** The client address behind a connection the guard opened to Deno.serve (by its local port). */
   clientOf(upstreamPort: number): string | null {
     return this.#byUpstreamPort.get(upstreamPort)?.addr ?? null;
+  }
+
+  /** Cuts the client connection behind a relay (the app asks when a socket will not close). */
+  release(upstreamPort: number): void {
+    const t = this.#byUpstreamPort.get(upstreamPort);
+    if (t) this.#drop(t, "released");
   }
 
   stats(): GuardStats {

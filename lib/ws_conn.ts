@@ -44,6 +44,11 @@ export interface ConnDeps {
   presence: Presence;
   isolate: string;
   now: () => number;
+  /**
+   * Cuts this socket's TCP connection (the connection guard can; Deno cannot force-close a
+   * WebSocket whose close frame will not go out). Absent without the guard.
+   */
+  release?: () => void;
 }
 
 export class Conn implements HubConn {
@@ -66,6 +71,7 @@ export class Conn implements HubConn {
   /** Commands waiting for a slot, and how many of this socket's run now. */
   #queue: ClientFrame[] = [];
   #running = 0;
+  #helloRunning = false;
   #heavyRunning = false;
   #lastFrameAt: number;
   /** Real time of the last frame (deps.now may be a test's frozen clock). */
@@ -125,6 +131,8 @@ export class Conn implements HubConn {
     if (this.ws.readyState === WebSocket.CONNECTING) {
       if (performance.now() - this.#createdReal > LIMITS_WS.openDeadlineMs) {
         this.close(CLOSE.idle, "Upgrade never completed");
+        // Its client is gone (Deno 2.9 leaves such a connection in CLOSE-WAIT): cut the relay.
+        this.deps.release?.();
         // Deno keeps such a socket (and its connection) for good when the client left before
         // the upgrade: at least it must not keep this connection's state alive too.
         this.ws.onopen =
@@ -165,10 +173,21 @@ export class Conn implements HubConn {
       } catch (err) {
         log.warn("ws.close_failed", { err });
       }
+      this.#releaseIfStuck();
       return;
     }
     const wait = Math.min(LIMITS_WS.closeQuietMs - quiet, LIMITS_WS.closeWaitMaxMs - waited);
     this.#closeTimer = setTimeout(() => this.#closeWhenQuiet(), Math.max(1, wait));
+  }
+
+  /** A socket that has not closed some time after its close frame was queued is cut off. */
+  #releaseIfStuck(): void {
+    const release = this.deps.release;
+    if (!release) return;
+    const timer = setTimeout(() => {
+      if (this.ws.readyState !== WebSocket.CLOSED) release();
+    }, LIMITS_WS.releaseAfterMs);
+    this.ws.addEventListener("close", () => clearTimeout(timer), { once: true });
   }
 
   #onClosed(): void {
@@ -335,16 +354,21 @@ export class Conn implements HubConn {
   pump(): void {
     while (
       this.#queue.length && this.#running < LIMITS_WS.runPerSocket && !this.#closed &&
+      // hello runs alone: a command sent right behind it needs the state it loads.
+      !this.#helloRunning && !(this.#queue[0].type === "hello" && this.#running > 0) &&
       !(this.#heavyRunning && HEAVY_COMMANDS.has(this.#queue[0].type)) &&
       this.deps.hub.takeWork(this.userId, LIMITS_WS.runPerUser)
     ) {
       const frame = this.#queue.shift()!;
       const heavy = HEAVY_COMMANDS.has(frame.type);
+      const hello = frame.type === "hello";
       this.#running++;
       if (heavy) this.#heavyRunning = true;
+      if (hello) this.#helloRunning = true;
       this.#run(frame).catch((err) => log.error("ws.run_failed", { err })).finally(() => {
         this.#running--;
         if (heavy) this.#heavyRunning = false;
+        if (hello) this.#helloRunning = false;
         this.deps.hub.releaseWork(this.userId);
         this.pump();
       });

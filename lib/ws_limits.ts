@@ -43,6 +43,11 @@ export const LIMITS_WS = {
   closeQuietMs: 100,
   /** ...but never longer than this after deciding to close. */
   closeWaitMaxMs: 1000,
+  /**
+   * A socket still not closed this long after its close frame was queued (a client that stopped
+   * reading keeps it in CLOSING for good) has its TCP connection cut by the connection guard.
+   */
+  releaseAfterMs: 5000,
 };
 
 /** The commands that read a lot and send big answers. */

@@ -1,5 +1,6 @@
 /** GET /ws: the WebSocket upgrade. Logged-in sessions only, exact Origin allowlist, checked before upgrading. */
 import { Hono } from "hono";
+import { getConnInfo } from "hono/deno";
 import type { Env } from "../lib/state.ts";
 import { HttpError } from "../lib/http_error.ts";
 import { isAllowedOrigin } from "../lib/security.ts";
@@ -28,7 +29,11 @@ wsRoutes.get("/ws", (c) => {
   const { socket, response } = Deno.upgradeWebSocket(c.req.raw, {
     idleTimeout: LIMITS_WS.pingIdleSec,
   });
-  const conn = new Conn(socket, user, session.id, c.var.locale, rt.connDeps());
+  // Through the guard, the remote port is the relay's own: the guard can cut that connection.
+  const guard = c.var.deps.guard;
+  const relayPort = guard ? getConnInfo(c).remote.port : undefined;
+  const release = guard && relayPort ? () => guard.release(relayPort) : undefined;
+  const conn = new Conn(socket, user, session.id, c.var.locale, { ...rt.connDeps(), release });
   socket.onopen = () => {
     socketOpened();
     rt.conns.add(conn);

@@ -26,7 +26,8 @@ async function produce(w: WsClient, name: string, conv: string, more: () => bool
   let n = 0;
   while (more()) {
     const second = Math.floor(Date.now() / 1000);
-    const burst = LIMITS_WS.framesPerSec - 20;
+    // Under the frame rate, and within what one socket may have queued (past it: "busy").
+    const burst = Math.min(LIMITS_WS.framesPerSec - 20, LIMITS_WS.queuePerSocket);
     for (let i = 0; i < burst; i++) w.send({ type: "send", conv, cid: `${name}-${n++}`, text });
     await w.next("ack", (f) => f.cid === `${name}-${n - 1}`, 15_000);
     w.frames = w.frames.filter((f) => f.type !== "ack");
