@@ -1,10 +1,11 @@
 /**
- * Matches one frame from the server to the request it answers (by cid, rid, or conversation:
- * socket.ts keeps those unique among open requests) and checks it. Broadcasts (`read`, `typing`,
- * `presence`) are checked on their own. Returns what is wrong, or null.
+ * Matches one frame from the server to the request it answers (by cid, rid, or type and
+ * conversation: socket.ts keeps those unique among open requests; errors with neither rid nor
+ * cid go through anon.ts) and checks it. Broadcasts (`read`, `typing`, `presence`) are checked
+ * on their own. Returns what is wrong, or null.
  */
 import type { ServerFrame } from "../../lib/protocol.ts";
-import type { Expect } from "./oracle.ts";
+import { errorMismatch } from "./oracle.ts";
 import {
   checkMembers,
   checkMessage,
@@ -17,37 +18,29 @@ import type { FuzzSocket } from "./socket.ts";
 
 type ErrorFrame = Extract<ServerFrame, { type: "error" }>;
 
-/** Open requests this error may answer: by cid, by rid, else the ones sent without a rid. */
-function errorCandidates(s: FuzzSocket, f: ErrorFrame): Expect[] {
-  if (f.cid !== undefined) return s.open.filter((e) => e.k === "send" && e.cid === f.cid);
-  if (f.rid !== undefined) return s.open.filter((e) => "rid" in e && e.rid === f.rid);
-  // A membership error names its conversation.
-  const anon = s.open.filter((e) => e.k !== "send" && !("rid" in e && e.rid !== undefined));
-  const named = anon.filter((e) => f.message.includes(`"${e.conv}"`));
-  return named.length ? named : anon;
-}
-
-/** Why `f` cannot answer `e`, or null when it may. */
-function errorMismatch(s: FuzzSocket, e: Expect, f: ErrorFrame): string | null {
-  if (f.code === "internal") return `"internal" error for ${e.wire.slice(0, 300)}`;
-  const rid = "rid" in e ? e.rid : undefined;
-  if (f.rid !== rid) return `error rid ${f.rid}, the frame had ${rid}`;
-  // Load limits may be checked before membership: counting comes before any work.
-  if (s.world.loadCodes.has(f.code)) return null;
-  if (!e.member) {
-    return f.code === "not_member" ? null : `"${f.code}" for a conversation the user is not in`;
-  }
-  if (e.k === "quiet" && e.early && f.code === "not_member") return null;
-  return `"${f.code}" for a frame on the user's own conversation: ${e.wire.slice(0, 300)}`;
-}
-
+/**
+ * An error about one frame: found by its cid or rid (socket.ts keeps those unique among open
+ * frames), or, without either, held until it is clear which frame it answers (anon.ts).
+ */
 function checkError(s: FuzzSocket, f: ErrorFrame): string | null {
-  const candidates = errorCandidates(s, f);
-  if (!candidates.length) return `an error no open request can have caused`;
-  const e = candidates.find((x) => errorMismatch(s, x, f) === null);
-  if (!e) return errorMismatch(s, candidates[0], f);
-  s.done(e);
-  return null;
+  if (f.code === "internal") return `"internal" error`;
+  if (!s.world.documented.has(f.code)) return `error code "${f.code}" is not in docs/protocol.md`;
+  if (f.cid === undefined && f.rid === undefined) return s.anon.add(f);
+  const e = f.cid !== undefined
+    ? s.open.find((x) => x.k === "send" && x.cid === f.cid)
+    : s.open.find((x) => x.rid === f.rid);
+  if (!e) return "an error no open request can have caused";
+  if (f.rid !== e.rid) return `error rid ${f.rid}, the frame had ${e.rid}`;
+  if (e.k === "send" && f.cid !== e.cid) return `error cid ${f.cid} about a send of ${e.cid}`;
+  const p = errorMismatch(e, f.code, f.message);
+  if (p) return `${p}: ${e.wire.slice(0, 300)}`;
+  if (f.code !== "rate_limited") {
+    s.done(e, f.code === "not_member" ? "ran" : "either");
+    return null;
+  }
+  s.done(e, "refused");
+  // A refusal on arrival comes in the order of the frames, like pongs and bad_frame.
+  return s.anon.arrived(e.n);
 }
 
 function checkAck(s: FuzzSocket, f: Extract<ServerFrame, { type: "ack" }>): string | null {
@@ -66,7 +59,7 @@ function checkAck(s: FuzzSocket, f: Extract<ServerFrame, { type: "ack" }>): stri
   s.world.acks.set(key, { seq: f.seq, id: f.id, at: f.at });
   s.world.stats.acks++;
   s.world.seen(f.conv, f.seq);
-  s.done(e);
+  s.done(e, "ran");
   return null;
 }
 
@@ -93,7 +86,7 @@ function checkHistory(s: FuzzSocket, f: Extract<ServerFrame, { type: "history" }
   }
   const p = checkPage(e, seqs, f.hasMore);
   if (p) return `${p}, for ${e.wire.slice(0, 200)}`;
-  s.done(e);
+  s.done(e, "ran");
   return null;
 }
 
@@ -104,7 +97,7 @@ function checkSynced(s: FuzzSocket, f: Extract<ServerFrame, { type: "synced" }>)
   const p = checkSync(e, e.got!, f.lastSeq);
   if (p) return `${p}, for ${e.wire.slice(0, 200)}`;
   s.world.seen(f.conv, f.lastSeq);
-  s.done(e);
+  s.done(e, "ran");
   return null;
 }
 
@@ -114,7 +107,7 @@ function checkGap(s: FuzzSocket, f: Extract<ServerFrame, { type: "gap" }>): stri
   if (!e.member) return `gap of "${e.conv}", which the user is not in`;
   const p = checkSyncGap(e, f.after, f.lastSeq);
   if (p) return `${p}, for ${e.wire.slice(0, 200)}`;
-  s.done(e);
+  s.done(e, "ran");
   return null;
 }
 
@@ -131,11 +124,17 @@ function checkRequest(
     ? checkReceipts(f.reads, members)
     : checkMembers(f.members, members);
   if (p) return p;
-  s.done(e);
+  s.done(e, "ran");
   return null;
 }
 
+/** Checks an answer; one that completes a frame may settle which frame a rid-less error had. */
 export function matchAnswer(s: FuzzSocket, f: ServerFrame): string | null {
+  const problem = matchOne(s, f);
+  return problem ?? (s.anon.pending.length ? s.anon.resolve() : null);
+}
+
+function matchOne(s: FuzzSocket, f: ServerFrame): string | null {
   const own = (conv: string) => s.user.own.includes(conv);
   switch (f.type) {
     case "error":

@@ -6,6 +6,7 @@
  */
 import fc from "fast-check";
 import { HISTORY_PAGE_MAX, MAX_FRAME_BYTES, MAX_TEXT_CHARS } from "../../lib/protocol.ts";
+import { LIMITS_WS } from "../../lib/ws_limits.ts";
 import { type Action, ConvRef, Entries, IdRef, Raw, ResumeRef, SeqRef } from "./symbols.ts";
 import { CJK, EDGE_STRINGS, WEIRD } from "./values.ts";
 
@@ -216,16 +217,43 @@ export const junkText: fc.Arbitrary<string> = fc.oneof(
   ]),
 );
 
+/**
+ * More commands at once than the socket's queue holds: two or more heavy ones first (one runs,
+ * the next waits at the head of the queue and holds up the rest), then commands that reach the
+ * queue (none is refused as bad, none by a rate) and mostly get an answer. The last ones may be
+ * refused `busy`.
+ */
+const burst: fc.Arbitrary<Action> = fc.tuple(
+  fc.array(
+    fc.record({
+      type: fc.constantFrom("history", "sync", "members"),
+      conv: convRef,
+      limit: fc.constant(HISTORY_PAGE_MAX),
+      after: fc.constant(new SeqRef("joined", 0)),
+      rid: fc.constant(new IdRef("rid", false)),
+    }),
+    { minLength: 2, maxLength: 4 },
+  ),
+  fc.array(
+    fc.oneof(
+      fc.record({ type: fc.constant("read"), conv: convRef, seq: fc.nat(9) }),
+      fc.record({ type: fc.constant("typing"), conv: convRef }),
+    ),
+    { minLength: LIMITS_WS.queuePerSocket + 4, maxLength: LIMITS_WS.framesPerSec - 14 },
+  ),
+).map(([heavy, rest]): Action => ({ a: "burst", frames: [...heavy, ...rest] }));
+
 export const action: fc.Arbitrary<Action> = fc.oneof(
-  { weight: 40, arbitrary: validFrame.map((body): Action => ({ a: "frame", body })) },
-  { weight: 40, arbitrary: mutatedFrame.map((body): Action => ({ a: "frame", body })) },
-  { weight: 6, arbitrary: junkText.map((data): Action => ({ a: "text", data })) },
+  { weight: 160, arbitrary: validFrame.map((body): Action => ({ a: "frame", body })) },
+  { weight: 160, arbitrary: mutatedFrame.map((body): Action => ({ a: "frame", body })) },
+  { weight: 24, arbitrary: junkText.map((data): Action => ({ a: "text", data })) },
   {
-    weight: 1,
+    weight: 4,
     arbitrary: fc.uint8Array({ maxLength: 30 }).map((data): Action => ({ a: "binary", data })),
   },
+  { weight: 1, arbitrary: burst },
   {
-    weight: 1,
+    weight: 4,
     arbitrary: fc.record({
       pre: fc.array(
         fc.oneof(

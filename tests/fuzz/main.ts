@@ -1,7 +1,8 @@
 /**
  * Runs the WebSocket frame fuzzer against a fresh real server and checks the server afterwards.
  * Used by tests/attack_ws_fuzz_test.ts (10^4 frames) and by `deno task fuzz` (this file as a
- * program: FUZZ_FRAMES, default 10^5; FUZZ_SEED, default random; prints a summary).
+ * program: FUZZ_FRAMES, default 10^5; FUZZ_SEED, default random; prints a summary). FUZZ_TRACE
+ * names a file to write every frame of the run to, both ways, with its time and socket.
  */
 import { setLogSink } from "../../lib/log.ts";
 import { keys } from "../../lib/kv_keys.ts";
@@ -88,7 +89,7 @@ function summarize(world: World, seed: number, ms: number): string {
   return [
     `seed ${seed}: ${s.frames} frames in ${
       (ms / 1000).toFixed(1)
-    } s, ${s.reconnects} reconnects, ${s.acks} acks`,
+    } s, ${s.reconnects} reconnects, ${s.acks} acks, ${s.mayBusy} commands on a maybe full queue`,
     `  predicted: ${sorted(s.byPrediction)}`,
     `  received:  ${sorted(s.answers)}`,
     `  errors:    ${sorted(s.errors)}`,
@@ -118,6 +119,12 @@ export async function runFuzz(
   if (errors.length) {
     failure = `${failure ?? ""}\nthe server logged errors:\n${errors.slice(0, 5).join("\n")}`
       .trim();
+  }
+  const tracePath = Deno.env.get("FUZZ_TRACE");
+  if (tracePath && world?.trace) {
+    let text = world.trace.join("\n");
+    for (const [id, label] of world.labels) text = text.replaceAll(id, `${id} (${label})`);
+    await Deno.writeTextFile(tracePath, text + "\n");
   }
   const summary = world ? summarize(world, opts.seed, Date.now() - started) : `seed ${opts.seed}`;
   return { seed: opts.seed, failure, summary };

@@ -13,8 +13,8 @@ import {
   PROTOCOL_VERSION,
 } from "../../lib/protocol.ts";
 
-/** A frame's answer still to come, and what it must look like. */
-export type Expect =
+/** What a frame's answer must look like, from the frame alone (`predict()`). */
+export type ExpectBody =
   | { k: "send"; wire: string; conv: string; cid: string; rid?: string; member: boolean }
   | {
     k: "history";
@@ -42,20 +42,36 @@ export type Expect =
   }
   | { k: "receipts" | "members"; wire: string; conv: string; rid?: string; member: boolean }
   /** `read` and `typing`: no answer to the sender, except an error. */
-  | { k: "quiet"; wire: string; conv: string; member: boolean; early?: boolean };
+  | { k: "quiet"; wire: string; conv: string; member: boolean; rid?: undefined };
+
+/** Where a command stands among the socket's frames: what may answer it depends on it. */
+export interface Placed {
+  /** Its place among the frames sent on the connection (answers on arrival come in this order). */
+  n: number;
+  /** Its place among the connection's commands (they start in this order). */
+  q: number;
+  /** Whether the socket's queue may have been full when it arrived: then `busy` may refuse it. */
+  mayBusy: boolean;
+}
+
+/** A frame's answer still to come. */
+export type Expect = ExpectBody & Placed;
+
+/** The commands that run one at a time per socket and share the heavy-command rate. */
+export function isHeavy(e: { k: string }): boolean {
+  return e.k === "history" || e.k === "sync" || e.k === "receipts" || e.k === "members";
+}
 
 export type Prediction =
   | { p: "bad"; message?: string }
   | { p: "close"; code: number }
   | { p: "hello"; resume: Record<string, number> }
   | { p: "pong"; rid?: string }
-  | { p: "answer"; expect: Expect };
+  | { p: "answer"; expect: ExpectBody };
 
 /** The socket state the prediction depends on. */
 export interface PredictCtx {
   helloSent: boolean;
-  /** Whether the welcome came: `typing` is checked against the socket's list, loaded by then. */
-  welcomed: boolean;
   isMember(conv: string): boolean;
   joined(conv: string): number;
   last(conv: string): number;
@@ -115,9 +131,9 @@ export function predict(wire: string | null, ctx: PredictCtx): Prediction {
     case "members":
       return { p: "answer", expect: { k: f.type, ...base, rid: f.rid } };
     case "read":
-      return { p: "answer", expect: { k: "quiet", ...base } };
     case "typing":
-      return { p: "answer", expect: { k: "quiet", ...base, early: !ctx.welcomed } };
+      // hello runs alone: `typing` is checked against the list it loaded, whatever came first.
+      return { p: "answer", expect: { k: "quiet", ...base } };
   }
 }
 
@@ -126,7 +142,7 @@ export function predict(wire: string | null, ctx: PredictCtx): Prediction {
  * answer has exactly one request it can belong to (answers to different frames may overtake
  * each other). A frame whose key is taken waits for the next batch.
  */
-export function expectKeys(e: Expect): string[] {
+export function expectKeys(e: ExpectBody): string[] {
   const out: string[] = [];
   if (e.k === "send") out.push(`cid:${e.cid}`);
   else if (e.k === "history" || e.k === "sync") out.push(`hs:${e.conv}`);
@@ -144,11 +160,42 @@ export async function documentedErrorCodes(): Promise<Set<string>> {
   return new Set(codes);
 }
 
+/** The codes the model below gives out; each must be in the doc's table (World.create checks). */
+export const MODEL_CODES = ["not_member", "rate_limited", "busy"];
+
+/** The conversation a `not_member` error names in its message. */
+export function namedConv(message: string): string | undefined {
+  return /^Not a member of conversation "([^"]*)"$/.exec(message)?.[1];
+}
+
 /**
- * Codes a frame on one of the user's own conversations may get: the documented ones that are
- * about load (rate, contention, work in flight), not about the frame or the membership.
+ * Why an error with `code` cannot answer `e`, or null when it may (docs/protocol.md "Errors"
+ * and "Limits"). The fuzz world has no blocks, mutes or ended friendships, so nothing else may.
  */
-export function loadCodes(documented: Set<string>): Set<string> {
-  const specific = ["bad_frame", "internal", "not_member", "not_found", "not_friends", "muted"];
-  return new Set([...documented].filter((c) => !specific.includes(c)));
+export function errorMismatch(e: Expect, code: string, message: string): string | null {
+  switch (code) {
+    case "not_member": {
+      if (e.member) return `"not_member" for the user's own conversation`;
+      const named = namedConv(message);
+      return named === e.conv ? null : `"not_member" naming "${named}" for a frame on "${e.conv}"`;
+    }
+    case "rate_limited":
+      return e.k === "send" || isHeavy(e) ? null : `"rate_limited" for a ${e.k} frame`;
+    case "busy":
+      // A full queue refuses any command; a heavy one also waits for earlier answers to go out,
+      // and a send for its conversation's log.
+      return e.mayBusy || e.k === "send" || isHeavy(e)
+        ? null
+        : `"busy" for a ${e.k} frame, though the socket's queue cannot have been full`;
+    default:
+      return `"${code}"`;
+  }
+}
+
+/**
+ * Whether an error with `code` can only have been sent on the frame's arrival (then answers on
+ * arrival place it among the frames) rather than when the command ran.
+ */
+export function onlyOnArrival(e: Expect, code: string): boolean {
+  return code === "rate_limited" || (code === "busy" && e.k === "quiet");
 }

@@ -23,7 +23,7 @@ function* actions(seed: number, index: number): Generator<Action> {
 }
 
 async function until(
-  what: string,
+  what: () => string,
   cond: () => boolean,
   world: World,
   ms = ANSWER_MS,
@@ -31,7 +31,7 @@ async function until(
   const end = Date.now() + ms;
   while (!cond() && !world.failure) {
     if (Date.now() > end) {
-      world.fail(`timed out after ${ms} ms waiting for ${what}`);
+      world.fail(`timed out after ${ms} ms waiting for ${what()}`);
       return;
     }
     await new Promise((r) => setTimeout(r, 2));
@@ -96,6 +96,19 @@ export async function driveSocket(
         await reconnect(s, world, act);
         continue;
       }
+      if (act.a === "burst") {
+        // A batch of its own: its frames come one right after the other.
+        if (n > 0) {
+          deferred.unshift(act);
+          break;
+        }
+        // Its frames are all valid (no close to expect) and fewer than a batch holds.
+        for (const body of act.frames) {
+          const f: Action = { a: "frame", body };
+          if (sendAction(s, f) === "deferred") later.push(f);
+        }
+        break;
+      }
       const r = sendAction(s, act);
       if (r === "deferred") later.push(act);
       if (r === false) await reconnect(s, world);
@@ -112,10 +125,12 @@ async function settle(s: FuzzSocket, world: World) {
   if (s.expectClose !== null || s.closed) return;
   s.sendText(JSON.stringify({ type: "ping", rid: "barrier" }));
   await until(
-    `the answers on ${s.name} (${s.open.length} open)`,
+    () => `the answers on ${s.name}: ${s.owedList()}`,
     () => s.owed() === 0 || s.closed !== null,
     world,
   );
+  // Every frame has its answer: the rid-less errors held belong to the frames still open.
+  if (s.owed() === 0) s.anon.settle();
 }
 
 export async function runSockets(

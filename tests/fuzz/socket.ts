@@ -5,11 +5,20 @@
  */
 import { LIMITS_WS } from "../../lib/ws_conn.ts";
 import type { ServerFrame } from "../../lib/protocol.ts";
-import { type Expect, expectKeys, onWire, predict, type Prediction } from "./oracle.ts";
+import {
+  type Expect,
+  type ExpectBody,
+  expectKeys,
+  onWire,
+  predict,
+  type Prediction,
+} from "./oracle.ts";
 import type { RenderCtx } from "./render.ts";
 import type { UserModel, World } from "./world.ts";
 import { HelloCheck } from "./hello_check.ts";
 import { matchAnswer } from "./answers.ts";
+import { AnonErrors } from "./anon.ts";
+import { QueueModel } from "./queue_model.ts";
 
 export class FuzzSocket {
   ws: WebSocket | null = null;
@@ -18,10 +27,15 @@ export class FuzzSocket {
   /** The close the last frame made certain, if any. */
   expectClose: number | null = null;
   closed: { code: number; reason: string } | null = null;
+  /** Frames whose answer is still to come (a member's `read` and `typing` get none). */
   open: Expect[] = [];
+  anon = new AnonErrors(this);
+  queue = new QueueModel();
   readonly #keys = new Map<string, number>();
-  #badQ: (string | undefined)[] = [];
-  #pongQ: (string | undefined)[] = [];
+  /** Answers given on arrival, in the order of their frames (`n`). */
+  #badQ: { n: number; message?: string }[] = [];
+  #pongQ: { n: number; rid?: string }[] = [];
+  #helloQ = 0;
   #bad = 0;
   #ids = 0;
   #cids: string[] = [];
@@ -42,12 +56,15 @@ export class FuzzSocket {
     // @ts-ignore: Deno's WebSocket takes headers
     const ws = new WebSocket(url, { headers: { cookie, origin: server.origin } });
     this.ws = ws;
+    this.traced("+", "connect");
     Object.assign(this, { helloSent: false, expectClose: null, closed: null, open: [] });
     this.hello = new HelloCheck(this);
+    [this.anon, this.queue] = [new AnonErrors(this), new QueueModel()];
     this.#keys.clear();
     [this.#badQ, this.#pongQ, this.#bad, this.#clientClosing] = [[], [], 0, false];
     ws.onmessage = (e) => {
       if (ws !== this.ws) return;
+      this.traced("←", String(e.data));
       try {
         this.#receive(JSON.parse(e.data) as ServerFrame);
       } catch (err) {
@@ -56,6 +73,7 @@ export class FuzzSocket {
     };
     ws.onclose = (e) => {
       if (ws !== this.ws) return;
+      this.traced("×", `closed ${e.code} ${e.reason}`);
       this.closed = { code: e.code, reason: e.reason };
       this.world.stats.closes[e.code] = (this.world.stats.closes[e.code] ?? 0) + 1;
       if (!this.#clientClosing && this.expectClose === null) {
@@ -104,7 +122,6 @@ export class FuzzSocket {
     const u = this.user;
     const pred = predict(wire, {
       helloSent: this.helloSent,
-      welcomed: this.hello.welcomed,
       isMember: (c) => u.own.includes(c),
       joined: (c) => u.joined.get(c) ?? 0,
       last: (c) => this.world.last.get(c) ?? 0,
@@ -112,7 +129,12 @@ export class FuzzSocket {
     if (pred.p === "answer" && expectKeys(pred.expect).some((k) => this.#keys.has(k))) {
       return "deferred";
     }
+    // A member's read or typing gets no answer, or `busy` on a full queue: nothing would tell
+    // that refusal from one of a command sent without a rid.
+    const quiet = pred.p === "answer" && pred.expect.k === "quiet" && pred.expect.member;
+    if (quiet && this.queue.mayBeFull()) return "deferred";
     this.#note(text);
+    this.queue.nextFrame();
     this.ws!.send(text);
     this.#expect(pred);
     return pred;
@@ -120,6 +142,7 @@ export class FuzzSocket {
 
   sendBinary(data: Uint8Array): Prediction {
     this.#note(`<binary ${data.length} bytes>`);
+    this.queue.nextFrame();
     this.ws!.send(data);
     const pred: Prediction = { p: "bad", message: "Binary frames are not accepted" };
     this.#expect(pred);
@@ -127,6 +150,7 @@ export class FuzzSocket {
   }
 
   #note(text: string): void {
+    this.traced("→", text);
     this.world.stats.frames++;
     this.frames++;
     // A long frame's size in UTF-16 units and in UTF-8 bytes: the frame limit counts the first.
@@ -143,33 +167,45 @@ export class FuzzSocket {
     s[label] = (s[label] ?? 0) + 1;
     switch (pred.p) {
       case "bad":
-        this.#badQ.push(pred.message);
+        this.#badQ.push({ n: this.queue.frames, message: pred.message });
         if (++this.#bad >= LIMITS_WS.badFramesBeforeClose) this.expectClose = 4502;
         return;
       case "close":
         this.expectClose = pred.code;
         return;
       case "hello":
+        this.#helloQ = this.queue.nextCommand();
         this.helloSent = true;
         this.hello.sent(pred.resume);
         return;
       case "pong":
-        this.#pongQ.push(pred.rid);
+        this.#pongQ.push({ n: this.queue.frames, rid: pred.rid });
         return;
-      case "answer": {
-        const e = pred.expect;
-        this.open.push(e);
-        for (const k of expectKeys(e)) this.#keys.set(k, (this.#keys.get(k) ?? 0) + 1);
-        if (e.k === "send" && e.member) {
-          this.world.sends.add(`${e.conv}\u0000${this.user.id}\u0000${e.cid}`);
-          this.#cids.push(e.cid);
-        }
-      }
+      case "answer":
+        return this.#expectAnswer(pred.expect);
     }
   }
 
-  /** Takes an open expectation off the list once its answer is complete. */
-  done(e: Expect): void {
+  #expectAnswer(body: ExpectBody): void {
+    const mayBusy = this.queue.mayBeFull();
+    const e: Expect = { ...body, n: this.queue.frames, q: this.queue.nextCommand(), mayBusy };
+    if (mayBusy) this.world.stats.mayBusy++;
+    if (e.k === "quiet" && e.member) return;
+    this.open.push(e);
+    for (const k of expectKeys(e)) this.#keys.set(k, (this.#keys.get(k) ?? 0) + 1);
+    if (e.k === "send" && e.member) {
+      this.world.sends.add(`${e.conv}\u0000${this.user.id}\u0000${e.cid}`);
+      this.#cids.push(e.cid);
+    }
+  }
+
+  /**
+   * Takes an open expectation off the list once its answer is complete: one given when the
+   * command ran, a refusal on arrival, or a `busy` that may be either.
+   */
+  done(e: Expect, how: "ran" | "refused" | "either"): void {
+    if (how === "ran") this.queue.ran(e.q);
+    if (how === "refused") this.queue.refused(e.q);
     this.open.splice(this.open.indexOf(e), 1);
     for (const k of expectKeys(e)) {
       const n = this.#keys.get(k)! - 1;
@@ -178,10 +214,26 @@ export class FuzzSocket {
     }
   }
 
-  /** Answers still owed: every frame but a member's `read` and `typing` gets one. */
+  /** Answers still owed: every open frame gets one; the rid-less errors held count for theirs. */
   owed(): number {
-    const must = this.open.filter((e) => !(e.k === "quiet" && e.member)).length;
+    const must = this.open.length - this.anon.pending.length;
     return must + this.#badQ.length + this.#pongQ.length + (this.hello.pending ? 1 : 0);
+  }
+
+  /** Adds a line to the run's transcript (FUZZ_TRACE). */
+  traced(dir: string, text: string): void {
+    this.world.trace?.push(
+      `${performance.now().toFixed(1)} ${this.name} ${dir} ${text.slice(0, 400)}`,
+    );
+  }
+
+  /** What is still owed, for a timeout's report. */
+  owedList(): string {
+    const open = this.open.map((e) => `  ${e.wire.slice(0, 200)}`);
+    const errors = this.anon.pending.map((p) => `  held: ${JSON.stringify(p.f)}`);
+    const queues = `${this.#badQ.length} bad_frame, ${this.#pongQ.length} pong`;
+    const hello = this.hello.pending ? ", the hello's answer" : "";
+    return [`${queues}${hello}, ${this.open.length} frames:`, ...open, ...errors].join("\n");
   }
 
   #receive(f: ServerFrame): void {
@@ -191,22 +243,26 @@ export class FuzzSocket {
       this.world.stats.errors[f.code] = (this.world.stats.errors[f.code] ?? 0) + 1;
       if (f.code === "bad_frame") {
         if (!this.#badQ.length) return this.fail(`bad_frame nobody expected: ${f.message}`);
-        const want = this.#badQ.shift();
-        if (want !== undefined && f.message !== want) {
-          return this.fail(`bad_frame "${f.message}", expected "${want}"`);
+        const want = this.#badQ.shift()!;
+        if (want.message !== undefined && f.message !== want.message) {
+          return this.fail(`bad_frame "${f.message}", expected "${want.message}"`);
         }
         if (f.rid !== undefined || f.cid !== undefined) this.fail("bad_frame with a rid or cid");
-        return;
+        return this.#check(this.anon.arrived(want.n), f);
       }
     }
     if (f.type === "pong") {
       if (!this.#pongQ.length) return this.fail("pong nobody asked for");
-      const rid = this.#pongQ.shift();
-      if (f.rid !== rid) this.fail(`pong rid ${f.rid}, expected ${rid}`);
-      return;
+      const want = this.#pongQ.shift()!;
+      if (f.rid !== want.rid) this.fail(`pong rid ${f.rid}, expected ${want.rid}`);
+      return this.#check(this.anon.arrived(want.n), f);
     }
+    if (f.type === "welcome") this.queue.ran(this.#helloQ);
     if (this.hello.receive(f)) return;
-    const problem = matchAnswer(this, f);
+    this.#check(matchAnswer(this, f), f);
+  }
+
+  #check(problem: string | null, f: ServerFrame): void {
     if (problem) this.fail(`${problem}\nthe frame: ${JSON.stringify(f).slice(0, 600)}`);
   }
 

@@ -32,5 +32,7 @@ export type Action =
   | { a: "frame"; body: unknown }
   | { a: "text"; data: string }
   | { a: "binary"; data: Uint8Array }
+  /** Many commands at once, in a batch of their own: more than the socket's queue holds. */
+  | { a: "burst"; frames: unknown[] }
   /** Close (or drop during the handshake) and open again: `pre` frames, then `hello`. */
   | { a: "reconnect"; pre: Action[]; hello: unknown; dropInHello: boolean };

@@ -6,7 +6,7 @@
 import { type Client, friendsDm, signUp, type TestServer } from "../helpers.ts";
 import { getMember, listMembers, listUserConvs } from "../../lib/conversations.ts";
 import { keys } from "../../lib/kv_keys.ts";
-import { documentedErrorCodes, loadCodes } from "./oracle.ts";
+import { documentedErrorCodes, MODEL_CODES } from "./oracle.ts";
 
 export interface UserModel {
   id: string;
@@ -27,6 +27,8 @@ export interface Stats {
   closes: Record<string, number>;
   reconnects: number;
   acks: number;
+  /** Commands sent while the socket's queue may have been full. */
+  mayBusy: number;
 }
 
 export class World {
@@ -45,12 +47,16 @@ export class World {
     closes: {},
     reconnects: 0,
     acks: 0,
+    mayBusy: 0,
   };
   failure: string | null = null;
+  /** Every frame each way, with the time, when FUZZ_TRACE names a file to write it to. */
+  readonly trace: string[] | null = Deno.env.get("FUZZ_TRACE") ? [] : null;
   /** Conversation id → a readable name, for failure reports. */
   readonly labels = new Map<string, string>();
 
-  private constructor(readonly server: TestServer, readonly loadCodes: Set<string>) {}
+  /** The error codes docs/protocol.md lists. */
+  private constructor(readonly server: TestServer, readonly documented: Set<string>) {}
 
   /** The first failure wins; later ones are usually its consequences. */
   fail(message: string): void {
@@ -62,7 +68,10 @@ export class World {
   }
 
   static async create(server: TestServer): Promise<World> {
-    const world = new World(server, loadCodes(await documentedErrorCodes()));
+    const documented = await documentedErrorCodes();
+    const missing = MODEL_CODES.filter((c) => !documented.has(c));
+    if (missing.length) throw new Error(`docs/protocol.md does not list ${missing.join(", ")}`);
+    const world = new World(server, documented);
     const [a, b, c] = [await signUp(server), await signUp(server), await signUp(server)];
     const rt = server.rt;
     const dm = (await friendsDm(server, a.userId, b.userId)).id;
