@@ -170,7 +170,8 @@ Deno.test("history loads page by page on scroll up and keeps the reader's place"
     const ctx = await loggedIn(browser, server, bob, DESKTOP);
     const page = await openChat(ctx, server, []);
     await page.click(`[data-conv="${dm.id}"]`);
-    await page.waitForSelector("text=message 80");
+    // In the message list, not the chat list's preview of the last message.
+    await page.locator('[data-testid="messages"] .bubble', { hasText: "message 80" }).waitFor();
     assert.equal((await texts(page)).length, 30, "the newest page first");
     // Scroll to the top: the next page comes in above, and the message that was at the top stays put.
     await page.$eval('[data-testid="messages"]', (el) => el.scrollTop = 0);
