@@ -1,5 +1,5 @@
 /** A user's avatar picture, or their first letter on a colour taken from their id. */
-import type { PublicUser } from "../lib/users.ts";
+import type { PublicUser } from "../lib/accounts/users.ts";
 
 export function Avatar(
   { user, size }: {

@@ -1,7 +1,7 @@
 /** The page frame: head, header with navigation and language switch, main content. */
 import type { ComponentChildren } from "preact";
-import { type Locale, t } from "../lib/i18n.ts";
-import { toPublic, type User } from "../lib/users.ts";
+import { type Locale, t } from "../lib/i18n/i18n.ts";
+import { toPublic, type User } from "../lib/accounts/users.ts";
 import { Avatar } from "./Avatar.tsx";
 
 export interface LayoutProps {

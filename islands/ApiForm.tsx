@@ -1,6 +1,6 @@
 /** A form that sends its fields as JSON to an /api endpoint and shows the answer in place. */
 import { useEffect, useRef, useState } from "preact/hooks";
-import { type Locale, type MessageKey, t } from "../lib/i18n.ts";
+import { type Locale, type MessageKey, t } from "../lib/i18n/i18n.ts";
 
 export interface FieldDef {
   name: string;

@@ -1,7 +1,7 @@
 /** Pick, paste or drop a picture; it is uploaded at once and the new avatar shown. */
 import { ImagePick } from "../components/ImagePick.tsx";
 import { useState } from "preact/hooks";
-import { type Locale, t } from "../lib/i18n.ts";
+import { type Locale, t } from "../lib/i18n/i18n.ts";
 
 export interface AvatarUploadProps {
   locale: Locale;

@@ -4,9 +4,9 @@
  * follows the socket, so an accept or a removal elsewhere shows at once.
  */
 import { useEffect, useState } from "preact/hooks";
-import { type Locale, t } from "../lib/i18n.ts";
-import type { FriendView, RequestView, UserCard } from "../lib/protocol.ts";
-import { REMARK_MAX } from "../lib/friend_rules.ts";
+import { type Locale, t } from "../lib/i18n/i18n.ts";
+import type { FriendView, RequestView, UserCard } from "../lib/wire/protocol.ts";
+import { REMARK_MAX } from "../lib/wire/friend_rules.ts";
 import { Avatar } from "../components/Avatar.tsx";
 import { connect, loadFriends, state } from "./chat/client.ts";
 import { AddForm } from "./contacts/AddForm.tsx";

@@ -1,8 +1,8 @@
 /** The "New group" page: a name, an optional avatar, and first members picked from friends. */
 import { IMAGE_ACCEPT } from "../components/ImagePick.tsx";
 import { useEffect, useState } from "preact/hooks";
-import { type Locale, t } from "../lib/i18n.ts";
-import type { FriendView } from "../lib/protocol.ts";
+import { type Locale, t } from "../lib/i18n/i18n.ts";
+import type { FriendView } from "../lib/wire/protocol.ts";
 import { api, type ApiError, type GroupInfo } from "./group/api.ts";
 import { FriendPicker } from "./group/FriendPicker.tsx";
 

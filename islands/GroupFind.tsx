@@ -1,6 +1,6 @@
 /** "Find groups": search public groups by name and join one at once. */
 import { useEffect, useState } from "preact/hooks";
-import { type Locale, t } from "../lib/i18n.ts";
+import { type Locale, t } from "../lib/i18n/i18n.ts";
 import { Avatar } from "../components/Avatar.tsx";
 import { api, type ApiError, type GroupInfo } from "./group/api.ts";
 

@@ -4,8 +4,8 @@
  * reloads when the group changes; join requests arrive as they are made.
  */
 import { useEffect, useRef, useState } from "preact/hooks";
-import { type Locale, type MessageKey, t } from "../lib/i18n.ts";
-import type { RequestView, UserCard } from "../lib/protocol.ts";
+import { type Locale, type MessageKey, t } from "../lib/i18n/i18n.ts";
+import type { RequestView, UserCard } from "../lib/wire/protocol.ts";
 import { Avatar } from "../components/Avatar.tsx";
 import { connect, onFrame, state } from "./chat/client.ts";
 import { api, type ApiError, type GroupCardView, type GroupInfo as Info } from "./group/api.ts";

@@ -3,10 +3,10 @@
  * ones this user sent, finding people by username or nickname, and adding by e-mail. Live.
  */
 import { useEffect, useRef, useState } from "preact/hooks";
-import { type Locale, t } from "../lib/i18n.ts";
-import type { FriendsSnapshot } from "../lib/chat_state.ts";
-import type { FriendView, RequestView, UserCard } from "../lib/protocol.ts";
-import { NOTE_MAX } from "../lib/friend_rules.ts";
+import { type Locale, t } from "../lib/i18n/i18n.ts";
+import type { FriendsSnapshot } from "../lib/client/state.ts";
+import type { FriendView, RequestView, UserCard } from "../lib/wire/protocol.ts";
+import { NOTE_MAX } from "../lib/wire/friend_rules.ts";
 import { Avatar } from "../components/Avatar.tsx";
 import { connect, loadFriends, seedFriends, state } from "./chat/client.ts";
 import { type ApiError, friendsApi } from "./contacts/api.ts";

@@ -1,6 +1,6 @@
 /** The devices logged in to this account, with "log out this device" and "log out everywhere". */
 import { useEffect, useState } from "preact/hooks";
-import { type Locale, t } from "../lib/i18n.ts";
+import { type Locale, t } from "../lib/i18n/i18n.ts";
 
 interface SessionView {
   id: string;

@@ -1,20 +1,20 @@
 /** Pages for logged-in users: home, settings, profile cards, feedback; and the dev outbox. */
 import { Hono } from "hono";
-import type { Ctx, Env } from "../lib/state.ts";
-import { t } from "../lib/i18n.ts";
-import { page } from "../lib/render.tsx";
+import type { Ctx, Env } from "../lib/http/state.ts";
+import { t } from "../lib/i18n/i18n.ts";
+import { page } from "../lib/http/render.tsx";
 import { Island } from "../components/Island.tsx";
 import ApiForm from "../islands/ApiForm.tsx";
 import AvatarUpload from "../islands/AvatarUpload.tsx";
 import SessionList from "../islands/SessionList.tsx";
 import FriendActions from "../islands/FriendActions.tsx";
-import { relationTo } from "../lib/contacts.ts";
-import { userCard } from "../lib/conv_list.ts";
-import { findUserByUsername, toPublic, type User } from "../lib/users.ts";
-import { HttpError } from "../lib/http_error.ts";
-import { isLocalRequest } from "../lib/security.ts";
-import { listOutbox } from "../lib/mail.ts";
-import { GENDERS, LIMITS } from "../lib/validate.ts";
+import { relationTo } from "../lib/social/contacts.ts";
+import { userCard } from "../lib/chat/conv_list.ts";
+import { findUserByUsername, toPublic, type User } from "../lib/accounts/users.ts";
+import { HttpError } from "../lib/http/errors.ts";
+import { isLocalRequest } from "../lib/http/security.ts";
+import { listOutbox } from "../lib/mail/mail.ts";
+import { GENDERS, LIMITS } from "../lib/wire/validate.ts";
 
 export const accountPages = new Hono<Env>();
 

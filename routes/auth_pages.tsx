@@ -1,9 +1,9 @@
 /** Pages for signing up, activating, logging in and resetting a password. Forms post to /api/auth. */
 import { Hono } from "hono";
 import type { ComponentChildren } from "preact";
-import type { Ctx, Env } from "../lib/state.ts";
-import { type MessageKey, t } from "../lib/i18n.ts";
-import { page } from "../lib/render.tsx";
+import type { Ctx, Env } from "../lib/http/state.ts";
+import { type MessageKey, t } from "../lib/i18n/i18n.ts";
+import { page } from "../lib/http/render.tsx";
 import { Island } from "../components/Island.tsx";
 import ApiForm, { type ApiFormProps, type FieldDef } from "../islands/ApiForm.tsx";
 

@@ -1,13 +1,13 @@
 /** The start page: the landing page for visitors, the chat screen for logged-in users. */
 import { Hono } from "hono";
-import type { Env } from "../lib/state.ts";
-import { t } from "../lib/i18n.ts";
-import { page } from "../lib/render.tsx";
+import type { Env } from "../lib/http/state.ts";
+import { t } from "../lib/i18n/i18n.ts";
+import { page } from "../lib/http/render.tsx";
 import { Island } from "../components/Island.tsx";
 import ChatApp from "../islands/ChatApp.tsx";
-import { listUserConvs } from "../lib/conversations.ts";
-import { summarize, userCard } from "../lib/conv_list.ts";
-import { friendsSnapshot } from "../lib/contacts.ts";
+import { listUserConvs } from "../lib/chat/conversations.ts";
+import { summarize, userCard } from "../lib/chat/conv_list.ts";
+import { friendsSnapshot } from "../lib/social/contacts.ts";
 
 export const chatPages = new Hono<Env>();
 

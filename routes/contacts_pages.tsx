@@ -1,14 +1,14 @@
 /** The contacts pages: /contacts (friends by initial, groups, new-friends entry) and /contacts/new. */
 import { Hono } from "hono";
-import type { Env } from "../lib/state.ts";
-import { t } from "../lib/i18n.ts";
-import { page } from "../lib/render.tsx";
+import type { Env } from "../lib/http/state.ts";
+import { t } from "../lib/i18n/i18n.ts";
+import { page } from "../lib/http/render.tsx";
 import { Island } from "../components/Island.tsx";
 import Contacts from "../islands/Contacts.tsx";
 import NewFriends from "../islands/NewFriends.tsx";
-import { friendsSnapshot } from "../lib/contacts.ts";
-import { listUserConvs } from "../lib/conversations.ts";
-import { summarize, userCard } from "../lib/conv_list.ts";
+import { friendsSnapshot } from "../lib/social/contacts.ts";
+import { listUserConvs } from "../lib/chat/conversations.ts";
+import { summarize, userCard } from "../lib/chat/conv_list.ts";
 
 export const contactsPages = new Hono<Env>();
 

@@ -1,7 +1,7 @@
 /** The HTML error page. */
-import { t } from "../lib/i18n.ts";
-import { page } from "../lib/render.tsx";
-import type { Ctx } from "../lib/state.ts";
+import { t } from "../lib/i18n/i18n.ts";
+import { page } from "../lib/http/render.tsx";
+import type { Ctx } from "../lib/http/state.ts";
 
 export function errorPage(c: Ctx, status: number, message: string): Response {
   const locale = c.var.locale ?? "en";

@@ -1,15 +1,15 @@
 /** Group pages: new group, group info and admin (/g/:id), find public groups, invite landing (/join). */
 import { Hono } from "hono";
-import type { Ctx, Env } from "../lib/state.ts";
-import { t } from "../lib/i18n.ts";
-import { page } from "../lib/render.tsx";
+import type { Ctx, Env } from "../lib/http/state.ts";
+import { t } from "../lib/i18n/i18n.ts";
+import { page } from "../lib/http/render.tsx";
 import { Island } from "../components/Island.tsx";
-import { HttpError } from "../lib/http_error.ts";
-import { listFriends } from "../lib/friends.ts";
-import { TITLE_MAX } from "../lib/groups.ts";
-import { viewGroup } from "../lib/group_view.ts";
-import { userCard } from "../lib/conv_list.ts";
-import type { User } from "../lib/users.ts";
+import { HttpError } from "../lib/http/errors.ts";
+import { listFriends } from "../lib/social/friends.ts";
+import { TITLE_MAX } from "../lib/groups/groups.ts";
+import { viewGroup } from "../lib/groups/view.ts";
+import { userCard } from "../lib/chat/conv_list.ts";
+import type { User } from "../lib/accounts/users.ts";
 import GroupCreate from "../islands/GroupCreate.tsx";
 import GroupFind from "../islands/GroupFind.tsx";
 import GroupInfo from "../islands/GroupInfo.tsx";

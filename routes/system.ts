@@ -1,16 +1,16 @@
 /** Health, metrics, built and static files, avatars, language switch and form logout. */
 import { Hono } from "hono";
 import { serveStatic } from "hono/deno";
-import type { Env } from "../lib/state.ts";
-import { renderGuardMetrics, renderMetrics } from "../lib/metrics.ts";
-import { isLocalRequest } from "../lib/security.ts";
-import { getBlob } from "../lib/blobs.ts";
-import { HttpError } from "../lib/http_error.ts";
-import { toLocale } from "../lib/i18n.ts";
-import { updateUser } from "../lib/users.ts";
-import { revokeSession } from "../lib/sessions.ts";
-import { clearSessionCookie, setLangCookie } from "../lib/cookies.ts";
-import { body, readForm } from "../lib/body.ts";
+import type { Env } from "../lib/http/state.ts";
+import { renderGuardMetrics, renderMetrics } from "../lib/http/metrics.ts";
+import { isLocalRequest } from "../lib/http/security.ts";
+import { getBlob } from "../lib/kv/blobs.ts";
+import { HttpError } from "../lib/http/errors.ts";
+import { toLocale } from "../lib/i18n/i18n.ts";
+import { updateUser } from "../lib/accounts/users.ts";
+import { revokeSession } from "../lib/accounts/sessions.ts";
+import { clearSessionCookie, setLangCookie } from "../lib/http/cookies.ts";
+import { body, readForm } from "../lib/http/body.ts";
 
 export const systemRoutes = new Hono<Env>();
 

@@ -7,9 +7,9 @@ import assert from "node:assert/strict";
 import { type Client, signUp, startTestServer } from "./helpers.ts";
 import { WsClient } from "./ws_client.ts";
 import { RawWs } from "./raw_ws.ts";
-import { type Conn, LIMITS_WS } from "../lib/ws_conn.ts";
-import { CLOSE, MAX_TEXT_CHARS, type Message, type ServerFrame } from "../lib/protocol.ts";
-import { keys } from "../lib/kv_keys.ts";
+import { type Conn, LIMITS_WS } from "../lib/realtime/conn.ts";
+import { CLOSE, MAX_TEXT_CHARS, type Message, type ServerFrame } from "../lib/wire/protocol.ts";
+import { keys } from "../lib/kv/keys.ts";
 
 /** How long a closed slow consumer may keep its connection: Deno's ping timeout plus slack. */
 const RELEASE_MS = 35_000;

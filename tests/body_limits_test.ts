@@ -4,11 +4,11 @@
  * server's memory, and a body that arrives too slowly is answered 408. Nothing is stored.
  */
 import assert from "node:assert/strict";
-import { createApp } from "../lib/app.ts";
-import { BODY_MAX, declaredRule } from "../lib/body.ts";
-import { AVATAR_MAX_BYTES } from "../lib/images.ts";
-import type { Deps } from "../lib/state.ts";
-import { sendRequest } from "../lib/friends.ts";
+import { createApp } from "../lib/http/app.ts";
+import { BODY_MAX, declaredRule } from "../lib/http/body.ts";
+import { AVATAR_MAX_BYTES } from "../lib/media/images.ts";
+import type { Deps } from "../lib/http/state.ts";
+import { sendRequest } from "../lib/social/friends.ts";
 import { Client, startTestServer, type TestServer } from "./helpers.ts";
 import { type ApiError, meStatus, pngBytes, snapshot } from "./http_checks.ts";
 import { befriend, call, newGroup, people } from "./groups_fixture.ts";

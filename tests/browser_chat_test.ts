@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import type { BrowserContext, Page } from "playwright-core";
 import { friendsDm, signUp, startTestServer, type TestServer } from "./helpers.ts";
 import { DESKTOP, hydrated, launchBrowser, loggedIn, PHONE, watchConsole } from "./browser.ts";
-import { CLOSE } from "../lib/protocol.ts";
+import { CLOSE } from "../lib/wire/protocol.ts";
 
 const SHOTS = Deno.env.get("SHOTS");
 if (SHOTS) await Deno.mkdir(SHOTS, { recursive: true });

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { friendsDm, signUp, startTestServer } from "./helpers.ts";
 import { DESKTOP, launchBrowser, PHONE } from "./browser.ts";
-import { type Locale, t } from "../lib/i18n.ts";
+import { type Locale, t } from "../lib/i18n/i18n.ts";
 import {
   as,
   inList,

@@ -5,10 +5,10 @@
 import assert from "node:assert/strict";
 import { type Client, friendsDm, signUp, startTestServer, type TestServer } from "./helpers.ts";
 import { WsClient } from "./ws_client.ts";
-import { type ChatState, emptyState, reduce } from "../lib/chat_state.ts";
-import type { ServerFrame } from "../lib/protocol.ts";
-import { block } from "../lib/friends.ts";
-import { getUser } from "../lib/users.ts";
+import { type ChatState, emptyState, reduce } from "../lib/client/state.ts";
+import type { ServerFrame } from "../lib/wire/protocol.ts";
+import { block } from "../lib/social/friends.ts";
+import { getUser } from "../lib/accounts/users.ts";
 
 /** A socket whose every frame is kept in arrival order, as the browser client sees them. */
 class Recorded {

@@ -5,7 +5,7 @@
  */
 import { type Client, signUp, type TestServer } from "./helpers.ts";
 import { MAX_SOCKETS_PER_USER } from "../routes/ws.ts";
-import { HISTORY_PAGE_MAX, MAX_TEXT_CHARS } from "../lib/protocol.ts";
+import { HISTORY_PAGE_MAX, MAX_TEXT_CHARS } from "../lib/wire/protocol.ts";
 import type { FloodAnswers, FloodPlan } from "./flood_client.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -8,10 +8,10 @@ import assert from "node:assert/strict";
 import { startTestServer, type TestServer } from "./helpers.ts";
 import { pngBytes } from "./http_checks.ts";
 import { befriend, call, newGroup, people, type Person } from "./groups_fixture.ts";
-import { keys } from "../lib/kv_keys.ts";
-import type { FanEvent, MsgInput } from "../lib/fanout.ts";
-import type { Member } from "../lib/conversations.ts";
-import type { Message } from "../lib/protocol.ts";
+import { keys } from "../lib/kv/keys.ts";
+import type { FanEvent, MsgInput } from "../lib/realtime/fanout.ts";
+import type { Member } from "../lib/chat/conversations.ts";
+import type { Message } from "../lib/wire/protocol.ts";
 
 type Seen = { append: MsgInput } | { publish: FanEvent };
 

@@ -8,10 +8,10 @@ import assert from "node:assert/strict";
 import { type Client, startTestServer, type TestServer } from "./helpers.ts";
 import { assertError, pngBytes, snapshot } from "./http_checks.ts";
 import { befriend, call, people, type Person } from "./groups_fixture.ts";
-import { createGroup, setSettings } from "../lib/groups.ts";
-import { kick, setRole } from "../lib/group_moderation.ts";
-import { createInvite, requestJoin } from "../lib/group_invites.ts";
-import { block } from "../lib/friends.ts";
+import { createGroup, setSettings } from "../lib/groups/groups.ts";
+import { kick, setRole } from "../lib/groups/moderation.ts";
+import { createInvite, requestJoin } from "../lib/groups/invites.ts";
+import { block } from "../lib/social/friends.ts";
 
 const ACTORS = ["stranger", "blocked", "member", "admin", "owner", "removed"] as const;
 type Actor = (typeof ACTORS)[number];

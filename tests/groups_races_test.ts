@@ -11,8 +11,8 @@ import {
   people,
   type Person,
 } from "./groups_fixture.ts";
-import { keys } from "../lib/kv_keys.ts";
-import type { Message } from "../lib/protocol.ts";
+import { keys } from "../lib/kv/keys.ts";
+import type { Message } from "../lib/wire/protocol.ts";
 import type { TestServer } from "./helpers.ts";
 
 async function logOf(server: TestServer, conv: string): Promise<Message[]> {

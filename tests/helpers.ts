@@ -1,10 +1,10 @@
 /** Test support: a real server on port 0 with in-memory KV, and a cookie-keeping HTTP client. */
-import { accept, sendRequest } from "../lib/friends.ts";
-import { getUser } from "../lib/users.ts";
-import { backgroundMailSettled } from "../lib/accounts.ts";
-import { loadConfig } from "../lib/config.ts";
-import { type Running, startServer } from "../lib/server.ts";
-import { type Mail, type Mailer, outboxMailer, smtpMailer } from "../lib/mail.ts";
+import { accept, sendRequest } from "../lib/social/friends.ts";
+import { getUser } from "../lib/accounts/users.ts";
+import { backgroundMailSettled } from "../lib/accounts/accounts.ts";
+import { loadConfig } from "../lib/http/config.ts";
+import { type Running, startServer } from "../lib/http/server.ts";
+import { type Mail, type Mailer, outboxMailer, smtpMailer } from "../lib/mail/mail.ts";
 import { setLogSink } from "../lib/log.ts";
 
 export interface TestServer extends Running {
@@ -45,7 +45,7 @@ export async function startTestServer(
     PORT: "0",
     DENO_KV_PATH: ":memory:",
     HOSTNAME_BIND: "127.0.0.1",
-    // A fixed cap spares each test server the descriptor measurement (lib/conn_guard.ts).
+    // A fixed cap spares each test server the descriptor measurement (lib/http/guard/guard.ts).
     CONN_MAX: "4000",
     ...opts.env,
   };

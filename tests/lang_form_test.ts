@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { Client, startTestServer, type TestServer } from "./helpers.ts";
 import { people } from "./groups_fixture.ts";
-import { getUser } from "../lib/users.ts";
+import { getUser } from "../lib/accounts/users.ts";
 
 async function switchLang(client: Client, fields: Record<string, string>) {
   const res = await client.fetch("/lang", {

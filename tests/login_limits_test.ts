@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { Client, signUp, startTestServer, type TestServer, tokenFromMail } from "./helpers.ts";
 import { assertError, testClock } from "./http_checks.ts";
-import { passwordProbe, passwordWork } from "../lib/password.ts";
+import { passwordProbe, passwordWork } from "../lib/accounts/password.ts";
 
 const HOUR = 3600_000;
 /** One minute into an hour: every login window (15 min, 1 h) has just begun and stays put. */

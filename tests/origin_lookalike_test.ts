@@ -7,8 +7,8 @@ import assert from "node:assert/strict";
 import { Client, startTestServer, type TestServer } from "./helpers.ts";
 import { type ApiError, clientWithToken, meStatus, snapshot } from "./http_checks.ts";
 import { RawWs } from "./raw_ws.ts";
-import { createSession } from "../lib/sessions.ts";
-import { createUser, updateUser } from "../lib/users.ts";
+import { createSession } from "../lib/accounts/sessions.ts";
+import { createUser, updateUser } from "../lib/accounts/users.ts";
 
 const APP = "https://chat.example.com";
 

@@ -10,7 +10,7 @@ import {
   snapshot,
   testClock,
 } from "./http_checks.ts";
-import { SESSION_IDLE_MS } from "../lib/sessions.ts";
+import { SESSION_IDLE_MS } from "../lib/accounts/sessions.ts";
 
 interface SessionView {
   id: string;

@@ -10,8 +10,8 @@ import {
 } from "./helpers.ts";
 import { assertError, loginAgain, meStatus, snapshot, testClock } from "./http_checks.ts";
 import { newToken } from "../lib/ids.ts";
-import { findUserByUsername } from "../lib/users.ts";
-import type { Mailer } from "../lib/mail.ts";
+import { findUserByUsername } from "../lib/accounts/users.ts";
+import type { Mailer } from "../lib/mail/mail.ts";
 
 const HOUR = 3600_000;
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Client, signUp, startTestServer } from "./helpers.ts";
 import { WsClient } from "./ws_client.ts";
-import { CLOSE, MAX_FRAME_BYTES } from "../lib/protocol.ts";
+import { CLOSE, MAX_FRAME_BYTES } from "../lib/wire/protocol.ts";
 
 Deno.test("/ws refuses to upgrade without a session or from another origin", async () => {
   const server = await startTestServer();

@@ -1,5 +1,5 @@
 /** A test WebSocket client speaking the real protocol with a real session cookie. */
-import type { ClientFrame, ServerFrame } from "../lib/protocol.ts";
+import type { ClientFrame, ServerFrame } from "../lib/wire/protocol.ts";
 import type { Client, TestServer } from "./helpers.ts";
 
 export class WsClient {

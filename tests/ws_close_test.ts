@@ -6,8 +6,8 @@ import assert from "node:assert/strict";
 import { type Client, signUp, startTestServer, type TestServer } from "./helpers.ts";
 import { WsClient } from "./ws_client.ts";
 import { type RawFrame, RawWs } from "./raw_ws.ts";
-import { LIMITS_WS } from "../lib/ws_conn.ts";
-import { CLOSE, type ServerFrame } from "../lib/protocol.ts";
+import { LIMITS_WS } from "../lib/realtime/conn.ts";
+import { CLOSE, type ServerFrame } from "../lib/wire/protocol.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ROUNDS = 5;

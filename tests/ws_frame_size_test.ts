@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { signUp, startTestServer } from "./helpers.ts";
 import { WsClient } from "./ws_client.ts";
-import { CLOSE, MAX_FRAME_BYTES, MAX_TEXT_CHARS } from "../lib/protocol.ts";
+import { CLOSE, MAX_FRAME_BYTES, MAX_TEXT_CHARS } from "../lib/wire/protocol.ts";
 
 const bytes = (s: string) => new TextEncoder().encode(s).length;
 

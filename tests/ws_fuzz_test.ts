@@ -13,8 +13,8 @@ import {
   MAX_TEXT_CHARS,
   parseClientFrame,
   type ServerFrame,
-} from "../lib/protocol.ts";
-import { LIMITS_WS } from "../lib/ws_conn.ts";
+} from "../lib/wire/protocol.ts";
+import { LIMITS_WS } from "../lib/realtime/conn.ts";
 import { setLogSink } from "../lib/log.ts";
 
 type Fuzz = { kind: "text"; data: string } | { kind: "binary"; data: Uint8Array };

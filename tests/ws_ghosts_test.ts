@@ -13,7 +13,7 @@ import {
   stillOnline,
 } from "./ghosts.ts";
 import { WsClient } from "./ws_client.ts";
-import { LIMITS_WS } from "../lib/ws_conn.ts";
+import { LIMITS_WS } from "../lib/realtime/conn.ts";
 
 const COUNT = Number(Deno.env.get("GHOSTS") ?? 2000);
 // An upgrade whose client vanished never opens; the sweep forgets it after the open deadline.

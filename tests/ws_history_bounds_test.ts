@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { friendsDm, signUp, startTestServer } from "./helpers.ts";
 import { WsClient } from "./ws_client.ts";
 import { setLogSink } from "../lib/log.ts";
-import type { ServerFrame } from "../lib/protocol.ts";
+import type { ServerFrame } from "../lib/wire/protocol.ts";
 
 Deno.test("history before the first readable seq is an empty last page; sync and resume with odd bounds never fail", async () => {
   const server = await startTestServer();

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { Client, friendsDm, signUp, startTestServer, type TestServer } from "./helpers.ts";
 import { WsClient } from "./ws_client.ts";
 import { RawWs } from "./raw_ws.ts";
-import { LIMITS_WS } from "../lib/ws_conn.ts";
+import { LIMITS_WS } from "../lib/realtime/conn.ts";
 import { MAX_SOCKETS_PER_USER } from "../routes/ws.ts";
 import {
   CLOSE,
@@ -11,7 +11,7 @@ import {
   type Message,
   RESUME_MAX_PER_CONV,
   type ServerFrame,
-} from "../lib/protocol.ts";
+} from "../lib/wire/protocol.ts";
 
 const settle = (ms = 150) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { friendsDm, signUp, startTestServer, type TestServer } from "./helpers.ts";
 import { WsClient } from "./ws_client.ts";
-import { RESUME_MAX_PER_CONV } from "../lib/protocol.ts";
+import { RESUME_MAX_PER_CONV } from "../lib/wire/protocol.ts";
 
 async function pair(server: TestServer) {
   const a = await signUp(server);

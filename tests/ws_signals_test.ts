@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { friendsDm, signUp, startTestServer, type TestServer } from "./helpers.ts";
 import { WsClient } from "./ws_client.ts";
-import { LIMITS_WS } from "../lib/ws_conn.ts";
+import { LIMITS_WS } from "../lib/realtime/conn.ts";
 
 const settle = (ms = 150) => new Promise((r) => setTimeout(r, ms));
 

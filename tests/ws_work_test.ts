@@ -7,8 +7,8 @@ import assert from "node:assert/strict";
 import { signUp, startTestServer, type TestServer } from "./helpers.ts";
 import { type FloodResult, floodSetup, historyFlood } from "./flood.ts";
 import { RawWs } from "./raw_ws.ts";
-import { LIMITS_WS } from "../lib/ws_conn.ts";
-import { HISTORY_PAGE_MAX, type ServerFrame } from "../lib/protocol.ts";
+import { LIMITS_WS } from "../lib/realtime/conn.ts";
+import { HISTORY_PAGE_MAX, type ServerFrame } from "../lib/wire/protocol.ts";
 
 const SECONDS = Number(Deno.env.get("FLOOD_SECONDS") ?? 3);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -9,15 +9,15 @@ import {
   emptyState,
   type FriendsSnapshot,
   reduce,
-} from "../../lib/chat_state.ts";
+} from "../../lib/client/state.ts";
 import {
   type ClientFrame,
   CLOSE,
   PROTOCOL_VERSION,
   type ServerFrame,
   shouldReconnect,
-} from "../../lib/protocol.ts";
-import type { ConvSummary, UserCard } from "../../lib/protocol.ts";
+} from "../../lib/wire/protocol.ts";
+import type { ConvSummary, UserCard } from "../../lib/wire/protocol.ts";
 
 export type Connection = "connecting" | "online" | "offline" | "ended";
 

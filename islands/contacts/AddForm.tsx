@@ -1,8 +1,8 @@
 /** "Add friend": a short note (prefilled with "Hi, I'm …") and send, inline where the button was. */
 import { useEffect, useRef, useState } from "preact/hooks";
-import { type Locale, t } from "../../lib/i18n.ts";
-import type { UserCard } from "../../lib/protocol.ts";
-import { NOTE_MAX } from "../../lib/friend_rules.ts";
+import { type Locale, t } from "../../lib/i18n/i18n.ts";
+import type { UserCard } from "../../lib/wire/protocol.ts";
+import { NOTE_MAX } from "../../lib/wire/friend_rules.ts";
 import { dispatch } from "../chat/client.ts";
 import { type ApiError, friendsApi } from "./api.ts";
 

@@ -1,7 +1,7 @@
 /** Find people by exact username or nickname prefix; each result can be added with a note. */
 import { useEffect, useRef, useState } from "preact/hooks";
-import { type Locale, t } from "../../lib/i18n.ts";
-import type { UserCard } from "../../lib/protocol.ts";
+import { type Locale, t } from "../../lib/i18n/i18n.ts";
+import type { UserCard } from "../../lib/wire/protocol.ts";
 import { Avatar } from "../../components/Avatar.tsx";
 import { state } from "../chat/client.ts";
 import { AddForm } from "./AddForm.tsx";

@@ -1,6 +1,6 @@
 /** Calls to the friends API from the contacts islands, with the server's error as a value. */
-import { type Locale, t } from "../../lib/i18n.ts";
-import type { FriendView, UserCard } from "../../lib/protocol.ts";
+import { type Locale, t } from "../../lib/i18n/i18n.ts";
+import type { FriendView, UserCard } from "../../lib/wire/protocol.ts";
 
 export interface ApiError {
   code: string;

@@ -1,7 +1,7 @@
 /** "Add friends" on the group page: pick friends who are not in the group yet. */
 import { useState } from "preact/hooks";
-import { type Locale, t } from "../../lib/i18n.ts";
-import type { FriendView } from "../../lib/protocol.ts";
+import { type Locale, t } from "../../lib/i18n/i18n.ts";
+import type { FriendView } from "../../lib/wire/protocol.ts";
 import { api, type ApiError } from "./api.ts";
 import { FriendPicker } from "./FriendPicker.tsx";
 

@@ -1,6 +1,6 @@
 /** Invite links (admins): create one with an expiry, copy it (shown once), revoke old ones. */
 import { useEffect, useRef, useState } from "preact/hooks";
-import { type Locale, type MessageKey, t } from "../../lib/i18n.ts";
+import { type Locale, type MessageKey, t } from "../../lib/i18n/i18n.ts";
 import { api, type ApiError, type InviteView } from "./api.ts";
 import { shortTime } from "./system_text.ts";
 

@@ -1,7 +1,7 @@
 /** The member list of the group page, with each member's actions as the viewer's role allows. */
 import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
-import { type Locale, type MessageKey, t } from "../../lib/i18n.ts";
+import { type Locale, type MessageKey, t } from "../../lib/i18n/i18n.ts";
 import { Avatar } from "../../components/Avatar.tsx";
 import { api, type ApiError, type GroupInfo, type GroupMember, memberName, RANK } from "./api.ts";
 import { shortTime } from "./system_text.ts";

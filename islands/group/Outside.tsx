@@ -1,6 +1,6 @@
 /** The group page for someone not in the group: join a public group, or ask to join a private one. */
 import { useState } from "preact/hooks";
-import { type Locale, t } from "../../lib/i18n.ts";
+import { type Locale, t } from "../../lib/i18n/i18n.ts";
 import { Avatar } from "../../components/Avatar.tsx";
 import { api, type ApiError, type GroupCardView } from "./api.ts";
 

@@ -1,7 +1,7 @@
 /** Join requests waiting for an admin (live: new ones arrive over the socket). */
 import { useState } from "preact/hooks";
-import { type Locale, t } from "../../lib/i18n.ts";
-import type { RequestView } from "../../lib/protocol.ts";
+import { type Locale, t } from "../../lib/i18n/i18n.ts";
+import type { RequestView } from "../../lib/wire/protocol.ts";
 import { Avatar } from "../../components/Avatar.tsx";
 import { api, type ApiError } from "./api.ts";
 

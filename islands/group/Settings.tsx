@@ -1,6 +1,6 @@
 /** The group page's settings: avatar, name, notice and switches for admins; my name for everyone. */
 import { useEffect, useState } from "preact/hooks";
-import { type Locale, type MessageKey, t } from "../../lib/i18n.ts";
+import { type Locale, type MessageKey, t } from "../../lib/i18n/i18n.ts";
 import { api, type ApiError, type GroupInfo } from "./api.ts";
 import { TextSetting } from "./TextSetting.tsx";
 import { ImagePick } from "../../components/ImagePick.tsx";

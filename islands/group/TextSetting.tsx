@@ -1,6 +1,6 @@
 /** One text setting with its own Save button: group name, notice, my name in the group. */
 import { useEffect, useState } from "preact/hooks";
-import { type Locale, type MessageKey, t } from "../../lib/i18n.ts";
+import { type Locale, type MessageKey, t } from "../../lib/i18n/i18n.ts";
 import type { ApiError } from "./api.ts";
 
 export interface TextSettingProps {

@@ -1,6 +1,6 @@
 /** The groups HTTP API as the group islands use it (docs/_groups_spec.md). */
-import type { GroupInfo as FullGroupInfo, GroupMemberView } from "../../lib/group_view.ts";
-import type { Role } from "../../lib/conversations.ts";
+import type { GroupInfo as FullGroupInfo, GroupMemberView } from "../../lib/groups/view.ts";
+import type { Role } from "../../lib/chat/conversations.ts";
 
 export type GroupRole = Role;
 export type GroupMember = GroupMemberView;

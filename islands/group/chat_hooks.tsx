@@ -1,7 +1,7 @@
 /** The chat screen's group parts: details of the open group, and closing a group that is gone. */
 import { useEffect, useRef, useState } from "preact/hooks";
-import { type Locale, t } from "../../lib/i18n.ts";
-import type { ChatState } from "../../lib/chat_state.ts";
+import { type Locale, t } from "../../lib/i18n/i18n.ts";
+import type { ChatState } from "../../lib/client/state.ts";
 import { dispatch, onFrame } from "../chat/client.ts";
 import type { GroupInfo } from "./api.ts";
 import { forgetGroupInfo, loadGroupInfo, reloadGroupInfoSoon } from "./store.ts";

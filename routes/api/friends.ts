@@ -1,13 +1,13 @@
 /**
  * /api/friends, /api/blocks and /api/users/search: friends, requests, remarks, blocking and
- * finding people. Thin: the rules are in lib/friends.ts and lib/contacts.ts.
+ * finding people. Thin: the rules are in lib/social/friends.ts and lib/social/contacts.ts.
  */
 import { Hono } from "hono";
-import type { Env } from "../../lib/state.ts";
-import { body, readJson, requireUser, str } from "../../lib/body.ts";
-import { HttpError } from "../../lib/http_error.ts";
-import { enforce, LIMITS_RATE } from "../../lib/accounts.ts";
-import { emailProblem, LIMITS } from "../../lib/validate.ts";
+import type { Env } from "../../lib/http/state.ts";
+import { body, readJson, requireUser, str } from "../../lib/http/body.ts";
+import { HttpError } from "../../lib/http/errors.ts";
+import { enforce, LIMITS_RATE } from "../../lib/accounts/accounts.ts";
+import { emailProblem, LIMITS } from "../../lib/wire/validate.ts";
 import {
   accept,
   block,
@@ -16,8 +16,8 @@ import {
   sendRequest,
   setRemark,
   unblock,
-} from "../../lib/friends.ts";
-import { friendsSnapshot, searchPeople } from "../../lib/contacts.ts";
+} from "../../lib/social/friends.ts";
+import { friendsSnapshot, searchPeople } from "../../lib/social/contacts.ts";
 
 export const friendsApi = new Hono<Env>();
 

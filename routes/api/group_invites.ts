@@ -1,13 +1,13 @@
 /**
  * Ways into a group: POST /api/groups/:id/join (public: at once; private: a request for the
  * admins), join requests, invite links, and /api/invites/* for the /join page. Thin: the rules
- * are in lib/group_invites.ts and lib/groups.ts.
+ * are in lib/groups/invites.ts and lib/groups/groups.ts.
  */
 import { Hono } from "hono";
-import type { Ctx, Env } from "../../lib/state.ts";
-import { body, readJson, readOptionalJson, requireUser, str } from "../../lib/body.ts";
-import { enforce } from "../../lib/accounts.ts";
-import { fail, LIMITS_GROUP_RATE, validId } from "../../lib/groups.ts";
+import type { Ctx, Env } from "../../lib/http/state.ts";
+import { body, readJson, readOptionalJson, requireUser, str } from "../../lib/http/body.ts";
+import { enforce } from "../../lib/accounts/accounts.ts";
+import { fail, LIMITS_GROUP_RATE, validId } from "../../lib/groups/groups.ts";
 import {
   approveJoin,
   createInvite,
@@ -18,9 +18,9 @@ import {
   listJoinRequests,
   previewInvite,
   revokeInvite,
-} from "../../lib/group_invites.ts";
-import { groupAfterChange } from "../../lib/group_view.ts";
-import { avatarUrl } from "../../lib/users.ts";
+} from "../../lib/groups/invites.ts";
+import { groupAfterChange } from "../../lib/groups/view.ts";
+import { avatarUrl } from "../../lib/accounts/users.ts";
 import { intField } from "./groups.ts";
 
 export const groupInvitesApi = new Hono<Env>();

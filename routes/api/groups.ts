@@ -1,15 +1,15 @@
 /**
  * /api/groups: create, read, settings, avatar, members, roles, mutes, hand-over, dissolve.
  * Thin: the rules (and every role check, made again in the same KV write as the change) are in
- * lib/groups.ts and lib/group_moderation.ts. Joining and invite links: routes/api/group_invites.ts.
+ * lib/groups/groups.ts and lib/groups/moderation.ts. Joining and invite links: routes/api/group_invites.ts.
  */
 import { Hono } from "hono";
-import type { Ctx, Env } from "../../lib/state.ts";
-import { body, readJson, readUpload, requireUser, str } from "../../lib/body.ts";
-import { HttpError } from "../../lib/http_error.ts";
-import { enforce } from "../../lib/accounts.ts";
-import { AVATAR_MAX_BYTES, imageTooBig, makeAvatar } from "../../lib/images.ts";
-import { deleteBlob, putBlob } from "../../lib/blobs.ts";
+import type { Ctx, Env } from "../../lib/http/state.ts";
+import { body, readJson, readUpload, requireUser, str } from "../../lib/http/body.ts";
+import { HttpError } from "../../lib/http/errors.ts";
+import { enforce } from "../../lib/accounts/accounts.ts";
+import { AVATAR_MAX_BYTES, imageTooBig, makeAvatar } from "../../lib/media/images.ts";
+import { deleteBlob, putBlob } from "../../lib/kv/blobs.ts";
 import {
   checkNotice,
   checkTitle,
@@ -21,8 +21,8 @@ import {
   setDisplayName,
   setNotice,
   setSettings,
-} from "../../lib/groups.ts";
-import { inviteFriends } from "../../lib/group_join.ts";
+} from "../../lib/groups/groups.ts";
+import { inviteFriends } from "../../lib/groups/join.ts";
 import {
   dissolve,
   kick,
@@ -30,13 +30,13 @@ import {
   mute,
   setRole,
   transferOwnership,
-} from "../../lib/group_moderation.ts";
+} from "../../lib/groups/moderation.ts";
 import {
   groupAfterChange,
   groupCards,
   searchPublicGroups,
   viewGroup,
-} from "../../lib/group_view.ts";
+} from "../../lib/groups/view.ts";
 
 export const groupsApi = new Hono<Env>();
 

@@ -1,9 +1,9 @@
 /** /api/users: public profile cards (never the e-mail). */
 import { Hono } from "hono";
-import type { Env } from "../../lib/state.ts";
-import { requireUser } from "../../lib/body.ts";
-import { findUserByUsername, toPublic } from "../../lib/users.ts";
-import { HttpError } from "../../lib/http_error.ts";
+import type { Env } from "../../lib/http/state.ts";
+import { requireUser } from "../../lib/http/body.ts";
+import { findUserByUsername, toPublic } from "../../lib/accounts/users.ts";
+import { HttpError } from "../../lib/http/errors.ts";
 
 export const usersApi = new Hono<Env>();
 

@@ -4,7 +4,7 @@
  * cid go through anon.ts) and checks it. Broadcasts (`read`, `typing`, `presence`) are checked
  * on their own. Returns what is wrong, or null.
  */
-import type { ServerFrame } from "../../lib/protocol.ts";
+import type { ServerFrame } from "../../lib/wire/protocol.ts";
 import { errorMismatch } from "./oracle.ts";
 import {
   checkMembers,

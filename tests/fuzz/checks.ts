@@ -3,7 +3,7 @@
  * what is wrong, or null. The fuzz world has no blocks, so every message is visible to every
  * member and pages and ranges are exact.
  */
-import { MAX_TEXT_CHARS, type Message, RESUME_MAX_PER_CONV } from "../../lib/protocol.ts";
+import { MAX_TEXT_CHARS, type Message, RESUME_MAX_PER_CONV } from "../../lib/wire/protocol.ts";
 import type { Expect } from "./oracle.ts";
 
 type HistoryExpect = Extract<Expect, { k: "history" }>;

@@ -5,8 +5,8 @@
  * and are resolved when the frame goes out (`tests/fuzz/render.ts`).
  */
 import fc from "fast-check";
-import { HISTORY_PAGE_MAX, MAX_FRAME_BYTES, MAX_TEXT_CHARS } from "../../lib/protocol.ts";
-import { LIMITS_WS } from "../../lib/ws_limits.ts";
+import { HISTORY_PAGE_MAX, MAX_FRAME_BYTES, MAX_TEXT_CHARS } from "../../lib/wire/protocol.ts";
+import { LIMITS_WS } from "../../lib/realtime/limits.ts";
 import { type Action, ConvRef, Entries, IdRef, Raw, ResumeRef, SeqRef } from "./symbols.ts";
 import { CJK, EDGE_STRINGS, WEIRD } from "./values.ts";
 

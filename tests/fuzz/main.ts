@@ -5,8 +5,8 @@
  * names a file to write every frame of the run to, both ways, with its time and socket.
  */
 import { setLogSink } from "../../lib/log.ts";
-import { keys } from "../../lib/kv_keys.ts";
-import type { Message } from "../../lib/protocol.ts";
+import { keys } from "../../lib/kv/keys.ts";
+import type { Message } from "../../lib/wire/protocol.ts";
 import { startTestServer, type TestServer } from "../helpers.ts";
 import { WsClient } from "../ws_client.ts";
 import { runSockets } from "./run.ts";

@@ -4,8 +4,8 @@
  * and what the run has seen of it.
  */
 import { type Client, friendsDm, signUp, type TestServer } from "../helpers.ts";
-import { getMember, listMembers, listUserConvs } from "../../lib/conversations.ts";
-import { keys } from "../../lib/kv_keys.ts";
+import { getMember, listMembers, listUserConvs } from "../../lib/chat/conversations.ts";
+import { keys } from "../../lib/kv/keys.ts";
 import { documentedErrorCodes, MODEL_CODES } from "./oracle.ts";
 
 export interface UserModel {

@@ -1,0 +1,337 @@
+/**
+ * Groups: create, settings, joining (public, invite link, approved request, added by a member).
+ * Every change is a system message in the group's log committed in the same atomic write as the
+ * change itself, after checking (in that write) that the actor still has the role it needs. So
+ * changes resume and page like messages, and races (two admins, concurrent joins at the cap)
+ * resolve in KV. Joining is in lib/groups/join.ts; removal, roles and dissolving in
+ * lib/groups/moderation.ts.
+ */
+import { keys } from "../kv/keys.ts";
+import { HttpError } from "../http/errors.ts";
+import {
+  addConversationWrites,
+  type Conversation,
+  getManyChunked,
+  type Member,
+  type Role,
+} from "../chat/conversations.ts";
+import { newId } from "../ids.ts";
+import type { Ack, Prepared } from "../realtime/fanout.ts";
+import type { Realtime } from "../realtime/realtime.ts";
+import type { Message } from "../wire/protocol.ts";
+import type { User } from "../accounts/users.ts";
+import { nameProblem, textProblem } from "../wire/validate.ts";
+
+export const GROUP_CAP = 500;
+/** Friends added when the group is created (one atomic write; more can be added afterwards). */
+export const CREATE_MEMBERS_MAX = 200;
+export const TITLE_MAX = 30;
+export const NOTICE_MAX = 500;
+export const DISPLAY_NAME_MAX = 32;
+export const MUTE_MAX_MINUTES = 30 * 24 * 60;
+export const RANK: Record<Role, number> = { owner: 3, admin: 2, member: 1 };
+
+/** Per-user limits of the group endpoints (lib/kv/rate_limit.ts windows). */
+export const LIMITS_GROUP_RATE = {
+  createUser: { max: 20, windowMs: 60 * 60_000 },
+  /** The find-groups page searches as the user types (debounced). */
+  searchUser: { max: 120, windowMs: 10 * 60_000 },
+  /** Join requests and joins by link or as a public group. */
+  joinUser: { max: 60, windowMs: 60 * 60_000 },
+  /** Invite link previews (the join page). */
+  previewUser: { max: 120, windowMs: 10 * 60_000 },
+};
+
+type Meta = NonNullable<Message["meta"]>;
+type Entry<T> = Deno.KvEntry<T>;
+export interface Ctx {
+  conv: Entry<Conversation>;
+  actor: Entry<Member>;
+}
+type ExtraWrites = {
+  checks?: Deno.AtomicCheck[];
+  apply?: (op: Deno.AtomicOperation, seq: number) => void;
+};
+type Extra = (ctx: Ctx) => ExtraWrites | Promise<ExtraWrites>;
+
+export function fail(status: number, code: string, message: string, field?: string): never {
+  throw new HttpError(status, code, message, { field });
+}
+
+/** An id as the server makes them; anything else cannot name a group or a user. */
+export function validId(id: unknown): id is string {
+  return typeof id === "string" && /^[0-9a-z]{1,40}$/.test(id);
+}
+
+export function checkTitle(raw: string): string {
+  const title = raw.trim();
+  const p = nameProblem(title, TITLE_MAX, true);
+  if (p) {
+    throw new HttpError(400, p, `Invalid group name: ${p}`, {
+      field: "title",
+      params: { max: TITLE_MAX },
+    });
+  }
+  return title;
+}
+
+export function titleKey(title: string): string {
+  return title.normalize("NFKC").toLowerCase().slice(0, 64);
+}
+
+/** Reads the group and the actor's membership; refuses a missing or dissolved group, a non-member, a low role. */
+export async function readCtx(
+  rt: Realtime,
+  convId: string,
+  actorId: string,
+  minRole: Role,
+): Promise<Ctx> {
+  if (!validId(convId)) fail(404, "group_not_found", "No such group");
+  const [conv, actor] = await rt.kv.getMany<[Conversation, Member]>([
+    keys.conv(convId),
+    keys.member(convId, actorId),
+  ]);
+  if (!conv.value || conv.value.kind !== "group" || conv.value.dissolved) {
+    fail(404, "group_not_found", "No such group");
+  }
+  if (!actor.value) fail(403, "not_member", "You are not in this group");
+  if (RANK[actor.value.role] < RANK[minRole]) {
+    fail(
+      403,
+      "forbidden_role",
+      `Only the ${minRole === "owner" ? "owner" : "owner and admins"} can do that`,
+    );
+  }
+  return { conv: conv as Entry<Conversation>, actor: actor as Entry<Member> };
+}
+
+/**
+ * Commits one group change: a system message plus the change, checked against the group and the
+ * actor's role as read in the same attempt (a concurrent change makes the write retry).
+ */
+export async function groupChange(
+  rt: Realtime,
+  convId: string,
+  actorId: string,
+  opts: { minRole: Role; meta: Meta; extra?: Extra },
+): Promise<Ack> {
+  // Read once up front too: a gone group or a missing role gets its own answer, not the log's.
+  await readCtx(rt, convId, actorId, opts.minRole);
+  return await rt.log.append({
+    conv: convId,
+    sender: "system",
+    cid: `${opts.meta.event}-${crypto.randomUUID()}`,
+    kind: "system",
+    text: "",
+    meta: { ...opts.meta, by: actorId },
+    checkMember: false,
+    exclusive: true,
+    prepare: async (): Promise<Prepared> => {
+      const ctx = await readCtx(rt, convId, actorId, opts.minRole);
+      const more = opts.extra ? await opts.extra(ctx) : {};
+      return {
+        checks: [ctx.conv, ctx.actor, ...(more.checks ?? [])],
+        apply: (op, seq) => more.apply?.(op, seq),
+      };
+    },
+  });
+}
+
+/**
+ * The actor's friends among `ids`, refused as a whole (403 not_friends) when one is not a friend
+ * or has blocked the actor: a block means the blocked person cannot reach the blocker, in a group
+ * either.
+ */
+export async function requireFriends(rt: Realtime, actorId: string, ids: string[]): Promise<void> {
+  if (!ids.every(validId)) fail(400, "bad_input", "Unknown member ids", "members");
+  const [friends, blocks] = await Promise.all([
+    getManyChunked(rt.kv, ids.map((id) => keys.friend(actorId, id))),
+    getManyChunked(rt.kv, ids.map((id) => keys.block(id, actorId))),
+  ]);
+  if (friends.some((f) => !f.value) || blocks.some((b) => b.value)) {
+    fail(403, "not_friends", "You can only add your friends", "members");
+  }
+}
+
+/** Creates a group with friends of the owner as first members; the owner is its owner. */
+export async function createGroup(
+  rt: Realtime,
+  owner: User,
+  titleRaw: string,
+  memberIds: string[],
+): Promise<Conversation> {
+  const title = checkTitle(titleRaw);
+  const ids = [...new Set(memberIds)].filter((id) => id !== owner.id);
+  if (ids.length > CREATE_MEMBERS_MAX) {
+    fail(
+      400,
+      "bad_input",
+      `Add at most ${CREATE_MEMBERS_MAX} friends at creation, more afterwards`,
+      "members",
+    );
+  }
+  await requireFriends(rt, owner.id, ids);
+  const now = rt.now();
+  const conv: Conversation = {
+    id: newId(now),
+    kind: "group",
+    title,
+    createdAt: now,
+    createdBy: owner.id,
+    public: false,
+    memberInvite: true,
+    cap: GROUP_CAP,
+    avatar: null,
+    notice: null,
+  };
+  const op = rt.kv.atomic();
+  addConversationWrites(op, conv, [
+    { userId: owner.id, role: "owner" },
+    ...ids.map((userId) => ({ userId, role: "member" as const })),
+  ], now);
+  if (!(await op.set(keys.memberCount(conv.id), ids.length + 1).commit()).ok) {
+    fail(409, "busy", "Could not create the group; try again");
+  }
+  await groupChange(rt, conv.id, owner.id, { minRole: "owner", meta: { event: "created", title } });
+  await Promise.all(
+    [owner.id, ...ids].map((user) =>
+      rt.log.publish({ t: "user", user, control: { kind: "conv_added", conv: conv.id } })
+    ),
+  );
+  return conv;
+}
+
+/** Changes the group record (name, notice, avatar, settings) with a system message. */
+function updateGroup(
+  rt: Realtime,
+  convId: string,
+  actorId: string,
+  meta: Meta,
+  change: (c: Conversation) => Conversation,
+): Promise<Ack> {
+  return groupChange(rt, convId, actorId, {
+    minRole: "admin",
+    meta,
+    extra: ({ conv }) => ({
+      apply: (op) => {
+        const next = change(conv.value);
+        op.set(keys.conv(convId), next);
+        if (conv.value.public) op.delete(keys.groupByName(titleKey(conv.value.title), convId));
+        if (next.public) op.set(keys.groupByName(titleKey(next.title), convId), true);
+      },
+    }),
+  });
+}
+
+export async function rename(
+  rt: Realtime,
+  actor: User,
+  convId: string,
+  titleRaw: string,
+): Promise<Ack> {
+  const title = checkTitle(titleRaw);
+  return await updateGroup(
+    rt,
+    convId,
+    actor.id,
+    { event: "renamed", title },
+    (c) => ({ ...c, title }),
+  );
+}
+
+/** Checks a notice: multi-line text up to NOTICE_MAX ("" clears it). */
+export function checkNotice(raw: string): string {
+  const text = raw.trim();
+  const p = textProblem(text, NOTICE_MAX, false);
+  if (p) {
+    throw new HttpError(400, p, `Invalid notice: ${p}`, {
+      field: "notice",
+      params: { max: NOTICE_MAX },
+    });
+  }
+  return text;
+}
+
+export async function setNotice(
+  rt: Realtime,
+  actor: User,
+  convId: string,
+  textRaw: string,
+): Promise<Ack> {
+  const text = checkNotice(textRaw);
+  const at = rt.now();
+  return await updateGroup(
+    rt,
+    convId,
+    actor.id,
+    { event: "notice", text },
+    (c) => ({ ...c, notice: text ? { text, by: actor.id, at } : null }),
+  );
+}
+
+export function setSettings(
+  rt: Realtime,
+  actor: User,
+  convId: string,
+  s: { public?: boolean; memberInvite?: boolean },
+): Promise<Ack> {
+  const text = JSON.stringify({ public: s.public, memberInvite: s.memberInvite });
+  return updateGroup(rt, convId, actor.id, { event: "settings", text }, (c) => ({
+    ...c,
+    public: s.public ?? c.public ?? false,
+    memberInvite: s.memberInvite ?? c.memberInvite ?? true,
+  }));
+}
+
+/** Sets the group picture (a blob id, or null); returns the blob it replaced, for the caller to delete. */
+export async function setAvatar(
+  rt: Realtime,
+  actor: User,
+  convId: string,
+  blobId: string | null,
+): Promise<{ ack: Ack; old: string | null }> {
+  let old: string | null = null;
+  const ack = await updateGroup(
+    rt,
+    convId,
+    actor.id,
+    { event: "avatar", text: blobId ?? "" },
+    (c) => {
+      old = c.avatar ?? null;
+      return { ...c, avatar: blobId };
+    },
+  );
+  return { ack, old };
+}
+
+/** A member's own name in this group ("" shows their nickname). */
+export async function setDisplayName(
+  rt: Realtime,
+  user: User,
+  convId: string,
+  raw: string,
+): Promise<void> {
+  const name = raw.trim();
+  const p = nameProblem(name, DISPLAY_NAME_MAX, false);
+  if (p) {
+    throw new HttpError(400, p, `Invalid name: ${p}`, {
+      field: "displayName",
+      params: { max: DISPLAY_NAME_MAX },
+    });
+  }
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const ctx = await readCtx(rt, convId, user.id, "member");
+    const next: Member = { ...ctx.actor.value, displayName: name || undefined };
+    if (
+      (await rt.kv.atomic().check(ctx.conv).check(ctx.actor).set(ctx.actor.key, next).commit()).ok
+    ) {
+      await rt.log.publish({
+        t: "conv",
+        conv: convId,
+        frame: { type: "members_changed", conv: convId },
+      });
+      return;
+    }
+  }
+  fail(409, "busy", "Try again");
+}

@@ -1,0 +1,487 @@
+/**
+ * The connection guard: the public TCP listener, in front of Deno.serve.
+ *
+ * Deno.serve has no header-read or idle deadline and no per-client connection cap (denoland/deno
+ * #3515), and it exits on EMFILE. So the guard accepts every connection itself, counts it per
+ * client address and in total before anything else, passes the bytes to Deno.serve on a loopback
+ * port, and follows each request head just far enough to enforce deadlines: a request head must
+ * arrive whole in time, a body must keep moving, an idle keep-alive connection is closed. When
+ * descriptors run out it evicts connections that have not sent a whole request and backs off;
+ * it never stops accepting for good. docs/architecture.md says why a byte relay (measured cheaper
+ * than direct for WebSocket fan-out on loopback, bench/RESULTS.md).
+ */
+import { log } from "../../log.ts";
+import { HeadTracker } from "./head.ts";
+import { WsMeter } from "./ws.ts";
+
+export interface GuardLimits {
+  /** A request head must arrive whole within this many ms of its first byte (the first: of accept). */
+  headerTimeoutMs: number;
+  /** A keep-alive connection between requests, or a body that stopped moving, is closed after this. */
+  idleTimeoutMs: number;
+  /** An upgraded connection (WebSocket) with no bytes either way for this long is closed. */
+  upgradedIdleMs: number;
+  /** Connections open at once from one address (IPv6: one /64). Loopback 127.0.0.1 and ::1 are exempt. */
+  maxPerAddress: number;
+  /** Connections open at once in total. */
+  maxTotal: number;
+  /** Bytes of one request head. */
+  maxHeadBytes: number;
+  /** Bytes of one WebSocket message from a client (Deno would buffer up to 64 MiB of it). */
+  maxWsMessageBytes: number;
+}
+
+export const DEFAULT_GUARD_LIMITS: GuardLimits = {
+  headerTimeoutMs: 10_000,
+  idleTimeoutMs: 30_000,
+  upgradedIdleMs: 120_000,
+  maxPerAddress: 256,
+  maxTotal: 4096,
+  maxHeadBytes: 32 * 1024,
+  // Far above the app's own frame cap (docs/protocol.md): a backstop for memory, not the rule.
+  maxWsMessageBytes: 256 * 1024,
+};
+
+type Reason =
+  | "per_address"
+  | "total"
+  | "header_timeout"
+  | "idle_timeout"
+  | "head_too_large"
+  | "ws_too_large"
+  | "released"
+  | "evicted"
+  | "no_descriptors"
+  | "upstream_failed";
+
+/** What the guard did, for /metrics and tests. */
+export interface GuardStats {
+  open: number;
+  maxTotal: number;
+  accepted: number;
+  refused: Partial<Record<Reason, number>>;
+  closed: Partial<Record<Reason, number>>;
+  acceptErrors: number;
+}
+
+interface Tracked {
+  addr: string;
+  bucket: string;
+  client: Deno.TcpConn;
+  upstream: Deno.TcpConn | null;
+  upstreamPort: number;
+  head: HeadTracker;
+  /** Set once upgraded: the client's WebSocket message sizes. */
+  ws: WsMeter | null;
+  lastByteAt: number;
+  done: boolean;
+}
+
+const EXEMPT = new Set(["127.0.0.1", "::1"]);
+/** Descriptors kept free for everything else (KV, files, mail, outgoing requests). */
+const RESERVED_FDS = 256;
+
+/** The most connections the guard sizes itself for when it measures the descriptor limit. */
+const MEASURED_MAX = 10_000;
+
+/**
+ * Connections the guard may hold at once within this process's descriptors, measured by opening
+ * one file until the OS says no (Deno raises the soft limit to the hard one at start, and does not
+ * let a program read /proc/self/limits without --allow-all). Each connection costs three: the
+ * client's socket and both ends of the loopback link to Deno.serve. Run once, before serving.
+ */
+export function totalFromDescriptorLimit(probe: string | URL = new URL(import.meta.url)): number {
+  const files: Deno.FsFile[] = [];
+  const want = MEASURED_MAX * 3 + RESERVED_FDS;
+  try {
+    while (files.length < want) files.push(Deno.openSync(probe));
+  } catch { /* the limit */ }
+  const free = files.length;
+  for (const f of files) f.close();
+  return Math.max(16, Math.floor((free - RESERVED_FDS) / 3));
+}
+
+/** The address a per-address limit counts: IPv4 as is (also when IPv4-mapped), IPv6 by its /64. */
+export function addressBucket(addr: string): string {
+  if (!addr.includes(":")) return addr; // plain IPv4, the common case
+  const v4 = addr.match(/^(?:::ffff:)?(\d+\.\d+\.\d+\.\d+)$/i);
+  if (v4) return v4[1];
+  const [head, tail = ""] = addr.toLowerCase().split("::");
+  const left = head ? head.split(":") : [];
+  const right = tail ? tail.split(":") : [];
+  const groups = addr.includes("::")
+    ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill("0"), ...right]
+    : left;
+  return groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, "")).join(":") + "::/64";
+}
+
+function bump(map: Partial<Record<Reason, number>>, r: Reason): void {
+  map[r] = (map[r] ?? 0) + 1;
+}
+
+export class ConnGuard {
+  readonly limits: GuardLimits;
+  readonly #conns = new Set<Tracked>();
+  readonly #perBucket = new Map<string, number>();
+  readonly #byUpstreamPort = new Map<number, Tracked>();
+  /** Connections still sending their first request head, oldest first (a Set keeps insertion order). */
+  readonly #unproven = new Set<Tracked>();
+  readonly #unprovenByBucket = new Map<string, Set<Tracked>>();
+  /** Connections between requests, the one the server answered longest ago first. */
+  readonly #between = new Set<Tracked>();
+  readonly #stats: GuardStats = {
+    open: 0,
+    maxTotal: 0,
+    accepted: 0,
+    refused: {},
+    closed: {},
+    acceptErrors: 0,
+  };
+  #listener: Deno.TcpListener | null = null;
+  #sweeper: ReturnType<typeof setInterval> | undefined;
+  #accepting: Promise<void> | null = null;
+  #lastEmfileLog = 0;
+  #loweredAt = -Infinity;
+
+  #upstream = { hostname: "127.0.0.1", port: 0 };
+
+  constructor(limits: Partial<GuardLimits> = {}, readonly now: () => number = Date.now) {
+    this.limits = { ...DEFAULT_GUARD_LIMITS, ...limits };
+  }
+
+  /** Where to relay to: Deno.serve's loopback address (it may change if it had to restart). */
+  setUpstream(upstream: { hostname: string; port: number }): void {
+    this.#upstream = upstream;
+  }
+
+  /** Listens on the public address; `reusePort` lets several isolates share the port. */
+  listen(opts: { hostname: string; port: number; reusePort?: boolean }): Deno.NetAddr {
+    // A long accept queue: under a flood, a full one drops SYNs and a real client waits for its
+    // retransmission (a second or more). The kernel caps it at net.core.somaxconn.
+    this.#listener = Deno.listen({ ...opts, transport: "tcp", tcpBacklog: 4096 });
+    this.#sweeper = setInterval(() => this.#sweep(), 500);
+    this.#accepting = this.#acceptLoop(this.#listener);
+    return this.#listener.addr;
+  }
+
+  /** The client address behind a connection the guard opened to Deno.serve (by its local port). */
+  clientOf(upstreamPort: number): string | null {
+    return this.#byUpstreamPort.get(upstreamPort)?.addr ?? null;
+  }
+
+  /** Cuts the client connection behind a relay (the app asks when a socket will not close). */
+  release(upstreamPort: number): void {
+    const t = this.#byUpstreamPort.get(upstreamPort);
+    if (t) this.#drop(t, "released");
+  }
+
+  stats(): GuardStats {
+    return { ...this.#stats, open: this.#conns.size, maxTotal: this.limits.maxTotal };
+  }
+
+  /** Stops accepting; open connections stay until `closeAll`. */
+  async stopAccepting(): Promise<void> {
+    clearInterval(this.#sweeper);
+    try {
+      this.#listener?.close();
+    } catch { /* already closed */ }
+    await this.#accepting;
+  }
+
+  closeAll(): void {
+    for (const t of [...this.#conns]) this.#drop(t);
+  }
+
+  async #acceptLoop(listener: Deno.TcpListener): Promise<void> {
+    let backoff = 10;
+    for (;;) {
+      let conn: Deno.TcpConn;
+      try {
+        conn = await listener.accept();
+        backoff = 10;
+      } catch (err) {
+        if (err instanceof Deno.errors.BadResource || err instanceof Deno.errors.Interrupted) {
+          return; // the listener was closed
+        }
+        // Out of descriptors (EMFILE/ENFILE) or a passing network error: free what is cheapest
+        // to lose, wait a little, go on. Never give up the port.
+        this.#stats.acceptErrors++;
+        this.#outOfDescriptors();
+        const now = this.now();
+        if (now - this.#lastEmfileLog > 10_000) {
+          this.#lastEmfileLog = now;
+          log.warn("guard.accept_failed", { err, open: this.#conns.size });
+        }
+        await new Promise((r) => setTimeout(r, backoff));
+        backoff = Math.min(1000, backoff * 2);
+        continue;
+      }
+      this.#admit(conn);
+    }
+  }
+
+  #admit(conn: Deno.TcpConn): void {
+    const addr = conn.remoteAddr.hostname;
+    const bucket = addressBucket(addr);
+    const exempt = EXEMPT.has(addr);
+    if (!exempt && (this.#perBucket.get(bucket) ?? 0) >= this.limits.maxPerAddress) {
+      if (!this.#evictOne(bucket, "evicted")) return this.#refuse(conn, "per_address");
+    }
+    if (this.#conns.size >= this.limits.maxTotal && !this.#evictOne(null, "evicted")) {
+      return this.#refuse(conn, "total");
+    }
+    const now = this.now();
+    const t: Tracked = {
+      addr,
+      bucket,
+      client: conn,
+      upstream: null,
+      upstreamPort: 0,
+      head: new HeadTracker(this.limits.maxHeadBytes, now),
+      ws: null,
+      lastByteAt: now,
+      done: false,
+    };
+    this.#conns.add(t);
+    this.#perBucket.set(bucket, (this.#perBucket.get(bucket) ?? 0) + 1);
+    this.#unproven.add(t);
+    let mine = this.#unprovenByBucket.get(bucket);
+    if (!mine) this.#unprovenByBucket.set(bucket, mine = new Set());
+    mine.add(t);
+    this.#stats.accepted++;
+    this.#relay(t).catch((err) => log.warn("guard.relay_failed", { err }));
+  }
+
+  /**
+   * The process ran out of descriptors below the configured cap (CONN_MAX set too high, or
+   * something else holds many): hold fewer from now on, and free some at once so that Deno.serve
+   * can still accept the relays of connections already taken.
+   */
+  #outOfDescriptors(): void {
+    // Each connection holds three descriptors, and relays being set up hold more: keep a margin.
+    const cap = Math.max(16, Math.floor(this.#conns.size * 0.8) - 8);
+    // One burst of failures lowers it once: the evictions below take a moment to free descriptors.
+    const now = this.now();
+    if (cap < this.limits.maxTotal && now - this.#loweredAt > 5000) {
+      this.#loweredAt = now;
+      this.limits.maxTotal = cap;
+      log.warn("guard.cap_lowered", {
+        maxTotal: cap,
+        hint: "CONN_MAX is above what descriptors allow",
+      });
+    }
+    let freed = 0;
+    while (
+      (this.#conns.size > this.limits.maxTotal || freed < 8) &&
+      this.#evictOne(null, "no_descriptors")
+    ) {
+      freed++;
+    }
+  }
+
+  #refuse(conn: Deno.TcpConn, reason: Reason): void {
+    bump(this.#stats.refused, reason);
+    try {
+      conn.close();
+    } catch { /* gone */ }
+  }
+
+  /**
+   * Closes the connection that is cheapest to lose (one of `bucket`'s, or any): one still sending
+   * its first request head, oldest first; else one idle between requests. Never an upgraded one
+   * or one with a request under way. Returns whether it closed one.
+   */
+  #evictOne(bucket: string | null, reason: Reason): boolean {
+    // O(1) for the common case (a flood of connections that never send a head): sets keep
+    // insertion order, so the first one is the oldest.
+    const unproven = bucket ? this.#unprovenByBucket.get(bucket) : this.#unproven;
+    if (unproven?.size) {
+      this.#drop(this.#heaviest(unproven), reason);
+      return true;
+    }
+    const now = this.now();
+    // Ordered by the server's last answer, so the oldest idle ones come first; a bounded look
+    // keeps a shed O(1) even when many near the front are busy again.
+    let looked = 0;
+    for (const t of this.#between) {
+      if (++looked > 256) break;
+      if (bucket && t.bucket !== bucket) continue;
+      if (t.head.evictionRank(t.lastByteAt, now) === Infinity) continue;
+      this.#drop(t, reason);
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * Of the oldest few, the one whose address holds the most connections still without a head: a
+   * flood from some addresses sheds its own sockets before a real client's newer one.
+   */
+  #heaviest(unproven: Set<Tracked>): Tracked {
+    let best: Tracked | null = null;
+    let weight = -1;
+    let looked = 0;
+    for (const t of unproven) {
+      const w = this.#unprovenByBucket.get(t.bucket)?.size ?? 0;
+      if (w > weight) {
+        best = t;
+        weight = w;
+      }
+      if (++looked === 8) break;
+    }
+    return best!;
+  }
+
+  #sweep(): void {
+    const now = this.now();
+    for (const t of [...this.#conns]) {
+      const why = t.head.expired(now, t.lastByteAt, this.limits);
+      if (why) this.#drop(t, why);
+    }
+  }
+
+  #drop(t: Tracked, reason?: Reason): void {
+    if (t.done) return;
+    t.done = true;
+    if (reason) bump(this.#stats.closed, reason);
+    this.#conns.delete(t);
+    const n = (this.#perBucket.get(t.bucket) ?? 1) - 1;
+    if (n > 0) this.#perBucket.set(t.bucket, n);
+    else this.#perBucket.delete(t.bucket);
+    if (t.upstreamPort) this.#byUpstreamPort.delete(t.upstreamPort);
+    this.#proven(t);
+    this.#between.delete(t);
+    for (const c of [t.client, t.upstream]) {
+      try {
+        c?.close();
+      } catch { /* already closed */ }
+    }
+  }
+
+  /** The connection is no longer a candidate for being shed as one that never sent a head. */
+  #proven(t: Tracked): void {
+    if (!this.#unproven.delete(t)) return;
+    const mine = this.#unprovenByBucket.get(t.bucket);
+    mine?.delete(t);
+    if (mine && !mine.size) this.#unprovenByBucket.delete(t.bucket);
+  }
+
+  async #relay(t: Tracked): Promise<void> {
+    // Nothing goes to Deno.serve before a whole first head: a connection that never sends one
+    // costs one descriptor, not three, and reaches no code but the tracker.
+    const early = await this.#firstHead(t);
+    if (!early) return this.#drop(t);
+    this.#proven(t);
+    try {
+      t.upstream = await Deno.connect({ ...this.#upstream, transport: "tcp" });
+    } catch (err) {
+      if (!t.done) log.warn("guard.upstream_failed", { err });
+      this.#drop(t, "upstream_failed");
+      if (/Too many open files/.test(String(err))) this.#outOfDescriptors();
+      return;
+    }
+    if (t.done) return void t.upstream.close();
+    t.upstreamPort = (t.upstream.localAddr as Deno.NetAddr).port;
+    this.#byUpstreamPort.set(t.upstreamPort, t);
+    t.client.setNoDelay(true);
+    t.upstream.setNoDelay(true);
+    try {
+      await writeAll(t.upstream, early);
+    } catch {
+      return this.#drop(t);
+    }
+    await Promise.all([
+      this.#pump(t, t.client, t.upstream, true),
+      this.#pump(t, t.upstream, t.client, false),
+    ]);
+    this.#drop(t);
+  }
+
+  /** Reads until the first request head is whole; returns every byte read, or null to close. */
+  async #firstHead(t: Tracked): Promise<Uint8Array | null> {
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    // Small: every socket that never sends a head holds this buffer while it waits.
+    let buf = new Uint8Array(1024);
+    try {
+      while (t.head.awaitingFirst) {
+        const n = await t.client.read(buf);
+        if (n === null || t.done) return null;
+        t.lastByteAt = this.now();
+        const chunk = buf.slice(0, n);
+        if (n === buf.length && buf.length < 16384) buf = new Uint8Array(buf.length * 4);
+        const bad = t.head.feed(chunk, t.lastByteAt);
+        if (bad) {
+          // Best effort: the client may already be gone.
+          if (bad === "head_too_large") await writeAll(t.client, TOO_LARGE).catch(() => {});
+          this.#drop(t, bad);
+          return null;
+        }
+        parts.push(chunk);
+        total += n;
+      }
+    } catch {
+      return null;
+    }
+    const out = new Uint8Array(total);
+    let off = 0;
+    for (const p of parts) {
+      out.set(p, off);
+      off += p.length;
+    }
+    return out;
+  }
+
+  /** Copies one direction; the client's bytes go through the head tracker first. */
+  async #pump(
+    t: Tracked,
+    from: Deno.TcpConn,
+    to: Deno.TcpConn,
+    fromClient: boolean,
+  ): Promise<void> {
+    // Small while idle (thousands of idle sockets each hold one read buffer per direction),
+    // larger while bytes keep coming.
+    let buf = new Uint8Array(2048);
+    try {
+      for (;;) {
+        const n = await from.read(buf);
+        if (n === null || t.done) break;
+        t.lastByteAt = this.now();
+        const chunk = buf.subarray(0, n);
+        if (fromClient && t.head.state === "upgraded") {
+          t.ws ??= new WsMeter(this.limits.maxWsMessageBytes);
+          if (!t.ws.feed(chunk)) return this.#drop(t, "ws_too_large");
+        } else if (fromClient) {
+          const bad = t.head.feed(chunk, t.lastByteAt);
+          if (bad) {
+            // Best effort: the client may already be gone.
+            if (bad === "head_too_large") await writeAll(t.client, TOO_LARGE).catch(() => {});
+            return this.#drop(t, bad);
+          }
+        } else {
+          t.head.sawServer(chunk, t.lastByteAt);
+          // Re-inserting moves it last: #between stays ordered by the server's last answer.
+          this.#between.delete(t);
+          if (t.head.state === "await") this.#between.add(t);
+        }
+        await writeAll(to, chunk);
+        if (n === buf.length && buf.length < 65536) buf = new Uint8Array(buf.length * 2);
+        else if (n < buf.length / 8 && buf.length > 2048) buf = new Uint8Array(buf.length / 2);
+      }
+      // A half-close passes on: the other side may still be sending its answer.
+      if (!t.done) await to.closeWrite().catch(() => this.#drop(t));
+    } catch {
+      // A reset or a close from the other pump: both sides go.
+      this.#drop(t);
+    }
+  }
+}
+
+const TOO_LARGE = new TextEncoder().encode(
+  "HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+);
+
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < bytes.length) off += await conn.write(bytes.subarray(off));
+}

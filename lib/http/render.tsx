@@ -1,0 +1,36 @@
+/** Renders a page with the layout, for routes: `return page(c, t(…), <Body/>)`. */
+import type { ComponentChildren } from "preact";
+import { renderToString } from "preact-render-to-string";
+import { Layout } from "../../components/Layout.tsx";
+import type { Ctx } from "./state.ts";
+
+export interface PageOptions {
+  status?: number;
+  /** Extra class on <main>, e.g. "full" for the chat screen that fills the window. */
+  mainClass?: string;
+}
+
+export function page(
+  c: Ctx,
+  title: string,
+  body: ComponentChildren,
+  opts: PageOptions = {},
+): Response {
+  const { assets } = c.var.deps;
+  const html = renderToString(
+    <Layout
+      title={title}
+      locale={c.var.locale}
+      nonce={c.var.nonce}
+      bootUrl={assets.bootUrl}
+      version={assets.version}
+      user={c.var.user}
+      requests={c.var.friendRequests ?? 0}
+      path={new URL(c.req.url).pathname + new URL(c.req.url).search}
+      mainClass={opts.mainClass}
+    >
+      {body}
+    </Layout>,
+  );
+  return c.html("<!doctype html>" + html, (opts.status ?? 200) as 200);
+}
