@@ -11,7 +11,7 @@ import FriendActions from "../islands/FriendActions.tsx";
 import { relationTo } from "../lib/social/contacts.ts";
 import { userCard } from "../lib/chat/conv_list.ts";
 import { findUserByUsername, toPublic, type User } from "../lib/accounts/users.ts";
-import { HttpError } from "../lib/http/errors.ts";
+import { HttpError } from "../lib/errors.ts";
 import { isLocalRequest } from "../lib/http/security.ts";
 import { listOutbox } from "../lib/mail/mail.ts";
 import { GENDERS, LIMITS } from "../lib/wire/validate.ts";

@@ -4,7 +4,7 @@ import type { Ctx, Env } from "../lib/http/state.ts";
 import { t } from "../lib/i18n/i18n.ts";
 import { page } from "../lib/http/render.tsx";
 import { Island } from "../components/Island.tsx";
-import { HttpError } from "../lib/http/errors.ts";
+import { HttpError } from "../lib/errors.ts";
 import { listFriends } from "../lib/social/friends.ts";
 import { TITLE_MAX } from "../lib/groups/groups.ts";
 import { viewGroup } from "../lib/groups/view.ts";

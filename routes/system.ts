@@ -5,7 +5,7 @@ import type { Env } from "../lib/http/state.ts";
 import { renderGuardMetrics, renderMetrics } from "../lib/http/metrics.ts";
 import { isLocalRequest } from "../lib/http/security.ts";
 import { getBlob } from "../lib/kv/blobs.ts";
-import { HttpError } from "../lib/http/errors.ts";
+import { HttpError } from "../lib/errors.ts";
 import { toLocale } from "../lib/i18n/i18n.ts";
 import { updateUser } from "../lib/accounts/users.ts";
 import { revokeSession } from "../lib/accounts/sessions.ts";

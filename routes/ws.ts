@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import { getConnInfo } from "hono/deno";
 import type { Env } from "../lib/http/state.ts";
-import { HttpError } from "../lib/http/errors.ts";
+import { HttpError } from "../lib/errors.ts";
 import { isAllowedOrigin } from "../lib/http/security.ts";
 import { Conn, LIMITS_WS } from "../lib/realtime/conn.ts";
 import { socketClosed, socketOpened } from "../lib/http/metrics.ts";

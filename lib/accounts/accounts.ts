@@ -1,5 +1,5 @@
 /** Account flows: register, activate, resend, reset and change password (login is lib/accounts/login.ts). */
-import { badRequest, conflict, HttpError } from "../http/errors.ts";
+import { badRequest, conflict, HttpError } from "../errors.ts";
 import {
   hashPassword,
   passwordProblem,

@@ -1,7 +1,7 @@
 /** Feedback from logged-in users: stored in KV and mailed to ADMIN_EMAIL when set. */
 import { keys } from "../kv/keys.ts";
 import { newId } from "../ids.ts";
-import { HttpError } from "../http/errors.ts";
+import { HttpError } from "../errors.ts";
 import { LIMITS, textProblem } from "../wire/validate.ts";
 import { escapeHtml } from "../mail/html.ts";
 import { t } from "../i18n/i18n.ts";

@@ -9,7 +9,7 @@
  * addresses run into the account-wide limit, which the owner's known addresses do not count in.
  * See docs/api.md, "Rate limits".
  */
-import { HttpError } from "../http/errors.ts";
+import { HttpError } from "../errors.ts";
 import { burnPasswordCheck, refuseWhenPasswordWorkFull, verifyPassword } from "./password.ts";
 import { findUserByLogin, type User } from "./users.ts";
 import { signupExpired } from "./signup.ts";

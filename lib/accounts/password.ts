@@ -1,7 +1,7 @@
 /** Password hashing (PBKDF2-SHA256, 600,000 iterations, WebCrypto) and the password rules. */
 import { base64url, timingSafeEqual } from "../ids.ts";
 import { COMMON_PASSWORDS } from "./common_passwords.ts";
-import { HttpError } from "../http/errors.ts";
+import { HttpError } from "../errors.ts";
 import { WorkLimit, WorkLimitFull } from "../kv/work_limit.ts";
 
 export const PBKDF2_ITERATIONS = 600_000;

@@ -10,7 +10,7 @@ import {
   PBKDF2_ITERATIONS,
   verifyPassword,
 } from "./password.ts";
-import { HttpError } from "../http/errors.ts";
+import { HttpError } from "../errors.ts";
 
 // A low cost for the tests that are about the format, not the cost.
 const FAST = 1000;

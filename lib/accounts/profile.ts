@@ -1,5 +1,5 @@
 /** Editing one's profile: validation of every field, then one write. */
-import { HttpError } from "../http/errors.ts";
+import { HttpError } from "../errors.ts";
 import {
   type Gender,
   GENDERS,

@@ -6,7 +6,7 @@
  * e-mail go to the next sign-up that asks for them.
  */
 import { keys } from "../kv/keys.ts";
-import { badRequest, conflict } from "../http/errors.ts";
+import { badRequest, conflict } from "../errors.ts";
 import { type NewUser, newUserRecord, nickKey, type User } from "./users.ts";
 import { botConversationWrites } from "../chat/conversations.ts";
 import { botWelcome } from "../chat/bot.ts";

@@ -8,7 +8,7 @@ import {
   usernameFree,
 } from "./signup.ts";
 import { findUserByLogin, getUser, type User } from "./users.ts";
-import { HttpError } from "../http/errors.ts";
+import { HttpError } from "../errors.ts";
 import { keys } from "../kv/keys.ts";
 
 const T0 = 1_700_000_000_000;

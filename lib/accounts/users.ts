@@ -1,6 +1,6 @@
 /** Users: creation with unique username and e-mail (one atomic write), lookup, profile. */
 import { keys } from "../kv/keys.ts";
-import { conflict, HttpError } from "../http/errors.ts";
+import { conflict, HttpError } from "../errors.ts";
 import { newId } from "../ids.ts";
 import { type Gender, LIMITS } from "../wire/validate.ts";
 import type { Locale } from "../i18n/i18n.ts";

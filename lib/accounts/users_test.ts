@@ -9,7 +9,7 @@ import {
   updateUser,
   type User,
 } from "./users.ts";
-import { HttpError } from "../http/errors.ts";
+import { HttpError } from "../errors.ts";
 import { keys } from "../kv/keys.ts";
 
 function input(username: string, email: string) {

@@ -1,7 +1,7 @@
 /** Conversations (DM, group, bot) and their membership, kept in step both ways in one atomic write. */
 import { keys } from "../kv/keys.ts";
 import { newId } from "../ids.ts";
-import { HttpError } from "../http/errors.ts";
+import { HttpError } from "../errors.ts";
 import type { Message } from "../wire/protocol.ts";
 
 export type ConvKind = "dm" | "group" | "bot";

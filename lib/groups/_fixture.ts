@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { Realtime } from "../realtime/realtime.ts";
 import { createUser, updateUser, type User } from "../accounts/users.ts";
 import { keys } from "../kv/keys.ts";
-import { HttpError } from "../http/errors.ts";
+import { HttpError } from "../errors.ts";
 import type { Message, ServerFrame } from "../wire/protocol.ts";
 import type { Control } from "../realtime/fanout.ts";
 import type { Member } from "../chat/conversations.ts";

@@ -7,7 +7,7 @@
  * lib/groups/moderation.ts.
  */
 import { keys } from "../kv/keys.ts";
-import { HttpError } from "../http/errors.ts";
+import { HttpError } from "../errors.ts";
 import {
   addConversationWrites,
   type Conversation,

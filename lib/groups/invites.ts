@@ -6,7 +6,7 @@
  * to that admin nor answerable by them; the other admins see it as usual.
  */
 import { keys } from "../kv/keys.ts";
-import { HttpError } from "../http/errors.ts";
+import { HttpError } from "../errors.ts";
 import { newId, newToken, sha256 } from "../ids.ts";
 import { type Conversation, getManyChunked, type Member } from "../chat/conversations.ts";
 import { fail, readCtx, validId } from "./groups.ts";

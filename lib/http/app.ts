@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import { getCookie } from "hono/cookie";
 import { getConnInfo } from "hono/deno";
-import { HttpError } from "./errors.ts";
+import { HttpError } from "../errors.ts";
 import { fromAcceptLanguage, hasMessage, type Locale, t, toLocale } from "../i18n/i18n.ts";
 import { csrfGuard, securityHeaders } from "./security.ts";
 import { bodyLimits } from "./body.ts";

@@ -10,7 +10,7 @@
  */
 import type { MiddlewareHandler } from "hono";
 import { matchedRoutes, routePath } from "hono/route";
-import { HttpError } from "./errors.ts";
+import { HttpError } from "../errors.ts";
 import { log } from "../log.ts";
 import type { Ctx, Env } from "./state.ts";
 

@@ -1,7 +1,7 @@
 /** Security headers on every response and the cross-site request check for every state change. */
 import type { MiddlewareHandler } from "hono";
 import { base64url } from "../ids.ts";
-import { HttpError } from "./errors.ts";
+import { HttpError } from "../errors.ts";
 import { isLoopbackOrigin } from "./config.ts";
 import type { Ctx, Env } from "./state.ts";
 

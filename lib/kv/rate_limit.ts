@@ -4,7 +4,7 @@
  * (a login that turned out right is not a failure).
  */
 import { keys } from "./keys.ts";
-import { HttpError } from "../http/errors.ts";
+import { HttpError } from "../errors.ts";
 import { log } from "../log.ts";
 
 export interface Limit {

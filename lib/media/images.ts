@@ -3,7 +3,7 @@
  * which drops all metadata (EXIF, GPS). Backed by sharp (libvips); see docs/architecture.md.
  */
 import sharp from "sharp";
-import { HttpError } from "../http/errors.ts";
+import { HttpError } from "../errors.ts";
 
 export type ImageType = "image/jpeg" | "image/png" | "image/gif" | "image/webp";
 

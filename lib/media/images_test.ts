@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import sharp from "sharp";
 import { AVATAR_MAX_BYTES, AVATAR_SIZE, makeAvatar, MAX_PIXELS, sniffImageType } from "./images.ts";
-import { HttpError } from "../http/errors.ts";
+import { HttpError } from "../errors.ts";
 
 function solid(width: number, height: number) {
   return sharp({ create: { width, height, channels: 3, background: "#3366cc" } });

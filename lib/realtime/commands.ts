@@ -19,7 +19,7 @@ import {
 import { cardsFor, cursorValue, summarize } from "../chat/conv_list.ts";
 import { pageBefore, pageCost, range, visibleTo } from "../chat/history.ts";
 import { keys } from "../kv/keys.ts";
-import { HttpError } from "../http/errors.ts";
+import { HttpError } from "../errors.ts";
 import { botReply } from "../chat/bot.ts";
 import { log } from "../log.ts";
 import { LIMITS_WS } from "./limits.ts";

@@ -20,7 +20,7 @@ import type { Presence } from "./presence.ts";
 import type { ConvKind } from "../chat/conversations.ts";
 import { userCard } from "../chat/conv_list.ts";
 import { Delivery } from "./delivery.ts";
-import { HttpError } from "../http/errors.ts";
+import { HttpError } from "../errors.ts";
 import { log } from "../log.ts";
 import type { User } from "../accounts/users.ts";
 import type { Locale } from "../i18n/i18n.ts";

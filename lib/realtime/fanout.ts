@@ -7,7 +7,7 @@
 import { keys } from "../kv/keys.ts";
 import { newId } from "../ids.ts";
 import { type ConvHead, getManyChunked, type Member } from "../chat/conversations.ts";
-import { HttpError } from "../http/errors.ts";
+import { HttpError } from "../errors.ts";
 import { log } from "../log.ts";
 import { isBusy } from "../kv/busy.ts";
 import type { Message, MsgKind, ServerFrame } from "../wire/protocol.ts";

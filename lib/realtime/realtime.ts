@@ -14,7 +14,7 @@ import {
 } from "../chat/conversations.ts";
 import type { Conversation } from "../chat/conversations.ts";
 import { keys } from "../kv/keys.ts";
-import { HttpError } from "../http/errors.ts";
+import { HttpError } from "../errors.ts";
 import type { Ack } from "./fanout.ts";
 
 export class Realtime {

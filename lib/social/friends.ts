@@ -8,7 +8,7 @@
  * reach the blocker.
  */
 import { keys } from "../kv/keys.ts";
-import { HttpError } from "../http/errors.ts";
+import { HttpError } from "../errors.ts";
 import {
   addConversationWrites,
   type Conversation,

@@ -20,7 +20,7 @@ import { friendsSnapshot, searchPeople } from "./contacts.ts";
 import { indexLetter } from "./initials.ts";
 import { listUserConvs } from "../chat/conversations.ts";
 import { keys } from "../kv/keys.ts";
-import { HttpError } from "../http/errors.ts";
+import { HttpError } from "../errors.ts";
 
 let clock = 1_700_000_000_000;
 

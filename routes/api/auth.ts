@@ -14,7 +14,7 @@ import { login } from "../../lib/accounts/login.ts";
 import { listSessions, revokeAllSessions, revokeSession } from "../../lib/accounts/sessions.ts";
 import { clearSessionCookie, readSessionCookie, setSessionCookie } from "../../lib/http/cookies.ts";
 import { getSession } from "../../lib/accounts/sessions.ts";
-import { HttpError } from "../../lib/http/errors.ts";
+import { HttpError } from "../../lib/errors.ts";
 import { toPublic } from "../../lib/accounts/users.ts";
 
 export const authApi = new Hono<Env>();

@@ -5,7 +5,7 @@
 import { Hono } from "hono";
 import type { Env } from "../../lib/http/state.ts";
 import { body, readJson, requireUser, str } from "../../lib/http/body.ts";
-import { HttpError } from "../../lib/http/errors.ts";
+import { HttpError } from "../../lib/errors.ts";
 import { enforce, LIMITS_RATE } from "../../lib/accounts/accounts.ts";
 import { emailProblem, LIMITS } from "../../lib/wire/validate.ts";
 import {

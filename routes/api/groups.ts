@@ -6,7 +6,7 @@
 import { Hono } from "hono";
 import type { Ctx, Env } from "../../lib/http/state.ts";
 import { body, readJson, readUpload, requireUser, str } from "../../lib/http/body.ts";
-import { HttpError } from "../../lib/http/errors.ts";
+import { HttpError } from "../../lib/errors.ts";
 import { enforce } from "../../lib/accounts/accounts.ts";
 import { AVATAR_MAX_BYTES, imageTooBig, makeAvatar } from "../../lib/media/images.ts";
 import { deleteBlob, putBlob } from "../../lib/kv/blobs.ts";

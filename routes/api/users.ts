@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import type { Env } from "../../lib/http/state.ts";
 import { requireUser } from "../../lib/http/body.ts";
 import { findUserByUsername, toPublic } from "../../lib/accounts/users.ts";
-import { HttpError } from "../../lib/http/errors.ts";
+import { HttpError } from "../../lib/errors.ts";
 
 export const usersApi = new Hono<Env>();
 
