@@ -130,6 +130,23 @@ export type ClientFrame =
   | { type: "members"; rid?: string; conv: string }
   | { type: "ping"; rid?: string };
 
+/** Every client frame type, for tests and tools that generate frames. */
+export const CLIENT_FRAME_TYPES = [
+  "hello",
+  "send",
+  "history",
+  "sync",
+  "read",
+  "typing",
+  "receipts",
+  "members",
+  "ping",
+] as const satisfies readonly ClientFrame["type"][];
+// A client frame type missing above fails to compile here.
+const _everyType: Record<ClientFrame["type"], true> = Object.fromEntries(
+  CLIENT_FRAME_TYPES.map((t) => [t, true]),
+) as Record<(typeof CLIENT_FRAME_TYPES)[number], true>;
+
 // ---- server → client ----
 export type ServerFrame =
   | { type: "welcome"; v: number; me: UserCard; convs: ConvSummary[]; isolate: string }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
+  CLIENT_FRAME_TYPES,
   type ClientFrame,
   CLOSE,
   type FrameError,
@@ -12,17 +13,7 @@ import {
   shouldReconnect,
 } from "./protocol.ts";
 
-const TYPES = [
-  "hello",
-  "send",
-  "history",
-  "sync",
-  "read",
-  "typing",
-  "receipts",
-  "members",
-  "ping",
-] as const;
+const TYPES = CLIENT_FRAME_TYPES;
 
 function parse(frame: unknown): ClientFrame | FrameError {
   return parseClientFrame(JSON.stringify(frame));
