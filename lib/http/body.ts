@@ -80,7 +80,7 @@ async function applyRule(c: Ctx, rule: BodyRule): Promise<void> {
 async function readCapped(req: Request, rule: BodyRule, timeoutMs: number): Promise<Uint8Array> {
   if (!req.body) return new Uint8Array();
   const reader = req.body.getReader();
-  const parts: Uint8Array[] = [];
+  const parts: Uint8Array<ArrayBuffer>[] = [];
   let total = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const expired = new Promise<"expired">((resolve) => {
@@ -105,13 +105,7 @@ async function readCapped(req: Request, rule: BodyRule, timeoutMs: number): Prom
   } finally {
     clearTimeout(timer);
   }
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return new Uint8Array(await new Blob(parts).arrayBuffer());
 }
 
 /** The bytes bodyLimits() read for this request. */

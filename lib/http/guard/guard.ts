@@ -399,7 +399,7 @@ export class ConnGuard {
 
   /** Reads until the first request head is whole; returns every byte read, or null to close. */
   async #firstHead(t: Tracked): Promise<Uint8Array | null> {
-    const parts: Uint8Array[] = [];
+    const parts: Uint8Array<ArrayBuffer>[] = [];
     let total = 0;
     // Small: every socket that never sends a head holds this buffer while it waits.
     let buf = new Uint8Array(1024);
@@ -423,13 +423,7 @@ export class ConnGuard {
     } catch {
       return null;
     }
-    const out = new Uint8Array(total);
-    let off = 0;
-    for (const p of parts) {
-      out.set(p, off);
-      off += p.length;
-    }
-    return out;
+    return new Uint8Array(await new Blob(parts).arrayBuffer());
   }
 
   /** Copies one direction; the client's bytes go through the head tracker first. */
