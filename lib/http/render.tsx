@@ -3,6 +3,7 @@ import type { ComponentChildren } from "preact";
 import { renderToString } from "preact-render-to-string";
 import { Layout } from "../../components/Layout.tsx";
 import type { Ctx } from "./state.ts";
+import { userCard } from "../chat/conv_list.ts";
 
 export interface PageOptions {
   status?: number;
@@ -24,7 +25,7 @@ export function page(
       nonce={c.var.nonce}
       bootUrl={assets.bootUrl}
       version={assets.version}
-      user={c.var.user}
+      user={c.var.user && userCard(c.var.user)}
       requests={c.var.friendRequests ?? 0}
       path={new URL(c.req.url).pathname + new URL(c.req.url).search}
       mainClass={opts.mainClass}
