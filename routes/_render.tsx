@@ -1,9 +1,12 @@
-/** Renders a page with the layout, for routes: `return page(c, t(…), <Body/>)`. */
+/**
+ * Renders a page with the layout, for routes: `return page(c, t(…), <Body/>)`. Here, not in
+ * lib/http/, because it puts components/ around the body: lib/ never imports the browser's code.
+ */
 import type { ComponentChildren } from "preact";
 import { renderToString } from "preact-render-to-string";
-import { Layout } from "../../components/Layout.tsx";
-import type { Ctx } from "./state.ts";
-import { userCard } from "../chat/conv_list.ts";
+import { Layout } from "../components/Layout.tsx";
+import type { Ctx } from "../lib/http/state.ts";
+import { userCard } from "../lib/chat/conv_list.ts";
 
 export interface PageOptions {
   status?: number;
