@@ -1,4 +1,4 @@
-/** /_build/:hash/:name: the island bundles (scripts/build.ts), cached for good: the hash names them. */
+/** /_build/:hash/:name: the island bundles (scripts/build.ts), cached for good (hash-named). */
 import { Hono } from "hono";
 import type { Env } from "../lib/http/state.ts";
 import { HttpError } from "../lib/errors.ts";

@@ -1,4 +1,7 @@
-/** /contacts: friends by initial, groups, the new-friends entry; /contacts/new: requests and finding people. */
+/**
+ * /contacts: friends by initial, groups, the new-friends entry; /contacts/new: friend requests
+ * and finding people.
+ */
 import { Hono } from "hono";
 import type { Env } from "../lib/http/state.ts";
 import { pageLogin, pageUser } from "../lib/http/access.ts";

@@ -1,4 +1,4 @@
-/** /: the landing page for visitors, the chat screen for logged-in users (?c= opens a conversation). */
+/** /: the landing page for visitors, the chat screen for logged-in users (?c= opens one chat). */
 import { Hono } from "hono";
 import type { Env } from "../lib/http/state.ts";
 import { t } from "../lib/i18n/i18n.ts";

@@ -3,8 +3,9 @@
  * buildApp to startServer (lib/http/server.ts).
  *
  * Why here and not in lib/http/: the HTTP shell (middleware, errors, sessions, serving) sits below
- * the pages, and a lower layer never imports a higher one (tests/layers_test.ts). So lib/http/app.ts
- * takes the routes as a parameter, and this file, at the top with the routes, hands them over.
+ * the pages, and a lower layer never imports a higher one (tests/layers_test.ts). So
+ * lib/http/app.ts takes the routes as a parameter, and this file, at the top with the routes,
+ * hands them over.
  *
  * One file per URL space, named by its URL (the folders follow the path), each mounted at its own
  * prefix. No two mounts share a URL, so their order does not matter (tests/routes_test.ts checks
@@ -48,7 +49,7 @@ import { requestsApi } from "./api/groups/requests.ts";
 import { invitesApi } from "./api/groups/invites.ts";
 import { inviteLinksApi } from "./api/invites.ts";
 
-/** URL prefix → its routes, in the order of the pages a visitor meets, then files, then the API. */
+/** URL prefix → its routes: the pages a visitor meets, the forms, files and system, the API. */
 export const MOUNTS: readonly (readonly [string, Hono<Env>])[] = [
   ["/", homePage], // exactly "/": the landing page, or the chat screen
   ["/login", loginPage],

@@ -45,7 +45,7 @@ Deno.test("deno.json's start, dev and build tasks use the flags of scripts/flags
   assert.deepEqual(disagreements({ ...tasks, start: wider }), ["start: main.ts"]);
 });
 
-Deno.test("no script, bench or test spells the server's flags: they import SERVER_FLAGS", async () => {
+Deno.test("no script, bench or test spells the server's flags again", async () => {
   const spelled: string[] = [];
   for (const dir of ["scripts", "bench", "tests"]) {
     for await (const e of Deno.readDir(new URL(`${dir}/`, root))) {

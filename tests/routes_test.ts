@@ -90,7 +90,7 @@ const LOGIN_PAGES: Record<string, string> = {
   "/groups/find": "/groups/find",
 };
 
-Deno.test("pages that need an account are behind pageLogin and send visitors to log in", async () => {
+Deno.test("pages that need an account are behind pageLogin and send visitors to /login", async () => {
   const app = buildApp({} as Deps);
   const guarded = app.routes.filter((r) => r.handler === pageLogin).map((r) => r.path);
   assert.deepEqual(guarded.sort(), Object.keys(LOGIN_PAGES).sort());

@@ -52,7 +52,7 @@ function isPage(c: Ctx): boolean {
 /** Renders the HTML error page (routes/_error.tsx). */
 export type ErrorPage = (c: Ctx, status: number, message: string) => Response;
 
-/** What createApp() serves: each router at its own prefix (no two share one), and the error page. */
+/** What createApp() serves: each router at its own prefix (none shared), and the error page. */
 export interface AppRoutes {
   mounts: readonly (readonly [prefix: string, routes: Hono<Env>])[];
   errorPage: ErrorPage;

@@ -20,7 +20,10 @@ friendsApi.get("/", async (c) => {
   return c.json(await friendsSnapshot(c.var.deps.kv, user.id));
 });
 
-/** Body: `to` (a user id) or `email`, and `note`. By e-mail the answer is the same for any address. */
+/**
+ * Body: `to` (a user id) or `email`, and `note`. By e-mail the answer is the same for any
+ * address.
+ */
 friendsApi.post("/requests", body.json, async (c) => {
   const { user } = requireUser(c);
   const { kv, rt } = c.var.deps;

@@ -1,4 +1,4 @@
-/** /dev/outbox: the mail the server would have sent, with DEV_OUTBOX on (no SMTP needed to try it). */
+/** /dev/outbox: the mail the server would have sent, with DEV_OUTBOX on (no SMTP to try it). */
 import { Hono } from "hono";
 import type { Env } from "../../lib/http/state.ts";
 import { t } from "../../lib/i18n/i18n.ts";
