@@ -4,12 +4,13 @@
  */
 import { useEffect, useRef, useState } from "preact/hooks";
 import { type Locale, t } from "../lib/i18n/i18n.ts";
-import type { FriendsSnapshot } from "../lib/client/state.ts";
+import type { ApiError, FriendsSnapshot } from "../lib/wire/api.ts";
 import type { FriendView, RequestView, UserCard } from "../lib/wire/protocol.ts";
 import { NOTE_MAX } from "../lib/wire/friend_rules.ts";
 import { Avatar } from "../components/Avatar.tsx";
 import { connect, loadFriends, seedFriends, state } from "./chat/client.ts";
-import { type ApiError, friendsApi } from "./contacts/api.ts";
+import { errorText } from "./api.ts";
+import { friendsApi } from "./contacts/friends_api.ts";
 import { FindPeople } from "./contacts/FindPeople.tsx";
 
 export interface NewFriendsProps {
@@ -36,7 +37,7 @@ export default function NewFriends(p: NewFriendsProps) {
   async function answer(req: RequestView, yes: boolean) {
     setError(null);
     const id = req.user.id;
-    const r = yes ? await friendsApi.accept(l, id) : await friendsApi.decline(l, id);
+    const r = yes ? await friendsApi.accept(id) : await friendsApi.decline(id);
     if (!r.ok) return setError(r.error);
     setAnswered((a) => ({ ...a, [id]: { req, accepted: yes ? r.data as FriendView : null } }));
     loadFriends();
@@ -52,7 +53,9 @@ export default function NewFriends(p: NewFriendsProps) {
       <EmailAdd locale={l} me={p.me} />
       <section aria-labelledby="nf-incoming">
         <h2 id="nf-incoming" class="section-head">{t(l, "newFriends.incoming")}</h2>
-        {error && <p class="alert error" role="alert" data-error={error.code}>{error.message}</p>}
+        {error && (
+          <p class="alert error" role="alert" data-error={error.code}>{errorText(l, error)}</p>
+        )}
         {rows.length
           ? (
             <ul class="contact-list card-list" data-testid="incoming">
@@ -148,7 +151,7 @@ function EmailAdd(p: { locale: Locale; me: UserCard }) {
     setBusy(true);
     setError(null);
     setDone(false);
-    const r = await friendsApi.request(l, { email }, note);
+    const r = await friendsApi.request({ email }, note);
     setBusy(false);
     if (!r.ok) return setError(r.error);
     setDone(true);
@@ -181,7 +184,9 @@ function EmailAdd(p: { locale: Locale; me: UserCard }) {
             defaultValue={t(l, "friends.noteDefault", { name: p.me.nickname }).slice(0, NOTE_MAX)}
           />
         </div>
-        {error && <p class="alert error" role="alert" data-error={error.code}>{error.message}</p>}
+        {error && (
+          <p class="alert error" role="alert" data-error={error.code}>{errorText(l, error)}</p>
+        )}
         <button type="submit" class="primary" disabled={busy} data-testid="email-send">
           {t(l, "friends.send")}
         </button>

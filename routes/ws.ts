@@ -11,7 +11,7 @@ export const MAX_SOCKETS_PER_USER = 10;
 
 export const wsRoutes = new Hono<Env>();
 
-wsRoutes.get("/ws", (c) => {
+wsRoutes.get("/", (c) => {
   const { config, rt } = c.var.deps;
   if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
     throw new HttpError(426, "upgrade_required", "Expected a WebSocket upgrade");

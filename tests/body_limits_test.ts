@@ -4,10 +4,10 @@
  * server's memory, and a body that arrives too slowly is answered 408. Nothing is stored.
  */
 import assert from "node:assert/strict";
-import { createApp } from "../lib/http/app.ts";
 import { BODY_MAX, declaredRule } from "../lib/http/body.ts";
 import { AVATAR_MAX_BYTES } from "../lib/media/images.ts";
 import type { Deps } from "../lib/http/state.ts";
+import { buildApp } from "../routes/mod.ts";
 import { sendRequest } from "../lib/social/friends.ts";
 import { Client, startTestServer, type TestServer } from "./helpers.ts";
 import { type ApiError, meStatus, pngBytes, snapshot } from "./http_checks.ts";
@@ -25,7 +25,7 @@ interface BodyRoute {
 
 /** The routes of the real app that take a body, with the cap each declares (0: none declared). */
 function bodyRoutes(): BodyRoute[] {
-  const app = createApp({} as Deps);
+  const app = buildApp({} as Deps);
   const out = new Map<string, BodyRoute>();
   for (const r of app.routes) {
     if (!BODY_METHODS.has(r.method)) continue;

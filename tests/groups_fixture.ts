@@ -6,7 +6,7 @@ import { createUser, updateUser, type User } from "../lib/accounts/users.ts";
 import { createSession } from "../lib/accounts/sessions.ts";
 import { keys } from "../lib/kv/keys.ts";
 import type { Conversation } from "../lib/chat/conversations.ts";
-import type { GroupInfo } from "../lib/groups/view.ts";
+import type { GroupInfo } from "../lib/wire/api.ts";
 
 export interface Person {
   client: Client;

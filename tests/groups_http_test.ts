@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { Client, startTestServer } from "./helpers.ts";
 import { assertError, pngBytes, snapshot, testClock } from "./http_checks.ts";
 import { befriend, call, memberIds, newGroup, people } from "./groups_fixture.ts";
-import type { GroupCard, GroupInfo } from "../lib/groups/view.ts";
+import type { GroupCard, GroupInfo } from "../lib/wire/api.ts";
 
 type G = { group: GroupInfo };
 

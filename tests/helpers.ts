@@ -4,6 +4,7 @@ import { getUser } from "../lib/accounts/users.ts";
 import { backgroundMailSettled } from "../lib/accounts/accounts.ts";
 import { loadConfig } from "../lib/http/config.ts";
 import { type Running, startServer } from "../lib/http/server.ts";
+import { buildApp } from "../routes/mod.ts";
 import { type Mail, type Mailer, outboxMailer, smtpMailer } from "../lib/mail/mail.ts";
 import { setLogSink } from "../lib/log.ts";
 
@@ -57,6 +58,7 @@ export async function startTestServer(
     (config.smtpUrl ? smtpMailer(config.smtpUrl, config.mailFrom) : null);
   const mailer = given ? recording(given, sent) : outboxMailer(kv, config.mailFrom);
   const running = await startServer(config, {
+    app: buildApp,
     kv,
     mailer,
     originFromPort: !env.APP_ORIGIN,

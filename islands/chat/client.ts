@@ -3,13 +3,9 @@
  * WebSocket: hello/resume, reconnect with backoff, pending sends and their retry.
  */
 import { computed, signal } from "@preact/signals";
-import {
-  type Action,
-  type ChatState,
-  emptyState,
-  type FriendsSnapshot,
-  reduce,
-} from "../../lib/client/state.ts";
+import { type Action, type ChatState, emptyState, reduce } from "../../lib/client/state.ts";
+import type { FriendsSnapshot } from "../../lib/wire/api.ts";
+import { api } from "../api.ts";
 import {
   type ClientFrame,
   CLOSE,
@@ -76,13 +72,12 @@ export async function loadFriends(): Promise<void> {
   if (friendsQueue) return;
   friendsQueue = [];
   try {
-    const res = await fetch("/api/friends", { headers: { Accept: "application/json" } });
-    if (res.ok) {
-      dispatch({ type: "local_friends", ...(await res.json() as FriendsSnapshot) });
+    // Offline or refused: the next welcome loads again.
+    const r = await api<FriendsSnapshot>("GET", "/api/friends");
+    if (r.ok) {
+      dispatch({ type: "local_friends", ...r.data });
       for (const f of friendsQueue) dispatch(f);
     }
-  } catch {
-    /* offline: the next welcome loads again */
   } finally {
     friendsQueue = null;
   }

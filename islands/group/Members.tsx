@@ -3,12 +3,25 @@ import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
 import { type Locale, type MessageKey, t } from "../../lib/i18n/i18n.ts";
 import { Avatar } from "../../components/Avatar.tsx";
-import { api, type ApiError, type GroupInfo, type GroupMember, memberName, RANK } from "./api.ts";
+import type { ApiError, GroupMemberView, GroupView } from "../../lib/wire/api.ts";
+import { RANK } from "../../lib/wire/roles.ts";
+import { api, errorText, type Method } from "../api.ts";
 import { shortTime } from "./system_text.ts";
+
+/**
+ * The name a member shows: the viewer's remark for a friend (it wins everywhere, as in WeChat and
+ * in the chat: islands/chat/format.ts memberName), else their name in this group, else the nickname.
+ */
+export function memberName(
+  m: Pick<GroupMemberView, "displayName" | "nickname" | "id">,
+  remarks: Record<string, string>,
+): string {
+  return remarks[m.id] || m.displayName || m.nickname;
+}
 
 export interface MembersProps {
   locale: Locale;
-  info: GroupInfo;
+  info: GroupView;
   me: string;
   remarks: Record<string, string>;
   confirm: (text: string, ok: MessageKey) => Promise<boolean>;
@@ -26,7 +39,7 @@ const MUTE_CHOICES: [number, MessageKey][] = [
   [43200, "group.day30"],
 ];
 
-function Badges({ m, locale, now }: { m: GroupMember; locale: Locale; now: number }) {
+function Badges({ m, locale, now }: { m: GroupMemberView; locale: Locale; now: number }) {
   return (
     <>
       {m.role !== "member" && (
@@ -44,7 +57,7 @@ function Badges({ m, locale, now }: { m: GroupMember; locale: Locale; now: numbe
 }
 
 function Actions(
-  { p, m, name, close }: { p: MembersProps; m: GroupMember; name: string; close: () => void },
+  { p, m, name, close }: { p: MembersProps; m: GroupMemberView; name: string; close: () => void },
 ) {
   const [minutes, setMinutes] = useState(60);
   const [busy, setBusy] = useState(false);
@@ -53,7 +66,7 @@ function Actions(
   const base = `/api/groups/${p.info.id}/members/${m.id}`;
   const muted = !!m.mutedUntil && m.mutedUntil > Date.now();
 
-  async function run(method: string, path: string, body?: unknown, ask?: [string, MessageKey]) {
+  async function run(method: Method, path: string, body?: unknown, ask?: [string, MessageKey]) {
     if (ask && !(await p.confirm(ask[0], ask[1]))) return;
     setBusy(true);
     setError(null);
@@ -149,7 +162,7 @@ function Actions(
       </button>
       {error && (
         <p class="field-error" role="alert" data-error={error.code}>
-          {error.message || t(p.locale, "err.internal")}
+          {errorText(p.locale, error)}
         </p>
       )}
     </div>

@@ -4,6 +4,7 @@ import { conflict, HttpError } from "../errors.ts";
 import { newId } from "../ids.ts";
 import { type Gender, LIMITS } from "../wire/validate.ts";
 import type { Locale } from "../i18n/i18n.ts";
+import type { PublicUser } from "../wire/api.ts";
 import { botConversationWrites } from "../chat/conversations.ts";
 import { botWelcome } from "../chat/bot.ts";
 
@@ -36,18 +37,6 @@ export interface NewUser {
   passwordHash: string;
   nickname: string;
   locale: Locale;
-}
-
-/** What anyone logged in may see of a user: never the e-mail. */
-export interface PublicUser {
-  id: string;
-  username: string;
-  nickname: string;
-  avatarUrl: string | null;
-  gender: Gender;
-  region: string;
-  bio: string;
-  website: string;
 }
 
 export type ProfilePatch = Partial<

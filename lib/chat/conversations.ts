@@ -3,9 +3,9 @@ import { keys } from "../kv/keys.ts";
 import { newId } from "../ids.ts";
 import { HttpError } from "../errors.ts";
 import type { Message } from "../wire/protocol.ts";
+import type { Role } from "../wire/roles.ts";
 
 export type ConvKind = "dm" | "group" | "bot";
-export type Role = "owner" | "admin" | "member";
 
 /** The built-in bot's user id; it is a member of every user's bot conversation. */
 export const BOT_ID = "bot";

@@ -11,6 +11,7 @@ import type {
   ServerFrame,
   UserCard,
 } from "../wire/protocol.ts";
+import type { FriendsSnapshot } from "../wire/api.ts";
 import { reduceFriends } from "./friends.ts";
 
 export { seenName } from "./friends.ts";
@@ -52,13 +53,6 @@ export interface ChatState {
   blocked: string[];
   /** Whether friends were loaded (until then, nobody counts as "not a friend"). */
   friendsLoaded: boolean;
-}
-
-export interface FriendsSnapshot {
-  friends: FriendView[];
-  incoming: RequestView[];
-  outgoing: RequestView[];
-  blocked: string[];
 }
 
 export type Action =

@@ -13,7 +13,6 @@ import {
   type Conversation,
   getManyChunked,
   type Member,
-  type Role,
 } from "../chat/conversations.ts";
 import { newId } from "../ids.ts";
 import type { Ack, Prepared } from "../realtime/fanout.ts";
@@ -21,6 +20,7 @@ import type { Realtime } from "../realtime/realtime.ts";
 import type { Message } from "../wire/protocol.ts";
 import type { User } from "../accounts/users.ts";
 import { nameProblem, textProblem } from "../wire/validate.ts";
+import { RANK, type Role } from "../wire/roles.ts";
 
 export const GROUP_CAP = 500;
 /** Friends added when the group is created (one atomic write; more can be added afterwards). */
@@ -29,7 +29,6 @@ export const TITLE_MAX = 30;
 export const NOTICE_MAX = 500;
 export const DISPLAY_NAME_MAX = 32;
 export const MUTE_MAX_MINUTES = 30 * 24 * 60;
-export const RANK: Record<Role, number> = { owner: 3, admin: 2, member: 1 };
 
 /** Per-user limits of the group endpoints (lib/kv/rate_limit.ts windows). */
 export const LIMITS_GROUP_RATE = {

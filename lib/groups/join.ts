@@ -9,9 +9,9 @@ import {
   type Conversation,
   getManyChunked,
   type Member,
-  type Role,
   type UserConv,
 } from "../chat/conversations.ts";
+import type { Role } from "../wire/roles.ts";
 import type { Ack } from "../realtime/fanout.ts";
 import type { Realtime } from "../realtime/realtime.ts";
 import type { User } from "../accounts/users.ts";

@@ -12,7 +12,8 @@ import type { Conversation, Member } from "../chat/conversations.ts";
 import type { Ack } from "../realtime/fanout.ts";
 import type { Realtime } from "../realtime/realtime.ts";
 import type { User } from "../accounts/users.ts";
-import { fail, groupChange, MUTE_MAX_MINUTES, RANK, readCtx, titleKey, validId } from "./groups.ts";
+import { fail, groupChange, MUTE_MAX_MINUTES, readCtx, titleKey, validId } from "./groups.ts";
+import { RANK } from "../wire/roles.ts";
 
 function requireTarget(targetId: string, field = "userId"): void {
   if (!validId(targetId)) fail(404, "not_member", "Not in the group", field);

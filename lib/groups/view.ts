@@ -1,49 +1,11 @@
 /** What the group API shows: the full group for members, a small card for everyone else. */
 import { keys } from "../kv/keys.ts";
-import {
-  type Conversation,
-  getManyChunked,
-  type Member,
-  type Role,
-} from "../chat/conversations.ts";
+import { type Conversation, getManyChunked, type Member } from "../chat/conversations.ts";
 import { avatarUrl, type User } from "../accounts/users.ts";
-import { fail, GROUP_CAP, RANK, titleKey, validId } from "./groups.ts";
+import { fail, GROUP_CAP, titleKey, validId } from "./groups.ts";
 import type { Realtime } from "../realtime/realtime.ts";
-
-export interface GroupMemberView {
-  id: string;
-  username: string;
-  nickname: string;
-  avatarUrl: string | null;
-  role: Role;
-  /** The member's own name in this group, or "". */
-  displayName: string;
-  /** While muted: until when (ms); otherwise null. */
-  mutedUntil: number | null;
-}
-
-export interface GroupInfo {
-  id: string;
-  title: string;
-  avatarUrl: string | null;
-  notice: { text: string; by: string; at: number } | null;
-  public: boolean;
-  memberInvite: boolean;
-  cap: number;
-  memberCount: number;
-  myRole: Role;
-  /** Owner, then admins, then members, each in the order they joined. */
-  members: GroupMemberView[];
-}
-
-/** A public group as search results and non-members see it. */
-export interface GroupCard {
-  id: string;
-  title: string;
-  avatarUrl: string | null;
-  memberCount: number;
-  public: boolean;
-}
+import type { GroupCard, GroupInfo, GroupMemberView } from "../wire/api.ts";
+import { RANK } from "../wire/roles.ts";
 
 async function readGroup(
   kv: Deno.Kv,

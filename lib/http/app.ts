@@ -1,4 +1,8 @@
-/** Builds the Hono app from its dependencies: middleware, routes, and the one error mapping. */
+/**
+ * Builds the Hono app: the middleware every request goes through, the one error mapping, and
+ * the routes it is given. It imports no route: routes/mod.ts lists them and calls createApp(), so
+ * the HTTP shell stays below the pages it serves (docs/architecture.md "Layers").
+ */
 import { Hono } from "hono";
 import { getCookie } from "hono/cookie";
 import { getConnInfo } from "hono/deno";
@@ -12,21 +16,7 @@ import { observeRequest } from "./metrics.ts";
 import { log } from "../log.ts";
 import { readSessionCookie, setSessionCookie } from "./cookies.ts";
 import type { Ctx, Deps, Env } from "./state.ts";
-import { errorPage } from "../../routes/error_page.tsx";
-import { systemRoutes } from "../../routes/system.ts";
-import { authPages } from "../../routes/auth_pages.tsx";
-import { accountPages } from "../../routes/account_pages.tsx";
-import { authApi } from "../../routes/api/auth.ts";
-import { meApi } from "../../routes/api/me.ts";
-import { usersApi } from "../../routes/api/users.ts";
-import { friendsApi } from "../../routes/api/friends.ts";
-import { groupsApi } from "../../routes/api/groups.ts";
-import { groupInvitesApi } from "../../routes/api/group_invites.ts";
-import { contactsPages } from "../../routes/contacts_pages.tsx";
 import { countIncoming } from "../social/friends.ts";
-import { wsRoutes } from "../../routes/ws.ts";
-import { chatPages } from "../../routes/chat_pages.tsx";
-import { groupPages } from "../../routes/group_pages.tsx";
 
 /**
  * The client address: the socket's, or with TRUST_PROXY the last X-Forwarded-For hop, the one
@@ -59,8 +49,17 @@ function isPage(c: Ctx): boolean {
   return !/^\/(api|static|_build|avatars|ws|healthz|metrics)(\/|$)/.test(path);
 }
 
+/** Renders the HTML error page (routes/_error.tsx). */
+export type ErrorPage = (c: Ctx, status: number, message: string) => Response;
+
+/** What createApp() serves: each router at its own prefix (none shared), and the error page. */
+export interface AppRoutes {
+  mounts: readonly (readonly [prefix: string, routes: Hono<Env>])[];
+  errorPage: ErrorPage;
+}
+
 /** Maps any error to a response: JSON for /api, an HTML page otherwise. */
-export function toErrorResponse(c: Ctx, err: unknown): Response {
+function toErrorResponse(c: Ctx, err: unknown, errorPage: ErrorPage): Response {
   const e = err instanceof HttpError ? err : new HttpError(500, "internal", "Internal error");
   if (!(err instanceof HttpError)) {
     log.error("http.unhandled", { path: new URL(c.req.url).pathname, err });
@@ -82,7 +81,7 @@ export function toErrorResponse(c: Ctx, err: unknown): Response {
   return res;
 }
 
-export function createApp(deps: Deps): Hono<Env> {
+export function createApp(deps: Deps, routes: AppRoutes): Hono<Env> {
   const app = new Hono<Env>();
 
   app.use(async (c, next) => {
@@ -130,22 +129,11 @@ export function createApp(deps: Deps): Hono<Env> {
     await next();
   });
 
-  app.route("/", wsRoutes);
-  app.route("/", systemRoutes);
-  app.route("/", chatPages);
-  app.route("/", authPages);
-  app.route("/", accountPages);
-  app.route("/", contactsPages);
-  app.route("/", groupPages);
-  app.route("/api/auth", authApi);
-  app.route("/api/me", meApi);
-  // Before /api/users: "/api/users/search" is not a username ("search" is reserved).
-  app.route("/api", friendsApi);
-  app.route("/api", groupsApi);
-  app.route("/api", groupInvitesApi);
-  app.route("/api/users", usersApi);
+  for (const [prefix, router] of routes.mounts) app.route(prefix, router);
 
-  app.notFound((c) => toErrorResponse(c, new HttpError(404, "not_found", "Not found")));
-  app.onError((err, c) => toErrorResponse(c, err));
+  app.notFound((c) =>
+    toErrorResponse(c, new HttpError(404, "not_found", "Not found"), routes.errorPage)
+  );
+  app.onError((err, c) => toErrorResponse(c, err, routes.errorPage));
   return app;
 }

@@ -171,21 +171,3 @@ export async function readUpload(c: Ctx): Promise<Uint8Array> {
   }
   return await readCapped(c.req.raw, rule, c.var.deps.config.uploadTimeoutMs);
 }
-
-/** A string field ("" when absent); 400 when present but not a string. */
-export function str(body: Record<string, unknown>, name: string): string {
-  const v = body[name];
-  if (v === undefined || v === null) return "";
-  if (typeof v !== "string") {
-    throw new HttpError(400, "bad_input", `Field "${name}" must be a string`, { field: name });
-  }
-  return v;
-}
-
-/** The user of a logged-in request, or 401. */
-export function requireUser(c: Ctx) {
-  const user = c.var.user;
-  const session = c.var.session;
-  if (!user || !session) throw new HttpError(401, "unauthorized", "Log in first");
-  return { user, session };
-}

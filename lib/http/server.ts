@@ -1,6 +1,10 @@
-/** Opens storage, builds the app and serves it: shared by main.ts and the end-to-end tests. */
+/**
+ * Opens storage, builds the app and serves it: shared by main.ts, worker.ts and the end-to-end
+ * tests, each of which passes the app to build (routes/mod.ts buildApp).
+ */
+import type { Hono } from "hono";
 import { type Config, ConfigError } from "./config.ts";
-import { createApp } from "./app.ts";
+import type { Deps, Env } from "./state.ts";
 import { loadAssets } from "./assets.ts";
 import { type Mailer, outboxMailer, smtpMailer } from "../mail/mail.ts";
 import { log } from "../log.ts";
@@ -52,12 +56,14 @@ export async function openStore(config: Config): Promise<Deno.Kv> {
 export async function startServer(
   config: Config,
   opts: {
+    /** Builds the app from what startServer opened: routes/mod.ts buildApp. */
+    app: (deps: Deps) => Hono<Env>;
     mailer?: Mailer;
     kv?: Deno.Kv;
     originFromPort?: boolean;
     now?: () => number;
     reusePort?: boolean;
-  } = {},
+  },
 ): Promise<Running> {
   // Measured before anything else holds descriptors (and before serving: it takes them all).
   const guardMax = config.connGuard ? config.guard.maxTotal || totalFromDescriptorLimit() : 0;
@@ -80,8 +86,7 @@ export async function startServer(
   const rt = new Realtime(kv, opts.now);
   await rt.start();
   const guard = config.connGuard ? new ConnGuard({ ...config.guard, maxTotal: guardMax }) : null;
-  const deps = { kv, config, mailer, assets, rt, guard, now: opts.now };
-  const app = createApp(deps);
+  const app = opts.app({ kv, config, mailer, assets, rt, guard, now: opts.now });
   const ac = new AbortController();
   let listening: Listening;
   try {

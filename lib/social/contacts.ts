@@ -17,17 +17,7 @@ import {
   listFriends,
   listRequests,
 } from "./friends.ts";
-import type { FriendsSnapshot } from "../client/state.ts";
-import type { UserCard } from "../wire/protocol.ts";
-
-export type Relation = "friend" | "pending" | "none";
-
-/** One search result: never the e-mail. `remark` is the searcher's alias for a friend. */
-export interface PersonResult {
-  user: UserCard;
-  remark: string;
-  relation: Relation;
-}
+import type { FriendsSnapshot, PersonResult, Relation } from "../wire/api.ts";
 
 export const SEARCH_MAX = 20;
 export const QUERY_MAX = 64;

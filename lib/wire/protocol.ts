@@ -2,6 +2,7 @@
  * The WebSocket protocol (docs/protocol.md): frame types, validation of client frames, close
  * codes. Pure and shared by the server and the browser client.
  */
+import type { Role } from "./roles.ts";
 
 export const PROTOCOL_VERSION = 1;
 /**
@@ -87,7 +88,7 @@ export interface ConvSummary {
   peerReadSeq?: number;
   /** Groups: */
   memberCount?: number;
-  role?: "owner" | "admin" | "member";
+  role?: Role;
   avatarUrl?: string | null;
   notice?: { text: string; by: string; at: number } | null;
   public?: boolean;

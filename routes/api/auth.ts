@@ -1,7 +1,9 @@
 /** /api/auth: register, activate, resend, login, logout, sessions, password reset and change. */
 import { Hono } from "hono";
 import type { Env } from "../../lib/http/state.ts";
-import { body, readJson, requireUser, str } from "../../lib/http/body.ts";
+import { body, readJson } from "../../lib/http/body.ts";
+import { requireUser } from "../../lib/http/access.ts";
+import { str } from "../../lib/http/fields.ts";
 import {
   activate,
   changePassword,

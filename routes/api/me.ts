@@ -1,7 +1,9 @@
 /** /api/me: the logged-in user's own account, profile, avatar and feedback. */
 import { Hono } from "hono";
 import type { Env } from "../../lib/http/state.ts";
-import { body, readJson, readUpload, requireUser, str } from "../../lib/http/body.ts";
+import { body, readJson, readUpload } from "../../lib/http/body.ts";
+import { requireUser } from "../../lib/http/access.ts";
+import { str } from "../../lib/http/fields.ts";
 import { toPublic } from "../../lib/accounts/users.ts";
 import { removeAvatar, setAvatar, updateProfile } from "../../lib/accounts/profile.ts";
 import { AVATAR_MAX_BYTES, imageTooBig } from "../../lib/media/images.ts";

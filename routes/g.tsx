@@ -1,34 +1,24 @@
-/** Group pages: new group, group info and admin (/g/:id), find public groups, invite landing (/join). */
+/** /g/new: make a group; /g/:id: a group's info and admin page (or a card to join it). */
 import { Hono } from "hono";
-import type { Ctx, Env } from "../lib/http/state.ts";
+import type { Env } from "../lib/http/state.ts";
+import { pageLogin, pageUser } from "../lib/http/access.ts";
 import { t } from "../lib/i18n/i18n.ts";
-import { page } from "../lib/http/render.tsx";
+import { page } from "./_render.tsx";
+import { Back } from "../components/Back.tsx";
 import { Island } from "../components/Island.tsx";
 import { HttpError } from "../lib/errors.ts";
 import { listFriends } from "../lib/social/friends.ts";
 import { TITLE_MAX } from "../lib/groups/groups.ts";
 import { viewGroup } from "../lib/groups/view.ts";
 import { userCard } from "../lib/chat/conv_list.ts";
-import type { User } from "../lib/accounts/users.ts";
 import GroupCreate from "../islands/GroupCreate.tsx";
-import GroupFind from "../islands/GroupFind.tsx";
 import GroupInfo from "../islands/GroupInfo.tsx";
-import GroupJoin from "../islands/GroupJoin.tsx";
 
 export const groupPages = new Hono<Env>();
 
-function loggedIn(c: Ctx): User | Response {
-  return c.var.user ?? c.redirect("/login", 303);
-}
-
-/** A back link to the chats, for pages that leave the chat screen. */
-function Back({ href, label }: { href: string; label: string }) {
-  return <a class="group-back" href={href}>‹ {label}</a>;
-}
-
-groupPages.get("/g/new", async (c) => {
-  const user = loggedIn(c);
-  if (user instanceof Response) return user;
+// Before "/:id": "new" is not a group id.
+groupPages.get("/new", pageLogin, async (c) => {
+  const user = pageUser(c);
   const l = c.var.locale;
   const friends = await listFriends(c.var.deps.kv, user.id);
   return page(
@@ -42,9 +32,8 @@ groupPages.get("/g/new", async (c) => {
   );
 });
 
-groupPages.get("/g/:id", async (c) => {
-  const user = loggedIn(c);
-  if (user instanceof Response) return user;
+groupPages.get("/:id", pageLogin, async (c) => {
+  const user = pageUser(c);
   const l = c.var.locale;
   const id = c.req.param("id");
   if (!/^[0-9a-z]{1,40}$/.test(id)) throw new HttpError(404, "not_found", t(l, "err.not_found"));
@@ -67,33 +56,6 @@ groupPages.get("/g/:id", async (c) => {
     <div class="narrow stack">
       <Back href={`/?c=${id}`} label={t(l, "nav.chats")} />
       <Island of={GroupInfo} props={{ locale: l, id, me: userCard(user), initial, remarks }} />
-    </div>,
-  );
-});
-
-groupPages.get("/groups/find", (c) => {
-  const user = loggedIn(c);
-  if (user instanceof Response) return user;
-  const l = c.var.locale;
-  return page(
-    c,
-    t(l, "group.findTitle"),
-    <div class="narrow stack">
-      <Back href="/" label={t(l, "nav.chats")} />
-      <h1>{t(l, "group.findTitle")}</h1>
-      <Island of={GroupFind} props={{ locale: l, q: (c.req.query("q") ?? "").slice(0, 64) }} />
-    </div>,
-  );
-});
-
-groupPages.get("/join", (c) => {
-  const l = c.var.locale;
-  return page(
-    c,
-    t(l, "group.joinTitle"),
-    <div class="narrow stack">
-      <h1>{t(l, "group.joinTitle")}</h1>
-      <Island of={GroupJoin} props={{ locale: l, loggedIn: !!c.var.user }} />
     </div>,
   );
 });

@@ -1,17 +1,17 @@
-/** The start page: the landing page for visitors, the chat screen for logged-in users. */
+/** /: the landing page for visitors, the chat screen for logged-in users (?c= opens one chat). */
 import { Hono } from "hono";
 import type { Env } from "../lib/http/state.ts";
 import { t } from "../lib/i18n/i18n.ts";
-import { page } from "../lib/http/render.tsx";
+import { page } from "./_render.tsx";
 import { Island } from "../components/Island.tsx";
 import ChatApp from "../islands/ChatApp.tsx";
 import { listUserConvs } from "../lib/chat/conversations.ts";
 import { summarize, userCard } from "../lib/chat/conv_list.ts";
 import { friendsSnapshot } from "../lib/social/contacts.ts";
 
-export const chatPages = new Hono<Env>();
+export const homePage = new Hono<Env>();
 
-chatPages.get("/", async (c) => {
+homePage.get("/", async (c) => {
   const l = c.var.locale;
   const user = c.var.user;
   if (!user) {

@@ -1,6 +1,6 @@
-/** The HTML error page. */
+/** The HTML error page: lib/http/app.ts answers every error with it, except under /api/. */
 import { t } from "../lib/i18n/i18n.ts";
-import { page } from "../lib/http/render.tsx";
+import { page } from "./_render.tsx";
 import type { Ctx } from "../lib/http/state.ts";
 
 export function errorPage(c: Ctx, status: number, message: string): Response {

@@ -1,8 +1,12 @@
-/** The contacts pages: /contacts (friends by initial, groups, new-friends entry) and /contacts/new. */
+/**
+ * /contacts: friends by initial, groups, the new-friends entry; /contacts/new: friend requests
+ * and finding people.
+ */
 import { Hono } from "hono";
 import type { Env } from "../lib/http/state.ts";
+import { pageLogin, pageUser } from "../lib/http/access.ts";
 import { t } from "../lib/i18n/i18n.ts";
-import { page } from "../lib/http/render.tsx";
+import { page } from "./_render.tsx";
 import { Island } from "../components/Island.tsx";
 import Contacts from "../islands/Contacts.tsx";
 import NewFriends from "../islands/NewFriends.tsx";
@@ -12,9 +16,8 @@ import { summarize, userCard } from "../lib/chat/conv_list.ts";
 
 export const contactsPages = new Hono<Env>();
 
-contactsPages.get("/contacts", async (c) => {
-  const user = c.var.user;
-  if (!user) return c.redirect("/login", 303);
+contactsPages.get("/", pageLogin, async (c) => {
+  const user = pageUser(c);
   const l = c.var.locale;
   const kv = c.var.deps.kv;
   const [snap, entries] = await Promise.all([
@@ -37,9 +40,8 @@ contactsPages.get("/contacts", async (c) => {
   );
 });
 
-contactsPages.get("/contacts/new", async (c) => {
-  const user = c.var.user;
-  if (!user) return c.redirect("/login", 303);
+contactsPages.get("/new", pageLogin, async (c) => {
+  const user = pageUser(c);
   const l = c.var.locale;
   const snap = await friendsSnapshot(c.var.deps.kv, user.id);
   return page(

@@ -1,0 +1,15 @@
+/** /resend: asks for the activation mail again. */
+import { Hono } from "hono";
+import type { Env } from "../lib/http/state.ts";
+import { FIELDS, formPage } from "./_auth_form.tsx";
+
+export const resendPage = new Hono<Env>();
+
+resendPage.get("/", (c) =>
+  formPage(c, "resend.title", {
+    name: "resend",
+    action: "/api/auth/resend",
+    fields: [FIELDS.login],
+    submit: "resend.submit",
+    done: "resend.done",
+  }));
