@@ -168,6 +168,20 @@ export function dropConnection(): void {
   ws?.close();
 }
 
+/**
+ * The device lost its network: say so at once and stop using the socket, instead of waiting
+ * for it to time out (the server's close frame cannot arrive). "online" reconnects.
+ */
+function networkGone(): void {
+  const sock = ws;
+  if (!sock || connection.value === "ended") return;
+  ws = null;
+  clearInterval(pingTimer);
+  sock.close();
+  connection.value = "offline";
+  scheduleReconnect();
+}
+
 function onServerFrame(f: ServerFrame): void {
   if (f.type === "ack") {
     clearTimeout(ackTimers.get(f.cid));
@@ -292,6 +306,7 @@ export function requestMembers(conv: string): void {
 if (typeof window !== "undefined") {
   setInterval(() => dispatch({ type: "typing_expire", now: Date.now() }), 1000);
   addEventListener("online", reconnectNow);
+  addEventListener("offline", networkGone);
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible") reconnectNow();
   });
