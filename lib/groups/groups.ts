@@ -16,8 +16,7 @@ import {
   type Role,
 } from "../chat/conversations.ts";
 import { newId } from "../ids.ts";
-import type { Ack, Prepared } from "../realtime/fanout.ts";
-import type { Realtime } from "../realtime/realtime.ts";
+import type { Ack, DomainDeps, Prepared } from "../chat/events.ts";
 import type { Message } from "../wire/protocol.ts";
 import type { User } from "../accounts/users.ts";
 import { nameProblem, textProblem } from "../wire/validate.ts";
@@ -81,13 +80,13 @@ export function titleKey(title: string): string {
 
 /** Reads the group and the actor's membership; refuses a missing or dissolved group, a non-member, a low role. */
 export async function readCtx(
-  rt: Realtime,
+  deps: DomainDeps,
   convId: string,
   actorId: string,
   minRole: Role,
 ): Promise<Ctx> {
   if (!validId(convId)) fail(404, "group_not_found", "No such group");
-  const [conv, actor] = await rt.kv.getMany<[Conversation, Member]>([
+  const [conv, actor] = await deps.kv.getMany<[Conversation, Member]>([
     keys.conv(convId),
     keys.member(convId, actorId),
   ]);
@@ -110,14 +109,14 @@ export async function readCtx(
  * actor's role as read in the same attempt (a concurrent change makes the write retry).
  */
 export async function groupChange(
-  rt: Realtime,
+  deps: DomainDeps,
   convId: string,
   actorId: string,
   opts: { minRole: Role; meta: Meta; extra?: Extra },
 ): Promise<Ack> {
   // Read once up front too: a gone group or a missing role gets its own answer, not the log's.
-  await readCtx(rt, convId, actorId, opts.minRole);
-  return await rt.log.append({
+  await readCtx(deps, convId, actorId, opts.minRole);
+  return await deps.events.commit({
     conv: convId,
     sender: "system",
     cid: `${opts.meta.event}-${crypto.randomUUID()}`,
@@ -127,7 +126,7 @@ export async function groupChange(
     checkMember: false,
     exclusive: true,
     prepare: async (): Promise<Prepared> => {
-      const ctx = await readCtx(rt, convId, actorId, opts.minRole);
+      const ctx = await readCtx(deps, convId, actorId, opts.minRole);
       const more = opts.extra ? await opts.extra(ctx) : {};
       return {
         checks: [ctx.conv, ctx.actor, ...(more.checks ?? [])],
@@ -142,11 +141,15 @@ export async function groupChange(
  * or has blocked the actor: a block means the blocked person cannot reach the blocker, in a group
  * either.
  */
-export async function requireFriends(rt: Realtime, actorId: string, ids: string[]): Promise<void> {
+export async function requireFriends(
+  deps: DomainDeps,
+  actorId: string,
+  ids: string[],
+): Promise<void> {
   if (!ids.every(validId)) fail(400, "bad_input", "Unknown member ids", "members");
   const [friends, blocks] = await Promise.all([
-    getManyChunked(rt.kv, ids.map((id) => keys.friend(actorId, id))),
-    getManyChunked(rt.kv, ids.map((id) => keys.block(id, actorId))),
+    getManyChunked(deps.kv, ids.map((id) => keys.friend(actorId, id))),
+    getManyChunked(deps.kv, ids.map((id) => keys.block(id, actorId))),
   ]);
   if (friends.some((f) => !f.value) || blocks.some((b) => b.value)) {
     fail(403, "not_friends", "You can only add your friends", "members");
@@ -155,7 +158,7 @@ export async function requireFriends(rt: Realtime, actorId: string, ids: string[
 
 /** Creates a group with friends of the owner as first members; the owner is its owner. */
 export async function createGroup(
-  rt: Realtime,
+  deps: DomainDeps,
   owner: User,
   titleRaw: string,
   memberIds: string[],
@@ -170,8 +173,8 @@ export async function createGroup(
       "members",
     );
   }
-  await requireFriends(rt, owner.id, ids);
-  const now = rt.now();
+  await requireFriends(deps, owner.id, ids);
+  const now = deps.now();
   const conv: Conversation = {
     id: newId(now),
     kind: "group",
@@ -184,7 +187,7 @@ export async function createGroup(
     avatar: null,
     notice: null,
   };
-  const op = rt.kv.atomic();
+  const op = deps.kv.atomic();
   addConversationWrites(op, conv, [
     { userId: owner.id, role: "owner" },
     ...ids.map((userId) => ({ userId, role: "member" as const })),
@@ -192,24 +195,23 @@ export async function createGroup(
   if (!(await op.set(keys.memberCount(conv.id), ids.length + 1).commit()).ok) {
     fail(409, "busy", "Could not create the group; try again");
   }
-  await groupChange(rt, conv.id, owner.id, { minRole: "owner", meta: { event: "created", title } });
-  await Promise.all(
-    [owner.id, ...ids].map((user) =>
-      rt.log.publish({ t: "user", user, control: { kind: "conv_added", conv: conv.id } })
-    ),
-  );
+  await groupChange(deps, conv.id, owner.id, {
+    minRole: "owner",
+    meta: { event: "created", title },
+  });
+  await deps.events.toUsers([owner.id, ...ids], { control: { kind: "conv_added", conv: conv.id } });
   return conv;
 }
 
 /** Changes the group record (name, notice, avatar, settings) with a system message. */
 function updateGroup(
-  rt: Realtime,
+  deps: DomainDeps,
   convId: string,
   actorId: string,
   meta: Meta,
   change: (c: Conversation) => Conversation,
 ): Promise<Ack> {
-  return groupChange(rt, convId, actorId, {
+  return groupChange(deps, convId, actorId, {
     minRole: "admin",
     meta,
     extra: ({ conv }) => ({
@@ -224,14 +226,14 @@ function updateGroup(
 }
 
 export async function rename(
-  rt: Realtime,
+  deps: DomainDeps,
   actor: User,
   convId: string,
   titleRaw: string,
 ): Promise<Ack> {
   const title = checkTitle(titleRaw);
   return await updateGroup(
-    rt,
+    deps,
     convId,
     actor.id,
     { event: "renamed", title },
@@ -253,15 +255,15 @@ export function checkNotice(raw: string): string {
 }
 
 export async function setNotice(
-  rt: Realtime,
+  deps: DomainDeps,
   actor: User,
   convId: string,
   textRaw: string,
 ): Promise<Ack> {
   const text = checkNotice(textRaw);
-  const at = rt.now();
+  const at = deps.now();
   return await updateGroup(
-    rt,
+    deps,
     convId,
     actor.id,
     { event: "notice", text },
@@ -270,13 +272,13 @@ export async function setNotice(
 }
 
 export function setSettings(
-  rt: Realtime,
+  deps: DomainDeps,
   actor: User,
   convId: string,
   s: { public?: boolean; memberInvite?: boolean },
 ): Promise<Ack> {
   const text = JSON.stringify({ public: s.public, memberInvite: s.memberInvite });
-  return updateGroup(rt, convId, actor.id, { event: "settings", text }, (c) => ({
+  return updateGroup(deps, convId, actor.id, { event: "settings", text }, (c) => ({
     ...c,
     public: s.public ?? c.public ?? false,
     memberInvite: s.memberInvite ?? c.memberInvite ?? true,
@@ -285,14 +287,14 @@ export function setSettings(
 
 /** Sets the group picture (a blob id, or null); returns the blob it replaced, for the caller to delete. */
 export async function setAvatar(
-  rt: Realtime,
+  deps: DomainDeps,
   actor: User,
   convId: string,
   blobId: string | null,
 ): Promise<{ ack: Ack; old: string | null }> {
   let old: string | null = null;
   const ack = await updateGroup(
-    rt,
+    deps,
     convId,
     actor.id,
     { event: "avatar", text: blobId ?? "" },
@@ -306,7 +308,7 @@ export async function setAvatar(
 
 /** A member's own name in this group ("" shows their nickname). */
 export async function setDisplayName(
-  rt: Realtime,
+  deps: DomainDeps,
   user: User,
   convId: string,
   raw: string,
@@ -320,16 +322,12 @@ export async function setDisplayName(
     });
   }
   for (let attempt = 0; attempt < 5; attempt++) {
-    const ctx = await readCtx(rt, convId, user.id, "member");
+    const ctx = await readCtx(deps, convId, user.id, "member");
     const next: Member = { ...ctx.actor.value, displayName: name || undefined };
     if (
-      (await rt.kv.atomic().check(ctx.conv).check(ctx.actor).set(ctx.actor.key, next).commit()).ok
+      (await deps.kv.atomic().check(ctx.conv).check(ctx.actor).set(ctx.actor.key, next).commit()).ok
     ) {
-      await rt.log.publish({
-        t: "conv",
-        conv: convId,
-        frame: { type: "members_changed", conv: convId },
-      });
+      await deps.events.toConv(convId, { type: "members_changed", conv: convId });
       return;
     }
   }

@@ -8,19 +8,13 @@ import {
   PROTOCOL_VERSION,
   RESUME_MAX_PER_CONV,
 } from "../wire/protocol.ts";
-import type { Prepared } from "./fanout.ts";
-import {
-  BOT_ID,
-  getConversation,
-  getMember,
-  listUserConvs,
-  type UserConv,
-} from "../chat/conversations.ts";
+import { getConversation, getMember, listUserConvs, type UserConv } from "../chat/conversations.ts";
 import { cardsFor, cursorValue, summarize } from "../chat/conv_list.ts";
 import { pageBefore, pageCost, range, visibleTo } from "../chat/history.ts";
 import { keys } from "../kv/keys.ts";
 import { HttpError } from "../errors.ts";
 import { botReply } from "../chat/bot.ts";
+import { botMessage, textMessage } from "../chat/send_rules.ts";
 import { log } from "../log.ts";
 import { LIMITS_WS } from "./limits.ts";
 import type { Conn } from "./conn.ts";
@@ -130,18 +124,9 @@ async function peerStates(
 
 async function send(c: Conn, f: Frame<"send">): Promise<void> {
   const peer = c.convs.get(f.conv) === "dm" ? c.peers.get(f.conv) : undefined;
-  const ack = await c.deps.log.append({
-    conv: f.conv,
-    sender: c.userId,
-    cid: f.cid,
-    kind: "text",
-    text: f.text,
-    checkMember: true,
-    reads: peer ? [keys.friend(c.userId, peer), keys.block(peer, c.userId)] : undefined,
-    prepare: peer
-      ? ([friend, blocked]) => dmRules(f.conv, c.userId, peer, friend, blocked)
-      : undefined,
-  });
+  const ack = await c.deps.log.append(
+    textMessage({ conv: f.conv, sender: c.userId, cid: f.cid, text: f.text }, peer),
+  );
   c.send({
     type: "ack",
     rid: f.rid,
@@ -153,40 +138,9 @@ async function send(c: Conn, f: Frame<"send">): Promise<void> {
   });
   if (!ack.duplicate && c.convs.get(f.conv) === "bot") {
     const text = botReply(f.text, { locale: c.locale, name: c.me.nickname });
-    c.deps.log.append({
-      conv: f.conv,
-      sender: BOT_ID,
-      cid: `re-${ack.seq}`,
-      kind: "text",
-      text,
-      checkMember: false,
-    })
+    c.deps.log.append(botMessage(f.conv, ack.seq, text))
       .catch((err) => log.warn("bot.reply_failed", { err }));
   }
-}
-
-/**
- * A DM needs a friendship (after "delete friend" nobody can send in it). A message to someone
- * who blocked the sender is stored for the sender only: it looks sent, and never arrives.
- */
-// deno-lint-ignore require-await
-async function dmRules(
-  conv: string,
-  sender: string,
-  peer: string,
-  friend: Deno.KvEntryMaybe<unknown>,
-  blocked: Deno.KvEntryMaybe<unknown>,
-): Promise<Prepared> {
-  if (!friend.value) {
-    throw new HttpError(403, "not_friends", "You are not friends: send a friend request first");
-  }
-  if (!blocked.value) return { checks: [friend, blocked], apply: () => {} };
-  return {
-    checks: [friend, blocked],
-    // The blocker never sees it, so it must not count as unread for them either.
-    apply: (op, seq) => op.max(keys.read(conv, peer), BigInt(seq)),
-    only: sender,
-  };
 }
 
 async function requireMember(c: Conn, conv: string) {

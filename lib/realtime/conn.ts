@@ -14,7 +14,8 @@ import {
   type ServerFrame,
   type UserCard,
 } from "../wire/protocol.ts";
-import type { Control, MessageLog } from "./fanout.ts";
+import type { MessageLog } from "./fanout.ts";
+import type { Control } from "../chat/events.ts";
 import type { Hub, HubConn } from "./hub.ts";
 import type { Presence } from "./presence.ts";
 import type { ConvKind } from "../chat/conversations.ts";

@@ -10,7 +10,10 @@ import { type ConvHead, getManyChunked, type Member } from "../chat/conversation
 import { HttpError } from "../errors.ts";
 import { log } from "../log.ts";
 import { isBusy } from "../kv/busy.ts";
-import type { Message, MsgKind, ServerFrame } from "../wire/protocol.ts";
+import type { Message, ServerFrame } from "../wire/protocol.ts";
+import type { Ack, Control, Events, MsgInput, Prepared } from "../chat/events.ts";
+
+export type { Ack, Control, MsgInput, Prepared };
 
 export const SHARDS = 8;
 const FAN_TTL_MS = 10 * 60_000;
@@ -31,13 +34,6 @@ export function shardOf(id: string): number {
   return (h >>> 0) % SHARDS;
 }
 
-/** Control signals for a user's sockets. */
-export type Control =
-  | { kind: "session_revoked"; sessionId: string }
-  | { kind: "all_sessions_revoked"; keep?: string }
-  | { kind: "conv_added"; conv: string }
-  | { kind: "conv_removed"; conv: string };
-
 /** What travels through the fan-out log. */
 export type FanEvent =
   | { t: "msg"; msg: Message }
@@ -47,50 +43,6 @@ export type FanEvent =
 
 export interface Dispatcher {
   dispatch(ev: FanEvent): void;
-}
-
-export interface Ack {
-  conv: string;
-  seq: number;
-  at: number;
-  id: string;
-  cid: string;
-  duplicate: boolean;
-}
-
-/** A message to append. The sender is always set by the server, never taken from a frame. */
-export interface MsgInput {
-  conv: string;
-  sender: string;
-  cid: string;
-  kind: MsgKind;
-  text: string;
-  meta?: Message["meta"];
-  /** Refuse unless the sender is a member (false for system messages). */
-  checkMember: boolean;
-  /**
-   * Extra writes committed with the message (e.g. a membership change), redone on every attempt.
-   * It gets the entries of `reads`, read with the batch (one KV read for many messages).
-   */
-  prepare?: (read: Deno.KvEntryMaybe<unknown>[]) => Promise<Prepared>;
-  /** Keys prepare() needs; with them given, it checks at most these (else up to 5 checks). */
-  reads?: Deno.KvKey[];
-  /**
-   * Commit without any other message of the same conversation in the batch. Needed when
-   * prepare() writes what later messages read (members, member count): prepares in one batch all
-   * read the state before the batch, and KV checks in one commit all see that state too, so two
-   * joins batched together would both pass a cap check, and a removed member's message batched
-   * after their removal would still pass the membership check.
-   */
-  exclusive?: boolean;
-}
-
-/** What prepare() returns: checks and writes to commit with the message, and who may see it. */
-export interface Prepared {
-  checks: Deno.AtomicCheck[];
-  apply: (op: Deno.AtomicOperation, seq: number) => void;
-  /** Store the message visible to this user only (a blocked sender's message: sent, not delivered). */
-  only?: string;
 }
 
 type Item =
@@ -379,15 +331,15 @@ class ShardWriter {
         it.reject(new HttpError(403, "not_member", `Not a member of conversation "${inp.conv}"`));
         continue;
       }
-      if (member?.mutedUntil && member.mutedUntil > now) {
-        it.done = true;
-        const minutes = Math.ceil((member.mutedUntil - now) / 60_000);
-        it.reject(
-          new HttpError(403, "muted", `You are muted in this group for ${minutes} more min`, {
-            params: { minutes },
-          }),
-        );
-        continue;
+      // The domain's rule on who may send now (lib/chat/send_rules.ts: a muted member may not).
+      if (member && inp.admit) {
+        try {
+          inp.admit(member, now);
+        } catch (err) {
+          it.done = true;
+          it.reject(err as Error);
+          continue;
+        }
       }
       const dupKey = `${inp.conv}\u0000${inp.sender}\u0000${inp.cid}`;
       // Prepares of one batch run side by side; each reads the state before the batch either way.
@@ -651,4 +603,28 @@ export class FanoutWatcher {
       await this.#stream?.cancel();
     } catch { /* closed already */ }
   }
+}
+
+/**
+ * The domain's view of the log (lib/chat/events.ts). It looks `append` and `publish` up at each
+ * call, so a test that wraps them on the log sees the domain's writes too.
+ */
+export function eventsOf(log: MessageLog): Events {
+  return {
+    commit: (input) => log.append(input),
+    toUsers: async (users, { frame, control }) => {
+      await Promise.all(
+        users.map((user) =>
+          log.publish({
+            t: "user",
+            user,
+            ...(frame ? { frame } : {}),
+            ...(control ? { control } : {}),
+          })
+        ),
+      );
+    },
+    toConv: (conv, frame, except) =>
+      log.publish({ t: "conv", conv, ...(except !== undefined ? { except } : {}), frame }),
+  };
 }

@@ -2,7 +2,7 @@
 import type { Dispatcher, FanEvent } from "./fanout.ts";
 import { msgFrame, RecentMessages } from "./recent.ts";
 import type { Message, ServerFrame } from "../wire/protocol.ts";
-import type { Control } from "./fanout.ts";
+import type { Control } from "../chat/events.ts";
 
 /** What the hub needs from a connection (lib/realtime/conn.ts). */
 export interface HubConn {

@@ -1,6 +1,6 @@
 /** The realtime parts of one isolate: hub of sockets, the log writer, the fan-out watcher, presence. */
 import { Hub } from "./hub.ts";
-import { FanoutWatcher, MessageLog } from "./fanout.ts";
+import { eventsOf, FanoutWatcher, MessageLog } from "./fanout.ts";
 import { Presence } from "./presence.ts";
 import { newId } from "../ids.ts";
 import { CLOSE } from "../wire/protocol.ts";
@@ -15,18 +15,22 @@ import {
 import type { Conversation } from "../chat/conversations.ts";
 import { keys } from "../kv/keys.ts";
 import { HttpError } from "../errors.ts";
-import type { Ack } from "./fanout.ts";
+import type { Ack, DomainDeps, Events } from "../chat/events.ts";
 
-export class Realtime {
+/** Also what the domain runs with (DomainDeps): the KV, the clock and the narrow `events`. */
+export class Realtime implements DomainDeps {
   readonly isolate = newId();
   readonly hub = new Hub();
   readonly log: MessageLog;
+  /** The log as the domain sees it: commit with its writes, notify users (lib/chat/events.ts). */
+  readonly events: Events;
   readonly presence: Presence;
   readonly #watcher: FanoutWatcher;
   readonly conns = new Set<Conn>();
 
   constructor(readonly kv: Deno.Kv, readonly now: () => number = Date.now) {
     this.log = new MessageLog(kv, this.isolate, this.hub, now);
+    this.events = eventsOf(this.log);
     this.presence = new Presence(kv, this.isolate, this.log, now);
     this.#watcher = new FanoutWatcher(kv, this.isolate, this.hub, this.log);
   }
@@ -162,9 +166,7 @@ export class Realtime {
    * (password change), on every isolate.
    */
   async endSessions(userId: string, sessionId?: string, keep?: string): Promise<void> {
-    await this.log.publish({
-      t: "user",
-      user: userId,
+    await this.events.toUsers([userId], {
       control: sessionId
         ? { kind: "session_revoked", sessionId }
         : { kind: "all_sessions_revoked", keep },

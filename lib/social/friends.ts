@@ -21,7 +21,7 @@ import { findUserByLogin, getUser, type User } from "../accounts/users.ts";
 import { userCard } from "../chat/conv_list.ts";
 import { lineProblem } from "../wire/validate.ts";
 import { NOTE_MAX, REMARK_MAX } from "../wire/friend_rules.ts";
-import type { Realtime } from "../realtime/realtime.ts";
+import type { DomainDeps } from "../chat/events.ts";
 import type { FriendView, RequestView, UserCard } from "../wire/protocol.ts";
 
 export interface Friend {
@@ -136,12 +136,12 @@ function checkNote(note: string): string {
  * With an e-mail the answer never says whether it belongs to an account.
  */
 export async function sendRequest(
-  rt: Realtime,
+  deps: DomainDeps,
   me: User,
   target: { toId?: string; email?: string },
   noteRaw: string,
 ): Promise<{ status: "sent" | "friends" }> {
-  const kv = rt.kv;
+  const kv = deps.kv;
   const note = checkNote(noteRaw);
   let to: User | null;
   if (target.email !== undefined) {
@@ -151,7 +151,7 @@ export async function sendRequest(
     to = await requireUser(kv, target.toId ?? "");
   }
   if (to.id === me.id) fail(400, "friend_self", "You cannot add yourself");
-  const now = rt.now();
+  const now = deps.now();
   for (let attempt = 0; attempt < 5; attempt++) {
     const [friend, cooldown, blocked, theirs, mine] = await kv.getMany<unknown[]>([
       keys.friend(me.id, to.id),
@@ -167,7 +167,7 @@ export async function sendRequest(
     }
     // They asked first: this answer is a yes.
     if (theirs.value && !blocked.value) {
-      await accept(rt, me, to.id);
+      await accept(deps, me, to.id);
       return { status: "friends" };
     }
     const cd = cooldownOf(cooldown.value);
@@ -192,9 +192,7 @@ export async function sendRequest(
     if (!blocked.value) op.set(keys.friendReq(to.id, me.id), req);
     if (!(await op.commit()).ok) continue;
     if (!blocked.value) {
-      await rt.log.publish({
-        t: "user",
-        user: to.id,
+      await deps.events.toUsers([to.id], {
         frame: { type: "friend_request", request: { user: userCard(me), note, at: now } },
       });
     }
@@ -213,11 +211,11 @@ function cooldownOf(v: unknown): { until: number; declined: boolean } | null {
 }
 
 /** Accepts `fromId`'s request: friends both ways, the DM opens for both, in one write. */
-export async function accept(rt: Realtime, me: User, fromId: string): Promise<FriendView> {
-  const kv = rt.kv;
+export async function accept(deps: DomainDeps, me: User, fromId: string): Promise<FriendView> {
+  const kv = deps.kv;
   const from = await requireUser(kv, fromId);
   for (let attempt = 0; attempt < 5; attempt++) {
-    const now = rt.now();
+    const now = deps.now();
     const [req, pair, friend] = await kv.getMany<[FriendRequest, string, Friend]>([
       keys.friendReq(me.id, from.id),
       keys.dmPair(me.id, from.id),
@@ -261,23 +259,15 @@ export async function accept(rt: Realtime, me: User, fromId: string): Promise<Fr
     if (!res.ok) continue;
     const mineView = friendView(from, mine);
     await Promise.all([
-      rt.log.publish({
-        t: "user",
-        user: me.id,
+      deps.events.toUsers([me.id], {
         frame: { type: "friend", friend: mineView },
         control: { kind: "conv_added", conv: dm.id },
       }),
-      rt.log.publish({
-        t: "user",
-        user: from.id,
+      deps.events.toUsers([from.id], {
         frame: { type: "friend", friend: friendView(me, theirs) },
         control: { kind: "conv_added", conv: dm.id },
       }),
-      rt.log.publish({
-        t: "user",
-        user: me.id,
-        frame: { type: "friend_request_gone", user: from.id },
-      }),
+      deps.events.toUsers([me.id], { frame: { type: "friend_request_gone", user: from.id } }),
     ]);
     return mineView;
   }
@@ -285,13 +275,13 @@ export async function accept(rt: Realtime, me: User, fromId: string): Promise<Fr
 }
 
 /** Declines a request; the same person may ask again after a day. */
-export async function decline(rt: Realtime, me: User, fromId: string): Promise<void> {
-  const kv = rt.kv;
+export async function decline(deps: DomainDeps, me: User, fromId: string): Promise<void> {
+  const kv = deps.kv;
   const req = typeof fromId === "string" && fromId.length <= 40
     ? await kv.get<FriendRequest>(keys.friendReq(me.id, fromId))
     : null;
   if (!req?.value) fail(404, "request_not_found", "No such friend request");
-  const now = rt.now();
+  const now = deps.now();
   const res = await kv.atomic()
     .check(req)
     .delete(keys.friendReq(me.id, fromId))
@@ -301,16 +291,12 @@ export async function decline(rt: Realtime, me: User, fromId: string): Promise<v
     .commit();
   if (!res.ok) fail(409, "request_not_found", "This request was already answered");
   // The sender's copy stays "pending" on their side: a decline is not announced.
-  await rt.log.publish({
-    t: "user",
-    user: me.id,
-    frame: { type: "friend_request_gone", user: fromId },
-  });
+  await deps.events.toUsers([me.id], { frame: { type: "friend_request_gone", user: fromId } });
 }
 
 /** Ends a friendship both ways at once. The DM stays, closed for sending until friends again. */
-export async function removeFriend(rt: Realtime, me: User, otherId: string): Promise<void> {
-  const kv = rt.kv;
+export async function removeFriend(deps: DomainDeps, me: User, otherId: string): Promise<void> {
+  const kv = deps.kv;
   const mine = typeof otherId === "string" && otherId.length <= 40
     ? await kv.get<Friend>(keys.friend(me.id, otherId))
     : null;
@@ -320,19 +306,19 @@ export async function removeFriend(rt: Realtime, me: User, otherId: string): Pro
     .commit();
   if (!res.ok) fail(409, "busy", "Changed meanwhile; try again");
   await Promise.all([
-    rt.log.publish({ t: "user", user: me.id, frame: { type: "friend_removed", user: otherId } }),
-    rt.log.publish({ t: "user", user: otherId, frame: { type: "friend_removed", user: me.id } }),
+    deps.events.toUsers([me.id], { frame: { type: "friend_removed", user: otherId } }),
+    deps.events.toUsers([otherId], { frame: { type: "friend_removed", user: me.id } }),
   ]);
 }
 
 /** Sets the private alias this user sees for a friend ("" clears it). */
 export async function setRemark(
-  rt: Realtime,
+  deps: DomainDeps,
   me: User,
   otherId: string,
   remarkRaw: string,
 ): Promise<FriendView> {
-  const kv = rt.kv;
+  const kv = deps.kv;
   const remark = remarkRaw.trim();
   const p = lineProblem(remark, REMARK_MAX, false);
   if (p) {
@@ -350,38 +336,30 @@ export async function setRemark(
     if (!(await kv.atomic().check(cur).set(cur.key, next).commit()).ok) continue;
     const other = await requireUser(kv, otherId);
     const view = friendView(other, next);
-    await rt.log.publish({ t: "user", user: me.id, frame: { type: "friend", friend: view } });
+    await deps.events.toUsers([me.id], { frame: { type: "friend", friend: view } });
     return view;
   }
   fail(409, "busy", "Try again");
 }
 
 /** Blocks a user: they can no longer reach this user, and are not told. Pending requests from them go. */
-export async function block(rt: Realtime, me: User, otherId: string): Promise<void> {
-  const kv = rt.kv;
+export async function block(deps: DomainDeps, me: User, otherId: string): Promise<void> {
+  const kv = deps.kv;
   const other = await requireUser(kv, otherId);
   if (other.id === me.id) fail(400, "block_self", "You cannot block yourself");
-  await kv.atomic().set(keys.block(me.id, other.id), rt.now()).delete(
+  await kv.atomic().set(keys.block(me.id, other.id), deps.now()).delete(
     keys.friendReq(me.id, other.id),
   ).commit();
-  await rt.log.publish({
-    t: "user",
-    user: me.id,
-    frame: { type: "blocked", user: other.id, blocked: true },
-  });
+  await deps.events.toUsers([me.id], { frame: { type: "blocked", user: other.id, blocked: true } });
 }
 
-export async function unblock(rt: Realtime, me: User, otherId: string): Promise<void> {
-  const kv = rt.kv;
+export async function unblock(deps: DomainDeps, me: User, otherId: string): Promise<void> {
+  const kv = deps.kv;
   if (typeof otherId !== "string" || otherId.length > 40) {
     fail(404, "user_not_found", "No such user");
   }
   await kv.delete(keys.block(me.id, otherId));
-  await rt.log.publish({
-    t: "user",
-    user: me.id,
-    frame: { type: "blocked", user: otherId, blocked: false },
-  });
+  await deps.events.toUsers([me.id], { frame: { type: "blocked", user: otherId, blocked: false } });
 }
 
 /** The ids this user has blocked. */
