@@ -14,7 +14,7 @@ import {
   type ServerFrame,
   type UserCard,
 } from "../wire/protocol.ts";
-import type { MessageLog } from "./fanout.ts";
+import type { MessageLog } from "./message_log.ts";
 import type { Control } from "../chat/events.ts";
 import type { Hub, HubConn } from "./hub.ts";
 import type { Presence } from "./presence.ts";

@@ -1,5 +1,5 @@
 /** This isolate's live connections, indexed by user and by conversation; delivers fan-out events. */
-import type { Dispatcher, FanEvent } from "./fanout.ts";
+import type { Dispatcher, FanEvent } from "./fan_event.ts";
 import { msgFrame, RecentMessages } from "./recent.ts";
 import type { Message, ServerFrame } from "../wire/protocol.ts";
 import type { Control } from "../chat/events.ts";

@@ -1,6 +1,7 @@
 /** The realtime parts of one isolate: hub of sockets, the log writer, the fan-out watcher, presence. */
 import { Hub } from "./hub.ts";
-import { eventsOf, FanoutWatcher, MessageLog } from "./fanout.ts";
+import { eventsOf, MessageLog } from "./message_log.ts";
+import { FanoutWatcher } from "./watcher.ts";
 import { Presence } from "./presence.ts";
 import { newId } from "../ids.ts";
 import { CLOSE } from "../wire/protocol.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { shardOf, SHARDS } from "./fanout.ts";
+import { shardOf, SHARDS } from "./fan_event.ts";
 import { Realtime } from "./realtime.ts";
 import { createGroup } from "../chat/conversations.ts";
 import { Conn } from "./conn.ts";
