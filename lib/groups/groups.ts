@@ -19,15 +19,20 @@ import { newId } from "../ids.ts";
 import type { Ack, DomainDeps, Prepared } from "../chat/events.ts";
 import type { Message } from "../wire/protocol.ts";
 import type { User } from "../accounts/users.ts";
-import { nameProblem, textProblem } from "../wire/validate.ts";
+import {
+  checkNotice,
+  checkTitle,
+  CREATE_MEMBERS_MAX,
+  DISPLAY_NAME_MAX,
+  GROUP_CAP,
+  titleKey,
+  validId,
+} from "./rules.ts";
+import { nameProblem } from "../wire/validate.ts";
 
-export const GROUP_CAP = 500;
-/** Friends added when the group is created (one atomic write; more can be added afterwards). */
-export const CREATE_MEMBERS_MAX = 200;
-export const TITLE_MAX = 30;
-export const NOTICE_MAX = 500;
-export const DISPLAY_NAME_MAX = 32;
-export const MUTE_MAX_MINUTES = 30 * 24 * 60;
+// The limits and input checks have their own module; importers keep finding them here.
+export * from "./rules.ts";
+
 export const RANK: Record<Role, number> = { owner: 3, admin: 2, member: 1 };
 
 /** Per-user limits of the group endpoints (lib/kv/rate_limit.ts windows). */
@@ -55,27 +60,6 @@ type Extra = (ctx: Ctx) => ExtraWrites | Promise<ExtraWrites>;
 
 export function fail(status: number, code: string, message: string, field?: string): never {
   throw new HttpError(status, code, message, { field });
-}
-
-/** An id as the server makes them; anything else cannot name a group or a user. */
-export function validId(id: unknown): id is string {
-  return typeof id === "string" && /^[0-9a-z]{1,40}$/.test(id);
-}
-
-export function checkTitle(raw: string): string {
-  const title = raw.trim();
-  const p = nameProblem(title, TITLE_MAX, true);
-  if (p) {
-    throw new HttpError(400, p, `Invalid group name: ${p}`, {
-      field: "title",
-      params: { max: TITLE_MAX },
-    });
-  }
-  return title;
-}
-
-export function titleKey(title: string): string {
-  return title.normalize("NFKC").toLowerCase().slice(0, 64);
 }
 
 /** Reads the group and the actor's membership; refuses a missing or dissolved group, a non-member, a low role. */
@@ -239,19 +223,6 @@ export async function rename(
     { event: "renamed", title },
     (c) => ({ ...c, title }),
   );
-}
-
-/** Checks a notice: multi-line text up to NOTICE_MAX ("" clears it). */
-export function checkNotice(raw: string): string {
-  const text = raw.trim();
-  const p = textProblem(text, NOTICE_MAX, false);
-  if (p) {
-    throw new HttpError(400, p, `Invalid notice: ${p}`, {
-      field: "notice",
-      params: { max: NOTICE_MAX },
-    });
-  }
-  return text;
 }
 
 export async function setNotice(

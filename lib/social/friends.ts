@@ -1,6 +1,7 @@
 /**
- * Friends: requests with a note, accept/decline, remarks, delete, block. Every change is one
- * atomic write (both directions together) and reaches every device of both people at once.
+ * Friends: requests with a note, accept/decline, remarks, delete (blocking is in ./blocks.ts, the
+ * lists and views in ./friend_views.ts). Every change is one atomic write (both directions
+ * together) and reaches every device of both people at once.
  *
  * Semantics (docs/api.md): deleting a friend ends the friendship both ways at once; the DM and
  * its history stay in both lists, but nobody can send in it until they are friends again.
@@ -13,114 +14,25 @@ import {
   addConversationWrites,
   type Conversation,
   getConversation,
-  getManyChunked,
 } from "../chat/conversations.ts";
 import { newId } from "../ids.ts";
-import { indexLetter } from "./initials.ts";
-import { findUserByLogin, getUser, type User } from "../accounts/users.ts";
+import { findUserByLogin, type User } from "../accounts/users.ts";
 import { userCard } from "../chat/conv_list.ts";
 import { lineProblem } from "../wire/validate.ts";
 import { NOTE_MAX, REMARK_MAX } from "../wire/friend_rules.ts";
 import type { DomainDeps } from "../chat/events.ts";
-import type { FriendView, RequestView, UserCard } from "../wire/protocol.ts";
+import type { FriendView } from "../wire/protocol.ts";
+import { fail, type Friend, type FriendRequest, friendView, requireUser } from "./friend_views.ts";
 
-export interface Friend {
-  since: number;
-  remark: string;
-  dm: string;
-}
-
-export interface FriendRequest {
-  from: string;
-  to: string;
-  note: string;
-  at: number;
-}
+// The read side and blocking have their own modules; importers keep finding them here.
+export * from "./friend_views.ts";
+export * from "./blocks.ts";
 
 export { NOTE_MAX, REMARK_MAX };
 /** Between two requests to the same person. */
 export const REQUEST_COOLDOWN_MS = 10 * 60_000;
 /** After a decline, before the same person may ask again. */
 export const DECLINE_COOLDOWN_MS = 24 * 3600_000;
-
-function fail(status: number, code: string, message: string, field?: string): never {
-  throw new HttpError(status, code, message, { field });
-}
-
-async function requireUser(kv: Deno.Kv, id: string): Promise<User> {
-  const u = typeof id === "string" && id.length <= 40 ? await getUser(kv, id) : null;
-  if (!u || !u.activatedAt) {
-    fail(404, "user_not_found", `User "${String(id).slice(0, 40)}" not found`);
-  }
-  return u;
-}
-
-/** A friend as `me` sees them: their card, my remark, and the index letter of the name I see. */
-export function friendView(u: User, f: Friend): FriendView {
-  return {
-    user: userCard(u),
-    remark: f.remark,
-    since: f.since,
-    dm: f.dm,
-    initial: indexLetter(f.remark || u.nickname),
-  };
-}
-
-/** How many requests wait for this user's answer (the "New friends" badge). */
-export async function countIncoming(kv: Deno.Kv, me: string): Promise<number> {
-  let n = 0;
-  for await (const _ of kv.list({ prefix: keys.friendReqsTo(me) }, { limit: 100 })) n++;
-  return n;
-}
-
-export async function getFriend(kv: Deno.Kv, me: string, other: string): Promise<Friend | null> {
-  return (await kv.get<Friend>(keys.friend(me, other))).value;
-}
-
-export async function isBlocked(kv: Deno.Kv, blocker: string, blocked: string): Promise<boolean> {
-  return (await kv.get(keys.block(blocker, blocked))).value !== null;
-}
-
-/** Everyone this user has as a friend, with remarks. */
-export async function listFriends(kv: Deno.Kv, me: string): Promise<FriendView[]> {
-  const entries: [string, Friend][] = [];
-  for await (const e of kv.list<Friend>({ prefix: keys.friends(me) })) {
-    entries.push([e.key[2] as string, e.value]);
-  }
-  const users = await getManyChunked<User>(kv, entries.map(([id]) => keys.user(id)));
-  return entries.flatMap(([, f], i) => {
-    const u = users[i].value;
-    return u ? [friendView(u, f)] : [];
-  });
-}
-
-/** Requests waiting for this user's answer, and the ones this user sent. */
-export async function listRequests(
-  kv: Deno.Kv,
-  me: string,
-): Promise<{ incoming: RequestView[]; outgoing: RequestView[] }> {
-  const inc: FriendRequest[] = [];
-  const out: FriendRequest[] = [];
-  for await (const e of kv.list<FriendRequest>({ prefix: keys.friendReqsTo(me) })) {
-    inc.push(e.value);
-  }
-  for await (const e of kv.list<FriendRequest>({ prefix: keys.friendReqsFrom(me) })) {
-    out.push(e.value);
-  }
-  const ids = [...inc.map((r) => r.from), ...out.map((r) => r.to)];
-  const users = await getManyChunked<User>(kv, ids.map((id) => keys.user(id)));
-  const cards = new Map(
-    users.flatMap((e) => (e.value ? [[e.value.id, userCard(e.value)] as [string, UserCard]] : [])),
-  );
-  const view = (r: FriendRequest, who: string): RequestView[] => {
-    const c = cards.get(who);
-    return c ? [{ user: c, note: r.note, at: r.at }] : [];
-  };
-  return {
-    incoming: inc.flatMap((r) => view(r, r.from)).sort((a, b) => b.at - a.at),
-    outgoing: out.flatMap((r) => view(r, r.to)).sort((a, b) => b.at - a.at),
-  };
-}
 
 function checkNote(note: string): string {
   const n = note.trim();
@@ -340,31 +252,4 @@ export async function setRemark(
     return view;
   }
   fail(409, "busy", "Try again");
-}
-
-/** Blocks a user: they can no longer reach this user, and are not told. Pending requests from them go. */
-export async function block(deps: DomainDeps, me: User, otherId: string): Promise<void> {
-  const kv = deps.kv;
-  const other = await requireUser(kv, otherId);
-  if (other.id === me.id) fail(400, "block_self", "You cannot block yourself");
-  await kv.atomic().set(keys.block(me.id, other.id), deps.now()).delete(
-    keys.friendReq(me.id, other.id),
-  ).commit();
-  await deps.events.toUsers([me.id], { frame: { type: "blocked", user: other.id, blocked: true } });
-}
-
-export async function unblock(deps: DomainDeps, me: User, otherId: string): Promise<void> {
-  const kv = deps.kv;
-  if (typeof otherId !== "string" || otherId.length > 40) {
-    fail(404, "user_not_found", "No such user");
-  }
-  await kv.delete(keys.block(me.id, otherId));
-  await deps.events.toUsers([me.id], { frame: { type: "blocked", user: otherId, blocked: false } });
-}
-
-/** The ids this user has blocked. */
-export async function listBlocked(kv: Deno.Kv, me: string): Promise<string[]> {
-  const out: string[] = [];
-  for await (const e of kv.list({ prefix: keys.blocks(me) })) out.push(e.key[2] as string);
-  return out;
 }
