@@ -4,7 +4,7 @@
  * every other member keeps receiving every message in order.
  */
 import assert from "node:assert/strict";
-import { type Client, signUp, startTestServer } from "./helpers.ts";
+import { type Client, friendsGroup, signUp, startTestServer } from "./helpers.ts";
 import { WsClient } from "./ws_client.ts";
 import { RawWs } from "./raw_ws.ts";
 import { type Conn, LIMITS_WS } from "../lib/realtime/conn.ts";
@@ -58,8 +58,8 @@ Deno.test("a client that stops reading is bounded, closed as a slow consumer and
       await signUp(server),
       await signUp(server),
     ];
-    const group =
-      (await server.rt.createGroup(b.userId, "Busy", [slow.userId, c.userId, d.userId])).id;
+    const group = (await friendsGroup(server, b.userId, "Busy", [slow.userId, c.userId, d.userId]))
+      .id;
     const rawWs = raw = await RawWs.open(server.url("/ws"), {
       Cookie: cookieOf(slow.client),
       Origin: server.origin,

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import type { BrowserContext, Page } from "playwright-core";
-import { friendsDm, signUp, startTestServer, type TestServer } from "./helpers.ts";
+import { friendsDm, friendsGroup, signUp, startTestServer, type TestServer } from "./helpers.ts";
 import { DESKTOP, hydrated, launchBrowser, loggedIn, PHONE, watchConsole } from "./browser.ts";
 import { CLOSE } from "../lib/wire/protocol.ts";
 
@@ -55,7 +55,7 @@ Deno.test("two people chat in a DM and a group with unread, read marks, typing, 
     const alice = await signUp(server);
     const bob = await signUp(server);
     const dm = await friendsDm(server, alice.userId, bob.userId);
-    const group = await server.rt.createGroup(alice.userId, "Weekend <b>trip</b>", [bob.userId]);
+    const group = await friendsGroup(server, alice.userId, "Weekend <b>trip</b>", [bob.userId]);
 
     const aCtx = await loggedIn(browser, server, alice, DESKTOP);
     const a1 = await openChat(aCtx, server, problems);

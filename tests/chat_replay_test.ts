@@ -3,7 +3,15 @@
  * (welcome + history pages from a new socket), for every conversation: DM, group and bot.
  */
 import assert from "node:assert/strict";
-import { type Client, friendsDm, signUp, startTestServer, type TestServer } from "./helpers.ts";
+import {
+  type Client,
+  friendsDm,
+  friendsGroup,
+  signUp,
+  startTestServer,
+  type TestServer,
+} from "./helpers.ts";
+import { addMember } from "../lib/groups/join.ts";
 import { WsClient } from "./ws_client.ts";
 import { type ChatState, emptyState, reduce } from "../lib/client/state.ts";
 import type { ServerFrame } from "../lib/wire/protocol.ts";
@@ -114,7 +122,8 @@ Deno.test("frames replayed onto an old client state give the same state as a fre
     await tab1.loadNewest(fold(tab1.log));
     await tab2.loadNewest(fold(tab2.log));
     const [wb, wc] = await Promise.all([b, c].map((u) => WsClient.connect(server, u.client)));
-    const groupId = (await server.rt.createGroup(b.userId, "Team", [a.userId, c.userId])).id;
+    // B befriends C for it (A is a friend already); the group's seq 1 is its "created" message.
+    const groupId = (await friendsGroup(server, b.userId, "Team", [a.userId, c.userId])).id;
     for (const t of [tab1, tab2]) {
       await t.waitFor((f) => f.type === "conv" && f.conv.id === groupId, "the group");
       await t.loadNewest(fold(t.log));
@@ -160,20 +169,21 @@ Deno.test("frames replayed onto an old client state give the same state as a fre
     await tab1.waitFor(botReplyTo(hi), "the bot's reply");
     await tab2.waitFor(botReplyTo(hi), "the bot's reply");
     await read(wb, b.userId, dmId, 6, [tab1, tab2]);
-    await read(tab2.ws, a.userId, groupId, 2, [tab1, tab2]);
+    await read(tab2.ws, a.userId, groupId, 3, [tab1, tab2]);
 
     // Point X: tab 1's state so far; the tab drops while the others go on.
     const atX = fold(tab1.log);
     await tab1.ws.close();
     for (let i = 0; i < 4; i++) await say(wb, groupId, `b in group ${i}`, [tab2]);
     await say(wc, groupId, "c again", [tab2]);
-    await read(wb, b.userId, groupId, 7, [tab2]);
-    await server.rt.addMember(groupId, d.userId, b.userId);
+    await read(wb, b.userId, groupId, 8, [tab2]);
+    await addMember(server.rt, groupId, d.userId, b.userId);
     await say(wb, dmId, "b while a is away", [tab2]);
     await read(tab2.ws, a.userId, dmId, 7, [tab2]);
     const more = await say(tab2.ws, botId, "more bot", [tab2]);
     await tab2.waitFor(botReplyTo(more), "the second bot reply");
-    const late = (await server.rt.createGroup(c.userId, "Late", [a.userId])).id;
+    // C befriends A for it: a new DM while tab 1 is away, too.
+    const late = (await friendsGroup(server, c.userId, "Late", [a.userId])).id;
     await tab2.waitFor((f) => f.type === "conv" && f.conv.id === late, "the late group");
     await tab2.loadNewest(fold(tab2.log));
 
@@ -188,8 +198,8 @@ Deno.test("frames replayed onto an old client state give the same state as a fre
     replayed = fold(back.log, atX);
 
     const fresh = await freshLoad(server, a.client);
-    assert.equal(Object.keys(fresh.convs).length, 4, "bot, DM, group and the late group");
-    assert.equal(fresh.convs[groupId].messages.length, 8, "seven texts and the join");
+    assert.equal(Object.keys(fresh.convs).length, 5, "bot, DMs with B and C, both groups");
+    assert.equal(fresh.convs[groupId].messages.length, 9, '"created", seven texts and the join');
     assert.deepEqual(view(replayed), view(fresh));
     assert.deepEqual(view(fold(tab2.log)), view(fresh), "the tab that never dropped agrees too");
     await Promise.all([back.ws.close(), tab2.ws.close(), wb.close(), wc.close()]);

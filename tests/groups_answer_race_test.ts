@@ -9,7 +9,8 @@ import { startTestServer, type TestServer } from "./helpers.ts";
 import { pngBytes } from "./http_checks.ts";
 import { befriend, call, newGroup, people, type Person } from "./groups_fixture.ts";
 import { keys } from "../lib/kv/keys.ts";
-import type { FanEvent, MsgInput } from "../lib/realtime/fanout.ts";
+import type { FanEvent } from "../lib/realtime/fan_event.ts";
+import type { MsgInput } from "../lib/chat/events.ts";
 import type { Member } from "../lib/chat/conversations.ts";
 import type { Message } from "../lib/wire/protocol.ts";
 

@@ -1,5 +1,6 @@
 /** Test support: a real server on port 0 with in-memory KV, and a cookie-keeping HTTP client. */
-import { accept, sendRequest } from "../lib/social/friends.ts";
+import { accept, getFriend, sendRequest } from "../lib/social/friends.ts";
+import { createGroup } from "../lib/groups/groups.ts";
 import { getUser } from "../lib/accounts/users.ts";
 import { backgroundMailSettled } from "../lib/accounts/accounts.ts";
 import { loadConfig } from "../lib/http/config.ts";
@@ -174,4 +175,24 @@ export async function friendsDm(
   await sendRequest(server.rt, a!, { toId: bId }, "");
   const view = await accept(server.rt, b!, aId);
   return { id: view.dm };
+}
+
+/**
+ * A group made the way the app makes one (lib/groups/groups.ts createGroup): the owner first
+ * befriends each first member it is not friends with yet (each such pair gets its DM), and the
+ * group's log starts with its "created" message (seq 1).
+ */
+export async function friendsGroup(
+  server: TestServer,
+  ownerId: string,
+  title: string,
+  memberIds: string[],
+): Promise<{ id: string }> {
+  for (const id of memberIds) {
+    if (id !== ownerId && !await getFriend(server.kv, ownerId, id)) {
+      await friendsDm(server, ownerId, id);
+    }
+  }
+  const owner = await getUser(server.kv, ownerId);
+  return await createGroup(server.rt, owner!, title, memberIds);
 }

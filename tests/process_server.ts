@@ -53,11 +53,11 @@ export interface ServerProcess {
  * `deno run main.ts` with the start task's flags, every setting blank but those given, PORT=0
  * (a busy 8000 on this machine must not change an outcome) and bound to 127.0.0.1.
  */
-export async function serverCommand(
+export function serverCommand(
   env: Record<string, string>,
   stdout: "null" | "piped" = "null",
   opts: { fdLimit?: number; softFdLimit?: number } = {},
-): Promise<Deno.Command> {
+): Deno.Command {
   // The start task's flags: tests/flags_test.ts checks that deno.json spells the same.
   const deno = ["run", ...SERVER_FLAGS, "main.ts"];
   // fdLimit: soft and hard, so Deno cannot raise it (to reach EMFILE quickly); softFdLimit: only
@@ -86,7 +86,7 @@ export async function spawnServer(
   env: Record<string, string>,
   opts: { fdLimit?: number; softFdLimit?: number } = {},
 ): Promise<ServerProcess> {
-  const child = (await serverCommand({ LOG_LEVEL: "warn", ...env }, "null", opts)).spawn();
+  const child = serverCommand({ LOG_LEVEL: "warn", ...env }, "null", opts).spawn();
   const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
   let text = "";
   const deadline = Date.now() + 30_000;

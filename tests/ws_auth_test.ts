@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
-import { Client, signUp, startTestServer } from "./helpers.ts";
+import { Client, friendsGroup, signUp, startTestServer } from "./helpers.ts";
+import { addMember } from "../lib/groups/join.ts";
+import { kick } from "../lib/groups/moderation.ts";
+import { getUser } from "../lib/accounts/users.ts";
 import { WsClient } from "./ws_client.ts";
 import { CLOSE, MAX_FRAME_BYTES } from "../lib/wire/protocol.ts";
 
@@ -31,7 +34,7 @@ Deno.test("a non-member cannot send to, read, or receive a group's messages; the
   const server = await startTestServer();
   try {
     const [a, b, x] = [await signUp(server), await signUp(server), await signUp(server)];
-    const group = await server.rt.createGroup(a.userId, "Team", [b.userId]);
+    const group = await friendsGroup(server, a.userId, "Team", [b.userId]);
     const [wa, wb, wx] = await Promise.all(
       [a, b, x].map((u) => WsClient.connect(server, u.client)),
     );
@@ -58,11 +61,11 @@ Deno.test("a removed member's sockets stop receiving at once, and joiners start 
   const server = await startTestServer();
   try {
     const [a, b, c] = [await signUp(server), await signUp(server), await signUp(server)];
-    const group = await server.rt.createGroup(a.userId, "Team", [b.userId]);
+    const group = await friendsGroup(server, a.userId, "Team", [b.userId]);
     const [wa, wb, wc] = await Promise.all(
       [a, b, c].map((u) => WsClient.connect(server, u.client)),
     );
-    await server.rt.addMember(group.id, c.userId, a.userId);
+    await addMember(server.rt, group.id, c.userId, a.userId);
     assert.equal(
       (await wc.next("conv")).conv.id,
       group.id,
@@ -70,7 +73,7 @@ Deno.test("a removed member's sockets stop receiving at once, and joiners start 
     );
     wa.send({ type: "send", conv: group.id, cid: "m1", text: "welcome c" });
     assert.equal((await wc.next("msg", (f) => f.msg.kind === "text")).msg.text, "welcome c");
-    await server.rt.removeMember(group.id, b.userId, a.userId);
+    await kick(server.rt, (await getUser(server.kv, a.userId))!, group.id, b.userId);
     await wb.next("conv_removed");
     wa.send({ type: "send", conv: group.id, cid: "m2", text: "after removal" });
     await wc.next("msg", (f) => f.msg.text === "after removal");

@@ -3,7 +3,7 @@
  * escapes its JSON, fits in a send frame; only frames over MAX_FRAME_BYTES UTF-8 bytes close 4504.
  */
 import assert from "node:assert/strict";
-import { signUp, startTestServer } from "./helpers.ts";
+import { friendsGroup, signUp, startTestServer } from "./helpers.ts";
 import { WsClient } from "./ws_client.ts";
 import { CLOSE, MAX_FRAME_BYTES, MAX_TEXT_CHARS } from "../lib/wire/protocol.ts";
 
@@ -36,7 +36,7 @@ Deno.test("the longest text in any script and any JSON escaping is accepted; one
   const server = await startTestServer();
   try {
     const [a, b] = [await signUp(server), await signUp(server)];
-    const conv = (await server.rt.createGroup(a.userId, "Sizes", [b.userId])).id;
+    const conv = (await friendsGroup(server, a.userId, "Sizes", [b.userId])).id;
     const w = await WsClient.connect(server, a.client);
     let i = 0;
     for (const [name, ch] of SCRIPTS) {

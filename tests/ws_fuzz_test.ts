@@ -1,7 +1,15 @@
 /** Fuzzing /ws with generated frames against a real server: every bad frame gets an answer, nothing is stored. */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { type Client, friendsDm, signUp, startTestServer, type TestServer } from "./helpers.ts";
+import {
+  type Client,
+  friendsDm,
+  friendsGroup,
+  signUp,
+  startTestServer,
+  type TestServer,
+} from "./helpers.ts";
+import { addMember } from "../lib/groups/join.ts";
 import { WsClient } from "./ws_client.ts";
 import {
   type ClientFrame,
@@ -182,8 +190,8 @@ Deno.test("fuzzed frames after hello each get an answer, never crash the server 
   try {
     const [a, b, c] = [await signUp(server), await signUp(server), await signUp(server)];
     const dm = (await friendsDm(server, a.userId, b.userId)).id;
-    const group = (await server.rt.createGroup(a.userId, "Team", [b.userId])).id;
-    const theirs = (await server.rt.createGroup(b.userId, "Not A's", [c.userId])).id;
+    const group = (await friendsGroup(server, a.userId, "Team", [b.userId])).id;
+    const theirs = (await friendsGroup(server, b.userId, "Not A's", [c.userId])).id;
     const probe = await WsClient.connect(server, a.client);
     const own = (await probe.next("welcome").catch(() => null))?.convs.map((x) => x.id) ??
       [dm, group];
@@ -272,7 +280,7 @@ Deno.test("a resume cursor from before joining a group never replays messages fr
   const server = await startTestServer();
   try {
     const [a, b, d] = [await signUp(server), await signUp(server), await signUp(server)];
-    const group = (await server.rt.createGroup(a.userId, "Team", [b.userId])).id;
+    const group = (await friendsGroup(server, a.userId, "Team", [b.userId])).id;
     for (let i = 0; i < 6; i++) {
       await server.rt.log.append({
         conv: group,
@@ -283,7 +291,7 @@ Deno.test("a resume cursor from before joining a group never replays messages fr
         checkMember: true,
       });
     }
-    const joined = await server.rt.addMember(group, d.userId, a.userId);
+    const joined = await addMember(server.rt, group, d.userId, a.userId);
     await server.rt.log.append({
       conv: group,
       sender: b.userId,

@@ -1,6 +1,6 @@
 /** Read cursors, unread counts, receipts, typing and presence over real sockets. */
 import assert from "node:assert/strict";
-import { friendsDm, signUp, startTestServer, type TestServer } from "./helpers.ts";
+import { friendsDm, friendsGroup, signUp, startTestServer, type TestServer } from "./helpers.ts";
 import { WsClient } from "./ws_client.ts";
 import { LIMITS_WS } from "../lib/realtime/conn.ts";
 
@@ -73,7 +73,8 @@ Deno.test("read receipts: the DM peer gets a read frame; a group's receipts give
   try {
     const [a, b, c] = [await signUp(server), await signUp(server), await signUp(server)];
     const dm = (await friendsDm(server, a.userId, b.userId)).id;
-    const group = (await server.rt.createGroup(a.userId, "Team", [b.userId, c.userId])).id;
+    // Seq 1 is the group's "created" message: A's four messages are 2 to 5.
+    const group = (await friendsGroup(server, a.userId, "Team", [b.userId, c.userId])).id;
     const [wa, wb, wc] = await Promise.all(
       [a, b, c].map((u) => WsClient.connect(server, u.client)),
     );
@@ -86,12 +87,12 @@ Deno.test("read receipts: the DM peer gets a read frame; a group's receipts give
     await wc.next("read", (f) => f.conv === group && f.user === b.userId && f.seq === 3);
     wc.send({ type: "receipts", conv: group, rid: "q1" });
     const r = await wc.next("receipts", (f) => f.rid === "q1");
-    assert.deepEqual(r.reads, { [a.userId]: 4, [b.userId]: 3 }, "c has not read anything yet");
+    assert.deepEqual(r.reads, { [a.userId]: 5, [b.userId]: 3 }, "c has not read anything yet");
     wc.send({ type: "read", conv: group, seq: 1 });
     await wa.next("read", (f) => f.conv === group && f.user === c.userId);
     wa.send({ type: "receipts", conv: group, rid: "q2" });
     assert.deepEqual((await wa.next("receipts", (f) => f.rid === "q2")).reads, {
-      [a.userId]: 4,
+      [a.userId]: 5,
       [b.userId]: 3,
       [c.userId]: 1,
     });
@@ -125,7 +126,7 @@ Deno.test("typing is relayed to the others, not to the typer, at most once per 3
   try {
     const [a, b, c] = [await signUp(server), await signUp(server), await signUp(server)];
     const dm = (await friendsDm(server, a.userId, b.userId)).id;
-    const group = (await server.rt.createGroup(a.userId, "Team", [b.userId, c.userId])).id;
+    const group = (await friendsGroup(server, a.userId, "Team", [b.userId, c.userId])).id;
     const [tab1, tab2] = [
       await WsClient.connect(server, a.client),
       await WsClient.connect(server, a.client),

@@ -8,6 +8,7 @@ import { signUp, startTestServer, type TestServer } from "./helpers.ts";
 import { type FloodResult, floodSetup, historyFlood } from "./flood.ts";
 import { RawWs } from "./raw_ws.ts";
 import { LIMITS_WS } from "../lib/realtime/conn.ts";
+import { addMember } from "../lib/groups/join.ts";
 import { HISTORY_PAGE_MAX, type ServerFrame } from "../lib/wire/protocol.ts";
 
 const SECONDS = Number(Deno.env.get("FLOOD_SECONDS") ?? 3);
@@ -118,7 +119,7 @@ Deno.test("heavy commands wait for a socket that does not read: busy instead of 
   try {
     const setup = await floodSetup(server, 60);
     const b = await signUp(server);
-    await server.rt.addMember(setup.conv, b.userId, setup.userId);
+    await addMember(server.rt, setup.conv, b.userId, setup.userId);
     const raw = await RawWs.open(server.url("/ws"), {
       Cookie: [...setup.client.cookies].map(([k, v]) => `${k}=${v}`).join("; "),
       Origin: server.origin,

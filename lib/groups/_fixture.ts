@@ -5,7 +5,7 @@ import { createUser, updateUser, type User } from "../accounts/users.ts";
 import { keys } from "../kv/keys.ts";
 import { HttpError } from "../errors.ts";
 import type { Message, ServerFrame } from "../wire/protocol.ts";
-import type { Control } from "../realtime/fanout.ts";
+import type { Control } from "../chat/events.ts";
 import type { Member } from "../chat/conversations.ts";
 
 let n = 0;

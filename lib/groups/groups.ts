@@ -15,20 +15,23 @@ import {
   type Member,
 } from "../chat/conversations.ts";
 import { newId } from "../ids.ts";
-import type { Ack, Prepared } from "../realtime/fanout.ts";
-import type { Realtime } from "../realtime/realtime.ts";
+import type { Ack, DomainDeps, Prepared } from "../chat/events.ts";
 import type { Message } from "../wire/protocol.ts";
 import type { User } from "../accounts/users.ts";
-import { nameProblem, textProblem } from "../wire/validate.ts";
+import {
+  checkNotice,
+  checkTitle,
+  CREATE_MEMBERS_MAX,
+  DISPLAY_NAME_MAX,
+  GROUP_CAP,
+  titleKey,
+  validId,
+} from "./rules.ts";
+import { nameProblem } from "../wire/validate.ts";
 import { RANK, type Role } from "../wire/roles.ts";
 
-export const GROUP_CAP = 500;
-/** Friends added when the group is created (one atomic write; more can be added afterwards). */
-export const CREATE_MEMBERS_MAX = 200;
-export const TITLE_MAX = 30;
-export const NOTICE_MAX = 500;
-export const DISPLAY_NAME_MAX = 32;
-export const MUTE_MAX_MINUTES = 30 * 24 * 60;
+// The limits and input checks have their own module; importers keep finding them here.
+export * from "./rules.ts";
 
 /** Per-user limits of the group endpoints (lib/kv/rate_limit.ts windows). */
 export const LIMITS_GROUP_RATE = {
@@ -57,36 +60,15 @@ export function fail(status: number, code: string, message: string, field?: stri
   throw new HttpError(status, code, message, { field });
 }
 
-/** An id as the server makes them; anything else cannot name a group or a user. */
-export function validId(id: unknown): id is string {
-  return typeof id === "string" && /^[0-9a-z]{1,40}$/.test(id);
-}
-
-export function checkTitle(raw: string): string {
-  const title = raw.trim();
-  const p = nameProblem(title, TITLE_MAX, true);
-  if (p) {
-    throw new HttpError(400, p, `Invalid group name: ${p}`, {
-      field: "title",
-      params: { max: TITLE_MAX },
-    });
-  }
-  return title;
-}
-
-export function titleKey(title: string): string {
-  return title.normalize("NFKC").toLowerCase().slice(0, 64);
-}
-
 /** Reads the group and the actor's membership; refuses a missing or dissolved group, a non-member, a low role. */
 export async function readCtx(
-  rt: Realtime,
+  deps: DomainDeps,
   convId: string,
   actorId: string,
   minRole: Role,
 ): Promise<Ctx> {
   if (!validId(convId)) fail(404, "group_not_found", "No such group");
-  const [conv, actor] = await rt.kv.getMany<[Conversation, Member]>([
+  const [conv, actor] = await deps.kv.getMany<[Conversation, Member]>([
     keys.conv(convId),
     keys.member(convId, actorId),
   ]);
@@ -109,14 +91,14 @@ export async function readCtx(
  * actor's role as read in the same attempt (a concurrent change makes the write retry).
  */
 export async function groupChange(
-  rt: Realtime,
+  deps: DomainDeps,
   convId: string,
   actorId: string,
   opts: { minRole: Role; meta: Meta; extra?: Extra },
 ): Promise<Ack> {
   // Read once up front too: a gone group or a missing role gets its own answer, not the log's.
-  await readCtx(rt, convId, actorId, opts.minRole);
-  return await rt.log.append({
+  await readCtx(deps, convId, actorId, opts.minRole);
+  return await deps.events.commit({
     conv: convId,
     sender: "system",
     cid: `${opts.meta.event}-${crypto.randomUUID()}`,
@@ -126,7 +108,7 @@ export async function groupChange(
     checkMember: false,
     exclusive: true,
     prepare: async (): Promise<Prepared> => {
-      const ctx = await readCtx(rt, convId, actorId, opts.minRole);
+      const ctx = await readCtx(deps, convId, actorId, opts.minRole);
       const more = opts.extra ? await opts.extra(ctx) : {};
       return {
         checks: [ctx.conv, ctx.actor, ...(more.checks ?? [])],
@@ -141,11 +123,15 @@ export async function groupChange(
  * or has blocked the actor: a block means the blocked person cannot reach the blocker, in a group
  * either.
  */
-export async function requireFriends(rt: Realtime, actorId: string, ids: string[]): Promise<void> {
+export async function requireFriends(
+  deps: DomainDeps,
+  actorId: string,
+  ids: string[],
+): Promise<void> {
   if (!ids.every(validId)) fail(400, "bad_input", "Unknown member ids", "members");
   const [friends, blocks] = await Promise.all([
-    getManyChunked(rt.kv, ids.map((id) => keys.friend(actorId, id))),
-    getManyChunked(rt.kv, ids.map((id) => keys.block(id, actorId))),
+    getManyChunked(deps.kv, ids.map((id) => keys.friend(actorId, id))),
+    getManyChunked(deps.kv, ids.map((id) => keys.block(id, actorId))),
   ]);
   if (friends.some((f) => !f.value) || blocks.some((b) => b.value)) {
     fail(403, "not_friends", "You can only add your friends", "members");
@@ -154,7 +140,7 @@ export async function requireFriends(rt: Realtime, actorId: string, ids: string[
 
 /** Creates a group with friends of the owner as first members; the owner is its owner. */
 export async function createGroup(
-  rt: Realtime,
+  deps: DomainDeps,
   owner: User,
   titleRaw: string,
   memberIds: string[],
@@ -169,8 +155,8 @@ export async function createGroup(
       "members",
     );
   }
-  await requireFriends(rt, owner.id, ids);
-  const now = rt.now();
+  await requireFriends(deps, owner.id, ids);
+  const now = deps.now();
   const conv: Conversation = {
     id: newId(now),
     kind: "group",
@@ -183,7 +169,7 @@ export async function createGroup(
     avatar: null,
     notice: null,
   };
-  const op = rt.kv.atomic();
+  const op = deps.kv.atomic();
   addConversationWrites(op, conv, [
     { userId: owner.id, role: "owner" },
     ...ids.map((userId) => ({ userId, role: "member" as const })),
@@ -191,24 +177,23 @@ export async function createGroup(
   if (!(await op.set(keys.memberCount(conv.id), ids.length + 1).commit()).ok) {
     fail(409, "busy", "Could not create the group; try again");
   }
-  await groupChange(rt, conv.id, owner.id, { minRole: "owner", meta: { event: "created", title } });
-  await Promise.all(
-    [owner.id, ...ids].map((user) =>
-      rt.log.publish({ t: "user", user, control: { kind: "conv_added", conv: conv.id } })
-    ),
-  );
+  await groupChange(deps, conv.id, owner.id, {
+    minRole: "owner",
+    meta: { event: "created", title },
+  });
+  await deps.events.toUsers([owner.id, ...ids], { control: { kind: "conv_added", conv: conv.id } });
   return conv;
 }
 
 /** Changes the group record (name, notice, avatar, settings) with a system message. */
 function updateGroup(
-  rt: Realtime,
+  deps: DomainDeps,
   convId: string,
   actorId: string,
   meta: Meta,
   change: (c: Conversation) => Conversation,
 ): Promise<Ack> {
-  return groupChange(rt, convId, actorId, {
+  return groupChange(deps, convId, actorId, {
     minRole: "admin",
     meta,
     extra: ({ conv }) => ({
@@ -223,14 +208,14 @@ function updateGroup(
 }
 
 export async function rename(
-  rt: Realtime,
+  deps: DomainDeps,
   actor: User,
   convId: string,
   titleRaw: string,
 ): Promise<Ack> {
   const title = checkTitle(titleRaw);
   return await updateGroup(
-    rt,
+    deps,
     convId,
     actor.id,
     { event: "renamed", title },
@@ -238,29 +223,16 @@ export async function rename(
   );
 }
 
-/** Checks a notice: multi-line text up to NOTICE_MAX ("" clears it). */
-export function checkNotice(raw: string): string {
-  const text = raw.trim();
-  const p = textProblem(text, NOTICE_MAX, false);
-  if (p) {
-    throw new HttpError(400, p, `Invalid notice: ${p}`, {
-      field: "notice",
-      params: { max: NOTICE_MAX },
-    });
-  }
-  return text;
-}
-
 export async function setNotice(
-  rt: Realtime,
+  deps: DomainDeps,
   actor: User,
   convId: string,
   textRaw: string,
 ): Promise<Ack> {
   const text = checkNotice(textRaw);
-  const at = rt.now();
+  const at = deps.now();
   return await updateGroup(
-    rt,
+    deps,
     convId,
     actor.id,
     { event: "notice", text },
@@ -269,13 +241,13 @@ export async function setNotice(
 }
 
 export function setSettings(
-  rt: Realtime,
+  deps: DomainDeps,
   actor: User,
   convId: string,
   s: { public?: boolean; memberInvite?: boolean },
 ): Promise<Ack> {
   const text = JSON.stringify({ public: s.public, memberInvite: s.memberInvite });
-  return updateGroup(rt, convId, actor.id, { event: "settings", text }, (c) => ({
+  return updateGroup(deps, convId, actor.id, { event: "settings", text }, (c) => ({
     ...c,
     public: s.public ?? c.public ?? false,
     memberInvite: s.memberInvite ?? c.memberInvite ?? true,
@@ -284,14 +256,14 @@ export function setSettings(
 
 /** Sets the group picture (a blob id, or null); returns the blob it replaced, for the caller to delete. */
 export async function setAvatar(
-  rt: Realtime,
+  deps: DomainDeps,
   actor: User,
   convId: string,
   blobId: string | null,
 ): Promise<{ ack: Ack; old: string | null }> {
   let old: string | null = null;
   const ack = await updateGroup(
-    rt,
+    deps,
     convId,
     actor.id,
     { event: "avatar", text: blobId ?? "" },
@@ -305,7 +277,7 @@ export async function setAvatar(
 
 /** A member's own name in this group ("" shows their nickname). */
 export async function setDisplayName(
-  rt: Realtime,
+  deps: DomainDeps,
   user: User,
   convId: string,
   raw: string,
@@ -319,16 +291,12 @@ export async function setDisplayName(
     });
   }
   for (let attempt = 0; attempt < 5; attempt++) {
-    const ctx = await readCtx(rt, convId, user.id, "member");
+    const ctx = await readCtx(deps, convId, user.id, "member");
     const next: Member = { ...ctx.actor.value, displayName: name || undefined };
     if (
-      (await rt.kv.atomic().check(ctx.conv).check(ctx.actor).set(ctx.actor.key, next).commit()).ok
+      (await deps.kv.atomic().check(ctx.conv).check(ctx.actor).set(ctx.actor.key, next).commit()).ok
     ) {
-      await rt.log.publish({
-        t: "conv",
-        conv: convId,
-        frame: { type: "members_changed", conv: convId },
-      });
+      await deps.events.toConv(convId, { type: "members_changed", conv: convId });
       return;
     }
   }

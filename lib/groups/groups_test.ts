@@ -14,6 +14,7 @@ import { dissolve, kick, leave, mute, setRole, transferOwnership } from "./moder
 import { searchPublicGroups } from "./view.ts";
 import { inviteFriends, joinPublic } from "./join.ts";
 import type { Conversation, Member } from "../chat/conversations.ts";
+import { textMessage } from "../chat/send_rules.ts";
 
 async function setup() {
   const w = await world();
@@ -281,15 +282,9 @@ Deno.test("mute: admins mute lower roles; a muted member cannot send until it en
     await refused(mute(w.rt, admin, g.id, member.id, 1.5), 400, "bad_input");
     await refused(mute(w.rt, admin, g.id, member.id, 43201), 400, "bad_input");
     await mute(w.rt, admin, g.id, member.id, 10);
+    // A user's message as the connection sends it, with the send rules (lib/chat/send_rules.ts).
     const send = (cid: string) =>
-      w.rt.log.append({
-        conv: g.id,
-        sender: member.id,
-        cid,
-        kind: "text",
-        text: "x",
-        checkMember: true,
-      });
+      w.rt.log.append(textMessage({ conv: g.id, sender: member.id, cid, text: "x" }));
     const err = await refused(send("a"), 403, "muted");
     assert.equal(err.extra.params?.minutes, 10);
     w.clock.advance(10 * 60_000 + 1);

@@ -13,8 +13,7 @@ import { fail, readCtx, validId } from "./groups.ts";
 import { addMember, joinPublic, selfJoin } from "./join.ts";
 import { userCard } from "../chat/conv_list.ts";
 import { lineProblem } from "../wire/validate.ts";
-import type { Ack } from "../realtime/fanout.ts";
-import type { Realtime } from "../realtime/realtime.ts";
+import type { Ack, DomainDeps } from "../chat/events.ts";
 import type { RequestView } from "../wire/protocol.ts";
 import type { User } from "../accounts/users.ts";
 
@@ -49,18 +48,18 @@ function isLive(inv: Invite, now: number): boolean {
 
 /** Makes an invite link token for the group (admins). Returns the token once; only its hash is kept. */
 export async function createInvite(
-  rt: Realtime,
+  deps: DomainDeps,
   actor: User,
   convId: string,
   hours: number | null,
 ): Promise<{ invite: Invite; token: string }> {
-  const ctx = await readCtx(rt, convId, actor.id, "admin");
+  const ctx = await readCtx(deps, convId, actor.id, "admin");
   if (hours !== null && (!Number.isInteger(hours) || hours < 1 || hours > INVITE_MAX_HOURS)) {
     fail(400, "bad_input", `Expiry must be 1–${INVITE_MAX_HOURS} hours, or none`, "hours");
   }
-  const now = rt.now();
+  const now = deps.now();
   // expireIn is only a hint: links past their time are dropped here and do not count.
-  const live = (await listAll(rt, convId)).filter((i) => i.invite && isLive(i.invite, now));
+  const live = (await listAll(deps, convId)).filter((i) => i.invite && isLive(i.invite, now));
   if (live.length >= MAX_INVITES) {
     fail(
       409,
@@ -79,7 +78,7 @@ export async function createInvite(
   };
   const ttl = hours ? { expireIn: hours * 3600_000 } : undefined;
   // Checked against the role and the group in the same write: a demoted admin makes no link.
-  const res = await rt.kv.atomic().check(ctx.conv).check(ctx.actor)
+  const res = await deps.kv.atomic().check(ctx.conv).check(ctx.actor)
     .set(keys.invite(hash), invite, ttl).set(keys.groupInvite(convId, invite.id), hash, ttl)
     .commit();
   if (!res.ok) fail(409, "busy", "The group changed meanwhile; try again");
@@ -88,38 +87,42 @@ export async function createInvite(
 
 /** Every listing entry with its invite (null when the invite itself is gone). */
 async function listAll(
-  rt: Realtime,
+  deps: DomainDeps,
   convId: string,
 ): Promise<{ key: Deno.KvKey; hash: string; invite: Invite | null }[]> {
   const idx: { key: Deno.KvKey; hash: string }[] = [];
-  for await (const e of rt.kv.list<string>({ prefix: keys.groupInvites(convId) })) {
+  for await (const e of deps.kv.list<string>({ prefix: keys.groupInvites(convId) })) {
     idx.push({ key: e.key, hash: e.value });
   }
-  const got = await getManyChunked<Invite>(rt.kv, idx.map((i) => keys.invite(i.hash)));
+  const got = await getManyChunked<Invite>(deps.kv, idx.map((i) => keys.invite(i.hash)));
   return idx.map((i, n) => ({ ...i, invite: got[n].value }));
 }
 
 /** The group's live invite links, oldest first (admins). */
-export async function listInvites(rt: Realtime, actor: User, convId: string): Promise<Invite[]> {
-  await readCtx(rt, convId, actor.id, "admin");
-  const now = rt.now();
-  return (await listAll(rt, convId)).flatMap((
+export async function listInvites(
+  deps: DomainDeps,
+  actor: User,
+  convId: string,
+): Promise<Invite[]> {
+  await readCtx(deps, convId, actor.id, "admin");
+  const now = deps.now();
+  return (await listAll(deps, convId)).flatMap((
     i,
   ) => (i.invite && isLive(i.invite, now) ? [i.invite] : []));
 }
 
 export async function revokeInvite(
-  rt: Realtime,
+  deps: DomainDeps,
   actor: User,
   convId: string,
   inviteId: string,
 ): Promise<void> {
-  const ctx = await readCtx(rt, convId, actor.id, "admin");
+  const ctx = await readCtx(deps, convId, actor.id, "admin");
   const idx = validId(inviteId)
-    ? await rt.kv.get<string>(keys.groupInvite(convId, inviteId))
+    ? await deps.kv.get<string>(keys.groupInvite(convId, inviteId))
     : null;
   if (!idx?.value) fail(404, "invite_not_found", "No such invite link");
-  const res = await rt.kv.atomic().check(ctx.conv).check(ctx.actor).check(idx).delete(
+  const res = await deps.kv.atomic().check(ctx.conv).check(ctx.actor).check(idx).delete(
     keys.invite(idx.value),
   ).delete(idx.key).commit();
   if (!res.ok) fail(409, "busy", "The group changed meanwhile; try again");
@@ -127,24 +130,24 @@ export async function revokeInvite(
 
 /** The invite behind a token, if it is live. */
 async function liveInvite(
-  rt: Realtime,
+  deps: DomainDeps,
   token: string,
 ): Promise<{ invite: Invite; key: Deno.KvKey }> {
   if (typeof token !== "string" || !TOKEN_RE.test(token)) invalid();
   const key = keys.invite(await sha256(token));
-  const inv = (await rt.kv.get<Invite>(key)).value;
+  const inv = (await deps.kv.get<Invite>(key)).value;
   // expireIn is only a hint: the expiry is checked here.
-  if (!inv || !isLive(inv, rt.now())) invalid();
+  if (!inv || !isLive(inv, deps.now())) invalid();
   return { invite: inv, key };
 }
 
 /** What the join page shows before joining. */
 export async function previewInvite(
-  rt: Realtime,
+  deps: DomainDeps,
   token: string,
 ): Promise<{ id: string; title: string; memberCount: number; avatar: string | null }> {
-  const { invite } = await liveInvite(rt, token);
-  const [conv, count] = await rt.kv.getMany<[Conversation, number]>([
+  const { invite } = await liveInvite(deps, token);
+  const [conv, count] = await deps.kv.getMany<[Conversation, number]>([
     keys.conv(invite.conv),
     keys.memberCount(invite.conv),
   ]);
@@ -158,10 +161,10 @@ export async function previewInvite(
 }
 
 /** Joins through a link; the link is checked again in the joining write (a revoke in between wins). */
-export async function joinByInvite(rt: Realtime, user: User, token: string): Promise<Ack> {
-  const { invite, key } = await liveInvite(rt, token);
+export async function joinByInvite(deps: DomainDeps, user: User, token: string): Promise<Ack> {
+  const { invite, key } = await liveInvite(deps, token);
   try {
-    return await selfJoin(rt, invite.conv, user.id, "link", key);
+    return await selfJoin(deps, invite.conv, user.id, "link", key);
   } catch (err) {
     // A dissolved group's links are dead links.
     if (err instanceof HttpError && err.code === "group_not_found") invalid();
@@ -171,26 +174,26 @@ export async function joinByInvite(rt: Realtime, user: User, token: string): Pro
 
 /** Joins a public group at once, or asks to join a private one. */
 export async function joinOrAsk(
-  rt: Realtime,
+  deps: DomainDeps,
   user: User,
   convId: string,
   note: string,
 ): Promise<"joined" | "requested"> {
-  const conv = validId(convId) ? (await rt.kv.get<Conversation>(keys.conv(convId))).value : null;
+  const conv = validId(convId) ? (await deps.kv.get<Conversation>(keys.conv(convId))).value : null;
   if (!conv || conv.kind !== "group" || conv.dissolved) {
     fail(404, "group_not_found", "No such group");
   }
   if (conv.public) {
-    await joinPublic(rt, user, convId);
+    await joinPublic(deps, user, convId);
     return "joined";
   }
-  await requestJoin(rt, user, convId, note);
+  await requestJoin(deps, user, convId, note);
   return "requested";
 }
 
 /** Asks to join a private group; its owner and admins see the request live. */
 export async function requestJoin(
-  rt: Realtime,
+  deps: DomainDeps,
   user: User,
   convId: string,
   noteRaw: string,
@@ -204,7 +207,7 @@ export async function requestJoin(
     });
   }
   if (!validId(convId)) fail(404, "group_not_found", "No such group");
-  const [conv, member] = await rt.kv.getMany<[Conversation, Member]>([
+  const [conv, member] = await deps.kv.getMany<[Conversation, Member]>([
     keys.conv(convId),
     keys.member(convId, user.id),
   ]);
@@ -212,8 +215,8 @@ export async function requestJoin(
     fail(404, "group_not_found", "No such group");
   }
   if (member.value) fail(409, "already_member", "Already in the group");
-  const req: JoinRequest = { userId: user.id, note, at: rt.now() };
-  const res = await rt.kv.atomic().check(conv).check(member).set(
+  const req: JoinRequest = { userId: user.id, note, at: deps.now() };
+  const res = await deps.kv.atomic().check(conv).check(member).set(
     keys.joinReq(convId, user.id),
     req,
     { expireIn: JOIN_REQUEST_TTL_MS },
@@ -221,38 +224,30 @@ export async function requestJoin(
   if (!res.ok) fail(409, "busy", "The group changed meanwhile; try again");
   const request: RequestView = { user: userCard(user), note, at: req.at };
   const admins: string[] = [];
-  for await (const e of rt.kv.list<Member>({ prefix: keys.members(convId) })) {
+  for await (const e of deps.kv.list<Member>({ prefix: keys.members(convId) })) {
     if (e.value.role !== "member") admins.push(e.value.userId);
   }
-  const blocks = await getManyChunked(rt.kv, admins.map((a) => keys.block(a, user.id)));
-  await Promise.all(
-    admins.flatMap((a, i) =>
-      blocks[i].value ? [] : [
-        rt.log.publish({
-          t: "user",
-          user: a,
-          frame: { type: "join_request", conv: convId, request },
-        }),
-      ]
-    ),
-  );
+  const blocks = await getManyChunked(deps.kv, admins.map((a) => keys.block(a, user.id)));
+  await deps.events.toUsers(admins.filter((_, i) => !blocks[i].value), {
+    frame: { type: "join_request", conv: convId, request },
+  });
 }
 
 /** Pending requests, oldest first, without those from people this admin blocked. */
 export async function listJoinRequests(
-  rt: Realtime,
+  deps: DomainDeps,
   actor: User,
   convId: string,
 ): Promise<RequestView[]> {
-  await readCtx(rt, convId, actor.id, "admin");
-  const now = rt.now();
+  await readCtx(deps, convId, actor.id, "admin");
+  const now = deps.now();
   const reqs: JoinRequest[] = [];
-  for await (const e of rt.kv.list<JoinRequest>({ prefix: keys.joinReqs(convId) })) {
+  for await (const e of deps.kv.list<JoinRequest>({ prefix: keys.joinReqs(convId) })) {
     if (now - e.value.at < JOIN_REQUEST_TTL_MS) reqs.push(e.value);
   }
   const [users, blocks] = await Promise.all([
-    getManyChunked<User>(rt.kv, reqs.map((r) => keys.user(r.userId))),
-    getManyChunked(rt.kv, reqs.map((r) => keys.block(actor.id, r.userId))),
+    getManyChunked<User>(deps.kv, reqs.map((r) => keys.user(r.userId))),
+    getManyChunked(deps.kv, reqs.map((r) => keys.block(actor.id, r.userId))),
   ]);
   return reqs.flatMap((
     r,
@@ -265,38 +260,38 @@ export async function listJoinRequests(
 }
 
 /** The pending request of `userId`, as this admin may see it. */
-async function visibleRequest(rt: Realtime, actor: User, convId: string, userId: string) {
-  const ctx = await readCtx(rt, convId, actor.id, "admin");
+async function visibleRequest(deps: DomainDeps, actor: User, convId: string, userId: string) {
+  const ctx = await readCtx(deps, convId, actor.id, "admin");
   if (!validId(userId)) fail(404, "join_request_not_found", "No such join request");
-  const [req, blocked] = await rt.kv.getMany<[JoinRequest, unknown]>([
+  const [req, blocked] = await deps.kv.getMany<[JoinRequest, unknown]>([
     keys.joinReq(convId, userId),
     keys.block(actor.id, userId),
   ]);
-  if (!req.value || blocked.value || rt.now() - req.value.at >= JOIN_REQUEST_TTL_MS) {
+  if (!req.value || blocked.value || deps.now() - req.value.at >= JOIN_REQUEST_TTL_MS) {
     fail(404, "join_request_not_found", "No such join request");
   }
   return { ctx, req };
 }
 
 export async function approveJoin(
-  rt: Realtime,
+  deps: DomainDeps,
   actor: User,
   convId: string,
   userId: string,
 ): Promise<Ack> {
-  await visibleRequest(rt, actor, convId, userId);
-  return await addMember(rt, convId, userId, actor.id, { minRole: "admin", via: "request" });
+  await visibleRequest(deps, actor, convId, userId);
+  return await addMember(deps, convId, userId, actor.id, { minRole: "admin", via: "request" });
 }
 
 export async function declineJoin(
-  rt: Realtime,
+  deps: DomainDeps,
   actor: User,
   convId: string,
   userId: string,
 ): Promise<void> {
-  const { ctx, req } = await visibleRequest(rt, actor, convId, userId);
-  if ((await rt.kv.atomic().check(ctx.actor).check(req).delete(req.key).commit()).ok) return;
-  const again = await rt.kv.get(req.key);
+  const { ctx, req } = await visibleRequest(deps, actor, convId, userId);
+  if ((await deps.kv.atomic().check(ctx.actor).check(req).delete(req.key).commit()).ok) return;
+  const again = await deps.kv.get(req.key);
   if (again.versionstamp !== req.versionstamp) {
     fail(409, "join_request_not_found", "This request was already answered");
   }

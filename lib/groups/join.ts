@@ -1,8 +1,8 @@
 /**
  * Joining a group, under its member cap: friends added by a member, a public join, an invite link,
  * an approved request. The cap is checked in the same atomic write as the join and its
- * "member_added" message, and group changes commit alone in their batch (MsgInput.exclusive), so
- * concurrent joins never pass it.
+ * "member_added" message, and group changes commit alone (MsgInput.exclusive in
+ * lib/chat/events.ts), so concurrent joins never pass it.
  */
 import { keys } from "../kv/keys.ts";
 import {
@@ -12,8 +12,7 @@ import {
   type UserConv,
 } from "../chat/conversations.ts";
 import type { Role } from "../wire/roles.ts";
-import type { Ack } from "../realtime/fanout.ts";
-import type { Realtime } from "../realtime/realtime.ts";
+import type { Ack, DomainDeps } from "../chat/events.ts";
 import type { User } from "../accounts/users.ts";
 import {
   CREATE_MEMBERS_MAX,
@@ -26,9 +25,9 @@ import {
 } from "./groups.ts";
 
 /** The writes that make `userId` a member, after checking the cap in the same write. */
-async function joinWrites(rt: Realtime, conv: Conversation, userId: string) {
+async function joinWrites(deps: DomainDeps, conv: Conversation, userId: string) {
   const convId = conv.id;
-  const [member, count, req] = await rt.kv.getMany<[Member, number, unknown]>([
+  const [member, count, req] = await deps.kv.getMany<[Member, number, unknown]>([
     keys.member(convId, userId),
     keys.memberCount(convId),
     keys.joinReq(convId, userId),
@@ -40,7 +39,7 @@ async function joinWrites(rt: Realtime, conv: Conversation, userId: string) {
     req,
     checks: [member, count] as Deno.AtomicCheck[],
     apply: (op: Deno.AtomicOperation, seq: number) => {
-      const m: Member = { userId, role: "member", joinedAt: rt.now(), joinedSeq: seq - 1 };
+      const m: Member = { userId, role: "member", joinedAt: deps.now(), joinedSeq: seq - 1 };
       const idx: UserConv = { convId, kind: "group" };
       op.set(keys.member(convId, userId), m).set(keys.userConv(userId, convId), idx).set(
         keys.memberCount(convId),
@@ -57,13 +56,13 @@ async function joinWrites(rt: Realtime, conv: Conversation, userId: string) {
  * request must still be there (a concurrent decline wins over a later approval).
  */
 export function addMember(
-  rt: Realtime,
+  deps: DomainDeps,
   convId: string,
   userId: string,
   actorId: string,
   opts: { minRole?: Role; via?: "request"; memberInvite?: boolean } = {},
 ): Promise<Ack> {
-  return groupChange(rt, convId, actorId, {
+  return groupChange(deps, convId, actorId, {
     minRole: opts.minRole ?? "member",
     meta: { event: "member_added", userId, ...(opts.via ? { text: opts.via } : {}) },
     extra: async ({ conv, actor }) => {
@@ -71,7 +70,7 @@ export function addMember(
       if (opts.memberInvite && actor.value.role === "member" && conv.value.memberInvite === false) {
         fail(403, "forbidden_role", "Only admins can add members here");
       }
-      const w = await joinWrites(rt, conv.value, userId);
+      const w = await joinWrites(deps, conv.value, userId);
       if (opts.via === "request") {
         if (!w.req.value) fail(404, "join_request_not_found", "No such join request");
         w.checks.push(w.req);
@@ -83,12 +82,12 @@ export function addMember(
 
 /** Invites friends into the group (admins always; members when the group allows it). */
 export async function inviteFriends(
-  rt: Realtime,
+  deps: DomainDeps,
   actor: User,
   convId: string,
   userIds: string[],
 ): Promise<Ack[]> {
-  const ctx = await readCtx(rt, convId, actor.id, "member");
+  const ctx = await readCtx(deps, convId, actor.id, "member");
   if (ctx.actor.value.role === "member" && ctx.conv.value.memberInvite === false) {
     fail(403, "forbidden_role", "Only admins can add members here");
   }
@@ -97,24 +96,26 @@ export async function inviteFriends(
   if (ids.length > CREATE_MEMBERS_MAX) {
     fail(400, "bad_input", `Add at most ${CREATE_MEMBERS_MAX} at once`, "members");
   }
-  await requireFriends(rt, actor.id, ids);
+  await requireFriends(deps, actor.id, ids);
   // Refuse up front what would fail part-way, so a bad request changes nothing.
   const [members, count] = await Promise.all([
-    getManyChunked<Member>(rt.kv, ids.map((id) => keys.member(convId, id))),
-    rt.kv.get<number>(keys.memberCount(convId)),
+    getManyChunked<Member>(deps.kv, ids.map((id) => keys.member(convId, id))),
+    deps.kv.get<number>(keys.memberCount(convId)),
   ]);
   if (members.some((m) => m.value)) fail(409, "already_member", "Already in the group", "members");
   if ((count.value ?? 0) + ids.length > (ctx.conv.value.cap ?? GROUP_CAP)) {
     fail(409, "group_full", "The group is full", "members");
   }
   const out: Ack[] = [];
-  for (const id of ids) out.push(await addMember(rt, convId, id, actor.id, { memberInvite: true }));
+  for (const id of ids) {
+    out.push(await addMember(deps, convId, id, actor.id, { memberInvite: true }));
+  }
   return out;
 }
 
 /** Joins a public group directly. */
-export async function joinPublic(rt: Realtime, user: User, convId: string): Promise<Ack> {
-  return await selfJoin(rt, convId, user.id, "public");
+export async function joinPublic(deps: DomainDeps, user: User, convId: string): Promise<Ack> {
+  return await selfJoin(deps, convId, user.id, "public");
 }
 
 /**
@@ -122,18 +123,18 @@ export async function joinPublic(rt: Realtime, user: User, convId: string): Prom
  * in the same write that the group is still public, or that the invite link is still live.
  */
 export async function selfJoin(
-  rt: Realtime,
+  deps: DomainDeps,
   convId: string,
   userId: string,
   via: "public" | "link",
   invite?: Deno.KvKey,
 ): Promise<Ack> {
   if (!validId(convId)) fail(404, "group_not_found", "No such group");
-  const pre = (await rt.kv.get<Conversation>(keys.conv(convId))).value;
+  const pre = (await deps.kv.get<Conversation>(keys.conv(convId))).value;
   if (!pre || pre.kind !== "group" || pre.dissolved || (via === "public" && !pre.public)) {
     fail(404, "group_not_found", "No such group");
   }
-  return await rt.log.append({
+  return await deps.events.commit({
     conv: convId,
     sender: "system",
     cid: `join-${userId}-${crypto.randomUUID()}`,
@@ -143,9 +144,9 @@ export async function selfJoin(
     checkMember: false,
     exclusive: true,
     prepare: async () => {
-      const conv = await rt.kv.get<Conversation>(keys.conv(convId));
+      const conv = await deps.kv.get<Conversation>(keys.conv(convId));
       const inv = invite
-        ? await rt.kv.get<{ expiresAt: number | null; conv: string }>(invite)
+        ? await deps.kv.get<{ expiresAt: number | null; conv: string }>(invite)
         : null;
       if (!conv.value || conv.value.kind !== "group" || conv.value.dissolved) {
         fail(404, "group_not_found", "No such group");
@@ -156,11 +157,11 @@ export async function selfJoin(
       if (
         invite &&
         (!inv?.value || inv.value.conv !== convId ||
-          (inv.value.expiresAt !== null && inv.value.expiresAt <= rt.now()))
+          (inv.value.expiresAt !== null && inv.value.expiresAt <= deps.now()))
       ) {
         fail(404, "invite_invalid", "This invite link is invalid, revoked or expired");
       }
-      const w = await joinWrites(rt, conv.value, userId);
+      const w = await joinWrites(deps, conv.value, userId);
       return { checks: [conv, ...(inv ? [inv] : []), ...w.checks], apply: w.apply };
     },
   });

@@ -9,8 +9,7 @@
  */
 import { keys } from "../kv/keys.ts";
 import type { Conversation, Member } from "../chat/conversations.ts";
-import type { Ack } from "../realtime/fanout.ts";
-import type { Realtime } from "../realtime/realtime.ts";
+import type { Ack, DomainDeps } from "../chat/events.ts";
 import type { User } from "../accounts/users.ts";
 import { fail, groupChange, MUTE_MAX_MINUTES, readCtx, titleKey, validId } from "./groups.ts";
 import { RANK } from "../wire/roles.ts";
@@ -21,18 +20,18 @@ function requireTarget(targetId: string, field = "userId"): void {
 
 /** The target's membership as read in this attempt; 404 not_member when they are not in. */
 async function readTarget(
-  rt: Realtime,
+  deps: DomainDeps,
   convId: string,
   targetId: string,
 ): Promise<Deno.KvEntry<Member>> {
-  const target = await rt.kv.get<Member>(keys.member(convId, targetId));
+  const target = await deps.kv.get<Member>(keys.member(convId, targetId));
   if (!target.value) fail(404, "not_member", "Not in the group");
   return target as Deno.KvEntry<Member>;
 }
 
 /** The writes that take a member out (used by kick and leave). */
-async function removalExtra(rt: Realtime, convId: string, userId: string) {
-  const [member, count] = await rt.kv.getMany<[Member, number]>([
+async function removalExtra(deps: DomainDeps, convId: string, userId: string) {
+  const [member, count] = await deps.kv.getMany<[Member, number]>([
     keys.member(convId, userId),
     keys.memberCount(convId),
   ]);
@@ -49,18 +48,18 @@ async function removalExtra(rt: Realtime, convId: string, userId: string) {
 
 /** Removes a member. Admins may remove members; the owner may remove anyone but themself. */
 export async function kick(
-  rt: Realtime,
+  deps: DomainDeps,
   actor: User,
   convId: string,
   targetId: string,
 ): Promise<Ack> {
   if (targetId === actor.id) fail(400, "bad_input", "Use leave to leave the group");
   requireTarget(targetId);
-  return await groupChange(rt, convId, actor.id, {
+  return await groupChange(deps, convId, actor.id, {
     minRole: "admin",
     meta: { event: "member_removed", userId: targetId },
     extra: async ({ actor: a }) => {
-      const r = await removalExtra(rt, convId, targetId);
+      const r = await removalExtra(deps, convId, targetId);
       if (RANK[r.member.role] >= RANK[a.value.role]) {
         fail(403, "forbidden_role", "You can only remove members below your role");
       }
@@ -70,8 +69,8 @@ export async function kick(
 }
 
 /** Leaves the group. The owner hands the group over first (or dissolves it). */
-export function leave(rt: Realtime, user: User, convId: string): Promise<Ack> {
-  return groupChange(rt, convId, user.id, {
+export function leave(deps: DomainDeps, user: User, convId: string): Promise<Ack> {
+  return groupChange(deps, convId, user.id, {
     minRole: "member",
     meta: { event: "member_left", userId: user.id },
     extra: async ({ actor }) => {
@@ -82,14 +81,14 @@ export function leave(rt: Realtime, user: User, convId: string): Promise<Ack> {
           "Make someone else the owner first, or dissolve the group",
         );
       }
-      return await removalExtra(rt, convId, user.id);
+      return await removalExtra(deps, convId, user.id);
     },
   });
 }
 
 /** Mutes a member below the actor's role for `minutes` (0 lifts it). */
 export async function mute(
-  rt: Realtime,
+  deps: DomainDeps,
   actor: User,
   convId: string,
   targetId: string,
@@ -104,12 +103,12 @@ export async function mute(
     );
   }
   requireTarget(targetId);
-  const until = minutes ? rt.now() + minutes * 60_000 : 0;
-  return await groupChange(rt, convId, actor.id, {
+  const until = minutes ? deps.now() + minutes * 60_000 : 0;
+  return await groupChange(deps, convId, actor.id, {
     minRole: "admin",
     meta: { event: minutes ? "muted" : "unmuted", userId: targetId, ...(minutes ? { until } : {}) },
     extra: async ({ actor: a }) => {
-      const target = await readTarget(rt, convId, targetId);
+      const target = await readTarget(deps, convId, targetId);
       if (RANK[target.value.role] >= RANK[a.value.role]) {
         fail(403, "forbidden_role", "You can only mute members below your role");
       }
@@ -126,7 +125,7 @@ export async function mute(
  * already changes nothing (null). A new admin is no longer muted.
  */
 export async function setRole(
-  rt: Realtime,
+  deps: DomainDeps,
   owner: User,
   convId: string,
   targetId: string,
@@ -136,14 +135,14 @@ export async function setRole(
     fail(400, "bad_input", 'Role must be "admin" or "member"', "role");
   }
   requireTarget(targetId);
-  const ctx = await readCtx(rt, convId, owner.id, "owner");
-  const cur = await rt.kv.get<Member>(keys.member(ctx.conv.value.id, targetId));
+  const ctx = await readCtx(deps, convId, owner.id, "owner");
+  const cur = await deps.kv.get<Member>(keys.member(ctx.conv.value.id, targetId));
   if (cur.value?.role === role) return null;
-  return await groupChange(rt, convId, owner.id, {
+  return await groupChange(deps, convId, owner.id, {
     minRole: "owner",
     meta: { event: role === "admin" ? "admin_added" : "admin_removed", userId: targetId },
     extra: async () => {
-      const target = await readTarget(rt, convId, targetId);
+      const target = await readTarget(deps, convId, targetId);
       if (target.value.role === "owner") {
         fail(400, "bad_input", "The owner's role changes by handing the group over", "userId");
       }
@@ -156,18 +155,18 @@ export async function setRole(
 
 /** The owner hands the group to another member and becomes an admin. */
 export async function transferOwnership(
-  rt: Realtime,
+  deps: DomainDeps,
   owner: User,
   convId: string,
   targetId: string,
 ): Promise<Ack> {
   if (targetId === owner.id) fail(400, "bad_input", "You are the owner already", "userId");
   requireTarget(targetId);
-  return await groupChange(rt, convId, owner.id, {
+  return await groupChange(deps, convId, owner.id, {
     minRole: "owner",
     meta: { event: "owner_changed", userId: targetId },
     extra: async ({ actor }) => {
-      const target = await readTarget(rt, convId, targetId);
+      const target = await readTarget(deps, convId, targetId);
       const next: Member = { ...target.value, role: "owner" };
       delete next.mutedUntil;
       return {
@@ -186,8 +185,8 @@ export async function transferOwnership(
  * leave at that message; the group disappears from their lists and its history is gone for
  * them). Invite links and join requests go with it.
  */
-export async function dissolve(rt: Realtime, owner: User, convId: string): Promise<void> {
-  await groupChange(rt, convId, owner.id, {
+export async function dissolve(deps: DomainDeps, owner: User, convId: string): Promise<void> {
+  await groupChange(deps, convId, owner.id, {
     minRole: "owner",
     meta: { event: "dissolved" },
     extra: ({ conv }) => ({
@@ -199,16 +198,16 @@ export async function dissolve(rt: Realtime, owner: User, convId: string): Promi
   });
   // From here on every change is refused (readCtx and selfJoin see `dissolved`): clean up in batches.
   const gone: Deno.KvKey[] = [];
-  for await (const e of rt.kv.list<Member>({ prefix: keys.members(convId) })) {
+  for await (const e of deps.kv.list<Member>({ prefix: keys.members(convId) })) {
     gone.push(e.key, keys.userConv(e.value.userId, convId));
   }
-  for await (const e of rt.kv.list<string>({ prefix: keys.groupInvites(convId) })) {
+  for await (const e of deps.kv.list<string>({ prefix: keys.groupInvites(convId) })) {
     gone.push(e.key, keys.invite(e.value));
   }
-  for await (const e of rt.kv.list({ prefix: keys.joinReqs(convId) })) gone.push(e.key);
+  for await (const e of deps.kv.list({ prefix: keys.joinReqs(convId) })) gone.push(e.key);
   gone.push(keys.memberCount(convId), keys.convHead(convId));
   for (let i = 0; i < gone.length; i += 500) {
-    const op = rt.kv.atomic();
+    const op = deps.kv.atomic();
     for (const k of gone.slice(i, i + 500)) op.delete(k);
     await op.commit();
   }

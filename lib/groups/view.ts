@@ -3,7 +3,7 @@ import { keys } from "../kv/keys.ts";
 import { type Conversation, getManyChunked, type Member } from "../chat/conversations.ts";
 import { avatarUrl, type User } from "../accounts/users.ts";
 import { fail, GROUP_CAP, titleKey, validId } from "./groups.ts";
-import type { Realtime } from "../realtime/realtime.ts";
+import type { DomainDeps } from "../chat/events.ts";
 import type { GroupCard, GroupInfo, GroupMemberView } from "../wire/api.ts";
 import { RANK } from "../wire/roles.ts";
 
@@ -40,12 +40,12 @@ export async function groupCards(kv: Deno.Kv, convs: Conversation[]): Promise<Gr
 
 /** The whole group for one of its members. */
 export async function groupInfo(
-  rt: Realtime,
+  deps: DomainDeps,
   convId: string,
   viewerId: string,
 ): Promise<GroupInfo> {
-  const { conv, count } = await readGroup(rt.kv, convId);
-  return await memberView(rt, conv, count, viewerId) ??
+  const { conv, count } = await readGroup(deps.kv, convId);
+  return await memberView(deps, conv, count, viewerId) ??
     fail(403, "not_member", "You are not in this group");
 }
 
@@ -56,35 +56,35 @@ export async function groupInfo(
  * card for a public group, and otherwise only the id.
  */
 export async function groupAfterChange(
-  rt: Realtime,
+  deps: DomainDeps,
   convId: string,
   viewerId: string,
 ): Promise<GroupInfo | GroupCard | { id: string }> {
-  const [conv, count] = await rt.kv.getMany<[Conversation, number]>([
+  const [conv, count] = await deps.kv.getMany<[Conversation, number]>([
     keys.conv(convId),
     keys.memberCount(convId),
   ]);
   if (!conv.value || conv.value.kind !== "group" || conv.value.dissolved) return { id: convId };
-  const info = await memberView(rt, conv.value, count.value ?? 0, viewerId);
+  const info = await memberView(deps, conv.value, count.value ?? 0, viewerId);
   if (info) return info;
   return conv.value.public ? groupCard(conv.value, count.value ?? 0) : { id: convId };
 }
 
 /** The whole group as `viewerId` sees it, or null when they are not in it. */
 async function memberView(
-  rt: Realtime,
+  deps: DomainDeps,
   conv: Conversation,
   count: number,
   viewerId: string,
 ): Promise<GroupInfo | null> {
   const members: Member[] = [];
-  for await (const e of rt.kv.list<Member>({ prefix: keys.members(conv.id) })) {
+  for await (const e of deps.kv.list<Member>({ prefix: keys.members(conv.id) })) {
     members.push(e.value);
   }
   const me = members.find((m) => m.userId === viewerId);
   if (!me) return null;
-  const users = await getManyChunked<User>(rt.kv, members.map((m) => keys.user(m.userId)));
-  const now = rt.now();
+  const users = await getManyChunked<User>(deps.kv, members.map((m) => keys.user(m.userId)));
+  const now = deps.now();
   const views = members.flatMap((m, i): (GroupMemberView & { seq: number; at: number })[] => {
     const u = users[i].value;
     if (!u) return [];
@@ -117,13 +117,13 @@ async function memberView(
  * private group does not exist for non-members (404, the same as an unknown id).
  */
 export async function viewGroup(
-  rt: Realtime,
+  deps: DomainDeps,
   convId: string,
   viewerId: string,
 ): Promise<GroupInfo | GroupCard> {
-  const { conv, count } = await readGroup(rt.kv, convId);
-  const member = await rt.kv.get<Member>(keys.member(convId, viewerId));
-  if (member.value) return await groupInfo(rt, convId, viewerId);
+  const { conv, count } = await readGroup(deps.kv, convId);
+  const member = await deps.kv.get<Member>(keys.member(convId, viewerId));
+  if (member.value) return await groupInfo(deps, convId, viewerId);
   if (!conv.public) fail(404, "group_not_found", "No such group");
   return groupCard(conv, count);
 }

@@ -1,31 +1,25 @@
 /**
- * One WebSocket connection: intake of client frames with their protections (frame size and
- * rate, commands in flight per socket and per user) and a lifecycle in which a closed socket
- * leaves nothing behind. The commands are in ws_commands.ts, ordered delivery in ws_delivery.ts.
+ * One WebSocket connection: the socket itself (sending under a buffer bound, closing so that the
+ * close frame arrives, the idle sweep), the state its commands build up, and a lifecycle in which
+ * a closed socket leaves nothing behind. Its parts: the protections of client frames in
+ * ./intake.ts, ordered delivery in ./delivery.ts, hello and resume in ./handshake.ts, the other
+ * commands in ./commands.ts.
  */
-import {
-  type ClientFrame,
-  CLOSE,
-  isFrameError,
-  MAX_FRAME_BYTES,
-  type Message,
-  parseClientFrame,
-  PROTOCOL_VERSION,
-  type ServerFrame,
-  type UserCard,
-} from "../wire/protocol.ts";
-import type { Control, MessageLog } from "./fanout.ts";
+import { CLOSE, type Message, type ServerFrame, type UserCard } from "../wire/protocol.ts";
+import type { MessageLog } from "./message_log.ts";
+import type { Control } from "../chat/events.ts";
 import type { Hub, HubConn } from "./hub.ts";
 import type { Presence } from "./presence.ts";
 import type { ConvKind } from "../chat/conversations.ts";
 import { userCard } from "../chat/conv_list.ts";
 import { Delivery } from "./delivery.ts";
-import { HttpError } from "../errors.ts";
+import { Intake } from "./intake.ts";
 import { log } from "../log.ts";
 import type { User } from "../accounts/users.ts";
 import type { Locale } from "../i18n/i18n.ts";
-import { HEAVY_COMMANDS, LIMITS_WS } from "./limits.ts";
-import { addConv, runCommand } from "./commands.ts";
+import { LIMITS_WS } from "./limits.ts";
+import { runCommand } from "./commands.ts";
+import { addConv } from "./handshake.ts";
 
 export { LIMITS_WS };
 
@@ -64,22 +58,14 @@ export class Conn implements HubConn {
   /** The user's card: all a socket needs of the user (not the whole record, per open socket). */
   readonly me: UserCard;
   readonly #delivery = new Delivery(this);
+  readonly #intake = new Intake(this, (frame) => runCommand(this, frame));
   /** Set once the socket is done for: from then on nothing is started, sent or subscribed. */
   #closed = false;
-  #helloSeen = false;
   #presenceCounted = false;
-  /** Commands waiting for a slot, and how many of this socket's run now. */
-  #queue: ClientFrame[] = [];
-  #running = 0;
-  #helloRunning = false;
-  #heavyRunning = false;
   #lastFrameAt: number;
   /** Real time of the last frame (deps.now may be a test's frozen clock). */
   #lastFrameReal = performance.now();
   readonly #createdReal = performance.now();
-  #frameCount = 0;
-  #frameWindow = 0;
-  #badFrames = 0;
   #closing: { code: number; reason: string; since: number } | undefined;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -109,6 +95,10 @@ export class Conn implements HubConn {
   /** Whether work for this socket is still worth doing. */
   get alive(): boolean {
     return !this.#closed && this.ws.readyState === WebSocket.OPEN;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
   }
 
   send(frame: ServerFrame): void {
@@ -206,7 +196,7 @@ export class Conn implements HubConn {
       sweeper = undefined;
     }
     this.deps.hub.drop(this, this.convs.keys(), this.watching);
-    this.#queue = [];
+    this.#intake.clear();
     this.#delivery.stop();
     if (this.#presenceCounted) {
       this.deps.presence.disconnected(this.userId).catch((err) =>
@@ -288,125 +278,16 @@ export class Conn implements HubConn {
     if (this.#closed) return;
     // Nothing a client sends may take the process down: a throw here would be uncaught.
     try {
-      this.#onFrame(e);
+      this.#lastFrameAt = this.deps.now();
+      this.#intake.take(e.data, this.#lastFrameAt);
     } catch (err) {
       log.error("ws.frame_crashed", { err });
       this.close(CLOSE.badFrames, "Internal error");
     }
   }
 
-  #onFrame(e: MessageEvent): void {
-    const now = this.deps.now();
-    this.#lastFrameAt = now;
-    if (Math.floor(now / 1000) !== this.#frameWindow) {
-      this.#frameWindow = Math.floor(now / 1000);
-      this.#frameCount = 0;
-    }
-    if (++this.#frameCount > LIMITS_WS.framesPerSec) {
-      return this.close(CLOSE.flood, "Too many frames");
-    }
-    if (typeof e.data !== "string") return this.#bad("Binary frames are not accepted");
-    // UTF-16 length ≤ bytes ≤ 3 × length: count bytes only when it could matter.
-    if (
-      e.data.length > MAX_FRAME_BYTES ||
-      (e.data.length * 3 > MAX_FRAME_BYTES &&
-        new TextEncoder().encode(e.data).length > MAX_FRAME_BYTES)
-    ) {
-      return this.close(CLOSE.frameTooLarge, "Frame too large");
-    }
-    const frame = parseClientFrame(e.data);
-    if (isFrameError(frame)) return this.#bad(frame.message);
-    if (frame.type === "hello") {
-      if (this.#helloSeen) return this.#bad('"hello" was already sent');
-      if (frame.v !== PROTOCOL_VERSION) {
-        return this.close(CLOSE.badVersion, `Protocol version ${PROTOCOL_VERSION} is required`);
-      }
-      this.#helloSeen = true;
-    } else if (!this.#helloSeen) {
-      return this.#bad('The first frame must be "hello"');
-    }
-    if (frame.type === "ping") return this.send({ type: "pong", rid: frame.rid });
-    // Buckets per user (on this isolate): more tabs do not mean a higher rate. Taken on
-    // arrival, so a refused command never waits in the queue.
-    if (frame.type === "send" && !this.#token("send", LIMITS_WS.sendPerSec, LIMITS_WS.sendBurst)) {
-      return this.#refuse(frame, "rate_limited", "Sending too fast; slow down");
-    }
-    if (
-      HEAVY_COMMANDS.has(frame.type) &&
-      !this.#token("heavy", LIMITS_WS.heavyPerSec, LIMITS_WS.heavyBurst)
-    ) {
-      return this.#refuse(frame, "rate_limited", "Too many requests; slow down");
-    }
-    if (this.#queue.length >= LIMITS_WS.queuePerSocket) {
-      return this.#refuse(frame, "busy", "Too many requests waiting; wait for the answers");
-    }
-    this.#queue.push(frame);
-    this.pump();
-  }
-
-  /**
-   * Starts queued commands in arrival order while this socket and the user have free slots. A
-   * socket runs one heavy command at a time, started only while little waits to be sent: what it
-   * has queued to send stays under LIMITS_WS.heavyMaxBuffered plus one answer (a page of 100 of
-   * the longest messages is about 1.6 MB), well under the slow-consumer bound.
-   * A slot freed by any of the user's sockets calls this again (Hub.releaseWork).
-   */
+  /** Starts what this socket queued, as far as the limits allow (lib/realtime/intake.ts). */
   pump(): void {
-    while (
-      this.#queue.length && this.#running < LIMITS_WS.runPerSocket && !this.#closed &&
-      // hello runs alone: a command sent right behind it needs the state it loads.
-      !this.#helloRunning && !(this.#queue[0].type === "hello" && this.#running > 0) &&
-      !(this.#heavyRunning && HEAVY_COMMANDS.has(this.#queue[0].type)) &&
-      this.deps.hub.takeWork(this.userId, LIMITS_WS.runPerUser)
-    ) {
-      const frame = this.#queue.shift()!;
-      const heavy = HEAVY_COMMANDS.has(frame.type);
-      const hello = frame.type === "hello";
-      this.#running++;
-      if (heavy) this.#heavyRunning = true;
-      if (hello) this.#helloRunning = true;
-      this.#run(frame).catch((err) => log.error("ws.run_failed", { err })).finally(() => {
-        this.#running--;
-        if (heavy) this.#heavyRunning = false;
-        if (hello) this.#helloRunning = false;
-        this.deps.hub.releaseWork(this.userId);
-        this.pump();
-      });
-    }
-  }
-
-  async #run(frame: ClientFrame): Promise<void> {
-    if (!this.alive) return;
-    if (HEAVY_COMMANDS.has(frame.type) && this.ws.bufferedAmount > LIMITS_WS.heavyMaxBuffered) {
-      return this.#refuse(frame, "busy", "Earlier answers are still being sent; retry later");
-    }
-    this.deps.hub.commandStarted(frame.type);
-    try {
-      await runCommand(this, frame);
-    } catch (err) {
-      const he = err instanceof HttpError ? err : null;
-      if (!he) log.error("ws.frame_failed", { type: frame.type, err });
-      this.#refuse(frame, he?.code ?? "internal", he?.message ?? "Internal error");
-    } finally {
-      this.deps.hub.commandEnded(frame.type);
-    }
-  }
-
-  #token(kind: string, perSec: number, burst: number): boolean {
-    return this.deps.hub.takeToken(`${kind} ${this.userId}`, this.deps.now(), perSec, burst);
-  }
-
-  /** Answers one frame with an error naming its rid (and cid for a send). */
-  #refuse(frame: ClientFrame, code: string, message: string): void {
-    const rid = "rid" in frame ? frame.rid : undefined;
-    const cid = frame.type === "send" ? frame.cid : undefined;
-    this.send({ type: "error", rid, cid, code, message });
-  }
-
-  #bad(message: string): void {
-    this.send({ type: "error", code: "bad_frame", message });
-    if (++this.#badFrames >= LIMITS_WS.badFramesBeforeClose) {
-      this.close(CLOSE.badFrames, "Too many invalid frames");
-    }
+    this.#intake.pump();
   }
 }

@@ -1,8 +1,8 @@
 /** This isolate's live connections, indexed by user and by conversation; delivers fan-out events. */
-import type { Dispatcher, FanEvent } from "./fanout.ts";
+import type { Dispatcher, FanEvent } from "./fan_event.ts";
 import { msgFrame, RecentMessages } from "./recent.ts";
 import type { Message, ServerFrame } from "../wire/protocol.ts";
-import type { Control } from "./fanout.ts";
+import type { Control } from "../chat/events.ts";
 
 /** What the hub needs from a connection (lib/realtime/conn.ts). */
 export interface HubConn {

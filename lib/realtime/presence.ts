@@ -4,7 +4,7 @@
  * A KV write happens only on the first connect, the last disconnect and the minute refresh.
  */
 import { keys } from "../kv/keys.ts";
-import type { MessageLog } from "./fanout.ts";
+import type { MessageLog } from "./message_log.ts";
 import { getManyChunked } from "../chat/conversations.ts";
 import { BOT_ID } from "../chat/conversations.ts";
 import { log } from "../log.ts";

@@ -1,6 +1,7 @@
 /**
- * Friends: requests with a note, accept/decline, remarks, delete, block. Every change is one
- * atomic write (both directions together) and reaches every device of both people at once.
+ * Friends: requests with a note, accept/decline, remarks, delete (blocking is in ./blocks.ts, the
+ * lists and views in ./friend_views.ts). Every change is one atomic write (both directions
+ * together) and reaches every device of both people at once.
  *
  * Semantics (docs/api.md): deleting a friend ends the friendship both ways at once; the DM and
  * its history stay in both lists, but nobody can send in it until they are friends again.
@@ -13,114 +14,25 @@ import {
   addConversationWrites,
   type Conversation,
   getConversation,
-  getManyChunked,
 } from "../chat/conversations.ts";
 import { newId } from "../ids.ts";
-import { indexLetter } from "./initials.ts";
-import { findUserByLogin, getUser, type User } from "../accounts/users.ts";
+import { findUserByLogin, type User } from "../accounts/users.ts";
 import { userCard } from "../chat/conv_list.ts";
 import { lineProblem } from "../wire/validate.ts";
 import { NOTE_MAX, REMARK_MAX } from "../wire/friend_rules.ts";
-import type { Realtime } from "../realtime/realtime.ts";
-import type { FriendView, RequestView, UserCard } from "../wire/protocol.ts";
+import type { DomainDeps } from "../chat/events.ts";
+import type { FriendView } from "../wire/protocol.ts";
+import { fail, type Friend, type FriendRequest, friendView, requireUser } from "./friend_views.ts";
 
-export interface Friend {
-  since: number;
-  remark: string;
-  dm: string;
-}
-
-export interface FriendRequest {
-  from: string;
-  to: string;
-  note: string;
-  at: number;
-}
+// The read side and blocking have their own modules; importers keep finding them here.
+export * from "./friend_views.ts";
+export * from "./blocks.ts";
 
 export { NOTE_MAX, REMARK_MAX };
 /** Between two requests to the same person. */
 export const REQUEST_COOLDOWN_MS = 10 * 60_000;
 /** After a decline, before the same person may ask again. */
 export const DECLINE_COOLDOWN_MS = 24 * 3600_000;
-
-function fail(status: number, code: string, message: string, field?: string): never {
-  throw new HttpError(status, code, message, { field });
-}
-
-async function requireUser(kv: Deno.Kv, id: string): Promise<User> {
-  const u = typeof id === "string" && id.length <= 40 ? await getUser(kv, id) : null;
-  if (!u || !u.activatedAt) {
-    fail(404, "user_not_found", `User "${String(id).slice(0, 40)}" not found`);
-  }
-  return u;
-}
-
-/** A friend as `me` sees them: their card, my remark, and the index letter of the name I see. */
-export function friendView(u: User, f: Friend): FriendView {
-  return {
-    user: userCard(u),
-    remark: f.remark,
-    since: f.since,
-    dm: f.dm,
-    initial: indexLetter(f.remark || u.nickname),
-  };
-}
-
-/** How many requests wait for this user's answer (the "New friends" badge). */
-export async function countIncoming(kv: Deno.Kv, me: string): Promise<number> {
-  let n = 0;
-  for await (const _ of kv.list({ prefix: keys.friendReqsTo(me) }, { limit: 100 })) n++;
-  return n;
-}
-
-export async function getFriend(kv: Deno.Kv, me: string, other: string): Promise<Friend | null> {
-  return (await kv.get<Friend>(keys.friend(me, other))).value;
-}
-
-export async function isBlocked(kv: Deno.Kv, blocker: string, blocked: string): Promise<boolean> {
-  return (await kv.get(keys.block(blocker, blocked))).value !== null;
-}
-
-/** Everyone this user has as a friend, with remarks. */
-export async function listFriends(kv: Deno.Kv, me: string): Promise<FriendView[]> {
-  const entries: [string, Friend][] = [];
-  for await (const e of kv.list<Friend>({ prefix: keys.friends(me) })) {
-    entries.push([e.key[2] as string, e.value]);
-  }
-  const users = await getManyChunked<User>(kv, entries.map(([id]) => keys.user(id)));
-  return entries.flatMap(([, f], i) => {
-    const u = users[i].value;
-    return u ? [friendView(u, f)] : [];
-  });
-}
-
-/** Requests waiting for this user's answer, and the ones this user sent. */
-export async function listRequests(
-  kv: Deno.Kv,
-  me: string,
-): Promise<{ incoming: RequestView[]; outgoing: RequestView[] }> {
-  const inc: FriendRequest[] = [];
-  const out: FriendRequest[] = [];
-  for await (const e of kv.list<FriendRequest>({ prefix: keys.friendReqsTo(me) })) {
-    inc.push(e.value);
-  }
-  for await (const e of kv.list<FriendRequest>({ prefix: keys.friendReqsFrom(me) })) {
-    out.push(e.value);
-  }
-  const ids = [...inc.map((r) => r.from), ...out.map((r) => r.to)];
-  const users = await getManyChunked<User>(kv, ids.map((id) => keys.user(id)));
-  const cards = new Map(
-    users.flatMap((e) => (e.value ? [[e.value.id, userCard(e.value)] as [string, UserCard]] : [])),
-  );
-  const view = (r: FriendRequest, who: string): RequestView[] => {
-    const c = cards.get(who);
-    return c ? [{ user: c, note: r.note, at: r.at }] : [];
-  };
-  return {
-    incoming: inc.flatMap((r) => view(r, r.from)).sort((a, b) => b.at - a.at),
-    outgoing: out.flatMap((r) => view(r, r.to)).sort((a, b) => b.at - a.at),
-  };
-}
 
 function checkNote(note: string): string {
   const n = note.trim();
@@ -136,12 +48,12 @@ function checkNote(note: string): string {
  * With an e-mail the answer never says whether it belongs to an account.
  */
 export async function sendRequest(
-  rt: Realtime,
+  deps: DomainDeps,
   me: User,
   target: { toId?: string; email?: string },
   noteRaw: string,
 ): Promise<{ status: "sent" | "friends" }> {
-  const kv = rt.kv;
+  const kv = deps.kv;
   const note = checkNote(noteRaw);
   let to: User | null;
   if (target.email !== undefined) {
@@ -151,7 +63,7 @@ export async function sendRequest(
     to = await requireUser(kv, target.toId ?? "");
   }
   if (to.id === me.id) fail(400, "friend_self", "You cannot add yourself");
-  const now = rt.now();
+  const now = deps.now();
   for (let attempt = 0; attempt < 5; attempt++) {
     const [friend, cooldown, blocked, theirs, mine] = await kv.getMany<unknown[]>([
       keys.friend(me.id, to.id),
@@ -167,7 +79,7 @@ export async function sendRequest(
     }
     // They asked first: this answer is a yes.
     if (theirs.value && !blocked.value) {
-      await accept(rt, me, to.id);
+      await accept(deps, me, to.id);
       return { status: "friends" };
     }
     const cd = cooldownOf(cooldown.value);
@@ -192,9 +104,7 @@ export async function sendRequest(
     if (!blocked.value) op.set(keys.friendReq(to.id, me.id), req);
     if (!(await op.commit()).ok) continue;
     if (!blocked.value) {
-      await rt.log.publish({
-        t: "user",
-        user: to.id,
+      await deps.events.toUsers([to.id], {
         frame: { type: "friend_request", request: { user: userCard(me), note, at: now } },
       });
     }
@@ -213,11 +123,11 @@ function cooldownOf(v: unknown): { until: number; declined: boolean } | null {
 }
 
 /** Accepts `fromId`'s request: friends both ways, the DM opens for both, in one write. */
-export async function accept(rt: Realtime, me: User, fromId: string): Promise<FriendView> {
-  const kv = rt.kv;
+export async function accept(deps: DomainDeps, me: User, fromId: string): Promise<FriendView> {
+  const kv = deps.kv;
   const from = await requireUser(kv, fromId);
   for (let attempt = 0; attempt < 5; attempt++) {
-    const now = rt.now();
+    const now = deps.now();
     const [req, pair, friend] = await kv.getMany<[FriendRequest, string, Friend]>([
       keys.friendReq(me.id, from.id),
       keys.dmPair(me.id, from.id),
@@ -261,23 +171,15 @@ export async function accept(rt: Realtime, me: User, fromId: string): Promise<Fr
     if (!res.ok) continue;
     const mineView = friendView(from, mine);
     await Promise.all([
-      rt.log.publish({
-        t: "user",
-        user: me.id,
+      deps.events.toUsers([me.id], {
         frame: { type: "friend", friend: mineView },
         control: { kind: "conv_added", conv: dm.id },
       }),
-      rt.log.publish({
-        t: "user",
-        user: from.id,
+      deps.events.toUsers([from.id], {
         frame: { type: "friend", friend: friendView(me, theirs) },
         control: { kind: "conv_added", conv: dm.id },
       }),
-      rt.log.publish({
-        t: "user",
-        user: me.id,
-        frame: { type: "friend_request_gone", user: from.id },
-      }),
+      deps.events.toUsers([me.id], { frame: { type: "friend_request_gone", user: from.id } }),
     ]);
     return mineView;
   }
@@ -285,13 +187,13 @@ export async function accept(rt: Realtime, me: User, fromId: string): Promise<Fr
 }
 
 /** Declines a request; the same person may ask again after a day. */
-export async function decline(rt: Realtime, me: User, fromId: string): Promise<void> {
-  const kv = rt.kv;
+export async function decline(deps: DomainDeps, me: User, fromId: string): Promise<void> {
+  const kv = deps.kv;
   const req = typeof fromId === "string" && fromId.length <= 40
     ? await kv.get<FriendRequest>(keys.friendReq(me.id, fromId))
     : null;
   if (!req?.value) fail(404, "request_not_found", "No such friend request");
-  const now = rt.now();
+  const now = deps.now();
   const res = await kv.atomic()
     .check(req)
     .delete(keys.friendReq(me.id, fromId))
@@ -301,16 +203,12 @@ export async function decline(rt: Realtime, me: User, fromId: string): Promise<v
     .commit();
   if (!res.ok) fail(409, "request_not_found", "This request was already answered");
   // The sender's copy stays "pending" on their side: a decline is not announced.
-  await rt.log.publish({
-    t: "user",
-    user: me.id,
-    frame: { type: "friend_request_gone", user: fromId },
-  });
+  await deps.events.toUsers([me.id], { frame: { type: "friend_request_gone", user: fromId } });
 }
 
 /** Ends a friendship both ways at once. The DM stays, closed for sending until friends again. */
-export async function removeFriend(rt: Realtime, me: User, otherId: string): Promise<void> {
-  const kv = rt.kv;
+export async function removeFriend(deps: DomainDeps, me: User, otherId: string): Promise<void> {
+  const kv = deps.kv;
   const mine = typeof otherId === "string" && otherId.length <= 40
     ? await kv.get<Friend>(keys.friend(me.id, otherId))
     : null;
@@ -320,19 +218,19 @@ export async function removeFriend(rt: Realtime, me: User, otherId: string): Pro
     .commit();
   if (!res.ok) fail(409, "busy", "Changed meanwhile; try again");
   await Promise.all([
-    rt.log.publish({ t: "user", user: me.id, frame: { type: "friend_removed", user: otherId } }),
-    rt.log.publish({ t: "user", user: otherId, frame: { type: "friend_removed", user: me.id } }),
+    deps.events.toUsers([me.id], { frame: { type: "friend_removed", user: otherId } }),
+    deps.events.toUsers([otherId], { frame: { type: "friend_removed", user: me.id } }),
   ]);
 }
 
 /** Sets the private alias this user sees for a friend ("" clears it). */
 export async function setRemark(
-  rt: Realtime,
+  deps: DomainDeps,
   me: User,
   otherId: string,
   remarkRaw: string,
 ): Promise<FriendView> {
-  const kv = rt.kv;
+  const kv = deps.kv;
   const remark = remarkRaw.trim();
   const p = lineProblem(remark, REMARK_MAX, false);
   if (p) {
@@ -350,43 +248,8 @@ export async function setRemark(
     if (!(await kv.atomic().check(cur).set(cur.key, next).commit()).ok) continue;
     const other = await requireUser(kv, otherId);
     const view = friendView(other, next);
-    await rt.log.publish({ t: "user", user: me.id, frame: { type: "friend", friend: view } });
+    await deps.events.toUsers([me.id], { frame: { type: "friend", friend: view } });
     return view;
   }
   fail(409, "busy", "Try again");
-}
-
-/** Blocks a user: they can no longer reach this user, and are not told. Pending requests from them go. */
-export async function block(rt: Realtime, me: User, otherId: string): Promise<void> {
-  const kv = rt.kv;
-  const other = await requireUser(kv, otherId);
-  if (other.id === me.id) fail(400, "block_self", "You cannot block yourself");
-  await kv.atomic().set(keys.block(me.id, other.id), rt.now()).delete(
-    keys.friendReq(me.id, other.id),
-  ).commit();
-  await rt.log.publish({
-    t: "user",
-    user: me.id,
-    frame: { type: "blocked", user: other.id, blocked: true },
-  });
-}
-
-export async function unblock(rt: Realtime, me: User, otherId: string): Promise<void> {
-  const kv = rt.kv;
-  if (typeof otherId !== "string" || otherId.length > 40) {
-    fail(404, "user_not_found", "No such user");
-  }
-  await kv.delete(keys.block(me.id, otherId));
-  await rt.log.publish({
-    t: "user",
-    user: me.id,
-    frame: { type: "blocked", user: otherId, blocked: false },
-  });
-}
-
-/** The ids this user has blocked. */
-export async function listBlocked(kv: Deno.Kv, me: string): Promise<string[]> {
-  const out: string[] = [];
-  for await (const e of kv.list({ prefix: keys.blocks(me) })) out.push(e.key[2] as string);
-  return out;
 }

@@ -3,7 +3,8 @@
  * group one of them joined late, each one's bot chat, a group of the other two) on a real server,
  * and what the run has seen of it.
  */
-import { type Client, friendsDm, signUp, type TestServer } from "../helpers.ts";
+import { type Client, friendsDm, friendsGroup, signUp, type TestServer } from "../helpers.ts";
+import { addMember } from "../../lib/groups/join.ts";
 import { getMember, listMembers, listUserConvs } from "../../lib/chat/conversations.ts";
 import { keys } from "../../lib/kv/keys.ts";
 import { documentedErrorCodes, MODEL_CODES } from "./oracle.ts";
@@ -85,7 +86,7 @@ export class World {
         text: `before the fuzz ${i}`,
         checkMember: true,
       })));
-    const late = (await rt.createGroup(b.userId, "Late join", [c.userId])).id;
+    const late = (await friendsGroup(server, b.userId, "Late join", [c.userId])).id;
     for (let i = 0; i < 4; i++) {
       await rt.log.append({
         conv: late,
@@ -96,10 +97,9 @@ export class World {
         checkMember: true,
       });
     }
-    await friendsDm(server, b.userId, c.userId);
     await friendsDm(server, c.userId, a.userId);
-    await rt.addMember(late, a.userId, b.userId);
-    await rt.createGroup(c.userId, "Without a", [b.userId]);
+    await addMember(rt, late, a.userId, b.userId);
+    await friendsGroup(server, c.userId, "Without a", [b.userId]);
     const named = { [dm]: "DM A-B", [late]: "group joined late by A" };
     const all = new Set<string>();
     const byUser = new Map<string, string[]>();

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
-import { shardOf, SHARDS } from "./fanout.ts";
+import { shardOf, SHARDS } from "./fan_event.ts";
 import { Realtime } from "./realtime.ts";
 import { createGroup } from "../chat/conversations.ts";
 import { Conn } from "./conn.ts";
+import { kick } from "../groups/moderation.ts";
 import type { User } from "../accounts/users.ts";
 import type { ServerFrame } from "../wire/protocol.ts";
 
@@ -98,7 +99,7 @@ Deno.test("a member removed on one isolate gets nothing more from another isolat
       say({ type: "hello", v: 1 });
       await until(() => frames.some((f) => f.type === "resumed"));
       // The removal commits on A; at once B commits the next message and delivers it locally.
-      const removal = await rtA.removeMember(group.id, "bob", "owner");
+      const removal = await kick(rtA, user("owner"), group.id, "bob");
       const next = await rtB.log.append({
         conv: group.id,
         sender: "owner",
