@@ -3,6 +3,7 @@
  * answer their request, send a message, set a remark, delete friend, block or unblock. Live: it
  * follows the socket, so an accept or a removal elsewhere shows at once.
  */
+import { Button } from "../components/Button.tsx";
 import { useEffect, useState } from "preact/hooks";
 import { type Locale, t } from "../lib/i18n/i18n.ts";
 import type { FriendView, UserCard } from "../lib/wire/protocol.ts";
@@ -117,21 +118,17 @@ export default function FriendActions(p: FriendActionsProps) {
                   <blockquote class="note" data-testid="request-note">{r.incoming.note}</blockquote>
                 )}
                 <div class="buttons">
-                  <button
-                    type="button"
+                  <Button
                     class="primary"
                     onClick={() => run(() => friendsApi.accept(p.user.id))}
-                    data-testid="accept"
-                  >
-                    {t(l, "newFriends.accept")}
-                  </button>
-                  <button
-                    type="button"
+                    testid="accept"
+                    label={t(l, "newFriends.accept")}
+                  />
+                  <Button
                     onClick={() => run(() => friendsApi.decline(p.user.id))}
-                    data-testid="decline"
-                  >
-                    {t(l, "newFriends.decline")}
-                  </button>
+                    testid="decline"
+                    label={t(l, "newFriends.decline")}
+                  />
                 </div>
               </div>
             )}
@@ -153,14 +150,12 @@ export default function FriendActions(p: FriendActionsProps) {
                 />
               )
               : (
-                <button
-                  type="button"
+                <Button
                   class="primary"
                   onClick={() => setAdding(true)}
-                  data-testid="add-friend"
-                >
-                  {t(l, "friends.add")}
-                </button>
+                  testid="add-friend"
+                  label={t(l, "friends.add")}
+                />
               ))}
             {confirm
               ? (
@@ -196,35 +191,29 @@ export default function FriendActions(p: FriendActionsProps) {
               : (
                 <div class="buttons secondary">
                   {r.friend && (
-                    <button
-                      type="button"
+                    <Button
                       class="link danger"
                       onClick={() => setConfirm("remove")}
-                      data-testid="remove-friend"
-                    >
-                      {t(l, "friends.remove")}
-                    </button>
+                      testid="remove-friend"
+                      label={t(l, "friends.remove")}
+                    />
                   )}
                   {r.blocked
                     ? (
-                      <button
-                        type="button"
+                      <Button
                         class="link"
                         onClick={() => run(() => friendsApi.unblock(p.user.id))}
-                        data-testid="unblock"
-                      >
-                        {t(l, "friends.unblock")}
-                      </button>
+                        testid="unblock"
+                        label={t(l, "friends.unblock")}
+                      />
                     )
                     : (
-                      <button
-                        type="button"
+                      <Button
                         class="link danger"
                         onClick={() => setConfirm("block")}
-                        data-testid="block"
-                      >
-                        {t(l, "friends.block")}
-                      </button>
+                        testid="block"
+                        label={t(l, "friends.block")}
+                      />
                     )}
                 </div>
               )}

@@ -2,6 +2,7 @@
  * "New friends": requests waiting for an answer (accept opens the DM, decline is silent), the
  * ones this user sent, finding people by username or nickname, and adding by e-mail. Live.
  */
+import { Button } from "../components/Button.tsx";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { type Locale, t } from "../lib/i18n/i18n.ts";
 import type { ApiError, FriendsSnapshot } from "../lib/wire/api.ts";
@@ -73,23 +74,19 @@ export default function NewFriends(p: NewFriendsProps) {
                   <span class="request-actions">
                     {accepted === undefined && (
                       <>
-                        <button
-                          type="button"
+                        <Button
                           class="primary small"
                           onClick={() => answer(req, true)}
-                          data-testid="accept"
-                        >
-                          {t(l, "newFriends.accept")}
-                        </button>
-                        <button
-                          type="button"
+                          testid="accept"
+                          label={t(l, "newFriends.accept")}
+                        />
+                        <Button
                           class="small"
                           onClick={() =>
                             answer(req, false)}
-                          data-testid="decline"
-                        >
-                          {t(l, "newFriends.decline")}
-                        </button>
+                          testid="decline"
+                          label={t(l, "newFriends.decline")}
+                        />
                       </>
                     )}
                     {accepted && (

@@ -7,58 +7,8 @@ import type { ComponentChildren } from "preact";
 import type { Ctx } from "../lib/http/state.ts";
 import { type MessageKey, t } from "../lib/i18n/i18n.ts";
 import { page } from "./_render.tsx";
-import { Island } from "../components/Island.tsx";
-import ApiForm, { type ApiFormProps, type FieldDef } from "../islands/ApiForm.tsx";
-
-export const FIELDS = {
-  login: {
-    name: "login",
-    label: "field.login",
-    autocomplete: "username",
-    required: true,
-    maxLength: 254,
-  },
-  username: {
-    name: "username",
-    label: "field.username",
-    autocomplete: "username",
-    required: true,
-    hint: "hint.username",
-    maxLength: 20,
-  },
-  email: {
-    name: "email",
-    label: "field.email",
-    type: "email",
-    autocomplete: "email",
-    required: true,
-    maxLength: 254,
-  },
-  nickname: { name: "nickname", label: "field.nickname", autocomplete: "nickname", maxLength: 32 },
-  password: {
-    name: "password",
-    label: "field.password",
-    type: "password",
-    autocomplete: "current-password",
-    required: true,
-  },
-  signupPassword: {
-    name: "password",
-    label: "field.password",
-    type: "password",
-    autocomplete: "new-password",
-    required: true,
-    hint: "hint.password",
-  },
-  newPassword: {
-    name: "password",
-    label: "field.newPassword",
-    type: "password",
-    autocomplete: "new-password",
-    required: true,
-    hint: "hint.password",
-  },
-} satisfies Record<string, FieldDef>;
+import type { ApiFormProps } from "../islands/ApiForm.tsx";
+import { apiForm } from "./_form.tsx";
 
 /** A page with one form: the title, the form island, and what goes before and after it. */
 export function formPage(
@@ -74,7 +24,7 @@ export function formPage(
     <section class="narrow auth">
       <AuthHead title={t(locale, title)} />
       {extra?.before}
-      <Island of={ApiForm} props={{ locale, ...form }} />
+      {apiForm(locale, form)}
       {extra?.after}
     </section>,
   );

@@ -4,8 +4,7 @@ import type { Env } from "../lib/http/state.ts";
 import { pageLogin } from "../lib/http/access.ts";
 import { t } from "../lib/i18n/i18n.ts";
 import { page } from "./_render.tsx";
-import { Island } from "../components/Island.tsx";
-import ApiForm from "../islands/ApiForm.tsx";
+import { apiForm } from "./_form.tsx";
 import { LIMITS } from "../lib/wire/validate.ts";
 
 export const feedbackPage = new Hono<Env>();
@@ -18,23 +17,19 @@ feedbackPage.get("/", pageLogin, (c) => {
     <section class="narrow">
       <h1>{t(l, "feedback.title")}</h1>
       <p>{t(l, "feedback.intro")}</p>
-      <Island
-        of={ApiForm}
-        props={{
-          locale: l,
-          name: "feedback",
-          action: "/api/me/feedback",
-          submit: "feedback.submit",
-          done: "feedback.done",
-          fields: [{
-            name: "message",
-            label: "field.message",
-            type: "textarea",
-            required: true,
-            maxLength: LIMITS.feedback,
-          }],
-        }}
-      />
+      {apiForm(l, {
+        name: "feedback",
+        action: "/api/me/feedback",
+        submit: "feedback.submit",
+        done: "feedback.done",
+        fields: [{
+          name: "message",
+          label: "field.message",
+          type: "textarea",
+          required: true,
+          maxLength: LIMITS.feedback,
+        }],
+      })}
     </section>,
   );
 });

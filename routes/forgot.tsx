@@ -1,7 +1,8 @@
 /** /forgot: asks for a password reset link. */
 import { Hono } from "hono";
 import type { Env } from "../lib/http/state.ts";
-import { FIELDS, formPage } from "./_auth_form.tsx";
+import { formPage } from "./_auth_form.tsx";
+import { FIELDS } from "./_form.tsx";
 
 export const forgotPage = new Hono<Env>();
 

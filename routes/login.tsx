@@ -3,7 +3,8 @@ import { Hono } from "hono";
 import type { Env } from "../lib/http/state.ts";
 import { guestPage } from "../lib/http/access.ts";
 import { t } from "../lib/i18n/i18n.ts";
-import { FIELDS, formPage, Links } from "./_auth_form.tsx";
+import { formPage, Links } from "./_auth_form.tsx";
+import { FIELDS } from "./_form.tsx";
 
 export const loginPage = new Hono<Env>();
 

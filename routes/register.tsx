@@ -4,7 +4,8 @@ import type { Env } from "../lib/http/state.ts";
 import { guestPage } from "../lib/http/access.ts";
 import { t } from "../lib/i18n/i18n.ts";
 import { page } from "./_render.tsx";
-import { AuthHead, FIELDS, formPage, Links } from "./_auth_form.tsx";
+import { AuthHead, formPage, Links } from "./_auth_form.tsx";
+import { FIELDS } from "./_form.tsx";
 
 export const registerPages = new Hono<Env>();
 

@@ -1,7 +1,8 @@
 /** /resend: asks for the activation mail again. */
 import { Hono } from "hono";
 import type { Env } from "../lib/http/state.ts";
-import { FIELDS, formPage } from "./_auth_form.tsx";
+import { formPage } from "./_auth_form.tsx";
+import { FIELDS } from "./_form.tsx";
 
 export const resendPage = new Hono<Env>();
 

@@ -5,7 +5,7 @@ import { pageLogin, pageUser } from "../lib/http/access.ts";
 import { t } from "../lib/i18n/i18n.ts";
 import { page } from "./_render.tsx";
 import { Island } from "../components/Island.tsx";
-import ApiForm from "../islands/ApiForm.tsx";
+import { apiForm, FIELD_VARIANTS } from "./_form.tsx";
 import AvatarUpload from "../islands/AvatarUpload.tsx";
 import SessionList from "../islands/SessionList.tsx";
 import { toPublic } from "../lib/accounts/users.ts";
@@ -28,83 +28,59 @@ settingsPage.get("/", pageLogin, (c) => {
           of={AvatarUpload}
           props={{ locale: l, avatarUrl: pub.avatarUrl, name: user.nickname }}
         />
-        <Island
-          of={ApiForm}
-          props={{
-            locale: l,
-            name: "profile",
-            action: "/api/me",
-            method: "PATCH",
-            submit: "settings.save",
-            done: "settings.saved",
-            fields: [
-              {
-                name: "nickname",
-                label: "field.nickname",
-                value: user.nickname,
-                required: true,
-                maxLength: LIMITS.nickname,
-              },
-              {
-                name: "gender",
-                label: "field.gender",
-                type: "select",
-                value: user.gender,
-                options: GENDERS.map((g) => ({ value: g, label: `gender.${g}` as const })),
-              },
-              {
-                name: "region",
-                label: "field.region",
-                value: user.region,
-                maxLength: LIMITS.region,
-              },
-              {
-                name: "bio",
-                label: "field.bio",
-                type: "textarea",
-                value: user.bio,
-                maxLength: LIMITS.bio,
-              },
-              {
-                name: "website",
-                label: "field.website",
-                type: "url",
-                value: user.website,
-                maxLength: LIMITS.website,
-              },
-            ],
-          }}
-        />
+        {apiForm(l, {
+          name: "profile",
+          action: "/api/me",
+          method: "PATCH",
+          submit: "settings.save",
+          done: "settings.saved",
+          fields: [
+            {
+              name: "nickname",
+              label: "field.nickname",
+              value: user.nickname,
+              required: true,
+              maxLength: LIMITS.nickname,
+            },
+            {
+              name: "gender",
+              label: "field.gender",
+              type: "select",
+              value: user.gender,
+              options: GENDERS.map((g) => ({ value: g, label: `gender.${g}` as const })),
+            },
+            {
+              name: "region",
+              label: "field.region",
+              value: user.region,
+              maxLength: LIMITS.region,
+            },
+            {
+              name: "bio",
+              label: "field.bio",
+              type: "textarea",
+              value: user.bio,
+              maxLength: LIMITS.bio,
+            },
+            {
+              name: "website",
+              label: "field.website",
+              type: "url",
+              value: user.website,
+              maxLength: LIMITS.website,
+            },
+          ],
+        })}
       </section>
       <section>
         <h2>{t(l, "settings.password")}</h2>
-        <Island
-          of={ApiForm}
-          props={{
-            locale: l,
-            name: "password",
-            action: "/api/auth/password",
-            submit: "settings.save",
-            done: "settings.passwordDone",
-            fields: [
-              {
-                name: "current",
-                label: "field.currentPassword",
-                type: "password",
-                autocomplete: "current-password",
-                required: true,
-              },
-              {
-                name: "password",
-                label: "field.newPassword",
-                type: "password",
-                autocomplete: "new-password",
-                required: true,
-                hint: "hint.password",
-              },
-            ],
-          }}
-        />
+        {apiForm(l, {
+          name: "password",
+          action: "/api/auth/password",
+          submit: "settings.save",
+          done: "settings.passwordDone",
+          fields: [FIELD_VARIANTS.currentPassword, FIELD_VARIANTS.newPassword],
+        })}
       </section>
       <section>
         <h2>{t(l, "settings.sessions")}</h2>

@@ -4,8 +4,8 @@
  * The failures are made in the browser (no answer, or an error answer); the server is real.
  */
 import assert from "node:assert/strict";
-import { signUp, startTestServer } from "./helpers.ts";
-import { DESKTOP, hydrated, launchBrowser, loggedIn, watchConsole } from "./browser.ts";
+import { signUp } from "./helpers.ts";
+import { DESKTOP, hydrated, loggedIn, watchConsole, withBrowser } from "./browser.ts";
 
 Deno.test({
   name: "settings: a failed log-out shows the error and keeps the page and the sessions",
@@ -13,9 +13,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
 }, async () => {
-  const server = await startTestServer();
-  const browser = await launchBrowser();
-  try {
+  await withBrowser(async ({ server, browser }) => {
     const who = await signUp(server);
     const ctx = await loggedIn(browser, server, who, DESKTOP);
     const page = await ctx.newPage();
@@ -59,8 +57,5 @@ Deno.test({
     assert.equal((await who.client.json("/api/me")).status, 401, "logged out everywhere");
     assert.deepEqual(problems, []);
     await ctx.close();
-  } finally {
-    await browser.close();
-    await server.close();
-  }
+  });
 });

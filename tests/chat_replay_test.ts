@@ -8,8 +8,8 @@ import {
   friendsDm,
   friendsGroup,
   signUp,
-  startTestServer,
   type TestServer,
+  withServer,
 } from "./helpers.ts";
 import { addMember } from "../lib/groups/join.ts";
 import { WsClient } from "./ws_client.ts";
@@ -107,8 +107,7 @@ function view(s: ChatState) {
 }
 
 Deno.test("frames replayed onto an old client state give the same state as a fresh load", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const [a, b, c, d] = [
       await signUp(server),
       await signUp(server),
@@ -203,14 +202,11 @@ Deno.test("frames replayed onto an old client state give the same state as a fre
     assert.deepEqual(view(replayed), view(fresh));
     assert.deepEqual(view(fold(tab2.log)), view(fresh), "the tab that never dropped agrees too");
     await Promise.all([back.ws.close(), tab2.ws.close(), wb.close(), wc.close()]);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("after a block, the blocker's live state equals a fresh load, and paging past hidden messages ends", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const [a, b] = [await signUp(server), await signUp(server)];
     const dm = (await friendsDm(server, a.userId, b.userId)).id;
     const tab = await Recorded.connect(server, a.client);
@@ -240,7 +236,5 @@ Deno.test("after a block, the blocker's live state equals a fresh load, and pagi
     const fresh = await freshLoad(server, a.client);
     assert.deepEqual(view(live), view(fresh));
     await Promise.all([tab.ws.close(), wa.close(), wb.close()]);
-  } finally {
-    await server.close();
-  }
+  });
 });

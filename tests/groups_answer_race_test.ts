@@ -5,7 +5,7 @@
  * around the realtime log) while the other action runs, then released.
  */
 import assert from "node:assert/strict";
-import { startTestServer, type TestServer } from "./helpers.ts";
+import { type TestServer, withServer } from "./helpers.ts";
 import { pngBytes } from "./http_checks.ts";
 import { befriend, call, newGroup, people, type Person } from "./groups_fixture.ts";
 import { keys } from "../lib/kv/keys.ts";
@@ -230,8 +230,7 @@ async function setUp(server: TestServer): Promise<World> {
 
 for (const c of CASES) {
   Deno.test(`committed, so answered as done: ${c.name}`, async () => {
-    const server = await startTestServer();
-    try {
+    await withServer(async (server) => {
       const w = await setUp(server);
       let heldConv = "";
       const match = c.hold(w);
@@ -253,8 +252,6 @@ for (const c of CASES) {
         assert.equal(group.members, undefined, "the members are no longer the actor's to see");
       }
       await c.check(w, heldConv || w.g.id);
-    } finally {
-      await server.close();
-    }
+    });
   });
 }

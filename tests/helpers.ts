@@ -14,6 +14,8 @@ export interface TestServer extends Running {
   mails(): Promise<Mail[]>;
   /** Absolute URL for a path. */
   url(path: string): string;
+  /** Test sockets opened on it (tests/ws_client.ts adds them); `close()` closes them first. */
+  readonly sockets: Set<{ close(): Promise<void> }>;
 }
 
 /** Silences JSON logs in tests unless TEST_LOGS=1; returns the captured lines. */
@@ -66,8 +68,14 @@ export async function startTestServer(
     now: opts.now,
   });
   if (!env.APP_ORIGIN && !config.smtpUrl) config.devOutbox = env.DEV_OUTBOX !== "0";
+  const sockets = new Set<{ close(): Promise<void> }>();
   return {
     ...running,
+    sockets,
+    async close() {
+      await Promise.all([...sockets].map((w) => w.close()));
+      await running.close();
+    },
     origin: config.appOrigin,
     url: (path: string) => `http://127.0.0.1:${running.port}${path}`,
     async mails() {
@@ -80,6 +88,27 @@ export async function startTestServer(
       return out;
     },
   };
+}
+
+type ServerOpts = Parameters<typeof startTestServer>[0];
+
+/** Runs `fn` against a fresh test server and always closes it, also when `fn` throws. */
+export async function withServer<T>(fn: (server: TestServer) => Promise<T>): Promise<T>;
+export async function withServer<T>(
+  opts: ServerOpts,
+  fn: (server: TestServer) => Promise<T>,
+): Promise<T>;
+export async function withServer<T>(
+  a: ServerOpts | ((server: TestServer) => Promise<T>),
+  b?: (server: TestServer) => Promise<T>,
+): Promise<T> {
+  const [opts, fn] = typeof a === "function" ? [{}, a] : [a, b!];
+  const server = await startTestServer(opts);
+  try {
+    return await fn(server);
+  } finally {
+    await server.close();
+  }
 }
 
 /** A browser-like client: keeps cookies, sends Origin like a same-site page would. */

@@ -8,7 +8,7 @@ import { Hono } from "hono";
 import { buildApp, MOUNTS } from "../routes/mod.ts";
 import { pageLogin } from "../lib/http/access.ts";
 import type { Deps, Env } from "../lib/http/state.ts";
-import { signUp, startTestServer } from "./helpers.ts";
+import { signUp, withServer } from "./helpers.ts";
 
 type Mounts = readonly (readonly [string, Hono<Env>])[];
 
@@ -94,8 +94,7 @@ Deno.test("pages that need an account are behind pageLogin and send visitors to 
   const app = buildApp({} as Deps);
   const guarded = app.routes.filter((r) => r.handler === pageLogin).map((r) => r.path);
   assert.deepEqual(guarded.sort(), Object.keys(LOGIN_PAGES).sort());
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const { client } = await signUp(server);
     for (const url of Object.values(LOGIN_PAGES)) {
       const res = await fetch(server.url(url), { redirect: "manual" });
@@ -108,7 +107,5 @@ Deno.test("pages that need an account are behind pageLogin and send visitors to 
       assert.ok(page.status === 200 || page.status === 404, `${url}: ${page.status}`);
       assert.match(page.headers.get("Content-Type") ?? "", /^text\/html/, url);
     }
-  } finally {
-    await server.close();
-  }
+  });
 });

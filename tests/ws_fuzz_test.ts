@@ -8,6 +8,7 @@ import {
   signUp,
   startTestServer,
   type TestServer,
+  withServer,
 } from "./helpers.ts";
 import { addMember } from "../lib/groups/join.ts";
 import { WsClient } from "./ws_client.ts";
@@ -245,8 +246,7 @@ Deno.test("fuzzed frames after hello each get an answer, never crash the server 
 });
 
 Deno.test("before hello, every frame but a hello of the right version is refused with an error", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const { client } = await signUp(server);
     const frames = fc.sample(
       fc.oneof(
@@ -271,14 +271,11 @@ Deno.test("before hello, every frame but a hello of the right version is refused
     const v = await WsClient.open(server, client);
     v.send({ type: "hello", v: 2 });
     assert.equal((await v.waitClose()).code, CLOSE.badVersion);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("a resume cursor from before joining a group never replays messages from before the join", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const [a, b, d] = [await signUp(server), await signUp(server), await signUp(server)];
     const group = (await friendsGroup(server, a.userId, "Team", [b.userId])).id;
     for (let i = 0; i < 6; i++) {
@@ -315,7 +312,5 @@ Deno.test("a resume cursor from before joining a group never replays messages fr
       );
       await w.close();
     }
-  } finally {
-    await server.close();
-  }
+  });
 });

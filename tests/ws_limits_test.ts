@@ -7,6 +7,7 @@ import {
   signUp,
   startTestServer,
   type TestServer,
+  withServer,
 } from "./helpers.ts";
 import { WsClient } from "./ws_client.ts";
 import { RawWs } from "./raw_ws.ts";
@@ -53,8 +54,7 @@ async function until(cond: () => boolean, what: string, ms = 5000): Promise<void
 
 Deno.test("sending past the per-user rate gets rate_limited, across all the user's tabs, and stores nothing extra", async () => {
   let frozen: number | null = null;
-  const server = await startTestServer({ now: () => frozen ?? Date.now() });
-  try {
+  await withServer({ now: () => frozen ?? Date.now() }, async (server) => {
     const [a, b] = [await signUp(server), await signUp(server)];
     const dm = (await friendsDm(server, a.userId, b.userId)).id;
     const tabs = [
@@ -89,14 +89,11 @@ Deno.test("sending past the per-user rate gets rate_limited, across all the user
     assert.equal(later.filter((f) => f.type === "ack").length, LIMITS_WS.sendPerSec);
     assert.equal(await storedCount(server, dm), burst + LIMITS_WS.sendPerSec);
     await Promise.all(tabs.map((t) => t.close()));
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test(`a user's ${MAX_SOCKETS_PER_USER + 1}th socket is refused; closing one makes room; other users are unaffected`, async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const [a, b] = [await signUp(server), await signUp(server)];
     const open: WsClient[] = [];
     for (let i = 0; i < MAX_SOCKETS_PER_USER; i++) open.push(await WsClient.open(server, a.client));
@@ -114,9 +111,7 @@ Deno.test(`a user's ${MAX_SOCKETS_PER_USER + 1}th socket is refused; closing one
     );
     open.push(await WsClient.connect(server, a.client));
     await Promise.all([...open, other].map((w) => w.close()));
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 /** Reads a raw socket's frames up to and including "resumed"; returns its messages. */

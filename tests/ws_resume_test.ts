@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { friendsDm, friendsGroup, signUp, startTestServer, type TestServer } from "./helpers.ts";
+import { friendsDm, friendsGroup, signUp, type TestServer, withServer } from "./helpers.ts";
 import { WsClient } from "./ws_client.ts";
 import { RESUME_MAX_PER_CONV } from "../lib/wire/protocol.ts";
 
@@ -18,8 +18,7 @@ async function sendAll(ws: WsClient, conv: string, texts: string[]) {
 }
 
 Deno.test("resume after a drop replays exactly the missed messages, in order, once", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const { a, b, conv } = await pair(server);
     const wa = await WsClient.connect(server, a.client);
     let wb = await WsClient.connect(server, b.client);
@@ -37,14 +36,11 @@ Deno.test("resume after a drop replays exactly the missed messages, in order, on
     assert.deepEqual(wb.msgs(conv).map((m) => m.text), ["m3", "m4", "m5", "m6"]);
     assert.deepEqual(wb.msgs(conv).map((m) => m.seq), [3, 4, 5, 6]);
     await Promise.all([wa.close(), wb.close()]);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("resume past the bound answers gap and the client can page history", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const { a, b, conv } = await pair(server);
     const n = RESUME_MAX_PER_CONV + 5;
     for (let i = 0; i < n; i++) {
@@ -70,14 +66,11 @@ Deno.test("resume past the bound answers gap and the client can page history", a
     assert.equal(h.messages.at(-1)!.seq, n);
     assert.equal(h.hasMore, true);
     await wb.close();
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("a retried send with the same client id stores one message and returns the same ack", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const { a, b, conv } = await pair(server);
     const wa = await WsClient.connect(server, a.client);
     const wb = await WsClient.connect(server, b.client);
@@ -97,14 +90,11 @@ Deno.test("a retried send with the same client id stores one message and returns
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(wb.msgs(conv).length, 1, "the receiver sees it once");
     await Promise.all([wa.close(), wa2.close(), wb.close()]);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("concurrent senders in one conversation get distinct, gapless seqs and everyone sees the same order", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const a = await signUp(server);
     const b = await signUp(server);
     const c = await signUp(server);
@@ -127,7 +117,5 @@ Deno.test("concurrent senders in one conversation get distinct, gapless seqs and
     }
     assert.deepEqual(seen[1].map((m) => m.id), seen[0].map((m) => m.id));
     await Promise.all([wa, wb, wc].map((w) => w.close()));
-  } finally {
-    await server.close();
-  }
+  });
 });

@@ -4,7 +4,7 @@
  * `rate_limited`), keeps memory flat and the server answering. FLOOD_SECONDS sets its length.
  */
 import assert from "node:assert/strict";
-import { signUp, startTestServer, type TestServer } from "./helpers.ts";
+import { signUp, startTestServer, type TestServer, withServer } from "./helpers.ts";
 import { type FloodResult, floodSetup, historyFlood } from "./flood.ts";
 import { RawWs } from "./raw_ws.ts";
 import { LIMITS_WS } from "../lib/realtime/conn.ts";
@@ -39,8 +39,7 @@ async function checkBounds(server: TestServer, r: FloodResult, allowed: string[]
 }
 
 Deno.test(`one user's 10 sockets flooding history for ${SECONDS} s: bounded work, memory growth under 200 MB, /healthz answers`, async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const r = await historyFlood(server, await floodSetup(server), { seconds: SECONDS });
     await checkBounds(server, r, ["error:busy", "error:rate_limited"]);
     // The server's own memory (this isolate) stays within 200 MB; the process's RSS too, with
@@ -54,9 +53,7 @@ Deno.test(`one user's 10 sockets flooding history for ${SECONDS} s: bounded work
       r.rssPeakMiB - r.rssBeforeMiB < 400,
       `RSS grew from ${mib(r.rssBeforeMiB)} to ${mib(r.rssPeakMiB)} MiB`,
     );
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("without the rate limit on heavy commands, the bounds on work in flight alone hold", async () => {

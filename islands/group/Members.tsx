@@ -1,4 +1,5 @@
 /** The member list of the group page, with each member's actions as the viewer's role allows. */
+import { Button } from "../../components/Button.tsx";
 import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
 import { type Locale, type MessageKey, t } from "../../lib/i18n/i18n.ts";
@@ -87,40 +88,34 @@ function Actions(
       aria-busy={busy || undefined}
     >
       {isOwner && (
-        <button
-          type="button"
+        <Button
           onClick={() =>
             run("PUT", `${base}/role`, { role: m.role === "admin" ? "member" : "admin" })}
           disabled={busy}
-          data-testid="act-admin"
-        >
-          {t(p.locale, m.role === "admin" ? "group.removeAdmin" : "group.makeAdmin")}
-        </button>
+          testid="act-admin"
+          label={t(p.locale, m.role === "admin" ? "group.removeAdmin" : "group.makeAdmin")}
+        />
       )}
       {isOwner && (
-        <button
-          type="button"
+        <Button
           onClick={() =>
             run("POST", `/api/groups/${p.info.id}/transfer`, { userId: m.id }, [
               t(p.locale, "group.confirmTransfer", { name }),
               "group.transfer",
             ])}
           disabled={busy}
-          data-testid="act-transfer"
-        >
-          {t(p.locale, "group.transfer")}
-        </button>
+          testid="act-transfer"
+          label={t(p.locale, "group.transfer")}
+        />
       )}
       {muted
         ? (
-          <button
-            type="button"
+          <Button
             onClick={() => run("POST", `${base}/mute`, { minutes: 0 })}
             disabled={busy}
-            data-testid="act-unmute"
-          >
-            {t(p.locale, "group.unmute")}
-          </button>
+            testid="act-unmute"
+            label={t(p.locale, "group.unmute")}
+          />
         )
         : (
           <span class="mute-choice">
@@ -137,18 +132,15 @@ function Actions(
                 <option key={n} value={String(n)}>{t(p.locale, key)}</option>
               ))}
             </select>
-            <button
-              type="button"
+            <Button
               onClick={() => run("POST", `${base}/mute`, { minutes })}
               disabled={busy}
-              data-testid="act-mute"
-            >
-              {t(p.locale, "group.mute")}
-            </button>
+              testid="act-mute"
+              label={t(p.locale, "group.mute")}
+            />
           </span>
         )}
-      <button
-        type="button"
+      <Button
         class="danger"
         onClick={() =>
           run("DELETE", base, undefined, [
@@ -156,10 +148,9 @@ function Actions(
             "group.kick",
           ])}
         disabled={busy}
-        data-testid="act-kick"
-      >
-        {t(p.locale, "group.kick")}
-      </button>
+        testid="act-kick"
+        label={t(p.locale, "group.kick")}
+      />
       {error && (
         <p class="field-error" role="alert" data-error={error.code}>
           {errorText(p.locale, error)}

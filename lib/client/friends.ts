@@ -1,5 +1,5 @@
-/** The client reducer's part for friends, requests, remarks and blocks (see chat_state.ts). */
-import type { Action, ChatState } from "./state.ts";
+/** The client reducer's part for friends, requests, remarks and blocks (see state.ts). */
+import type { Action, ChatState } from "./types.ts";
 import type { RequestView, UserCard } from "../wire/protocol.ts";
 
 type FriendAction = Extract<

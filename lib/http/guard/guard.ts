@@ -12,108 +12,17 @@
  */
 import { log } from "../../log.ts";
 import { HeadTracker } from "./head.ts";
-import { WsMeter } from "./ws.ts";
+import {
+  addressBucket,
+  DEFAULT_GUARD_LIMITS,
+  EXEMPT,
+  type GuardLimits,
+  type GuardStats,
+  type Reason,
+} from "./limits.ts";
+import { relay, type RelayHost, type Tracked } from "./relay.ts";
 
-export interface GuardLimits {
-  /** A request head must arrive whole within this many ms of its first byte (the first: of accept). */
-  headerTimeoutMs: number;
-  /** A keep-alive connection between requests, or a body that stopped moving, is closed after this. */
-  idleTimeoutMs: number;
-  /** An upgraded connection (WebSocket) with no bytes either way for this long is closed. */
-  upgradedIdleMs: number;
-  /** Connections open at once from one address (IPv6: one /64). Loopback 127.0.0.1 and ::1 are exempt. */
-  maxPerAddress: number;
-  /** Connections open at once in total. */
-  maxTotal: number;
-  /** Bytes of one request head. */
-  maxHeadBytes: number;
-  /** Bytes of one WebSocket message from a client (Deno would buffer up to 64 MiB of it). */
-  maxWsMessageBytes: number;
-}
-
-export const DEFAULT_GUARD_LIMITS: GuardLimits = {
-  headerTimeoutMs: 10_000,
-  idleTimeoutMs: 30_000,
-  upgradedIdleMs: 120_000,
-  maxPerAddress: 256,
-  maxTotal: 4096,
-  maxHeadBytes: 32 * 1024,
-  // Far above the app's own frame cap (docs/protocol.md): a backstop for memory, not the rule.
-  maxWsMessageBytes: 256 * 1024,
-};
-
-type Reason =
-  | "per_address"
-  | "total"
-  | "header_timeout"
-  | "idle_timeout"
-  | "head_too_large"
-  | "ws_too_large"
-  | "released"
-  | "evicted"
-  | "no_descriptors"
-  | "upstream_failed";
-
-/** What the guard did, for /metrics and tests. */
-export interface GuardStats {
-  open: number;
-  maxTotal: number;
-  accepted: number;
-  refused: Partial<Record<Reason, number>>;
-  closed: Partial<Record<Reason, number>>;
-  acceptErrors: number;
-}
-
-interface Tracked {
-  addr: string;
-  bucket: string;
-  client: Deno.TcpConn;
-  upstream: Deno.TcpConn | null;
-  upstreamPort: number;
-  head: HeadTracker;
-  /** Set once upgraded: the client's WebSocket message sizes. */
-  ws: WsMeter | null;
-  lastByteAt: number;
-  done: boolean;
-}
-
-const EXEMPT = new Set(["127.0.0.1", "::1"]);
-/** Descriptors kept free for everything else (KV, files, mail, outgoing requests). */
-const RESERVED_FDS = 256;
-
-/** The most connections the guard sizes itself for when it measures the descriptor limit. */
-const MEASURED_MAX = 10_000;
-
-/**
- * Connections the guard may hold at once within this process's descriptors, measured by opening
- * one file until the OS says no (Deno raises the soft limit to the hard one at start, and does not
- * let a program read /proc/self/limits without --allow-all). Each connection costs three: the
- * client's socket and both ends of the loopback link to Deno.serve. Run once, before serving.
- */
-export function totalFromDescriptorLimit(probe: string | URL = new URL(import.meta.url)): number {
-  const files: Deno.FsFile[] = [];
-  const want = MEASURED_MAX * 3 + RESERVED_FDS;
-  try {
-    while (files.length < want) files.push(Deno.openSync(probe));
-  } catch { /* the limit */ }
-  const free = files.length;
-  for (const f of files) f.close();
-  return Math.max(16, Math.floor((free - RESERVED_FDS) / 3));
-}
-
-/** The address a per-address limit counts: IPv4 as is (also when IPv4-mapped), IPv6 by its /64. */
-export function addressBucket(addr: string): string {
-  if (!addr.includes(":")) return addr; // plain IPv4, the common case
-  const v4 = addr.match(/^(?:::ffff:)?(\d+\.\d+\.\d+\.\d+)$/i);
-  if (v4) return v4[1];
-  const [head, tail = ""] = addr.toLowerCase().split("::");
-  const left = head ? head.split(":") : [];
-  const right = tail ? tail.split(":") : [];
-  const groups = addr.includes("::")
-    ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill("0"), ...right]
-    : left;
-  return groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, "")).join(":") + "::/64";
-}
+export * from "./limits.ts";
 
 function bump(map: Partial<Record<Reason, number>>, r: Reason): void {
   map[r] = (map[r] ?? 0) + 1;
@@ -145,8 +54,24 @@ export class ConnGuard {
 
   #upstream = { hostname: "127.0.0.1", port: 0 };
 
+  readonly #host: RelayHost;
+
   constructor(limits: Partial<GuardLimits> = {}, readonly now: () => number = Date.now) {
     this.limits = { ...DEFAULT_GUARD_LIMITS, ...limits };
+    this.#host = {
+      now,
+      maxWsMessageBytes: this.limits.maxWsMessageBytes,
+      upstream: () => this.#upstream,
+      drop: (t, reason) => this.#drop(t, reason),
+      proven: (t) => this.#proven(t),
+      linked: (t) => void this.#byUpstreamPort.set(t.upstreamPort, t),
+      answered: (t) => {
+        // Re-inserting moves it last: #between stays ordered by the server's last answer.
+        this.#between.delete(t);
+        if (t.head.state === "await") this.#between.add(t);
+      },
+      outOfDescriptors: () => this.#outOfDescriptors(),
+    };
   }
 
   /** Where to relay to: Deno.serve's loopback address (it may change if it had to restart). */
@@ -249,7 +174,7 @@ export class ConnGuard {
     if (!mine) this.#unprovenByBucket.set(bucket, mine = new Set());
     mine.add(t);
     this.#stats.accepted++;
-    this.#relay(t).catch((err) => log.warn("guard.relay_failed", { err }));
+    relay(this.#host, t).catch((err) => log.warn("guard.relay_failed", { err }));
   }
 
   /**
@@ -365,117 +290,4 @@ export class ConnGuard {
     mine?.delete(t);
     if (mine && !mine.size) this.#unprovenByBucket.delete(t.bucket);
   }
-
-  async #relay(t: Tracked): Promise<void> {
-    // Nothing goes to Deno.serve before a whole first head: a connection that never sends one
-    // costs one descriptor, not three, and reaches no code but the tracker.
-    const early = await this.#firstHead(t);
-    if (!early) return this.#drop(t);
-    this.#proven(t);
-    try {
-      t.upstream = await Deno.connect({ ...this.#upstream, transport: "tcp" });
-    } catch (err) {
-      if (!t.done) log.warn("guard.upstream_failed", { err });
-      this.#drop(t, "upstream_failed");
-      if (/Too many open files/.test(String(err))) this.#outOfDescriptors();
-      return;
-    }
-    if (t.done) return void t.upstream.close();
-    t.upstreamPort = (t.upstream.localAddr as Deno.NetAddr).port;
-    this.#byUpstreamPort.set(t.upstreamPort, t);
-    t.client.setNoDelay(true);
-    t.upstream.setNoDelay(true);
-    try {
-      await writeAll(t.upstream, early);
-    } catch {
-      return this.#drop(t);
-    }
-    await Promise.all([
-      this.#pump(t, t.client, t.upstream, true),
-      this.#pump(t, t.upstream, t.client, false),
-    ]);
-    this.#drop(t);
-  }
-
-  /** Reads until the first request head is whole; returns every byte read, or null to close. */
-  async #firstHead(t: Tracked): Promise<Uint8Array | null> {
-    const parts: Uint8Array<ArrayBuffer>[] = [];
-    let total = 0;
-    // Small: every socket that never sends a head holds this buffer while it waits.
-    let buf = new Uint8Array(1024);
-    try {
-      while (t.head.awaitingFirst) {
-        const n = await t.client.read(buf);
-        if (n === null || t.done) return null;
-        t.lastByteAt = this.now();
-        const chunk = buf.slice(0, n);
-        if (n === buf.length && buf.length < 16384) buf = new Uint8Array(buf.length * 4);
-        const bad = t.head.feed(chunk, t.lastByteAt);
-        if (bad) {
-          // Best effort: the client may already be gone.
-          if (bad === "head_too_large") await writeAll(t.client, TOO_LARGE).catch(() => {});
-          this.#drop(t, bad);
-          return null;
-        }
-        parts.push(chunk);
-        total += n;
-      }
-    } catch {
-      return null;
-    }
-    return new Uint8Array(await new Blob(parts).arrayBuffer());
-  }
-
-  /** Copies one direction; the client's bytes go through the head tracker first. */
-  async #pump(
-    t: Tracked,
-    from: Deno.TcpConn,
-    to: Deno.TcpConn,
-    fromClient: boolean,
-  ): Promise<void> {
-    // Small while idle (thousands of idle sockets each hold one read buffer per direction),
-    // larger while bytes keep coming.
-    let buf = new Uint8Array(2048);
-    try {
-      for (;;) {
-        const n = await from.read(buf);
-        if (n === null || t.done) break;
-        t.lastByteAt = this.now();
-        const chunk = buf.subarray(0, n);
-        if (fromClient && t.head.state === "upgraded") {
-          t.ws ??= new WsMeter(this.limits.maxWsMessageBytes);
-          if (!t.ws.feed(chunk)) return this.#drop(t, "ws_too_large");
-        } else if (fromClient) {
-          const bad = t.head.feed(chunk, t.lastByteAt);
-          if (bad) {
-            // Best effort: the client may already be gone.
-            if (bad === "head_too_large") await writeAll(t.client, TOO_LARGE).catch(() => {});
-            return this.#drop(t, bad);
-          }
-        } else {
-          t.head.sawServer(chunk, t.lastByteAt);
-          // Re-inserting moves it last: #between stays ordered by the server's last answer.
-          this.#between.delete(t);
-          if (t.head.state === "await") this.#between.add(t);
-        }
-        await writeAll(to, chunk);
-        if (n === buf.length && buf.length < 65536) buf = new Uint8Array(buf.length * 2);
-        else if (n < buf.length / 8 && buf.length > 2048) buf = new Uint8Array(buf.length / 2);
-      }
-      // A half-close passes on: the other side may still be sending its answer.
-      if (!t.done) await to.closeWrite().catch(() => this.#drop(t));
-    } catch {
-      // A reset or a close from the other pump: both sides go.
-      this.#drop(t);
-    }
-  }
-}
-
-const TOO_LARGE = new TextEncoder().encode(
-  "HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
-);
-
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  let off = 0;
-  while (off < bytes.length) off += await conn.write(bytes.subarray(off));
 }
