@@ -51,6 +51,8 @@ export class World {
     mayBusy: 0,
   };
   failure: string | null = null;
+  /** Checks against the store, run after the fuzz (what a range of the log holds never changes). */
+  readonly laterChecks: ((kv: Deno.Kv) => Promise<string | null>)[] = [];
   /** Every frame each way, with the time, when FUZZ_TRACE names a file to write it to. */
   readonly trace: string[] | null = Deno.env.get("FUZZ_TRACE") ? [] : null;
   /** Conversation id → a readable name, for failure reports. */
@@ -62,6 +64,10 @@ export class World {
   /** The first failure wins; later ones are usually its consequences. */
   fail(message: string): void {
     this.failure ??= message;
+  }
+
+  later(check: (kv: Deno.Kv) => Promise<string | null>): void {
+    this.laterChecks.push(check);
   }
 
   seen(conv: string, seq: number): void {
