@@ -14,7 +14,7 @@ export interface TestServer extends Running {
   mails(): Promise<Mail[]>;
   /** Absolute URL for a path. */
   url(path: string): string;
-  /** Test sockets opened on it (tests/ws_client.ts adds them); `close()` closes them first. */
+  /** Test sockets opened on it (tests/ws_client.ts adds them); `close()` closes what is left of them. */
   readonly sockets: Set<{ close(): Promise<void> }>;
 }
 
@@ -73,8 +73,9 @@ export async function startTestServer(
     ...running,
     sockets,
     async close() {
-      await Promise.all([...sockets].map((w) => w.close()));
+      // The server first: its shutdown closes each socket with 4000, as users see it.
       await running.close();
+      await Promise.all([...sockets].map((w) => w.close()));
     },
     origin: config.appOrigin,
     url: (path: string) => `http://127.0.0.1:${running.port}${path}`,
