@@ -3,7 +3,7 @@
  * follows the friendship (delete friend closes it for sending; a block is silent).
  */
 import assert from "node:assert/strict";
-import { signUp, type TestServer, withServer } from "./helpers.ts";
+import { friendsDm, signUp, type TestServer, withServer } from "./helpers.ts";
 import { WsClient } from "./ws_client.ts";
 
 type Person = Awaited<ReturnType<typeof signUp>>;
@@ -165,5 +165,20 @@ Deno.test("crossing requests over HTTP: both sides see one friendship on all dev
     for (const s of [sa.body, sb.body]) {
       assert.deepEqual([s.friends.length, s.incoming.length, s.outgoing.length], [1, 0, 0]);
     }
+  });
+});
+
+Deno.test("the DM rules hold for a socket that has not learned of the DM yet (it was just added)", async () => {
+  await withServer(async (server) => {
+    const [a, b] = await Promise.all([signUp(server), signUp(server)]);
+    const dm = (await friendsDm(server, a.userId, b.userId)).id;
+    await post(b, "DELETE", `/api/friends/${a.userId}`);
+    const w = await WsClient.connect(server, a.client);
+    // The moment between a DM's conv_added and the socket's subscribing to it, made to last.
+    for (const c of server.rt.conns) if (c.userId === a.userId) c.convs.delete(dm);
+    w.send({ type: "send", conv: dm, cid: "late", text: "after the delete" });
+    // An ack instead would leave this waiting: the send must be refused, not stored.
+    assert.equal((await w.next("error", (f) => f.cid === "late")).code, "not_friends");
+    assert.equal(w.frames.some((f) => f.type === "ack"), false, "nothing was stored");
   });
 });

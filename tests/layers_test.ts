@@ -1,5 +1,6 @@
 /**
- * Imports point one way (docs/architecture.md "Layers"): routes → domain → realtime → kv → wire,
+ * Imports point one way (docs/architecture.md "Layers"): routes → realtime → domain → kv → wire
+ * (the domain reaches the engine only through lib/chat/events.ts, which the engine implements),
  * the browser (islands, components, lib/client) → wire only, and the app assembled at the top.
  * Reads every import of every source file and fails on an edge the table below does not allow.
  */

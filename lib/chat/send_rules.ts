@@ -5,7 +5,7 @@
  */
 import { keys } from "../kv/keys.ts";
 import { HttpError } from "../errors.ts";
-import { BOT_ID, type Member } from "./conversations.ts";
+import { BOT_ID, type Member, type UserConv } from "./conversations.ts";
 import type { MsgInput, Prepared } from "./events.ts";
 
 /** A user's text message; `peer` is the other person of a DM (its friendship and block rules). */
@@ -23,6 +23,20 @@ export function textMessage(
       ? ([friend, blocked]) => dmRules(m.conv, m.sender, peer, friend, blocked)
       : undefined,
   };
+}
+
+/**
+ * The other person of `conv` if it is `userId`'s DM, from the store: for a sender whose socket
+ * has not learned of the conversation yet (added a moment ago), so that the DM rules still hold.
+ */
+export async function dmPeerOf(
+  kv: Deno.Kv,
+  userId: string,
+  conv: string,
+): Promise<string | undefined> {
+  if (typeof conv !== "string" || conv.length > 40) return undefined;
+  const uc = (await kv.get<UserConv>(keys.userConv(userId, conv))).value;
+  return uc?.kind === "dm" ? uc.peerId : undefined;
 }
 
 /** The bot's answer to the message with seq `seq` (one per message: a retry is a duplicate). */

@@ -64,7 +64,7 @@ export function listen(
       track,
     );
     const port = first.addr.port;
-    return { port, finished: () => current.finished.catch(() => {}) };
+    return { port, finished: () => serverDone(current) };
   }
   // Deno.serve listens on loopback only; the guard faces clients and tells which one each relayed
   // connection is for (by the relay's local port). A connection that did not come through the
@@ -84,5 +84,10 @@ export function listen(
     reusePort: opts.reusePort,
   });
   void first;
-  return { port: addr.port, finished: () => current.finished.catch(() => {}) };
+  return { port: addr.port, finished: () => serverDone(current) };
+}
+
+/** Resolves when the serve loop ends; a loop that failed was logged by resilientServe already. */
+function serverDone(s: Deno.HttpServer<Deno.NetAddr>): Promise<void> {
+  return s.finished.catch((err) => log.debug("server.loop_ended", { err }));
 }

@@ -8,7 +8,7 @@ import { type ClientFrame, HISTORY_PAGE_MAX_CHARS, RESUME_MAX_PER_CONV } from ".
 import { listMembers, requireMember } from "../chat/conversations.ts";
 import { cardsFor, cursorValue } from "../chat/conv_list.ts";
 import { pageBefore, pageCost, range, visibleTo } from "../chat/history.ts";
-import { botMessage, textMessage } from "../chat/send_rules.ts";
+import { botMessage, dmPeerOf, textMessage } from "../chat/send_rules.ts";
 import { keys } from "../kv/keys.ts";
 import { HttpError } from "../errors.ts";
 import { botReply } from "../chat/bot.ts";
@@ -44,7 +44,13 @@ export async function runCommand(c: Conn, f: ClientFrame): Promise<void> {
 }
 
 async function send(c: Conn, f: Frame<"send">): Promise<void> {
-  const peer = c.convs.get(f.conv) === "dm" ? c.peers.get(f.conv) : undefined;
+  const kind = c.convs.get(f.conv);
+  // A conversation this socket has not subscribed to yet: the store says whether it is a DM.
+  const peer = kind === "dm"
+    ? c.peers.get(f.conv)
+    : kind === undefined
+    ? await dmPeerOf(c.deps.kv, c.userId, f.conv)
+    : undefined;
   const ack = await c.deps.log.append(
     textMessage({ conv: f.conv, sender: c.userId, cid: f.cid, text: f.text }, peer),
   );

@@ -173,7 +173,7 @@ export class Hub implements Dispatcher {
           for (const c of [...subs]) c.deliverMsg(ev.msg, json);
         }
         // A membership change travels as a system message. A removed member's sockets leave the
-        // conversation right after sending it (Conn.#emit); a new member's sockets join here.
+        // conversation right after sending it (Delivery.#emit in delivery.ts); a new member's sockets join here.
         const meta = ev.msg.meta;
         if (meta?.userId && meta.event === "member_added") {
           for (const c of this.byUser.get(meta.userId) ?? []) {

@@ -48,7 +48,8 @@ export class RecentMessages {
     // Clients resuming together wait for the first one's read rather than all reading.
     const loading = this.#loading.get(conv);
     if (loading) {
-      await loading.catch(() => {});
+      // Its failure is its own caller's to report; this one reads again below.
+      await loading.then(() => {}, () => {});
       const again = this.#slice(conv, after, upTo);
       if (again) return again;
     }

@@ -7,8 +7,8 @@
  * port, and follows each request head just far enough to enforce deadlines: a request head must
  * arrive whole in time, a body must keep moving, an idle keep-alive connection is closed. When
  * descriptors run out it evicts connections that have not sent a whole request and backs off;
- * it never stops accepting for good. docs/architecture.md says why a byte relay (measured cheaper
- * than direct for WebSocket fan-out on loopback, bench/RESULTS.md).
+ * it never stops accepting for good. docs/architecture.md decision (f) says why a byte relay, and
+ * what it costs (bench/RESULTS.md rows marked CONN_GUARD=1).
  */
 import { log } from "../../log.ts";
 import { HeadTracker } from "./head.ts";

@@ -86,7 +86,7 @@ async function firstHead(host: RelayHost, t: Tracked): Promise<Uint8Array | null
       const bad = t.head.feed(chunk, t.lastByteAt);
       if (bad) {
         // Best effort: the client may already be gone.
-        if (bad === "head_too_large") await writeAll(t.client, TOO_LARGE).catch(() => {});
+        if (bad === "head_too_large") await writeAll(t.client, TOO_LARGE).catch(gone);
         host.drop(t, bad);
         return null;
       }
@@ -123,7 +123,7 @@ async function pump(
         const bad = t.head.feed(chunk, t.lastByteAt);
         if (bad) {
           // Best effort: the client may already be gone.
-          if (bad === "head_too_large") await writeAll(t.client, TOO_LARGE).catch(() => {});
+          if (bad === "head_too_large") await writeAll(t.client, TOO_LARGE).catch(gone);
           return host.drop(t, bad);
         }
       } else {
@@ -149,4 +149,9 @@ const TOO_LARGE = new TextEncoder().encode(
 async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
   let off = 0;
   while (off < bytes.length) off += await conn.write(bytes.subarray(off));
+}
+
+/** A write to a client that may already be gone: nothing to do but note it. */
+function gone(err: unknown): void {
+  log.debug("guard.client_gone", { err });
 }
