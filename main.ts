@@ -2,9 +2,10 @@
  * HappyChat: `deno task start`. Every setting is an environment variable (README.md).
  * Serves with one isolate per core (WORKERS to change), all sharing one port and one KV.
  */
-import { ConfigError, loadConfig } from "./lib/config.ts";
-import { openStore, startServer } from "./lib/server.ts";
+import { ConfigError, loadConfig } from "./lib/http/config.ts";
+import { openStore, startServer } from "./lib/http/server.ts";
 import { log, say, setLogLevel } from "./lib/log.ts";
+import { buildApp } from "./routes/mod.ts";
 
 function fail(message: string): never {
   say(`error: ${message}`);
@@ -50,7 +51,7 @@ async function runWorkers(n: number, port: number, origin: string): Promise<void
   const workers: Worker[] = [];
   await Promise.all(Array.from({ length: n }, (_, i) =>
     new Promise<void>((resolve) => {
-      const w = new Worker(new URL("./lib/worker.ts", import.meta.url), {
+      const w = new Worker(new URL("./worker.ts", import.meta.url), {
         type: "module",
         name: `isolate-${i}`,
       });
@@ -91,7 +92,7 @@ try {
   const config = loadConfig();
   const n = workerCount(config.kvPath, !!config.kvUrl);
   if (n === 1) {
-    const running = await startServer(config);
+    const running = await startServer(config, { app: buildApp });
     say(`HappyChat is running at ${config.appOrigin} (port ${running.port})`);
     const stop = async () => {
       log.info("server.stopping", {});

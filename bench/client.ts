@@ -3,7 +3,7 @@
  * session cookie. It keeps only what the benchmark checks: per conversation the seqs it has
  * seen (to count losses and doubles) and send→receive latency from the timestamp in the text.
  */
-import type { ServerFrame } from "../lib/protocol.ts";
+import type { ServerFrame } from "../lib/wire/protocol.ts";
 import { Latencies, nowMs } from "./stats.ts";
 
 /** What all clients of one scenario add to. */

@@ -5,6 +5,7 @@ import {
   connectOrThrow,
   cpuMeter,
   type LoadResult,
+  loadResult,
   makeClients,
   missing,
   paced,
@@ -47,19 +48,5 @@ export async function runDm(
   const lost = lostOf();
   const acked = clients.reduce((s, c) => s + [...c.acked.values()].reduce((a, b) => a + b, 0), 0);
   await closeAll(clients);
-  return {
-    users: n,
-    sent: total,
-    acked,
-    delivered,
-    lost,
-    doubled: tally.doubled,
-    errors: Object.fromEntries(tally.errors),
-    latency: tally.latency.summary(),
-    ack: tally.ackLatency.summary(),
-    serverCpuS: cpu.server,
-    loadgenCpuS: cpu.loadgen,
-    wallS: cpu.wallMs / 1000,
-    cpuPerDeliveredUs: (cpu.server / delivered) * 1e6,
-  };
+  return { users: n, ...loadResult({ sent: total, acked, delivered, lost }, tally, cpu) };
 }

@@ -1,13 +1,13 @@
 /**
- * Durable send throughput, in one process: appends through lib/fanout.ts MessageLog (per-shard
+ * Durable send throughput, in one process: appends through lib/realtime/message_log.ts MessageLog (per-shard
  * writers that commit whatever has queued up as one atomic op) against a plain loop doing one
  * atomic write per message with the same records. A message counts once its commit resolved.
  */
-import { MessageLog } from "../lib/fanout.ts";
-import { type ConvHead, createGroup } from "../lib/conversations.ts";
-import { keys } from "../lib/kv_keys.ts";
+import { MessageLog } from "../lib/realtime/message_log.ts";
+import { type ConvHead, createGroup } from "../lib/chat/conversations.ts";
+import { keys } from "../lib/kv/keys.ts";
 import { newId } from "../lib/ids.ts";
-import type { Message } from "../lib/protocol.ts";
+import type { Message } from "../lib/wire/protocol.ts";
 import { pool } from "./seed.ts";
 import { cpuSeconds, nowMs } from "./stats.ts";
 

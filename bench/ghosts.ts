@@ -15,7 +15,7 @@ import {
   settleLeftovers,
   stillOnline,
 } from "../tests/ghosts.ts";
-import { LIMITS_WS } from "../lib/ws_conn.ts";
+import { LIMITS_WS } from "../lib/realtime/conn.ts";
 
 const [count = 15_000, nUsers = 10, lanes = 8] = Deno.args.slice(0, 3).map(Number);
 /** Comma-separated ghost kinds (tests/ghosts.ts GHOST_MODES); all of them by default. */

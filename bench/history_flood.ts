@@ -10,7 +10,7 @@
  */
 import { startTestServer } from "../tests/helpers.ts";
 import { floodSetup, historyFlood } from "../tests/flood.ts";
-import { LIMITS_WS } from "../lib/ws_conn.ts";
+import { LIMITS_WS } from "../lib/realtime/conn.ts";
 
 const seconds = Number(Deno.args.find((a) => /^\d+$/.test(a)) ?? 10);
 if (Deno.args.includes("--no-rate") || Deno.args.includes("--unbounded")) {

@@ -4,7 +4,6 @@ import type { ServerProc } from "./procs.ts";
 import type { SeededUser } from "./seed.ts";
 import { cpuSeconds, nowMs, sleep } from "./stats.ts";
 
-/** One client per user (a real session cookie); for the reference server, `count` anonymous ones. */
 /** What the room and DM scenarios both report. */
 export interface LoadResult {
   sent: number;
@@ -24,6 +23,26 @@ export interface LoadResult {
   cpuPerDeliveredUs: number;
 }
 
+/** A scenario's counts, its tally and the CPU used while measuring, as one LoadResult. */
+export function loadResult(
+  counts: { sent: number; acked: number; delivered: number; lost: number },
+  tally: Tally,
+  cpu: ReturnType<ReturnType<typeof cpuMeter>>,
+): LoadResult {
+  return {
+    ...counts,
+    doubled: tally.doubled,
+    errors: Object.fromEntries(tally.errors),
+    latency: tally.latency.summary(),
+    ack: tally.ackLatency.summary(),
+    serverCpuS: cpu.server,
+    loadgenCpuS: cpu.loadgen,
+    wallS: cpu.wallMs / 1000,
+    cpuPerDeliveredUs: (cpu.server / counts.delivered) * 1e6,
+  };
+}
+
+/** One client per user (a real session cookie); for the reference server, `count` anonymous ones. */
 export function makeClients(
   server: ServerProc,
   tally: Tally,

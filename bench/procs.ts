@@ -3,18 +3,9 @@
  * generator: HappyChat (main.ts with the start task's permission flags) and the reference server.
  */
 import { cpuSeconds, rssBytes, sleep } from "./stats.ts";
+import { SERVER_FLAGS } from "../scripts/flags.ts";
 
 export const ROOT = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
-
-/** The start task's flags (deno.json), so the server runs with exactly the permissions it ships with. */
-const START_FLAGS = [
-  "--allow-net",
-  "--allow-read=.",
-  "--allow-write=data",
-  "--allow-env",
-  "--allow-sys=hostname,networkInterfaces,cpus,osRelease",
-  "--allow-ffi=./node_modules",
-];
 
 export interface ServerProc {
   pid: number;
@@ -123,7 +114,7 @@ export function startHappyChat(
   // BENCH_SERVER_V8_FLAGS (e.g. "--prof") is for profiling the server while a scenario runs.
   const v8 = Deno.env.get("BENCH_SERVER_V8_FLAGS");
   return spawn(
-    ["run", ...START_FLAGS, ...(v8 ? [`--v8-flags=${v8}`] : []), "main.ts"],
+    ["run", ...SERVER_FLAGS, ...(v8 ? [`--v8-flags=${v8}`] : []), "main.ts"],
     env,
     port,
     "HappyChat",

@@ -60,6 +60,13 @@ function fail<T>(r: Run<T>): string | null {
   return r.result ? null : "not run";
 }
 
+/** One "- name: …" line per run: `line` for a run with a result, why not otherwise. */
+function runLines<T>(runs: [string, Run<T>][], line: (d: T, x: Run<T>) => string): string[] {
+  return runs.map(([name, x]) =>
+    `- ${name}: ${x.result && !x.error ? line(x.result, x) : fail(x)}`
+  );
+}
+
 function roomLine(name: string, r: Run<RoomResult>): string {
   const f = fail(r);
   if (f || !r.result) return `| ${name} | ${f} |||||||`;
@@ -236,23 +243,19 @@ export function renderResults(r: Results, notes: string[]): string {
     } DMs, each sending ${r.params.dmRate} msg/s for ${r.params.dmSeconds} s (evenly staggered). Latency is send → the peer's receipt.`,
     "",
   );
-  for (const [name, x] of [["WORKERS=1", r.dm.w1], ["WORKERS=2", r.dm.w2]] as const) {
-    const f = fail(x);
-    if (f || !x.result) {
-      o.push(`- ${name}: ${f}`);
-      continue;
-    }
-    const d = x.result;
-    o.push(
-      `- ${name}: acked ${d.acked}/${d.sent}, delivered ${
-        d.delivered.toLocaleString("en-US")
-      }, lost ${d.lost}, doubled ${d.doubled}, errors ${JSON.stringify(d.errors)}; latency ${
-        lat(d.latency)
-      }; ack ${lat(d.ack)}; server CPU ${fmt(d.serverCpuS, 2)} s = ${
-        fmt(d.cpuPerDeliveredUs, 1)
-      } µs per delivered msg; load-gen CPU ${fmt(d.loadgenCpuS, 2)} s.${other(x)}`,
-    );
-  }
+  o.push(
+    ...runLines(
+      [["WORKERS=1", r.dm.w1], ["WORKERS=2", r.dm.w2]],
+      (d, x) =>
+        `acked ${d.acked}/${d.sent}, delivered ${
+          d.delivered.toLocaleString("en-US")
+        }, lost ${d.lost}, doubled ${d.doubled}, errors ${JSON.stringify(d.errors)}; latency ${
+          lat(d.latency)
+        }; ack ${lat(d.ack)}; server CPU ${fmt(d.serverCpuS, 2)} s = ${
+          fmt(d.cpuPerDeliveredUs, 1)
+        } µs per delivered msg; load-gen CPU ${fmt(d.loadgenCpuS, 2)} s.${other(x)}`,
+    ),
+  );
 
   o.push("", "## Durable send throughput (in one process)", "");
   o.push(
@@ -277,31 +280,23 @@ export function renderResults(r: Results, notes: string[]): string {
     `Each connection has a real session, said hello and got "resumed", then sits idle. Per connection = (server RSS 3 s after the last hello − RSS before the first connect) / connections, in KiB (the "kB" of /proc VmRSS). The reference server's number is what Deno's own WebSocket server costs per connection.`,
     "",
   );
-  for (
-    const [name, x] of [
+  o.push(...runLines(
+    [
       ["HappyChat, WORKERS=1", r.idle.w1],
       ...(r.idle.guarded ? [["HappyChat, WORKERS=1, CONN_GUARD=1", r.idle.guarded]] : []),
       ["reference server", r.idle.reference],
-    ] as [string, Run<IdleResult>][]
-  ) {
-    const f = fail(x);
-    if (f || !x.result) {
-      o.push(`- ${name}: ${f}`);
-      continue;
-    }
-    const d = x.result;
-    o.push(
-      `- ${name}: ${d.connections.toLocaleString("en-US")} connections in ${
-        fmt(d.connectSeconds, 1)
-      } s; RSS ${fmt(d.rssBeforeMiB, 1)} → ${fmt(d.rssAfterMiB, 1)} MiB = ${
+    ] as [string, Run<IdleResult>][],
+    (d, x) =>
+      `${d.connections.toLocaleString("en-US")} connections in ${fmt(d.connectSeconds, 1)} s; RSS ${
+        fmt(d.rssBeforeMiB, 1)
+      } → ${fmt(d.rssAfterMiB, 1)} MiB = ${
         fmt(d.perConnKiB, 1)
       } KiB per connection (total RSS / connections: ${
         fmt((d.rssAfterMiB * 1024) / d.connections, 1)
       } KiB; load generator: ${
         fmt(d.loadgenPerConnKiB, 1)
       } KiB per client socket); server CPU for the connects ${fmt(d.serverCpuS, 2)} s.${other(x)}`,
-    );
-  }
+  ));
 
   o.push("", "## Reconnect storm", "");
   if (st) {

@@ -8,6 +8,7 @@ import {
   connectOrThrow,
   cpuMeter,
   type LoadResult,
+  loadResult,
   makeClients,
   missing,
   paced,
@@ -54,17 +55,6 @@ export async function runRoom(
   await closeAll(clients);
   return {
     members: clients.length,
-    sent: total,
-    acked,
-    delivered,
-    lost,
-    doubled: tally.doubled,
-    errors: Object.fromEntries(tally.errors),
-    latency: tally.latency.summary(),
-    ack: tally.ackLatency.summary(),
-    serverCpuS: cpu.server,
-    loadgenCpuS: cpu.loadgen,
-    wallS: cpu.wallMs / 1000,
-    cpuPerDeliveredUs: (cpu.server / delivered) * 1e6,
+    ...loadResult({ sent: total, acked, delivered, lost }, tally, cpu),
   };
 }

@@ -3,12 +3,12 @@
  * groups and DMs straight into a KV file through lib/, before the server opens it. Registering
  * thousands of users over HTTP would cost ~80 ms of PBKDF2 each.
  */
-import { createUser, updateUser } from "../lib/users.ts";
-import { createSession } from "../lib/sessions.ts";
-import { createGroup, ensureDm, type Member, type UserConv } from "../lib/conversations.ts";
-import { hashPassword } from "../lib/password.ts";
-import { keys } from "../lib/kv_keys.ts";
-import type { Friend } from "../lib/friends.ts";
+import { createUser, updateUser } from "../lib/accounts/users.ts";
+import { createSession } from "../lib/accounts/sessions.ts";
+import { createGroup, ensureDm, type Member, type UserConv } from "../lib/chat/conversations.ts";
+import { hashPassword } from "../lib/accounts/password.ts";
+import { keys } from "../lib/kv/keys.ts";
+import type { Friend } from "../lib/social/friends.ts";
 
 export interface SeededUser {
   id: string;
@@ -85,7 +85,7 @@ export async function seedGroup(kv: Deno.Kv, title: string, users: SeededUser[])
 
 /**
  * Makes each consecutive pair (users[0]–users[1], users[2]–users[3], …) friends with their DM
- * open, as an accepted friend request leaves them (lib/friends.ts accept); returns the DM ids.
+ * open, as an accepted friend request leaves them (lib/social/friends.ts accept); returns the DM ids.
  */
 export async function seedDms(kv: Deno.Kv, users: SeededUser[]): Promise<string[]> {
   const pairs = Array.from(

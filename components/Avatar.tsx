@@ -1,9 +1,9 @@
 /** A user's avatar picture, or their first letter on a colour taken from their id. */
-import type { PublicUser } from "../lib/users.ts";
+import type { UserCard } from "../lib/wire/protocol.ts";
 
 export function Avatar(
   { user, size }: {
-    user: Pick<PublicUser, "id" | "nickname" | "avatarUrl">;
+    user: Pick<UserCard, "id" | "nickname" | "avatarUrl">;
     size: 32 | 40 | 48 | 72 | 96;
   },
 ) {

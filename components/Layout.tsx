@@ -1,7 +1,7 @@
 /** The page frame: head, header with navigation and language switch, main content. */
 import type { ComponentChildren } from "preact";
-import { type Locale, t } from "../lib/i18n.ts";
-import { toPublic, type User } from "../lib/users.ts";
+import { type Locale, t } from "../lib/i18n/i18n.ts";
+import type { UserCard } from "../lib/wire/protocol.ts";
 import { Avatar } from "./Avatar.tsx";
 
 export interface LayoutProps {
@@ -10,7 +10,8 @@ export interface LayoutProps {
   nonce: string;
   bootUrl: string | null;
   version: string;
-  user: User | null;
+  /** The logged-in user, or null. */
+  user: UserCard | null;
   /** Friend requests waiting (the badge next to "Contacts"; connected islands keep it live). */
   requests?: number;
   path: string;
@@ -87,7 +88,7 @@ export function Layout(p: LayoutProps) {
             </form>
             {p.user && (
               <a class="me" href={`/u/${p.user.username}`} data-testid="me" title={p.user.nickname}>
-                <Avatar user={toPublic(p.user)} size={32} />
+                <Avatar user={p.user} size={32} />
                 <span class="me-name">{p.user.nickname}</span>
               </a>
             )}

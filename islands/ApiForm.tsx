@@ -1,6 +1,8 @@
 /** A form that sends its fields as JSON to an /api endpoint and shows the answer in place. */
 import { useEffect, useRef, useState } from "preact/hooks";
-import { type Locale, type MessageKey, t } from "../lib/i18n.ts";
+import { type Locale, type MessageKey, t } from "../lib/i18n/i18n.ts";
+import type { ApiError } from "../lib/wire/api.ts";
+import { api, errorText } from "./api.ts";
 
 export interface FieldDef {
   name: string;
@@ -28,12 +30,6 @@ export interface ApiFormProps {
   tokenFromHash?: boolean;
   /** Names the form for tests and labels. */
   name: string;
-}
-
-interface ApiError {
-  code: string;
-  message: string;
-  field?: string;
 }
 
 export default function ApiForm(p: ApiFormProps) {
@@ -65,31 +61,15 @@ export default function ApiForm(p: ApiFormProps) {
     setBusy(true);
     setError(null);
     setDone(false);
-    try {
-      const res = await fetch(p.action, {
-        method: p.method ?? "POST",
-        headers: { "Content-Type": "application/json", "Accept": "application/json" },
-        body: JSON.stringify(body),
-      });
-      const data = await res.json().catch(() => ({}));
-      if (!res.ok) {
-        setError(data.error ?? { code: "internal", message: t(p.locale, "err.internal") });
-        return;
-      }
-      const target = data.redirect ?? p.redirect;
-      if (target) {
-        location.assign(target);
-        return;
-      }
-      for (const f of p.fields) {
-        if (f.type === "password") (form.elements.namedItem(f.name) as HTMLInputElement).value = "";
-      }
-      setDone(true);
-    } catch {
-      setError({ code: "network", message: t(p.locale, "err.internal") });
-    } finally {
-      setBusy(false);
+    const r = await api<{ redirect?: string }>(p.method ?? "POST", p.action, body);
+    setBusy(false);
+    if (!r.ok) return setError(r.error);
+    const target = r.data.redirect ?? p.redirect;
+    if (target) return location.assign(target);
+    for (const f of p.fields) {
+      if (f.type === "password") (form.elements.namedItem(f.name) as HTMLInputElement).value = "";
     }
+    setDone(true);
   }
 
   const fieldError = (name: string) => error?.field === name ? error : null;
@@ -152,7 +132,7 @@ export default function ApiForm(p: ApiFormProps) {
             {fe
               ? (
                 <p class="field-error" id={`${id}-err`} role="alert" data-error={fe.code}>
-                  {fe.message}
+                  {errorText(p.locale, fe)}
                 </p>
               )
               : f.hint && <p class="hint" id={`${id}-hint`}>{t(p.locale, f.hint)}</p>}
@@ -161,7 +141,9 @@ export default function ApiForm(p: ApiFormProps) {
       })}
       {/* Next to the button, where the eye is after pressing it, also at the end of a long form. */}
       {formError && (
-        <p class="alert error" role="alert" data-error={formError.code}>{formError.message}</p>
+        <p class="alert error" role="alert" data-error={formError.code}>
+          {errorText(p.locale, formError)}
+        </p>
       )}
       <button type="submit" class="primary" disabled={!ready || busy}>
         {t(p.locale, p.submit)}

@@ -1,7 +1,9 @@
 /** Pick, paste or drop a picture; it is uploaded at once and the new avatar shown. */
 import { ImagePick } from "../components/ImagePick.tsx";
 import { useState } from "preact/hooks";
-import { type Locale, t } from "../lib/i18n.ts";
+import { type Locale, t } from "../lib/i18n/i18n.ts";
+import type { PublicUser } from "../lib/wire/api.ts";
+import { api, errorText } from "./api.ts";
 
 export interface AvatarUploadProps {
   locale: Locale;
@@ -17,20 +19,10 @@ export default function AvatarUpload(p: AvatarUploadProps) {
   async function send(method: "PUT" | "DELETE", body?: Blob) {
     setBusy(true);
     setError(null);
-    try {
-      const res = await fetch("/api/me/avatar", {
-        method,
-        body,
-        headers: { Accept: "application/json" },
-      });
-      const data = await res.json().catch(() => ({}));
-      if (!res.ok) setError(data.error?.message ?? t(p.locale, "err.internal"));
-      else setUrl(data.user.avatarUrl);
-    } catch {
-      setError(t(p.locale, "err.internal"));
-    } finally {
-      setBusy(false);
-    }
+    const r = await api<{ user: PublicUser }>(method, "/api/me/avatar", body);
+    setBusy(false);
+    if (r.ok) setUrl(r.data.user.avatarUrl);
+    else setError(errorText(p.locale, r.error));
   }
 
   function onDrop(e: DragEvent) {

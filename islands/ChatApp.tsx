@@ -1,8 +1,9 @@
 /** The chat screen: conversation list and the open conversation (side by side, or two screens on phones). */
 import { useEffect, useState } from "preact/hooks";
-import { type Locale, t } from "../lib/i18n.ts";
-import { emptyState, type FriendsSnapshot, reduce } from "../lib/chat_state.ts";
-import { type ConvSummary, PROTOCOL_VERSION, type UserCard } from "../lib/protocol.ts";
+import { type Locale, t } from "../lib/i18n/i18n.ts";
+import { emptyState, reduce } from "../lib/client/state.ts";
+import type { FriendsSnapshot } from "../lib/wire/api.ts";
+import { type ConvSummary, PROTOCOL_VERSION, type UserCard } from "../lib/wire/protocol.ts";
 import {
   connect,
   connection,

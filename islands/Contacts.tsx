@@ -3,21 +3,15 @@
  * of the name this user sees (the server computes pinyin initials), with a search box. Live.
  */
 import { useEffect, useState } from "preact/hooks";
-import { type Locale, t } from "../lib/i18n.ts";
-import {
-  type ChatState,
-  emptyState,
-  type FriendsSnapshot,
-  reduce,
-  seenName,
-  sortedConvs,
-} from "../lib/chat_state.ts";
+import { type Locale, t } from "../lib/i18n/i18n.ts";
+import { type ChatState, emptyState, reduce, seenName, sortedConvs } from "../lib/client/state.ts";
 import {
   type ConvSummary,
   type FriendView,
   PROTOCOL_VERSION,
   type UserCard,
-} from "../lib/protocol.ts";
+} from "../lib/wire/protocol.ts";
+import type { FriendsSnapshot } from "../lib/wire/api.ts";
 import { Avatar } from "../components/Avatar.tsx";
 import { connect, seed, seedFriends, state } from "./chat/client.ts";
 import { convAvatar, convTitle } from "./chat/format.ts";

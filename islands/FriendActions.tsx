@@ -3,26 +3,24 @@
  * answer their request, send a message, set a remark, delete friend, block or unblock. Live: it
  * follows the socket, so an accept or a removal elsewhere shows at once.
  */
+import { Button } from "../components/Button.tsx";
 import { useEffect, useState } from "preact/hooks";
-import { type Locale, t } from "../lib/i18n.ts";
-import type { FriendView, RequestView, UserCard } from "../lib/protocol.ts";
-import { REMARK_MAX } from "../lib/friend_rules.ts";
+import { type Locale, t } from "../lib/i18n/i18n.ts";
+import type { FriendView, UserCard } from "../lib/wire/protocol.ts";
+import type { ApiError, RelationView } from "../lib/wire/api.ts";
+import { REMARK_MAX } from "../lib/wire/friend_rules.ts";
 import { Avatar } from "../components/Avatar.tsx";
 import { connect, loadFriends, state } from "./chat/client.ts";
 import { AddForm } from "./contacts/AddForm.tsx";
-import { type ApiError, friendsApi } from "./contacts/api.ts";
+import { errorText } from "./api.ts";
+import { friendsApi } from "./contacts/friends_api.ts";
 
 export interface FriendActionsProps {
   locale: Locale;
   me: UserCard;
   user: UserCard;
   /** As the server saw it when rendering; the socket takes over once friends are loaded. */
-  initial: {
-    friend: FriendView | null;
-    incoming: RequestView | null;
-    outgoing: boolean;
-    blocked: boolean;
-  };
+  initial: RelationView;
 }
 
 const IS_BROWSER = typeof document !== "undefined";
@@ -120,21 +118,17 @@ export default function FriendActions(p: FriendActionsProps) {
                   <blockquote class="note" data-testid="request-note">{r.incoming.note}</blockquote>
                 )}
                 <div class="buttons">
-                  <button
-                    type="button"
+                  <Button
                     class="primary"
-                    onClick={() => run(() => friendsApi.accept(l, p.user.id))}
-                    data-testid="accept"
-                  >
-                    {t(l, "newFriends.accept")}
-                  </button>
-                  <button
-                    type="button"
-                    onClick={() => run(() => friendsApi.decline(l, p.user.id))}
-                    data-testid="decline"
-                  >
-                    {t(l, "newFriends.decline")}
-                  </button>
+                    onClick={() => run(() => friendsApi.accept(p.user.id))}
+                    testid="accept"
+                    label={t(l, "newFriends.accept")}
+                  />
+                  <Button
+                    onClick={() => run(() => friendsApi.decline(p.user.id))}
+                    testid="decline"
+                    label={t(l, "newFriends.decline")}
+                  />
                 </div>
               </div>
             )}
@@ -156,14 +150,12 @@ export default function FriendActions(p: FriendActionsProps) {
                 />
               )
               : (
-                <button
-                  type="button"
+                <Button
                   class="primary"
                   onClick={() => setAdding(true)}
-                  data-testid="add-friend"
-                >
-                  {t(l, "friends.add")}
-                </button>
+                  testid="add-friend"
+                  label={t(l, "friends.add")}
+                />
               ))}
             {confirm
               ? (
@@ -185,8 +177,8 @@ export default function FriendActions(p: FriendActionsProps) {
                       data-testid="confirm-yes"
                       onClick={() =>
                         confirm === "remove"
-                          ? run(() => friendsApi.remove(l, p.user.id), t(l, "friends.removed"))
-                          : run(() => friendsApi.block(l, p.user.id), t(l, "friends.blockedNote"))}
+                          ? run(() => friendsApi.remove(p.user.id), t(l, "friends.removed"))
+                          : run(() => friendsApi.block(p.user.id), t(l, "friends.blockedNote"))}
                     >
                       {t(l, confirm === "remove" ? "friends.remove" : "friends.block")}
                     </button>
@@ -199,35 +191,29 @@ export default function FriendActions(p: FriendActionsProps) {
               : (
                 <div class="buttons secondary">
                   {r.friend && (
-                    <button
-                      type="button"
+                    <Button
                       class="link danger"
                       onClick={() => setConfirm("remove")}
-                      data-testid="remove-friend"
-                    >
-                      {t(l, "friends.remove")}
-                    </button>
+                      testid="remove-friend"
+                      label={t(l, "friends.remove")}
+                    />
                   )}
                   {r.blocked
                     ? (
-                      <button
-                        type="button"
+                      <Button
                         class="link"
-                        onClick={() => run(() => friendsApi.unblock(l, p.user.id))}
-                        data-testid="unblock"
-                      >
-                        {t(l, "friends.unblock")}
-                      </button>
+                        onClick={() => run(() => friendsApi.unblock(p.user.id))}
+                        testid="unblock"
+                        label={t(l, "friends.unblock")}
+                      />
                     )
                     : (
-                      <button
-                        type="button"
+                      <Button
                         class="link danger"
                         onClick={() => setConfirm("block")}
-                        data-testid="block"
-                      >
-                        {t(l, "friends.block")}
-                      </button>
+                        testid="block"
+                        label={t(l, "friends.block")}
+                      />
                     )}
                 </div>
               )}
@@ -235,7 +221,7 @@ export default function FriendActions(p: FriendActionsProps) {
               <p class="muted" data-testid="blocked-note">{t(l, "friends.blockedNote")}</p>
             )}
             {error && (
-              <p class="alert error" role="alert" data-error={error.code}>{error.message}</p>
+              <p class="alert error" role="alert" data-error={error.code}>{errorText(l, error)}</p>
             )}
             <p class="alert ok" role="status" data-testid="friend-status">{note}</p>
           </div>
@@ -254,7 +240,7 @@ function RemarkForm(p: { locale: Locale; friend: FriendView; onDone: () => void 
     e.preventDefault();
     setBusy(true);
     setError(null);
-    const r = await friendsApi.remark(l, p.friend.user.id, value);
+    const r = await friendsApi.remark(p.friend.user.id, value);
     setBusy(false);
     if (!r.ok) setError(r.error);
     else p.onDone();
@@ -277,7 +263,7 @@ function RemarkForm(p: { locale: Locale; friend: FriendView; onDone: () => void 
         </button>
       </div>
       {error
-        ? <p class="field-error" role="alert" data-error={error.code}>{error.message}</p>
+        ? <p class="field-error" role="alert" data-error={error.code}>{errorText(l, error)}</p>
         : <p class="hint" id={`${id}-hint`}>{t(l, "friends.remarkHint")}</p>}
     </form>
   );

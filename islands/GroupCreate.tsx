@@ -1,9 +1,10 @@
 /** The "New group" page: a name, an optional avatar, and first members picked from friends. */
 import { IMAGE_ACCEPT } from "../components/ImagePick.tsx";
 import { useEffect, useState } from "preact/hooks";
-import { type Locale, t } from "../lib/i18n.ts";
-import type { FriendView } from "../lib/protocol.ts";
-import { api, type ApiError, type GroupInfo } from "./group/api.ts";
+import { type Locale, t } from "../lib/i18n/i18n.ts";
+import type { FriendView } from "../lib/wire/protocol.ts";
+import type { ApiError, GroupView } from "../lib/wire/api.ts";
+import { api, errorText } from "./api.ts";
 import { FriendPicker } from "./group/FriendPicker.tsx";
 
 export interface GroupCreateProps {
@@ -43,7 +44,7 @@ export default function GroupCreate(p: GroupCreateProps) {
     if (busy) return;
     setBusy(true);
     setError(null);
-    const r = await api<{ group: GroupInfo }>("POST", "/api/groups", {
+    const r = await api<{ group: GroupView }>("POST", "/api/groups", {
       title,
       members: [...selected],
     });
@@ -59,7 +60,7 @@ export default function GroupCreate(p: GroupCreateProps) {
     location.assign(`/?c=${encodeURIComponent(id)}`);
   }
 
-  const msg = (e: ApiError) => e.message || t(p.locale, "err.internal");
+  const msg = (e: ApiError) => errorText(p.locale, e);
   const titleErr = error?.field === "title" ? error : null;
   const membersErr = error?.field === "members" ? error : null;
   const formErr = error && !titleErr && !membersErr ? error : null;

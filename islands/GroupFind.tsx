@@ -1,15 +1,16 @@
 /** "Find groups": search public groups by name and join one at once. */
 import { useEffect, useState } from "preact/hooks";
-import { type Locale, t } from "../lib/i18n.ts";
+import { type Locale, t } from "../lib/i18n/i18n.ts";
 import { Avatar } from "../components/Avatar.tsx";
-import { api, type ApiError, type GroupInfo } from "./group/api.ts";
+import type { ApiError, GroupCard } from "../lib/wire/api.ts";
+import { api, errorText } from "./api.ts";
 
 export interface GroupFindProps {
   locale: Locale;
   q: string;
 }
 
-type Found = Pick<GroupInfo, "id" | "title" | "avatarUrl" | "memberCount">;
+type Found = GroupCard;
 
 export default function GroupFind(p: GroupFindProps) {
   const [q, setQ] = useState(p.q);
@@ -74,7 +75,7 @@ export default function GroupFind(p: GroupFindProps) {
       </form>
       {error && (
         <p class="alert error" role="alert" data-error={error.code}>
-          {error.message || t(p.locale, "err.internal")}
+          {errorText(p.locale, error)}
         </p>
       )}
       <div aria-live="polite">

@@ -4,11 +4,12 @@
  * reloads when the group changes; join requests arrive as they are made.
  */
 import { useEffect, useRef, useState } from "preact/hooks";
-import { type Locale, type MessageKey, t } from "../lib/i18n.ts";
-import type { RequestView, UserCard } from "../lib/protocol.ts";
+import { type Locale, type MessageKey, t } from "../lib/i18n/i18n.ts";
+import type { RequestView, UserCard } from "../lib/wire/protocol.ts";
 import { Avatar } from "../components/Avatar.tsx";
 import { connect, onFrame, state } from "./chat/client.ts";
-import { api, type ApiError, type GroupCardView, type GroupInfo as Info } from "./group/api.ts";
+import type { ApiError, GroupCard, GroupView as Info } from "../lib/wire/api.ts";
+import { api, errorText } from "./api.ts";
 import { useConfirm } from "./group/Confirm.tsx";
 import { Members } from "./group/Members.tsx";
 import { AdminSettings, GroupAvatarButton, MyName } from "./group/Settings.tsx";
@@ -22,7 +23,7 @@ export interface GroupInfoProps {
   id: string;
   me: UserCard;
   /** The group as the server saw it for this user: whole (member), a card (public), or null. */
-  initial: Info | GroupCardView | null;
+  initial: Info | GroupCard | null;
   /** The viewer's remarks for friends (kept live by the chat client once it has loaded them). */
   remarks: Record<string, string>;
 }
@@ -38,7 +39,7 @@ export default function GroupInfo(p: GroupInfoProps) {
   const whole = p.initial && "members" in p.initial ? p.initial : null;
   const [status, setStatus] = useState<Status>(whole ? "member" : "outside");
   const [info, setInfo] = useState<Info | null>(whole);
-  const [preview, setPreview] = useState<GroupCardView | null>(whole ? null : p.initial);
+  const [preview, setPreview] = useState<GroupCard | null>(whole ? null : p.initial);
   const [requests, setRequests] = useState<RequestView[]>([]);
   const [error, setError] = useState<ApiError | null>(null);
   const [confirmEl, confirm] = useConfirm(p.locale);
@@ -130,7 +131,11 @@ export default function GroupInfo(p: GroupInfoProps) {
 
   if (status === "outside") return <Outside locale={p.locale} id={p.id} preview={preview} />;
   if (status === "error" || !info) {
-    return <p class="alert error" role="alert">{error?.message || t(p.locale, "err.internal")}</p>;
+    return (
+      <p class="alert error" role="alert">
+        {error ? errorText(p.locale, error) : t(p.locale, "err.internal")}
+      </p>
+    );
   }
   if (status === "gone") {
     return (
@@ -224,7 +229,7 @@ export default function GroupInfo(p: GroupInfoProps) {
           )}
         {error && (
           <p class="alert error" role="alert" data-error={error.code}>
-            {error.message || t(p.locale, "err.internal")}
+            {errorText(p.locale, error)}
           </p>
         )}
       </section>

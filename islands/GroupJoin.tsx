@@ -1,15 +1,16 @@
 /** The invite link's landing page (/join#token=…): shows the group, and joins it on a press. */
 import { useEffect, useState } from "preact/hooks";
-import { type Locale, t } from "../lib/i18n.ts";
+import { type Locale, t } from "../lib/i18n/i18n.ts";
 import { Avatar } from "../components/Avatar.tsx";
-import { api, type ApiError, type GroupInfo } from "./group/api.ts";
+import type { ApiError, GroupCard, GroupView } from "../lib/wire/api.ts";
+import { api, errorText } from "./api.ts";
 
 export interface GroupJoinProps {
   locale: Locale;
   loggedIn: boolean;
 }
 
-type Preview = Pick<GroupInfo, "id" | "title" | "avatarUrl" | "memberCount">;
+type Preview = Omit<GroupCard, "public">;
 
 export default function GroupJoin(p: GroupJoinProps) {
   const [token, setToken] = useState<string | null>(null);
@@ -33,7 +34,7 @@ export default function GroupJoin(p: GroupJoinProps) {
   async function join() {
     setBusy(true);
     setError(null);
-    const r = await api<{ group: GroupInfo }>("POST", "/api/invites/join", { token });
+    const r = await api<{ group: GroupView }>("POST", "/api/invites/join", { token });
     if (r.ok) return location.assign(`/?c=${encodeURIComponent(r.data.group.id)}`);
     setBusy(false);
     if (r.error.code === "already_member") setMember(true);
@@ -87,7 +88,7 @@ export default function GroupJoin(p: GroupJoinProps) {
       )}
       {error && (
         <p class="alert error" role="alert" data-error={error.code}>
-          {error.message || t(p.locale, "err.internal")}
+          {errorText(p.locale, error)}
         </p>
       )}
     </div>

@@ -2,14 +2,16 @@
  * "New friends": requests waiting for an answer (accept opens the DM, decline is silent), the
  * ones this user sent, finding people by username or nickname, and adding by e-mail. Live.
  */
+import { Button } from "../components/Button.tsx";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { type Locale, t } from "../lib/i18n.ts";
-import type { FriendsSnapshot } from "../lib/chat_state.ts";
-import type { FriendView, RequestView, UserCard } from "../lib/protocol.ts";
-import { NOTE_MAX } from "../lib/friend_rules.ts";
+import { type Locale, t } from "../lib/i18n/i18n.ts";
+import type { ApiError, FriendsSnapshot } from "../lib/wire/api.ts";
+import type { FriendView, RequestView, UserCard } from "../lib/wire/protocol.ts";
+import { NOTE_MAX } from "../lib/wire/friend_rules.ts";
 import { Avatar } from "../components/Avatar.tsx";
 import { connect, loadFriends, seedFriends, state } from "./chat/client.ts";
-import { type ApiError, friendsApi } from "./contacts/api.ts";
+import { errorText } from "./api.ts";
+import { friendsApi } from "./contacts/friends_api.ts";
 import { FindPeople } from "./contacts/FindPeople.tsx";
 
 export interface NewFriendsProps {
@@ -36,7 +38,7 @@ export default function NewFriends(p: NewFriendsProps) {
   async function answer(req: RequestView, yes: boolean) {
     setError(null);
     const id = req.user.id;
-    const r = yes ? await friendsApi.accept(l, id) : await friendsApi.decline(l, id);
+    const r = yes ? await friendsApi.accept(id) : await friendsApi.decline(id);
     if (!r.ok) return setError(r.error);
     setAnswered((a) => ({ ...a, [id]: { req, accepted: yes ? r.data as FriendView : null } }));
     loadFriends();
@@ -52,7 +54,9 @@ export default function NewFriends(p: NewFriendsProps) {
       <EmailAdd locale={l} me={p.me} />
       <section aria-labelledby="nf-incoming">
         <h2 id="nf-incoming" class="section-head">{t(l, "newFriends.incoming")}</h2>
-        {error && <p class="alert error" role="alert" data-error={error.code}>{error.message}</p>}
+        {error && (
+          <p class="alert error" role="alert" data-error={error.code}>{errorText(l, error)}</p>
+        )}
         {rows.length
           ? (
             <ul class="contact-list card-list" data-testid="incoming">
@@ -70,23 +74,19 @@ export default function NewFriends(p: NewFriendsProps) {
                   <span class="request-actions">
                     {accepted === undefined && (
                       <>
-                        <button
-                          type="button"
+                        <Button
                           class="primary small"
                           onClick={() => answer(req, true)}
-                          data-testid="accept"
-                        >
-                          {t(l, "newFriends.accept")}
-                        </button>
-                        <button
-                          type="button"
+                          testid="accept"
+                          label={t(l, "newFriends.accept")}
+                        />
+                        <Button
                           class="small"
                           onClick={() =>
                             answer(req, false)}
-                          data-testid="decline"
-                        >
-                          {t(l, "newFriends.decline")}
-                        </button>
+                          testid="decline"
+                          label={t(l, "newFriends.decline")}
+                        />
                       </>
                     )}
                     {accepted && (
@@ -148,7 +148,7 @@ function EmailAdd(p: { locale: Locale; me: UserCard }) {
     setBusy(true);
     setError(null);
     setDone(false);
-    const r = await friendsApi.request(l, { email }, note);
+    const r = await friendsApi.request({ email }, note);
     setBusy(false);
     if (!r.ok) return setError(r.error);
     setDone(true);
@@ -181,7 +181,9 @@ function EmailAdd(p: { locale: Locale; me: UserCard }) {
             defaultValue={t(l, "friends.noteDefault", { name: p.me.nickname }).slice(0, NOTE_MAX)}
           />
         </div>
-        {error && <p class="alert error" role="alert" data-error={error.code}>{error.message}</p>}
+        {error && (
+          <p class="alert error" role="alert" data-error={error.code}>{errorText(l, error)}</p>
+        )}
         <button type="submit" class="primary" disabled={busy} data-testid="email-send">
           {t(l, "friends.send")}
         </button>

@@ -1,14 +1,8 @@
 /** The devices logged in to this account, with "log out this device" and "log out everywhere". */
 import { useEffect, useState } from "preact/hooks";
-import { type Locale, t } from "../lib/i18n.ts";
-
-interface SessionView {
-  id: string;
-  lastSeenAt: number;
-  userAgent: string;
-  ip: string;
-  current: boolean;
-}
+import { type Locale, t } from "../lib/i18n/i18n.ts";
+import type { ApiError, SessionView } from "../lib/wire/api.ts";
+import { api, type ApiResult, errorText } from "./api.ts";
 
 /** A short device name from a User-Agent string. */
 export function deviceName(ua: string): string {
@@ -37,25 +31,30 @@ export function deviceName(ua: string): string {
 
 export default function SessionList({ locale }: { locale: Locale }) {
   const [list, setList] = useState<SessionView[] | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
 
   async function load() {
-    const res = await fetch("/api/auth/sessions");
-    if (res.ok) setList((await res.json()).sessions);
+    const r = await api<{ sessions: SessionView[] }>("GET", "/api/auth/sessions");
+    if (r.ok) setList(r.data.sessions);
+    else setError(r.error);
   }
   useEffect(() => {
     load();
   }, []);
 
-  async function end(s: SessionView) {
-    const res = await fetch(`/api/auth/sessions/${s.id}`, { method: "DELETE" });
-    if (s.current) location.assign("/login");
-    else if (res.ok) load();
+  /** After a log-out call: to the login page once this device is logged out, else the error. */
+  async function ended(call: Promise<ApiResult<unknown>>, left: boolean) {
+    setError(null);
+    const r = await call;
+    // 401: this device's session had already ended elsewhere.
+    if ((r.ok && left) || r.status === 401) location.assign("/login");
+    else if (r.ok) await load();
+    else setError(r.error);
   }
 
-  async function everywhere() {
-    await fetch("/api/auth/logout-everywhere", { method: "POST" });
-    location.assign("/login");
-  }
+  const end = (s: SessionView) =>
+    ended(api("DELETE", `/api/auth/sessions/${encodeURIComponent(s.id)}`), s.current);
+  const everywhere = () => ended(api("POST", "/api/auth/logout-everywhere"), true);
 
   return (
     <div class="card">
@@ -77,6 +76,11 @@ export default function SessionList({ locale }: { locale: Locale }) {
           </li>
         ))}
       </ul>
+      {error && (
+        <p class="alert error" role="alert" data-error={error.code} data-testid="sessions-error">
+          {errorText(locale, error)}
+        </p>
+      )}
       <button type="button" class="danger" onClick={everywhere}>
         {t(locale, "settings.logoutEverywhere")}
       </button>

@@ -1,17 +1,17 @@
 /** GET /ws: the WebSocket upgrade. Logged-in sessions only, exact Origin allowlist, checked before upgrading. */
 import { Hono } from "hono";
 import { getConnInfo } from "hono/deno";
-import type { Env } from "../lib/state.ts";
-import { HttpError } from "../lib/http_error.ts";
-import { isAllowedOrigin } from "../lib/security.ts";
-import { Conn, LIMITS_WS } from "../lib/ws_conn.ts";
-import { socketClosed, socketOpened } from "../lib/metrics.ts";
+import type { Env } from "../lib/http/state.ts";
+import { HttpError } from "../lib/errors.ts";
+import { isAllowedOrigin } from "../lib/http/security.ts";
+import { Conn, LIMITS_WS } from "../lib/realtime/conn.ts";
+import { socketClosed, socketOpened } from "../lib/http/metrics.ts";
 
 export const MAX_SOCKETS_PER_USER = 10;
 
 export const wsRoutes = new Hono<Env>();
 
-wsRoutes.get("/ws", (c) => {
+wsRoutes.get("/", (c) => {
   const { config, rt } = c.var.deps;
   if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
     throw new HttpError(426, "upgrade_required", "Expected a WebSocket upgrade");

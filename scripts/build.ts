@@ -56,7 +56,9 @@ async function islandEntries(): Promise<string[]> {
 
 async function build(hash: string): Promise<void> {
   const outDir = new URL("out/", buildDir);
-  await Deno.remove(outDir, { recursive: true }).catch(() => {});
+  await Deno.remove(outDir, { recursive: true }).catch((err) => {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  });
   await Deno.mkdir(outDir, { recursive: true });
   const entries = await islandEntries();
   // By name, not Deno.execPath(): the task allows `--allow-run=deno`, which Deno resolves through

@@ -1,5 +1,6 @@
 /** `deno task dev`: rebuilds island bundles when sources change and restarts the server. */
 import { say } from "../lib/log.ts";
+import { BUILD_FLAGS, SERVER_FLAGS } from "./flags.ts";
 
 const root = new URL("../", import.meta.url);
 // By name, as the task's `--allow-run=deno` allows (Deno.execPath() is a symlink's target).
@@ -7,31 +8,13 @@ const deno = "deno";
 let server: Deno.ChildProcess | null = null;
 
 async function build(): Promise<boolean> {
-  const args = [
-    "run",
-    "-q",
-    "--allow-read=.",
-    "--allow-write=_build",
-    "--allow-run=deno",
-    "--allow-env",
-    "scripts/build.ts",
-    "--if-stale",
-  ];
+  const args = ["run", "-q", ...BUILD_FLAGS, "scripts/build.ts", "--if-stale"];
   const { code } = await new Deno.Command(deno, { args, cwd: root }).output();
   return code === 0;
 }
 
 function startServer(): void {
-  const args = [
-    "run",
-    "--allow-net",
-    "--allow-read=.",
-    "--allow-write=data",
-    "--allow-env",
-    "--allow-sys=hostname,networkInterfaces,cpus,osRelease",
-    "--allow-ffi=./node_modules",
-    "main.ts",
-  ];
+  const args = ["run", ...SERVER_FLAGS, "main.ts"];
   server = new Deno.Command(deno, { args, cwd: root, stdout: "inherit", stderr: "inherit" })
     .spawn();
 }

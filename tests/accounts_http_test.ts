@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
-import { Client, newUserInput, signUp, startTestServer, tokenFromMail } from "./helpers.ts";
+import { Client, newUserInput, signUp, tokenFromMail, withServer } from "./helpers.ts";
 
 Deno.test("register → activate → login → me, over real HTTP", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const c = new Client(server);
     const input = newUserInput();
     const reg = await c.post("/api/auth/register", input);
@@ -27,17 +26,12 @@ Deno.test("register → activate → login → me, over real HTTP", async () => 
     assert.equal(login.status, 200);
     const me = await c.json<{ user: { username: string; email: string } }>("/api/me");
     assert.equal(me.body.user.username, input.username);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("signUp() helper gives a logged-in client", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const { client } = await signUp(server);
     assert.equal((await client.fetch("/api/me")).status, 200);
-  } finally {
-    await server.close();
-  }
+  });
 });

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { rootPath, type ServerProcess, signUpOver, spawnServer } from "./process_server.ts";
 import { WsClient } from "./ws_client.ts";
 import { DurableSender } from "./durable_sender.ts";
-import type { Message } from "../lib/protocol.ts";
+import type { Message } from "../lib/wire/protocol.ts";
 
 /** A small seeded generator (mulberry32): the kill moments repeat with the seed. */
 function random(seed: number): () => number {

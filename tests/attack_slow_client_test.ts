@@ -4,12 +4,12 @@
  * every other member keeps receiving every message in order.
  */
 import assert from "node:assert/strict";
-import { type Client, signUp, startTestServer } from "./helpers.ts";
+import { type Client, friendsGroup, signUp, startTestServer } from "./helpers.ts";
 import { WsClient } from "./ws_client.ts";
 import { RawWs } from "./raw_ws.ts";
-import { type Conn, LIMITS_WS } from "../lib/ws_conn.ts";
-import { CLOSE, MAX_TEXT_CHARS, type Message, type ServerFrame } from "../lib/protocol.ts";
-import { keys } from "../lib/kv_keys.ts";
+import { type Conn, LIMITS_WS } from "../lib/realtime/conn.ts";
+import { CLOSE, MAX_TEXT_CHARS, type Message, type ServerFrame } from "../lib/wire/protocol.ts";
+import { keys } from "../lib/kv/keys.ts";
 
 /** How long a closed slow consumer may keep its connection: Deno's ping timeout plus slack. */
 const RELEASE_MS = 35_000;
@@ -58,8 +58,8 @@ Deno.test("a client that stops reading is bounded, closed as a slow consumer and
       await signUp(server),
       await signUp(server),
     ];
-    const group =
-      (await server.rt.createGroup(b.userId, "Busy", [slow.userId, c.userId, d.userId])).id;
+    const group = (await friendsGroup(server, b.userId, "Busy", [slow.userId, c.userId, d.userId]))
+      .id;
     const rawWs = raw = await RawWs.open(server.url("/ws"), {
       Cookie: cookieOf(slow.client),
       Origin: server.origin,

@@ -1,6 +1,6 @@
 /** Bad input over HTTP: each gets a clear JSON error and changes nothing (KV is compared before/after). */
 import assert from "node:assert/strict";
-import { Client, newUserInput, signUp, startTestServer, type TestServer } from "./helpers.ts";
+import { Client, newUserInput, signUp, type TestServer, withServer } from "./helpers.ts";
 import { assertError, snapshot } from "./http_checks.ts";
 
 /** Posts each bad body and checks the error, that KV is unchanged and that no mail went out. */
@@ -19,8 +19,7 @@ async function refusesAll(
 }
 
 Deno.test("register refuses a username taken in another letter case, and reserved usernames", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const first = newUserInput("Case");
     assert.equal((await new Client(server).post("/api/auth/register", first)).status, 201);
     const mails = (await server.mails()).length;
@@ -47,14 +46,11 @@ Deno.test("register refuses a username taken in another letter case, and reserve
       [{ ...newUserInput(), nickname: "Ann\u2028Bob" }, 400, "bad_input", "nickname"],
     ]);
     assert.equal((await server.mails()).length, mails, "no mail for a refused sign-up");
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("register refuses weak and overlong passwords", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const u = newUserInput();
     await refusesAll(server, "/api/auth/register", [
       [{ ...u, password: "Sh0rt!" }, 400, "password_short", "password"],
@@ -65,14 +61,11 @@ Deno.test("register refuses weak and overlong passwords", async () => {
       [{ ...u, password: "x7!".repeat(43) }, 400, "password_long", "password"],
       [{ ...u, password: "long".repeat(5000) }, 400, "password_long", "password"],
     ]);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("register refuses invalid e-mails, bad usernames, overlong and missing fields", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const u = newUserInput();
     await refusesAll(server, "/api/auth/register", [
       [{ ...u, email: "not-an-email" }, 400, "email_format", "email"],
@@ -93,14 +86,11 @@ Deno.test("register refuses invalid e-mails, bad usernames, overlong and missing
       [{ ...u, password: ["a", "b"] }, 400, "bad_input", "password"],
       [{ ...u, email: { $gt: "" } }, 400, "bad_input", "email"],
     ]);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("a body that is not a JSON object is refused with bad_json on every JSON endpoint", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const { client } = await signUp(server);
     const before = await snapshot(server.kv);
     const bodies = [
@@ -131,26 +121,20 @@ Deno.test("a body that is not a JSON object is refused with bad_json on every JS
       }
     }
     assert.deepEqual(await snapshot(server.kv), before);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("a JSON body over 64 KiB is refused with 413 payload_too_large", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const before = await snapshot(server.kv);
     const big = { ...newUserInput(), nickname: "n".repeat(70 * 1024) };
     assertError(await new Client(server).post("/api/auth/register", big), 413, "payload_too_large");
     assert.deepEqual(await snapshot(server.kv), before);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("a JSON body that never ends is refused once past 64 KiB, without waiting for the rest", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const chunk = new TextEncoder().encode(`{"nickname":"${"n".repeat(16 * 1024)}`);
     let sent = 0;
     const endless = new ReadableStream<Uint8Array>({
@@ -171,14 +155,11 @@ Deno.test("a JSON body that never ends is refused once past 64 KiB, without wait
     });
     assert.equal(res.status, 413);
     assert.equal((await res.json()).error.code, "payload_too_large");
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("profile changes with bad fields are refused and the profile stays as it was", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const { client } = await signUp(server);
     const before = (await client.json("/api/me")).body;
     const kvBefore = await snapshot(server.kv);
@@ -201,14 +182,11 @@ Deno.test("profile changes with bad fields are refused and the profile stays as 
     }
     assert.deepEqual((await client.json("/api/me")).body, before);
     assert.deepEqual(await snapshot(server.kv), kvBefore);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("overlong names in URLs and logins get a clear answer, never a 500", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const { client } = await signUp(server);
     const long = "a".repeat(3000);
     assertError(await client.json(`/api/users/${long}`), 404, "not_found");
@@ -234,7 +212,5 @@ Deno.test("overlong names in URLs and logins get a clear answer, never a 500", a
       "field_long",
       "email",
     );
-  } finally {
-    await server.close();
-  }
+  });
 });

@@ -4,12 +4,12 @@
  * server's memory, and a body that arrives too slowly is answered 408. Nothing is stored.
  */
 import assert from "node:assert/strict";
-import { createApp } from "../lib/app.ts";
-import { BODY_MAX, declaredRule } from "../lib/body.ts";
-import { AVATAR_MAX_BYTES } from "../lib/images.ts";
-import type { Deps } from "../lib/state.ts";
-import { sendRequest } from "../lib/friends.ts";
-import { Client, startTestServer, type TestServer } from "./helpers.ts";
+import { BODY_MAX, declaredRule } from "../lib/http/body.ts";
+import { AVATAR_MAX_BYTES } from "../lib/media/images.ts";
+import type { Deps } from "../lib/http/state.ts";
+import { buildApp } from "../routes/mod.ts";
+import { sendRequest } from "../lib/social/friends.ts";
+import { Client, type TestServer, withServer } from "./helpers.ts";
 import { type ApiError, meStatus, pngBytes, snapshot } from "./http_checks.ts";
 import { befriend, call, newGroup, people } from "./groups_fixture.ts";
 import { rawRequest, trickle, zeros } from "./raw_http.ts";
@@ -25,7 +25,7 @@ interface BodyRoute {
 
 /** The routes of the real app that take a body, with the cap each declares (0: none declared). */
 function bodyRoutes(): BodyRoute[] {
-  const app = createApp({} as Deps);
+  const app = buildApp({} as Deps);
   const out = new Map<string, BodyRoute>();
   for (const r of app.routes) {
     if (!BODY_METHODS.has(r.method)) continue;
@@ -127,8 +127,7 @@ async function countAll(kv: Deno.Kv): Promise<number> {
 }
 
 Deno.test("a body over its route's cap gets 413 and changes nothing, declared or chunked", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const { client, fill } = await world(server);
     const routes = bodyRoutes();
     const before = await snapshot(server.kv);
@@ -159,9 +158,7 @@ Deno.test("a body over its route's cap gets 413 and changes nothing, declared or
     assert.deepEqual(await snapshot(server.kv), before, "nothing was stored");
     assert.equal(await countAll(server.kv), entries, "not even a rate-limit counter");
     assert.equal(await meStatus(client), 200, "still logged in");
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 function cookieOf(client: Client): string {
@@ -189,8 +186,7 @@ async function hugeChunked(client: Client, method: string, path: string, type: s
 }
 
 Deno.test("a 400 MB body to /lang or an upload is refused with 413 at once; memory stays flat", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const p = await people(server, ["up"] as const);
     const anon = new Client(server, null);
     const headers = (c: Client) => ({ Cookie: cookieOf(c), Origin: server.origin });
@@ -218,16 +214,13 @@ Deno.test("a 400 MB body to /lang or an upload is refused with 413 at once; memo
     }
     assert.ok(grown < 20, `RSS grew ${grown.toFixed(1)} MB`);
     assert.deepEqual(await snapshot(server.kv), before);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("a body trickled in too slowly is answered 408 body_timeout and changes nothing", async () => {
-  const server = await startTestServer({
+  await withServer({
     env: { BODY_TIMEOUT_MS: "400", UPLOAD_TIMEOUT_MS: "400" },
-  });
-  try {
+  }, async (server) => {
     const p = await people(server, ["slow"] as const);
     const headers = {
       Cookie: cookieOf(p.slow.client),
@@ -257,7 +250,5 @@ Deno.test("a body trickled in too slowly is answered 408 body_timeout and change
       }
     }
     assert.deepEqual(await snapshot(server.kv), before);
-  } finally {
-    await server.close();
-  }
+  });
 });

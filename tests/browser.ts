@@ -1,6 +1,8 @@
 /** Browser test support: Debian's Chromium driven by playwright-core (never a downloaded browser). */
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import assert from "node:assert/strict";
 import { chromiumPath } from "./chromium.ts";
+import { startTestServer, type TestServer } from "./helpers.ts";
 
 export { chromiumPath };
 
@@ -78,4 +80,32 @@ export async function loggedIn(
     [...who.client.cookies].map(([name, value]) => ({ name, value, url: server.url("/") })),
   );
   return ctx;
+}
+
+/** What a browser test gets: a fresh server, Chromium, and a list for each page's console problems. */
+export interface BrowserTest {
+  server: TestServer;
+  browser: Browser;
+  /** Push `watchConsole(page)` here: the test fails if any page logged an error. */
+  problems: string[][];
+}
+
+/**
+ * Runs `fn` with a fresh server and browser, checks that no watched page logged an error, and
+ * always closes both.
+ */
+export async function withBrowser(
+  fn: (t: BrowserTest) => Promise<void>,
+  opts: Parameters<typeof startTestServer>[0] = {},
+): Promise<void> {
+  const server = await startTestServer(opts);
+  const browser = await launchBrowser();
+  const problems: string[][] = [];
+  try {
+    await fn({ server, browser, problems });
+    assert.deepEqual(problems.flat(), [], "no console errors");
+  } finally {
+    await browser.close();
+    await server.close();
+  }
 }

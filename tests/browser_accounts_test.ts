@@ -10,8 +10,8 @@ import assert from "node:assert/strict";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { Buffer } from "node:buffer";
 import sharp from "sharp";
-import { Client, newUserInput, startTestServer, type TestServer } from "./helpers.ts";
-import { DESKTOP, hydrated, launchBrowser, newContext, PHONE, watchConsole } from "./browser.ts";
+import { Client, newUserInput, type TestServer } from "./helpers.ts";
+import { DESKTOP, hydrated, newContext, PHONE, watchConsole, withBrowser } from "./browser.ts";
 
 const SHOTS = Deno.env.get("SHOTS");
 if (SHOTS) await Deno.mkdir(SHOTS, { recursive: true });
@@ -232,9 +232,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
 }, async (t) => {
-  const server = await startTestServer();
-  const browser = await launchBrowser();
-  try {
+  await withBrowser(async ({ server, browser }) => {
     for (const size of [PHONE, DESKTOP]) {
       await t.step(
         `${
@@ -367,8 +365,5 @@ Deno.test({
         }
       });
     }
-  } finally {
-    await browser.close();
-    await server.close();
-  }
+  });
 });

@@ -6,9 +6,9 @@
  */
 import assert from "node:assert/strict";
 import type { BrowserContext, Page } from "playwright-core";
-import { friendsDm, signUp, startTestServer, type TestServer } from "./helpers.ts";
-import { DESKTOP, hydrated, launchBrowser, loggedIn, PHONE, watchConsole } from "./browser.ts";
-import { CLOSE } from "../lib/protocol.ts";
+import { friendsDm, friendsGroup, signUp, type TestServer } from "./helpers.ts";
+import { DESKTOP, hydrated, loggedIn, PHONE, watchConsole, withBrowser } from "./browser.ts";
+import { CLOSE } from "../lib/wire/protocol.ts";
 
 const SHOTS = Deno.env.get("SHOTS");
 if (SHOTS) await Deno.mkdir(SHOTS, { recursive: true });
@@ -48,14 +48,11 @@ async function shot(page: Page, name: string) {
 }
 
 Deno.test("two people chat in a DM and a group with unread, read marks, typing, presence and reconnect", async () => {
-  const server = await startTestServer();
-  const browser = await launchBrowser();
-  const problems: string[][] = [];
-  try {
+  await withBrowser(async ({ server, browser, problems }) => {
     const alice = await signUp(server);
     const bob = await signUp(server);
     const dm = await friendsDm(server, alice.userId, bob.userId);
-    const group = await server.rt.createGroup(alice.userId, "Weekend <b>trip</b>", [bob.userId]);
+    const group = await friendsGroup(server, alice.userId, "Weekend <b>trip</b>", [bob.userId]);
 
     const aCtx = await loggedIn(browser, server, alice, DESKTOP);
     const a1 = await openChat(aCtx, server, problems);
@@ -142,18 +139,11 @@ Deno.test("two people chat in a DM and a group with unread, read marks, typing, 
     await send(a1, "hello");
     await a1.waitForSelector("text=/HappyChat bot/");
     await shot(a1, "desktop-bot");
-
-    assert.deepEqual(problems.flat(), [], "no console errors");
-  } finally {
-    await browser.close();
-    await server.close();
-  }
+  });
 });
 
 Deno.test("history loads page by page on scroll up and keeps the reader's place", async () => {
-  const server = await startTestServer();
-  const browser = await launchBrowser();
-  try {
+  await withBrowser(async ({ server, browser }) => {
     const alice = await signUp(server);
     const bob = await signUp(server);
     const dm = await friendsDm(server, alice.userId, bob.userId);
@@ -195,8 +185,5 @@ Deno.test("history loads page by page on scroll up and keeps the reader's place"
     await page.waitForSelector("text=This is the start of the conversation");
     const all = await texts(page);
     assert.deepEqual(all, Array.from({ length: 80 }, (_, i) => `message ${i + 1}`));
-  } finally {
-    await browser.close();
-    await server.close();
-  }
+  });
 });

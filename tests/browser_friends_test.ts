@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import type { BrowserContext, Page } from "playwright-core";
-import { friendsDm, newUserInput, signUp, startTestServer, type TestServer } from "./helpers.ts";
-import { DESKTOP, hydrated, launchBrowser, loggedIn, PHONE, watchConsole } from "./browser.ts";
+import { friendsDm, newUserInput, signUp, type TestServer } from "./helpers.ts";
+import { DESKTOP, hydrated, loggedIn, PHONE, watchConsole, withBrowser } from "./browser.ts";
 
 const SHOTS = Deno.env.get("SHOTS");
 if (SHOTS) await Deno.mkdir(SHOTS, { recursive: true });
@@ -43,10 +43,7 @@ async function fits(page: Page) {
 }
 
 Deno.test("two people find each other, befriend, set a remark and chat (desktop and phone)", async () => {
-  const server = await startTestServer();
-  const browser = await launchBrowser();
-  const problems: string[][] = [];
-  try {
+  await withBrowser(async ({ server, browser, problems }) => {
     const alice = await signUp(server, { ...newUserInput("alice"), nickname: "Alice <b>A</b>" });
     const bob = await signUp(server, { ...newUserInput("bob"), nickname: "张伟" });
     const a = await open(
@@ -135,18 +132,11 @@ Deno.test("two people find each other, befriend, set a remark and chat (desktop 
     await bChat.click('[data-testid="send"]');
     await a.waitForSelector(".conv-view >> text=你好");
     await shot(bChat, "phone-dm");
-    assert.deepEqual(problems.flat(), [], "no console errors");
-  } finally {
-    await browser.close();
-    await server.close();
-  }
+  });
 });
 
 Deno.test("delete friend and block take effect at once on the other screen (phone and desktop)", async () => {
-  const server = await startTestServer();
-  const browser = await launchBrowser();
-  const problems: string[][] = [];
-  try {
+  await withBrowser(async ({ server, browser, problems }) => {
     const alice = await signUp(server);
     const bob = await signUp(server);
     const dm = await friendsDm(server, alice.userId, bob.userId);
@@ -204,9 +194,5 @@ Deno.test("delete friend and block take effect at once on the other screen (phon
     await a.waitForSelector('[data-testid="nav-badge"]:not([hidden])');
     await fits(a);
     await shot(a, "phone-badge-en");
-    assert.deepEqual(problems.flat(), [], "no console errors");
-  } finally {
-    await browser.close();
-    await server.close();
-  }
+  });
 });

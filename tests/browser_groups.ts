@@ -5,7 +5,7 @@ import sharp from "sharp";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import type { signUp, TestServer } from "./helpers.ts";
 import { hydrated, loggedIn, PHONE, watchConsole } from "./browser.ts";
-import type { Locale } from "../lib/i18n.ts";
+import type { Locale } from "../lib/i18n/i18n.ts";
 
 export const SHOTS = Deno.env.get("SHOTS");
 if (SHOTS) await Deno.mkdir(SHOTS, { recursive: true });

@@ -4,16 +4,13 @@
  * request; a member's name in the group shows to others, while a friend's remark wins.
  */
 import assert from "node:assert/strict";
-import { friendsDm, signUp, startTestServer } from "./helpers.ts";
-import { DESKTOP, launchBrowser, PHONE } from "./browser.ts";
+import { friendsDm, signUp } from "./helpers.ts";
+import { DESKTOP, PHONE, withBrowser } from "./browser.ts";
 import { as, member, opener, ready, shot } from "./browser_groups.ts";
 
 Deno.test("groups in the UI: find a public group and join, ask to join a private one, names in a group", async () => {
-  const server = await startTestServer();
-  const browser = await launchBrowser();
-  const problems: string[][] = [];
-  const open = opener(problems);
-  try {
+  await withBrowser(async ({ server, browser, problems }) => {
+    const open = opener(problems);
     const [A, B, E, F] = [
       await signUp(server),
       await signUp(server),
@@ -87,9 +84,5 @@ Deno.test("groups in the UI: find a public group and join, ask to join a private
       await p.waitForSelector(`.msg .sender >> text=${name}`);
     }
     await shot(a, "en-names");
-    assert.deepEqual(problems.flat(), [], "no console errors");
-  } finally {
-    await browser.close();
-    await server.close();
-  }
+  });
 });

@@ -6,9 +6,9 @@
  * once in Chinese with A on a phone. SHOTS=/tmp/shots saves screenshots.
  */
 import assert from "node:assert/strict";
-import { friendsDm, signUp, startTestServer } from "./helpers.ts";
-import { DESKTOP, launchBrowser, PHONE } from "./browser.ts";
-import { type Locale, t } from "../lib/i18n.ts";
+import { friendsDm, signUp } from "./helpers.ts";
+import { DESKTOP, PHONE, withBrowser } from "./browser.ts";
+import { type Locale, t } from "../lib/i18n/i18n.ts";
 import {
   as,
   inList,
@@ -26,11 +26,8 @@ import {
 async function scenario(locale: Locale, aSize: Size) {
   const other = aSize === DESKTOP ? PHONE : DESKTOP;
   const l = locale;
-  const server = await startTestServer();
-  const browser = await launchBrowser();
-  const problems: string[][] = [];
-  const open = opener(problems);
-  try {
+  await withBrowser(async ({ server, browser, problems }) => {
+    const open = opener(problems);
     const [A, B, C, D] = [
       await signUp(server),
       await signUp(server),
@@ -176,12 +173,7 @@ async function scenario(locale: Locale, aSize: Size) {
     await d.waitForSelector('[data-testid="group-gone"][data-why="dissolved"]');
     assert.equal(await d.$(inList(id)) === null, true, "the group left D's list");
     assert.equal(await a.$(inList(id)) === null, true, "the group left A's list");
-
-    assert.deepEqual(problems.flat(), [], "no console errors");
-  } finally {
-    await browser.close();
-    await server.close();
-  }
+  });
 }
 
 Deno.test("groups in the UI (English, owner on a desktop): create, rename, notice, invite link, roles, kick, mute, leave, dissolve", async () => {

@@ -3,13 +3,12 @@
  * `Cache-Control: no-store`, while static files, bundles and avatars keep their own rules.
  */
 import assert from "node:assert/strict";
-import { Client, startTestServer } from "./helpers.ts";
+import { Client, withServer } from "./helpers.ts";
 import { people } from "./groups_fixture.ts";
 import { pngBytes } from "./http_checks.ts";
 
 Deno.test("API answers, pages, redirects and errors carry Cache-Control: no-store", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const p = await people(server, ["cached"] as const);
     const me = p.cached.client;
     const anon = new Client(server);
@@ -38,14 +37,11 @@ Deno.test("API answers, pages, redirects and errors carry Cache-Control: no-stor
       await res.body?.cancel();
       assert.equal(res.headers.get("Cache-Control"), "no-store", what);
     }
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("static files, bundles and avatars keep their own Cache-Control", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const p = await people(server, ["pictured"] as const);
     const c = p.pictured.client;
     const up = await c.json<{ user: { avatarUrl: string } }>("/api/me/avatar", {
@@ -68,7 +64,5 @@ Deno.test("static files, bundles and avatars keep their own Cache-Control", asyn
       assert.equal(res.status, 200, path);
       assert.equal(res.headers.get("Cache-Control"), cache, path);
     }
-  } finally {
-    await server.close();
-  }
+  });
 });

@@ -3,12 +3,20 @@
  * (welcome + history pages from a new socket), for every conversation: DM, group and bot.
  */
 import assert from "node:assert/strict";
-import { type Client, friendsDm, signUp, startTestServer, type TestServer } from "./helpers.ts";
+import {
+  type Client,
+  friendsDm,
+  friendsGroup,
+  signUp,
+  type TestServer,
+  withServer,
+} from "./helpers.ts";
+import { addMember } from "../lib/groups/join.ts";
 import { WsClient } from "./ws_client.ts";
-import { type ChatState, emptyState, reduce } from "../lib/chat_state.ts";
-import type { ServerFrame } from "../lib/protocol.ts";
-import { block } from "../lib/friends.ts";
-import { getUser } from "../lib/users.ts";
+import { type ChatState, emptyState, reduce } from "../lib/client/state.ts";
+import type { ServerFrame } from "../lib/wire/protocol.ts";
+import { block } from "../lib/social/friends.ts";
+import { getUser } from "../lib/accounts/users.ts";
 
 /** A socket whose every frame is kept in arrival order, as the browser client sees them. */
 class Recorded {
@@ -99,8 +107,7 @@ function view(s: ChatState) {
 }
 
 Deno.test("frames replayed onto an old client state give the same state as a fresh load", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const [a, b, c, d] = [
       await signUp(server),
       await signUp(server),
@@ -114,7 +121,8 @@ Deno.test("frames replayed onto an old client state give the same state as a fre
     await tab1.loadNewest(fold(tab1.log));
     await tab2.loadNewest(fold(tab2.log));
     const [wb, wc] = await Promise.all([b, c].map((u) => WsClient.connect(server, u.client)));
-    const groupId = (await server.rt.createGroup(b.userId, "Team", [a.userId, c.userId])).id;
+    // B befriends C for it (A is a friend already); the group's seq 1 is its "created" message.
+    const groupId = (await friendsGroup(server, b.userId, "Team", [a.userId, c.userId])).id;
     for (const t of [tab1, tab2]) {
       await t.waitFor((f) => f.type === "conv" && f.conv.id === groupId, "the group");
       await t.loadNewest(fold(t.log));
@@ -160,20 +168,21 @@ Deno.test("frames replayed onto an old client state give the same state as a fre
     await tab1.waitFor(botReplyTo(hi), "the bot's reply");
     await tab2.waitFor(botReplyTo(hi), "the bot's reply");
     await read(wb, b.userId, dmId, 6, [tab1, tab2]);
-    await read(tab2.ws, a.userId, groupId, 2, [tab1, tab2]);
+    await read(tab2.ws, a.userId, groupId, 3, [tab1, tab2]);
 
     // Point X: tab 1's state so far; the tab drops while the others go on.
     const atX = fold(tab1.log);
     await tab1.ws.close();
     for (let i = 0; i < 4; i++) await say(wb, groupId, `b in group ${i}`, [tab2]);
     await say(wc, groupId, "c again", [tab2]);
-    await read(wb, b.userId, groupId, 7, [tab2]);
-    await server.rt.addMember(groupId, d.userId, b.userId);
+    await read(wb, b.userId, groupId, 8, [tab2]);
+    await addMember(server.rt, groupId, d.userId, b.userId);
     await say(wb, dmId, "b while a is away", [tab2]);
     await read(tab2.ws, a.userId, dmId, 7, [tab2]);
     const more = await say(tab2.ws, botId, "more bot", [tab2]);
     await tab2.waitFor(botReplyTo(more), "the second bot reply");
-    const late = (await server.rt.createGroup(c.userId, "Late", [a.userId])).id;
+    // C befriends A for it: a new DM while tab 1 is away, too.
+    const late = (await friendsGroup(server, c.userId, "Late", [a.userId])).id;
     await tab2.waitFor((f) => f.type === "conv" && f.conv.id === late, "the late group");
     await tab2.loadNewest(fold(tab2.log));
 
@@ -188,19 +197,16 @@ Deno.test("frames replayed onto an old client state give the same state as a fre
     replayed = fold(back.log, atX);
 
     const fresh = await freshLoad(server, a.client);
-    assert.equal(Object.keys(fresh.convs).length, 4, "bot, DM, group and the late group");
-    assert.equal(fresh.convs[groupId].messages.length, 8, "seven texts and the join");
+    assert.equal(Object.keys(fresh.convs).length, 5, "bot, DMs with B and C, both groups");
+    assert.equal(fresh.convs[groupId].messages.length, 9, '"created", seven texts and the join');
     assert.deepEqual(view(replayed), view(fresh));
     assert.deepEqual(view(fold(tab2.log)), view(fresh), "the tab that never dropped agrees too");
     await Promise.all([back.ws.close(), tab2.ws.close(), wb.close(), wc.close()]);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("after a block, the blocker's live state equals a fresh load, and paging past hidden messages ends", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const [a, b] = [await signUp(server), await signUp(server)];
     const dm = (await friendsDm(server, a.userId, b.userId)).id;
     const tab = await Recorded.connect(server, a.client);
@@ -230,7 +236,5 @@ Deno.test("after a block, the blocker's live state equals a fresh load, and pagi
     const fresh = await freshLoad(server, a.client);
     assert.deepEqual(view(live), view(fresh));
     await Promise.all([tab.ws.close(), wa.close(), wb.close()]);
-  } finally {
-    await server.close();
-  }
+  });
 });

@@ -2,7 +2,7 @@
  * Connection floods against the real server process, the way `deno task start` runs it, with a
  * low descriptor limit so that exhaustion is reached with a few thousand sockets: idle and
  * trickling connections from many addresses must not stop it, and it must answer throughout.
- * (bench/conn_flood.ts runs the same at 25,000 connections and measures.)
+ * (`deno task bench --only=flood` runs the same at 25,000 connections and measures.)
  */
 import assert from "node:assert/strict";
 import net from "node:net";

@@ -5,7 +5,7 @@
  * was acked, for a durability test to compare with what the server stored.
  */
 import type { Client, TestServer } from "./helpers.ts";
-import type { ServerFrame } from "../lib/protocol.ts";
+import type { ServerFrame } from "../lib/wire/protocol.ts";
 import { WsClient } from "./ws_client.ts";
 
 export interface Sent {

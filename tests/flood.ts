@@ -3,9 +3,9 @@
  * fast as the frame limit allows. Shared by tests/ws_work_test.ts and bench/history_flood.ts; the client
  * is tests/flood_client.ts.
  */
-import { type Client, signUp, type TestServer } from "./helpers.ts";
+import { type Client, friendsGroup, signUp, type TestServer } from "./helpers.ts";
 import { MAX_SOCKETS_PER_USER } from "../routes/ws.ts";
-import { HISTORY_PAGE_MAX, MAX_TEXT_CHARS } from "../lib/protocol.ts";
+import { HISTORY_PAGE_MAX, MAX_TEXT_CHARS } from "../lib/wire/protocol.ts";
 import type { FloodAnswers, FloodPlan } from "./flood_client.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -21,7 +21,7 @@ export interface FloodSetup {
 export async function floodSetup(server: TestServer, messages = 120): Promise<FloodSetup> {
   const a = await signUp(server);
   const b = await signUp(server);
-  const conv = (await server.rt.createGroup(a.userId, "Big", [b.userId])).id;
+  const conv = (await friendsGroup(server, a.userId, "Big", [b.userId])).id;
   const text = "长".repeat(MAX_TEXT_CHARS);
   for (let i = 0; i < messages; i += 20) {
     await Promise.all(

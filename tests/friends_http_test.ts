@@ -3,7 +3,7 @@
  * clear error and change nothing), search privacy, bad input, rate limits and the pages.
  */
 import assert from "node:assert/strict";
-import { Client, newUserInput, signUp, startTestServer, type TestServer } from "./helpers.ts";
+import { Client, newUserInput, signUp, type TestServer, withServer } from "./helpers.ts";
 
 type Person = Awaited<ReturnType<typeof signUp>>;
 type Snap = {
@@ -44,8 +44,7 @@ async function world(server: TestServer) {
 }
 
 Deno.test("authorization matrix: strangers, blocked users and friends get exactly what they may", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const { a, b, c, d } = await world(server);
     const before = await Promise.all([a, b, c, d].map(snap));
     const denied: [Person, string, string, unknown, number, string][] = [
@@ -172,14 +171,11 @@ Deno.test("authorization matrix: strangers, blocked users and friends get exactl
     // Unblock.
     assert.equal((await req(a, "DELETE", `/api/blocks/${d.userId}`)).status, 200);
     assert.deepEqual((await snap(a)).blocked, []);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("search finds by exact username and nickname prefix, never by e-mail, never oneself", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const me = await signUp(server, { ...newUserInput("srch"), nickname: "Searcher" });
     const other = await signUp(server, { ...newUserInput("othr"), nickname: "Zhang 张" });
     const search = async (q: string) =>
@@ -215,14 +211,11 @@ Deno.test("search finds by exact username and nickname prefix, never by e-mail, 
       answers.map((x) => [x.status, x.body]),
       asks.map(() => [200, { status: "sent" }]),
     );
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("friend requests are rate-limited per user", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const [a, b] = await Promise.all([signUp(server), signUp(server)]);
     const codes: string[] = [];
     for (let i = 0; i < 31; i++) {
@@ -232,14 +225,11 @@ Deno.test("friend requests are rate-limited per user", async () => {
     assert.equal(codes[0], "sent");
     assert.equal(codes[1], "request_cooldown");
     assert.equal(codes[30], "rate_limited");
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("contacts pages render names, notes and remarks as text, with the requests badge", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const evil = "<img src=x onerror=alert(1)>";
     const a = await signUp(server, { ...newUserInput("pga"), nickname: evil });
     const b = await signUp(server, { ...newUserInput("pgb"), nickname: "李雷" });
@@ -267,7 +257,5 @@ Deno.test("contacts pages render names, notes and remarks as text, with the requ
     assert.doesNotMatch(bContacts, /data-testid="nav-badge"[^>]*>1</);
     assert.equal((await new Client(server).fetch("/contacts")).status, 303);
     assert.equal((await new Client(server).fetch("/contacts/new")).status, 303);
-  } finally {
-    await server.close();
-  }
+  });
 });

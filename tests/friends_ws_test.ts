@@ -3,7 +3,7 @@
  * follows the friendship (delete friend closes it for sending; a block is silent).
  */
 import assert from "node:assert/strict";
-import { signUp, startTestServer, type TestServer } from "./helpers.ts";
+import { friendsDm, signUp, type TestServer, withServer } from "./helpers.ts";
 import { WsClient } from "./ws_client.ts";
 
 type Person = Awaited<ReturnType<typeof signUp>>;
@@ -32,13 +32,10 @@ async function none(
 }
 
 Deno.test("requests, accept, remark and delete reach every device of both people", async () => {
-  const server = await startTestServer();
-  const open: WsClient[] = [];
-  try {
+  await withServer(async (server) => {
     const [a, b] = await Promise.all([signUp(server), signUp(server)]);
     const [a1, a2] = await devices(server, a);
     const [b1, b2] = await devices(server, b);
-    open.push(a1, a2, b1, b2);
 
     assert.equal(
       (await post(a, "POST", "/api/friends/requests", { to: b.userId, note: "hi <b>" })).status,
@@ -99,21 +96,15 @@ Deno.test("requests, accept, remark and delete reach every device of both people
     for (const w of [a1, a2, b1, b2]) await w.next("friend", (f) => f.friend.dm === dm);
     b1.send({ type: "send", conv: dm, cid: "m4", text: "back" });
     assert.equal((await a1.next("msg", (f) => f.msg.cid === "m4")).msg.text, "back");
-  } finally {
-    await Promise.all(open.map((w) => w.close()));
-    await server.close();
-  }
+  });
 });
 
 Deno.test("a decline reaches the decliner's devices only; a block is silent for the blocked", async () => {
-  const server = await startTestServer();
-  const open: WsClient[] = [];
-  try {
+  await withServer(async (server) => {
     const [a, b, c] = await Promise.all([signUp(server), signUp(server), signUp(server)]);
     const [a1, a2] = await devices(server, a);
     const [b1, b2] = await devices(server, b);
     const [c1] = await devices(server, c);
-    open.push(a1, a2, b1, b2, c1);
 
     await post(c, "POST", "/api/friends/requests", { to: a.userId, note: "hello" });
     await a1.next("friend_request");
@@ -150,20 +141,14 @@ Deno.test("a decline reaches the decliner's devices only; a block is silent for 
     for (const w of [b1, b2]) assert.equal((await w.next("blocked")).blocked, false);
     a1.send({ type: "send", conv: dm, cid: "x2", text: "now?" });
     assert.equal((await b1.next("msg", (f) => f.msg.cid === "x2")).msg.text, "now?");
-  } finally {
-    await Promise.all(open.map((w) => w.close()));
-    await server.close();
-  }
+  });
 });
 
 Deno.test("crossing requests over HTTP: both sides see one friendship on all devices", async () => {
-  const server = await startTestServer();
-  const open: WsClient[] = [];
-  try {
+  await withServer(async (server) => {
     const [a, b] = await Promise.all([signUp(server), signUp(server)]);
     const [a1, a2] = await devices(server, a);
     const [b1, b2] = await devices(server, b);
-    open.push(a1, a2, b1, b2);
     const [ra, rb] = await Promise.all([
       post(a, "POST", "/api/friends/requests", { to: b.userId, note: "1" }),
       post(b, "POST", "/api/friends/requests", { to: a.userId, note: "2" }),
@@ -180,8 +165,20 @@ Deno.test("crossing requests over HTTP: both sides see one friendship on all dev
     for (const s of [sa.body, sb.body]) {
       assert.deepEqual([s.friends.length, s.incoming.length, s.outgoing.length], [1, 0, 0]);
     }
-  } finally {
-    await Promise.all(open.map((w) => w.close()));
-    await server.close();
-  }
+  });
+});
+
+Deno.test("the DM rules hold for a socket that has not learned of the DM yet (it was just added)", async () => {
+  await withServer(async (server) => {
+    const [a, b] = await Promise.all([signUp(server), signUp(server)]);
+    const dm = (await friendsDm(server, a.userId, b.userId)).id;
+    await post(b, "DELETE", `/api/friends/${a.userId}`);
+    const w = await WsClient.connect(server, a.client);
+    // The moment between a DM's conv_added and the socket's subscribing to it, made to last.
+    for (const c of server.rt.conns) if (c.userId === a.userId) c.convs.delete(dm);
+    w.send({ type: "send", conv: dm, cid: "late", text: "after the delete" });
+    // An ack instead would leave this waiting: the send must be refused, not stored.
+    assert.equal((await w.next("error", (f) => f.cid === "late")).code, "not_friends");
+    assert.equal(w.frames.some((f) => f.type === "ack"), false, "nothing was stored");
+  });
 });

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { AnonErrors } from "./fuzz/anon.ts";
 import type { Expect } from "./fuzz/oracle.ts";
 import { QueueModel } from "./fuzz/queue_model.ts";
-import { LIMITS_WS } from "../lib/ws_limits.ts";
+import { LIMITS_WS } from "../lib/realtime/limits.ts";
 
 type Err = { type: "error"; code: string; message: string };
 const rateLimited: Err = { type: "error", code: "rate_limited", message: "Too many requests" };

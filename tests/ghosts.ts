@@ -2,7 +2,7 @@
  * Ghost connections: sockets that say hello and vanish at some point of the handshake. Shared by
  * tests/ws_ghosts_test.ts (a few thousand) and bench/ghosts.ts (15,000 and a report).
  */
-import { type Client, friendsDm, signUp, type TestServer } from "./helpers.ts";
+import { type Client, friendsDm, friendsGroup, signUp, type TestServer } from "./helpers.ts";
 import { RawWs } from "./raw_ws.ts";
 import { MAX_SOCKETS_PER_USER } from "../routes/ws.ts";
 
@@ -22,12 +22,16 @@ export interface GhostUser {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** `n` users, each pair of them friends (a DM each), all in one group: hello has work to do. */
+/**
+ * `n` users, each pair of them friends (a DM each), all in one group of the first one (who is
+ * friends with everyone: groups start with friends): hello has work to do.
+ */
 export async function ghostUsers(server: TestServer, n: number): Promise<GhostUser[]> {
   const users: GhostUser[] = [];
   for (let i = 0; i < n; i++) users.push(await signUp(server));
   for (let i = 0; i + 1 < n; i += 2) await friendsDm(server, users[i].userId, users[i + 1].userId);
-  await server.rt.createGroup(users[0].userId, "Ghosts", users.slice(1).map((u) => u.userId));
+  const others = users.slice(1).map((u) => u.userId);
+  await friendsGroup(server, users[0].userId, "Ghosts", others);
   return users;
 }
 

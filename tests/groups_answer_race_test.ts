@@ -5,13 +5,14 @@
  * around the realtime log) while the other action runs, then released.
  */
 import assert from "node:assert/strict";
-import { startTestServer, type TestServer } from "./helpers.ts";
+import { type TestServer, withServer } from "./helpers.ts";
 import { pngBytes } from "./http_checks.ts";
 import { befriend, call, newGroup, people, type Person } from "./groups_fixture.ts";
-import { keys } from "../lib/kv_keys.ts";
-import type { FanEvent, MsgInput } from "../lib/fanout.ts";
-import type { Member } from "../lib/conversations.ts";
-import type { Message } from "../lib/protocol.ts";
+import { keys } from "../lib/kv/keys.ts";
+import type { FanEvent } from "../lib/realtime/fan_event.ts";
+import type { MsgInput } from "../lib/chat/events.ts";
+import type { Member } from "../lib/chat/conversations.ts";
+import type { Message } from "../lib/wire/protocol.ts";
 
 type Seen = { append: MsgInput } | { publish: FanEvent };
 
@@ -229,8 +230,7 @@ async function setUp(server: TestServer): Promise<World> {
 
 for (const c of CASES) {
   Deno.test(`committed, so answered as done: ${c.name}`, async () => {
-    const server = await startTestServer();
-    try {
+    await withServer(async (server) => {
       const w = await setUp(server);
       let heldConv = "";
       const match = c.hold(w);
@@ -252,8 +252,6 @@ for (const c of CASES) {
         assert.equal(group.members, undefined, "the members are no longer the actor's to see");
       }
       await c.check(w, heldConv || w.g.id);
-    } finally {
-      await server.close();
-    }
+    });
   });
 }

@@ -2,11 +2,11 @@
 import assert from "node:assert/strict";
 import { type Client, friendsDm, type TestServer } from "./helpers.ts";
 import { clientWithToken } from "./http_checks.ts";
-import { createUser, updateUser, type User } from "../lib/users.ts";
-import { createSession } from "../lib/sessions.ts";
-import { keys } from "../lib/kv_keys.ts";
-import type { Conversation } from "../lib/conversations.ts";
-import type { GroupInfo } from "../lib/group_view.ts";
+import { createUser, updateUser, type User } from "../lib/accounts/users.ts";
+import { createSession } from "../lib/accounts/sessions.ts";
+import { keys } from "../lib/kv/keys.ts";
+import type { Conversation } from "../lib/chat/conversations.ts";
+import type { GroupInfo } from "../lib/wire/api.ts";
 
 export interface Person {
   client: Client;

@@ -1,15 +1,14 @@
 /** The groups HTTP API end to end (docs/api.md "Groups"): every endpoint, then bad input. */
 import assert from "node:assert/strict";
-import { Client, startTestServer } from "./helpers.ts";
+import { Client, withServer } from "./helpers.ts";
 import { assertError, pngBytes, snapshot, testClock } from "./http_checks.ts";
 import { befriend, call, memberIds, newGroup, people } from "./groups_fixture.ts";
-import type { GroupCard, GroupInfo } from "../lib/group_view.ts";
+import type { GroupCard, GroupInfo } from "../lib/wire/api.ts";
 
 type G = { group: GroupInfo };
 
 Deno.test("groups over HTTP: create, read, settings, members, roles, mute, hand-over, leave, dissolve", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const p = await people(server, ["owner", "ann", "bob", "cat", "out"] as const);
     await befriend(server, p.owner, p.ann, p.bob, p.cat);
     const g = await newGroup(p.owner, "  Hiking <b>club</b> ", [p.ann, p.bob]);
@@ -123,14 +122,11 @@ Deno.test("groups over HTTP: create, read, settings, members, roles, mute, hand-
       [],
     );
     assert.deepEqual(await memberIds(server, g.id), []);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("group avatar: admins upload a picture (re-encoded), it replaces the old one; refusals store nothing", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const p = await people(server, ["owner", "mem"] as const);
     await befriend(server, p.owner, p.mem);
     const g = await newGroup(p.owner, "Pics", [p.mem]);
@@ -158,15 +154,12 @@ Deno.test("group avatar: admins upload a picture (re-encoded), it replaces the o
     await old.body?.cancel();
     const removed = await call<G>(p.owner.client, "DELETE", `/api/groups/${g.id}/avatar`);
     assert.equal(removed.body.group.avatarUrl, null);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("joining: a public group at once, a private one by request (approve/decline) or by invite link", async () => {
   const clock = testClock();
-  const server = await startTestServer({ now: clock.now });
-  try {
+  await withServer({ now: clock.now }, async (server) => {
     const p = await people(server, ["owner", "pub", "req", "link", "late"] as const);
     const g = await newGroup(p.owner, "Private one");
     const path = `/api/groups/${g.id}`;
@@ -263,14 +256,11 @@ Deno.test("joining: a public group at once, a private one by request (approve/de
     assert.equal(direct.status, 200, JSON.stringify(direct.body));
     assert.deepEqual([direct.body.group.myRole, direct.body.group.memberCount], ["member", 4]);
     assertError(await call(p.pub.client, "POST", `${path}/join`), 409, "already_member");
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("bad input to the group API gets a clear error and changes nothing", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const p = await people(server, ["owner", "friend", "out"] as const);
     await befriend(server, p.owner, p.friend);
     const g = await newGroup(p.owner, "Bad input", [p.friend]);
@@ -402,7 +392,5 @@ Deno.test("bad input to the group API gets a clear error and changes nothing", a
       html,
     ]);
     assert.match(res.res.headers.get("Content-Type") ?? "", /^application\/json/);
-  } finally {
-    await server.close();
-  }
+  });
 });

@@ -5,13 +5,13 @@
  * and change nothing at all (KV snapshot before and after).
  */
 import assert from "node:assert/strict";
-import { type Client, startTestServer, type TestServer } from "./helpers.ts";
+import { type Client, type TestServer, withServer } from "./helpers.ts";
 import { assertError, pngBytes, snapshot } from "./http_checks.ts";
 import { befriend, call, people, type Person } from "./groups_fixture.ts";
-import { createGroup, setSettings } from "../lib/groups.ts";
-import { kick, setRole } from "../lib/group_moderation.ts";
-import { createInvite, requestJoin } from "../lib/group_invites.ts";
-import { block } from "../lib/friends.ts";
+import { createGroup, setSettings } from "../lib/groups/groups.ts";
+import { kick, setRole } from "../lib/groups/moderation.ts";
+import { createInvite, requestJoin } from "../lib/groups/invites.ts";
+import { block } from "../lib/social/friends.ts";
 
 const ACTORS = ["stranger", "blocked", "member", "admin", "owner", "removed"] as const;
 type Actor = (typeof ACTORS)[number];
@@ -267,8 +267,7 @@ async function fresh(server: TestServer, p: People, setup: Op["setup"] = {}): Pr
 }
 
 Deno.test("group authorization matrix: operations × {stranger, blocked, member, admin, owner, removed}", async (t) => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const p = await people(
       server,
       [
@@ -310,7 +309,5 @@ Deno.test("group authorization matrix: operations × {stranger, blocked, member,
         );
       }
     }
-  } finally {
-    await server.close();
-  }
+  });
 });

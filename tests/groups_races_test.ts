@@ -1,6 +1,6 @@
 /** Races over HTTP, resolved by KV atomic checks: joins at the cap, admins against each other, double answers. */
 import assert from "node:assert/strict";
-import { startTestServer } from "./helpers.ts";
+import { withServer } from "./helpers.ts";
 import { assertError, snapshot } from "./http_checks.ts";
 import {
   befriend,
@@ -11,8 +11,8 @@ import {
   people,
   type Person,
 } from "./groups_fixture.ts";
-import { keys } from "../lib/kv_keys.ts";
-import type { Message } from "../lib/protocol.ts";
+import { keys } from "../lib/kv/keys.ts";
+import type { Message } from "../lib/wire/protocol.ts";
 import type { TestServer } from "./helpers.ts";
 
 async function logOf(server: TestServer, conv: string): Promise<Message[]> {
@@ -33,8 +33,7 @@ function statuses(results: { status: number; body: unknown }[]): Record<string, 
 }
 
 Deno.test("concurrent joins at the cap: public joins, link joins and approvals never pass it", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const names = Array.from({ length: 14 }, (_, i) => `j${i}`);
     const p = await people(server, ["owner", "admin", "m1", ...names]);
     await befriend(server, p.owner, p.admin, p.m1);
@@ -77,14 +76,11 @@ Deno.test("concurrent joins at the cap: public joins, link joins and approvals n
     for (const r of all) if (r.status !== 200) assertError(r, 409, "group_full");
     assert.equal((await memberIds(server, priv.id)).length, 5);
     assert.equal((await server.kv.get(keys.memberCount(priv.id))).value, 5);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("two admins kicking each other: neither may (admins remove members only), nothing changes", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const p = await people(server, ["owner", "a1", "a2", "m"] as const);
     await befriend(server, p.owner, p.a1, p.a2, p.m);
     const g = await newGroup(p.owner, "Admins", [p.a1, p.a2, p.m]);
@@ -109,14 +105,11 @@ Deno.test("two admins kicking each other: neither may (admins remove members onl
       (await logOf(server, g.id)).filter((m) => m.meta?.event === "member_removed").length,
       1,
     );
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("an admin acting while the owner removes them: their action lands before their removal, or not at all", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const p = await people(server, ["owner", "admin", "m1", "m2", "m3", "m4", "m5", "m6"] as const);
     const members = [p.m1, p.m2, p.m3, p.m4, p.m5, p.m6];
     await befriend(server, p.owner, p.admin, ...members);
@@ -148,14 +141,11 @@ Deno.test("an admin acting while the owner removes them: their action lands befo
       }
       assert.ok([200, 404].includes(demote.status), JSON.stringify(demote.body));
     }
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("double answers: two approvals of one request, approve against decline, two hand-overs at once", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const p = await people(server, ["owner", "admin", "x", "y", "asker"] as const);
     await befriend(server, p.owner, p.admin, p.x, p.y);
     const g = await newGroup(p.owner, "Answers", [p.admin, p.x, p.y]);
@@ -202,7 +192,5 @@ Deno.test("double answers: two approvals of one request, approve against decline
     const owners = (await call<{ group: { members: { role: string }[] } }>(p.x.client, "GET", path))
       .body.group.members.filter((m) => m.role === "owner");
     assert.equal(owners.length, 1, "exactly one owner");
-  } finally {
-    await server.close();
-  }
+  });
 });

@@ -1,6 +1,6 @@
 /** Group changes in realtime: every device of everyone concerned, removal stops delivery at once, resume and history. */
 import assert from "node:assert/strict";
-import { startTestServer, type TestServer } from "./helpers.ts";
+import { type TestServer, withServer } from "./helpers.ts";
 import { pngBytes } from "./http_checks.ts";
 import { befriend, call, device, newGroup, people, type Person } from "./groups_fixture.ts";
 import { WsClient } from "./ws_client.ts";
@@ -38,8 +38,7 @@ async function closeAll(m: Map<Person, WsClient[]>) {
 }
 
 Deno.test("every group change reaches every device of every member", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const p = await people(server, ["owner", "admin", "mem", "newbie"] as const);
     await befriend(server, p.owner, p.admin, p.mem, p.newbie);
     await befriend(server, p.mem, p.newbie);
@@ -92,14 +91,11 @@ Deno.test("every group change reaches every device of every member", async () =>
     await allSee(everyone(), g.id, "member_left", p.newbie.id);
     for (const s of ws.get(p.newbie)!) assert.equal((await s.next("conv_removed")).conv, g.id);
     await closeAll(ws);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("a kicked member's devices stop at once: conv_removed, no more messages, no send, no history", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const p = await people(server, ["owner", "kicked", "stays"] as const);
     await befriend(server, p.owner, p.kicked, p.stays);
     const g = await newGroup(p.owner, "Kick", [p.kicked, p.stays]);
@@ -128,14 +124,11 @@ Deno.test("a kicked member's devices stop at once: conv_removed, no more message
     );
     await again.close();
     await closeAll(ws);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("a muted member's send gets 'muted'; others still talk; unmuted, they can send again", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const p = await people(server, ["owner", "loud"] as const);
     await befriend(server, p.owner, p.loud);
     const g = await newGroup(p.owner, "Quiet", [p.loud]);
@@ -159,14 +152,11 @@ Deno.test("a muted member's send gets 'muted'; others still talk; unmuted, they 
     loud.send({ type: "send", conv: g.id, cid: "m2", text: "thanks" });
     await loud.next("ack", (f) => f.cid === "m2");
     await closeAll(ws);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("dissolving: every member's devices get the last message and conv_removed; the group is gone on reconnect", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const p = await people(server, ["owner", "a", "b"] as const);
     await befriend(server, p.owner, p.a, p.b);
     const g = await newGroup(p.owner, "Bye", [p.a, p.b]);
@@ -188,14 +178,11 @@ Deno.test("dissolving: every member's devices get the last message and conv_remo
     await again.next("resumed");
     await again.close();
     await closeAll(ws);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("join requests reach every admin device; approval brings the group to the new member's devices", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const p = await people(server, ["owner", "admin", "asker"] as const);
     await befriend(server, p.owner, p.admin);
     const g = await newGroup(p.owner, "Ask", [p.admin]);
@@ -225,14 +212,11 @@ Deno.test("join requests reach every admin device; approval brings the group to 
     await call(p.admin.client, "PATCH", `/api/groups/${g.id}`, { notice: "Welcome!" });
     await allSee([...ws.values()].flat(), g.id, "notice");
     await closeAll(ws);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("system messages resume after a reconnect and page back through history like other messages", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const p = await people(server, ["owner", "away"] as const);
     await befriend(server, p.owner, p.away);
     const g = await newGroup(p.owner, "Log", [p.away]);
@@ -251,11 +235,9 @@ Deno.test("system messages resume after a reconnect and page back through histor
     const back = await WsClient.connect(server, p.away.client, { [g.id]: last });
     const missed = back.msgs(g.id).map((m) => m.meta?.event);
     assert.deepEqual(missed, ["renamed", "notice", "muted", "admin_added"]);
-    const summary = (back.frames.find((f) =>
-      f.type === "welcome"
-    ) as { convs: { id: string; title: string; role: string }[] }).convs.find((c) =>
-      c.id === g.id
-    )!;
+    const summary = (back.frames.find((f) => f.type === "welcome") as {
+      convs: { id: string; title: string; role: string }[];
+    }).convs.find((c) => c.id === g.id)!;
     assert.deepEqual([summary.title, summary.role], ["Log 2", "admin"]);
     back.send({ type: "history", conv: g.id, limit: 2, rid: "p1" });
     const page1 = await back.next("history", (f) => f.rid === "p1");
@@ -266,7 +248,5 @@ Deno.test("system messages resume after a reconnect and page back through histor
     assert.deepEqual(page2.messages.map((m) => m.meta?.event), ["created", "renamed", "notice"]);
     assert.equal(page2.hasMore, false);
     await back.close();
-  } finally {
-    await server.close();
-  }
+  });
 });

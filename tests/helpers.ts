@@ -1,10 +1,12 @@
 /** Test support: a real server on port 0 with in-memory KV, and a cookie-keeping HTTP client. */
-import { accept, sendRequest } from "../lib/friends.ts";
-import { getUser } from "../lib/users.ts";
-import { backgroundMailSettled } from "../lib/accounts.ts";
-import { loadConfig } from "../lib/config.ts";
-import { type Running, startServer } from "../lib/server.ts";
-import { type Mail, type Mailer, outboxMailer, smtpMailer } from "../lib/mail.ts";
+import { accept, getFriend, sendRequest } from "../lib/social/friends.ts";
+import { createGroup } from "../lib/groups/groups.ts";
+import { getUser } from "../lib/accounts/users.ts";
+import { backgroundMailSettled } from "../lib/accounts/accounts.ts";
+import { loadConfig } from "../lib/http/config.ts";
+import { type Running, startServer } from "../lib/http/server.ts";
+import { buildApp } from "../routes/mod.ts";
+import { type Mail, type Mailer, outboxMailer, smtpMailer } from "../lib/mail/mail.ts";
 import { setLogSink } from "../lib/log.ts";
 
 export interface TestServer extends Running {
@@ -12,6 +14,8 @@ export interface TestServer extends Running {
   mails(): Promise<Mail[]>;
   /** Absolute URL for a path. */
   url(path: string): string;
+  /** Test sockets opened on it (tests/ws_client.ts adds them); `close()` closes what is left of them. */
+  readonly sockets: Set<{ close(): Promise<void> }>;
 }
 
 /** Silences JSON logs in tests unless TEST_LOGS=1; returns the captured lines. */
@@ -45,7 +49,7 @@ export async function startTestServer(
     PORT: "0",
     DENO_KV_PATH: ":memory:",
     HOSTNAME_BIND: "127.0.0.1",
-    // A fixed cap spares each test server the descriptor measurement (lib/conn_guard.ts).
+    // A fixed cap spares each test server the descriptor measurement (lib/http/guard/guard.ts).
     CONN_MAX: "4000",
     ...opts.env,
   };
@@ -57,14 +61,22 @@ export async function startTestServer(
     (config.smtpUrl ? smtpMailer(config.smtpUrl, config.mailFrom) : null);
   const mailer = given ? recording(given, sent) : outboxMailer(kv, config.mailFrom);
   const running = await startServer(config, {
+    app: buildApp,
     kv,
     mailer,
     originFromPort: !env.APP_ORIGIN,
     now: opts.now,
   });
   if (!env.APP_ORIGIN && !config.smtpUrl) config.devOutbox = env.DEV_OUTBOX !== "0";
+  const sockets = new Set<{ close(): Promise<void> }>();
   return {
     ...running,
+    sockets,
+    async close() {
+      // The server first: its shutdown closes each socket with 4000, as users see it.
+      await running.close();
+      await Promise.all([...sockets].map((w) => w.close()));
+    },
     origin: config.appOrigin,
     url: (path: string) => `http://127.0.0.1:${running.port}${path}`,
     async mails() {
@@ -77,6 +89,27 @@ export async function startTestServer(
       return out;
     },
   };
+}
+
+type ServerOpts = Parameters<typeof startTestServer>[0];
+
+/** Runs `fn` against a fresh test server and always closes it, also when `fn` throws. */
+export async function withServer<T>(fn: (server: TestServer) => Promise<T>): Promise<T>;
+export async function withServer<T>(
+  opts: ServerOpts,
+  fn: (server: TestServer) => Promise<T>,
+): Promise<T>;
+export async function withServer<T>(
+  a: ServerOpts | ((server: TestServer) => Promise<T>),
+  b?: (server: TestServer) => Promise<T>,
+): Promise<T> {
+  const [opts, fn] = typeof a === "function" ? [{}, a] : [a, b!];
+  const server = await startTestServer(opts);
+  try {
+    return await fn(server);
+  } finally {
+    await server.close();
+  }
 }
 
 /** A browser-like client: keeps cookies, sends Origin like a same-site page would. */
@@ -172,4 +205,24 @@ export async function friendsDm(
   await sendRequest(server.rt, a!, { toId: bId }, "");
   const view = await accept(server.rt, b!, aId);
   return { id: view.dm };
+}
+
+/**
+ * A group made the way the app makes one (lib/groups/groups.ts createGroup): the owner first
+ * befriends each first member it is not friends with yet (each such pair gets its DM), and the
+ * group's log starts with its "created" message (seq 1).
+ */
+export async function friendsGroup(
+  server: TestServer,
+  ownerId: string,
+  title: string,
+  memberIds: string[],
+): Promise<{ id: string }> {
+  for (const id of memberIds) {
+    if (id !== ownerId && !await getFriend(server.kv, ownerId, id)) {
+      await friendsDm(server, ownerId, id);
+    }
+  }
+  const owner = await getUser(server.kv, ownerId);
+  return await createGroup(server.rt, owner!, title, memberIds);
 }

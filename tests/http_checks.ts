@@ -51,6 +51,17 @@ export function testClock(start = Date.now()) {
   };
 }
 
+/** A clock that runs with real time and that the test can move forward (timers still fire). */
+export function skewClock() {
+  let skew = 0;
+  return {
+    now: () => Date.now() + skew,
+    advance(ms: number) {
+      skew += ms;
+    },
+  };
+}
+
 /** A real PNG picture of the given size. */
 export async function pngBytes(width = 64, height = 48): Promise<Uint8Array<ArrayBuffer>> {
   const img = sharp({ create: { width, height, channels: 3, background: "#22aa66" } });

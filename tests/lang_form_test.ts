@@ -1,8 +1,8 @@
 /** POST /lang: the form body, the redirect back (never off-site), and the cookie's flags. */
 import assert from "node:assert/strict";
-import { Client, startTestServer, type TestServer } from "./helpers.ts";
+import { Client, startTestServer, type TestServer, withServer } from "./helpers.ts";
 import { people } from "./groups_fixture.ts";
-import { getUser } from "../lib/users.ts";
+import { getUser } from "../lib/accounts/users.ts";
 
 async function switchLang(client: Client, fields: Record<string, string>) {
   const res = await client.fetch("/lang", {
@@ -65,8 +65,7 @@ const KEPT: [string, string][] = [
 ];
 
 Deno.test("/lang sends the browser back only to a path on this site", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const client = new Client(server);
     for (const back of OFF_SITE) {
       const res = await switchLang(client, { lang: "en", back });
@@ -81,14 +80,11 @@ Deno.test("/lang sends the browser back only to a path on this site", async () =
       assert.equal(location, to, back);
       assertLocal(server, location, back);
     }
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("/lang reads urlencoded and multipart forms; the account keeps the language", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const p = await people(server, ["polyglot"] as const);
     const form = new FormData();
     form.set("lang", "zh-CN");
@@ -104,9 +100,7 @@ Deno.test("/lang reads urlencoded and multipart forms; the account keeps the lan
     assert.equal((await getUser(server.kv, p.polyglot.id))!.locale, "en");
     const unknown = await switchLang(p.polyglot.client, { lang: "xx" });
     assert.equal(unknown.status, 400);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 function langCookie(res: Response): string {

@@ -3,7 +3,7 @@
  * and no single-line name field takes invisible or line-breaking characters.
  */
 import assert from "node:assert/strict";
-import { Client, friendsDm, newUserInput, signUp, startTestServer } from "./helpers.ts";
+import { Client, friendsDm, newUserInput, signUp, withServer } from "./helpers.ts";
 import { assertError, snapshot } from "./http_checks.ts";
 
 const LOOK_ALIKES = [
@@ -26,8 +26,7 @@ const INVISIBLE = [
 ];
 
 Deno.test("the profile refuses a nickname that passes for the bot or the staff, or hides characters", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const { client } = await signUp(server);
     const before = await snapshot(server.kv);
     for (const nickname of LOOK_ALIKES) {
@@ -45,14 +44,11 @@ Deno.test("the profile refuses a nickname that passes for the bot or the staff, 
     assert.deepEqual(await snapshot(server.kv), before);
     const ok = await client.json("/api/me", { method: "PATCH", json: { nickname: "快乐聊天 🐼" } });
     assert.equal(ok.status, 200);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("group titles and names in a group refuse look-alikes and invisible characters", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const { client } = await signUp(server);
     for (const title of LOOK_ALIKES) {
       assertError(
@@ -93,14 +89,11 @@ Deno.test("group titles and names in a group refuse look-alikes and invisible ch
       assert.equal(res.status, 400, `${JSON.stringify(title)}: ${JSON.stringify(res.body)}`);
     }
     assert.deepEqual(await snapshot(server.kv), before);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("a friend's remark refuses invisible and line-breaking characters", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const a = await signUp(server, newUserInput("a"));
     const b = await signUp(server, newUserInput("b"));
     await friendsDm(server, a.userId, b.userId);
@@ -119,14 +112,11 @@ Deno.test("a friend's remark refuses invisible and line-breaking characters", as
       json: { remark: "HappyChat Bot" },
     });
     assert.equal(ok.status, 200);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("register refuses a nickname with a line separator and changes nothing", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const before = await snapshot(server.kv);
     const res = await new Client(server).post("/api/auth/register", {
       ...newUserInput(),
@@ -134,7 +124,5 @@ Deno.test("register refuses a nickname with a line separator and changes nothing
     });
     assertError(res, 400, "bad_input", "nickname");
     assert.deepEqual(await snapshot(server.kv), before);
-  } finally {
-    await server.close();
-  }
+  });
 });

@@ -4,11 +4,11 @@
  * check is loosened to a prefix, suffix or host comparison.
  */
 import assert from "node:assert/strict";
-import { Client, startTestServer, type TestServer } from "./helpers.ts";
+import { Client, type TestServer, withServer } from "./helpers.ts";
 import { type ApiError, clientWithToken, meStatus, snapshot } from "./http_checks.ts";
 import { RawWs } from "./raw_ws.ts";
-import { createSession } from "../lib/sessions.ts";
-import { createUser, updateUser } from "../lib/users.ts";
+import { createSession } from "../lib/accounts/sessions.ts";
+import { createUser, updateUser } from "../lib/accounts/users.ts";
 
 const APP = "https://chat.example.com";
 
@@ -60,8 +60,7 @@ const ATTEMPTS: [string, string, (h: Record<string, string>) => RequestInit][] =
 ];
 
 Deno.test("the cross-site check refuses look-alike origins on JSON and form posts, and changes nothing", async () => {
-  const server = await startTestServer({ env: { APP_ORIGIN: APP } });
-  try {
+  await withServer({ env: { APP_ORIGIN: APP } }, async (server) => {
     const victim = await loggedIn(server);
     assert.equal(await meStatus(victim.client), 200, "the session works");
     // A client that sends only the headers each case gives (the default adds the app's Origin).
@@ -91,9 +90,7 @@ Deno.test("the cross-site check refuses look-alike origins on JSON and form post
     // The exact origin goes through: the refusals above are the origin check, not the set-up.
     const ok = await victim.client.json("/api/me", { method: "PATCH", json: { bio: "mine" } });
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 async function upgrade(server: TestServer, headers: Record<string, string>): Promise<string> {
@@ -109,8 +106,7 @@ async function upgrade(server: TestServer, headers: Record<string, string>): Pro
 }
 
 Deno.test("/ws refuses look-alike origins, a missing Origin and Sec-Fetch-Site: cross-site", async () => {
-  const server = await startTestServer({ env: { APP_ORIGIN: APP } });
-  try {
+  await withServer({ env: { APP_ORIGIN: APP } }, async (server) => {
     const victim = await loggedIn(server);
     const cookie = `__Host-hc_session=${victim.token}`;
     for (const origin of LOOKALIKES) {
@@ -123,7 +119,5 @@ Deno.test("/ws refuses look-alike origins, a missing Origin and Sec-Fetch-Site: 
       "no Origin, Sec-Fetch-Site: cross-site",
     );
     assert.equal(await upgrade(server, { Cookie: cookie, Origin: APP }), "101", "the app itself");
-  } finally {
-    await server.close();
-  }
+  });
 });

@@ -1,21 +1,10 @@
 /** Runs the real server process the way `deno task start` does (same Deno, same permission flags). */
 import assert from "node:assert/strict";
 import { Client, newUserInput, type TestServer } from "./helpers.ts";
+import { SERVER_FLAGS } from "../scripts/flags.ts";
 
 const root = new URL("../", import.meta.url);
 export const rootPath = root.pathname;
-
-/** The flags of the `deno run … main.ts` step of the start task. */
-export async function startFlags(): Promise<string[]> {
-  const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", root)));
-  const step = (config.tasks.start as string).split("&&").map((s) => s.trim()).find((s) =>
-    s.endsWith(" main.ts")
-  );
-  assert.ok(step, "the start task runs main.ts");
-  const words = step.split(/\s+/);
-  assert.deepEqual(words.slice(0, 2), ["deno", "run"]);
-  return words.slice(2, -1);
-}
 
 /** Every setting main.ts reads, blanked (blank means unset), so the test's own env cannot leak in. */
 export const BLANK: Record<string, string> = Object.fromEntries(
@@ -64,12 +53,13 @@ export interface ServerProcess {
  * `deno run main.ts` with the start task's flags, every setting blank but those given, PORT=0
  * (a busy 8000 on this machine must not change an outcome) and bound to 127.0.0.1.
  */
-export async function serverCommand(
+export function serverCommand(
   env: Record<string, string>,
   stdout: "null" | "piped" = "null",
   opts: { fdLimit?: number; softFdLimit?: number } = {},
-): Promise<Deno.Command> {
-  const deno = ["run", ...(await startFlags()), "main.ts"];
+): Deno.Command {
+  // The start task's flags: tests/flags_test.ts checks that deno.json spells the same.
+  const deno = ["run", ...SERVER_FLAGS, "main.ts"];
   // fdLimit: soft and hard, so Deno cannot raise it (to reach EMFILE quickly); softFdLimit: only
   // the soft one, as many systems set it.
   const ulimit = opts.fdLimit
@@ -96,7 +86,7 @@ export async function spawnServer(
   env: Record<string, string>,
   opts: { fdLimit?: number; softFdLimit?: number } = {},
 ): Promise<ServerProcess> {
-  const child = (await serverCommand({ LOG_LEVEL: "warn", ...env }, "null", opts)).spawn();
+  const child = serverCommand({ LOG_LEVEL: "warn", ...env }, "null", opts).spawn();
   const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
   let text = "";
   const deadline = Date.now() + 30_000;

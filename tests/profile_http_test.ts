@@ -1,7 +1,7 @@
 /** Profiles and avatars over HTTP: user text shown as text, no e-mail leaks, safe avatar serving. */
 import assert from "node:assert/strict";
 import sharp from "sharp";
-import { Client, newUserInput, signUp, startTestServer, type TestServer } from "./helpers.ts";
+import { Client, newUserInput, signUp, type TestServer, withServer } from "./helpers.ts";
 import { assertError, pngBytes, snapshot } from "./http_checks.ts";
 
 const XSS_NICK = `<img src=x onerror=alert(1)>`;
@@ -15,8 +15,7 @@ async function html(client: Client, path: string): Promise<string> {
 }
 
 Deno.test("HTML in a nickname is stored as text and shown escaped on the profile and home pages", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const alice = await signUp(server, { ...newUserInput("alice"), nickname: XSS_NICK });
     const bob = await signUp(server, newUserInput("bob"));
     const me = await alice.client.json<{ user: { nickname: string } }>("/api/me");
@@ -49,14 +48,11 @@ Deno.test("HTML in a nickname is stored as text and shown escaped on the profile
     );
     assert.ok(!profile.includes('<script>alert("bio")'), "bio as markup");
     assert.ok(profile.includes("&lt;b>") && !profile.includes("<b>"), "region escaped");
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("the public profile API never contains the e-mail, and needs a login", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const alice = await signUp(server, newUserInput("alice"));
     const bob = await signUp(server, newUserInput("bob"));
     for (const name of [alice.input.username, alice.input.username.toUpperCase()]) {
@@ -79,21 +75,16 @@ Deno.test("the public profile API never contains the e-mail, and needs a login",
       "unauthorized",
     );
     assertError(await bob.client.json("/api/users/nobody_here"), 404, "not_found");
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("an account that is not activated has no public profile", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const bob = await signUp(server, newUserInput("bob"));
     const pending = newUserInput("pend");
     assert.equal((await new Client(server).post("/api/auth/register", pending)).status, 201);
     assertError(await bob.client.json(`/api/users/${pending.username}`), 404, "not_found");
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 async function putAvatar(client: Client, body: BodyInit, headers: Record<string, string> = {}) {
@@ -105,8 +96,7 @@ async function putAvatar(client: Client, body: BodyInit, headers: Record<string,
 }
 
 Deno.test("an uploaded avatar is served only to logged-in users, as a 256×256 JPEG with nosniff and a sandbox CSP", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const alice = await signUp(server, newUserInput("alice"));
     const bob = await signUp(server, newUserInput("bob"));
     const up = await putAvatar(alice.client, await pngBytes(300, 200), {
@@ -142,14 +132,11 @@ Deno.test("an uploaded avatar is served only to logged-in users, as a 256×256 J
       assert.equal(r.status, 404, bad);
       await r.body?.cancel();
     }
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("replacing or removing an avatar deletes the old picture", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const { client } = await signUp(server);
     const first = (await putAvatar(client, await pngBytes())).body.user.avatarUrl!;
     const second = (await putAvatar(client, await pngBytes(80, 80))).body.user.avatarUrl!;
@@ -165,9 +152,7 @@ Deno.test("replacing or removing an avatar deletes the old picture", async () =>
     for await (const _ of server.kv.list({ prefix: ["blobs"] })) blobKeys++;
     for await (const _ of server.kv.list({ prefix: ["blob_chunks"] })) blobKeys++;
     assert.equal(blobKeys, 0);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 async function refusedUpload(
@@ -183,8 +168,7 @@ async function refusedUpload(
 }
 
 Deno.test("avatar uploads that are too big, not images or SVG are refused and change nothing", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const { client } = await signUp(server);
     const big = new Uint8Array(5 * 1024 * 1024 + 1);
     big.set(await pngBytes());
@@ -208,7 +192,5 @@ Deno.test("avatar uploads that are too big, not images or SVG are refused and ch
     await refusedUpload(server, client, png.subarray(0, png.length - 40), 400, "image_broken");
     const me = await client.json<{ user: { avatarUrl: string | null } }>("/api/me");
     assert.equal(me.body.user.avatarUrl, null);
-  } finally {
-    await server.close();
-  }
+  });
 });

@@ -1,11 +1,10 @@
 /** Cross-site request refusal, security headers, CSP nonces, cookie flags, health and metrics. */
 import assert from "node:assert/strict";
-import { Client, signUp, startTestServer } from "./helpers.ts";
+import { Client, signUp, withServer } from "./helpers.ts";
 import { assertError, meStatus, snapshot } from "./http_checks.ts";
 
 Deno.test("a POST with a foreign Origin is refused with 403 csrf and changes nothing", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const { client, input } = await signUp(server);
     const evil = new Client(server, "https://evil.example");
     evil.cookies = new Map(client.cookies);
@@ -36,14 +35,11 @@ Deno.test("a POST with a foreign Origin is refused with 403 csrf and changes not
     await form.body?.cancel();
     assert.deepEqual(await snapshot(server.kv), before);
     assert.equal(await meStatus(client), 200, "the victim is still logged in");
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("a POST marked Sec-Fetch-Site: cross-site or same-site is refused with 403 csrf", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const { client } = await signUp(server);
     const noOrigin = new Client(server, null);
     noOrigin.cookies = new Map(client.cookies);
@@ -61,9 +57,7 @@ Deno.test("a POST marked Sec-Fetch-Site: cross-site or same-site is refused with
       headers: { "Sec-Fetch-Site": "same-origin" },
     });
     assert.equal(ok.status, 200);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 const PATHS: [string, number][] = [
@@ -75,8 +69,7 @@ const PATHS: [string, number][] = [
 ];
 
 Deno.test("pages, API answers and errors all carry the security headers", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const c = new Client(server);
     const responses: [string, Response][] = [];
     for (const [path, status] of PATHS) {
@@ -104,9 +97,7 @@ Deno.test("pages, API answers and errors all carry the security headers", async 
       assert.equal(h.get("X-Frame-Options"), "DENY", what);
       assert.equal(h.get("Strict-Transport-Security"), null, `${what}: no HSTS over plain http`);
     }
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 function nonceOf(res: Response): string {
@@ -116,8 +107,7 @@ function nonceOf(res: Response): string {
 }
 
 Deno.test("every script tag carries the CSP nonce, and the nonce is new on every request", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const c = new Client(server);
     const nonces = new Set<string>();
     for (let i = 0; i < 3; i++) {
@@ -132,9 +122,7 @@ Deno.test("every script tag carries the CSP nonce, and the nonce is new on every
       nonces.add(nonce);
     }
     assert.equal(nonces.size, 3);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 function cookieLine(res: Response, name: string): string {
@@ -144,8 +132,7 @@ function cookieLine(res: Response, name: string): string {
 }
 
 Deno.test("the session cookie is HttpOnly, SameSite=Lax, Path=/ and not Secure over http", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const { client, input } = await signUp(server);
     const login = await client.post("/api/auth/login", {
       login: input.username,
@@ -158,14 +145,11 @@ Deno.test("the session cookie is HttpOnly, SameSite=Lax, Path=/ and not Secure o
     assert.doesNotMatch(line, /; Secure/i);
     assert.doesNotMatch(line, /; Domain=/i);
     assert.match(line, /^hc_session=[A-Za-z0-9_-]{43};/, "256-bit token");
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("over https the cookie is __Host-hc_session with Secure, and HSTS is sent", async () => {
-  const server = await startTestServer({ env: { APP_ORIGIN: "https://chat.example" } });
-  try {
+  await withServer({ env: { APP_ORIGIN: "https://chat.example" } }, async (server) => {
     const { client, input } = await signUp(server);
     const login = await client.post("/api/auth/login", {
       login: input.username,
@@ -189,20 +173,15 @@ Deno.test("over https the cookie is __Host-hc_session with Secure, and HSTS is s
     assert.match(cleared, /Max-Age=0/i);
     assert.match(cleared, /; Secure/i);
     assert.match(cleared, /; Path=\//);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test('GET /healthz answers {"ok":true}', async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const res = await fetch(server.url("/healthz"));
     assert.equal(res.status, 200);
     assert.deepEqual(await res.json(), { ok: true });
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 function counters(text: string): Map<string, number> {
@@ -215,8 +194,7 @@ function counters(text: string): Map<string, number> {
 }
 
 Deno.test("/metrics from loopback is Prometheus text counting requests by route and status", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const get = async (path: string) => {
       const res = await fetch(server.url(path));
       return { res, text: await res.text() };
@@ -241,16 +219,13 @@ Deno.test("/metrics from loopback is Prometheus text counting requests by route 
       ![...after.keys()].some((k) => k.includes("someone")),
       "raw paths never become labels",
     );
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("/metrics is refused to other hosts, and a forged X-Forwarded-For hop does not pass as loopback", async () => {
-  const server = await startTestServer({
+  await withServer({
     env: { TRUST_PROXY: "1", METRICS_TOKEN: "s3cret-metrics-token" },
-  });
-  try {
+  }, async (server) => {
     const status = async (headers: Record<string, string>) => {
       const res = await fetch(server.url("/metrics"), { headers });
       await res.body?.cancel();
@@ -271,7 +246,5 @@ Deno.test("/metrics is refused to other hosts, and a forged X-Forwarded-For hop 
       200,
     );
     assert.equal(await status({ "X-Forwarded-For": "127.0.0.1" }), 200);
-  } finally {
-    await server.close();
-  }
+  });
 });

@@ -1,6 +1,6 @@
 /** Sessions over HTTP: rotation at login, logout, password change, log out everywhere, expiry. */
 import assert from "node:assert/strict";
-import { newUserInput, signUp, startTestServer } from "./helpers.ts";
+import { newUserInput, signUp, withServer } from "./helpers.ts";
 import {
   assertError,
   clientWithToken,
@@ -10,7 +10,7 @@ import {
   snapshot,
   testClock,
 } from "./http_checks.ts";
-import { SESSION_IDLE_MS } from "../lib/sessions.ts";
+import { SESSION_IDLE_MS } from "../lib/accounts/sessions.ts";
 
 interface SessionView {
   id: string;
@@ -18,8 +18,7 @@ interface SessionView {
 }
 
 Deno.test("logging in again gives a new token and the old one no longer works", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const { client, input } = await signUp(server);
     const first = sessionToken(client);
     const again = await client.post("/api/auth/login", {
@@ -34,14 +33,11 @@ Deno.test("logging in again gives a new token and the old one no longer works", 
     const list = await client.json<{ sessions: SessionView[] }>("/api/auth/sessions");
     assert.equal(list.body.sessions.length, 1, "the old session is gone, not just hidden");
     assert.equal(list.body.sessions[0].current, true);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("logout ends the session and clears the cookie", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const { client } = await signUp(server);
     const token = sessionToken(client);
     const out = await client.post("/api/auth/logout", {});
@@ -58,28 +54,22 @@ Deno.test("logout ends the session and clears the cookie", async () => {
       401,
       "unauthorized",
     );
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("the logout form (POST /logout) ends the session and goes to /login", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const { client } = await signUp(server);
     const token = sessionToken(client);
     const res = await client.fetch("/logout", { method: "POST" });
     assert.equal(res.status, 303);
     assert.equal(res.headers.get("Location"), "/login");
     assert.equal(await meStatus(clientWithToken(server, token)), 401);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("changing the password ends the other sessions but keeps the current one", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const { client, input } = await signUp(server);
     const other = await loginAgain(server, input);
     const res = await client.post("/api/auth/password", {
@@ -95,14 +85,11 @@ Deno.test("changing the password ends the other sessions but keeps the current o
       "bad_login",
     );
     await loginAgain(server, { username: input.username, password: "a brand new passphrase" });
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("a password change with a wrong current password or a weak new one changes nothing", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const { client, input } = await signUp(server);
     const other = await loginAgain(server, input);
     const before = await snapshot(server.kv);
@@ -119,14 +106,11 @@ Deno.test("a password change with a wrong current password or a weak new one cha
     assert.deepEqual(await snapshot(server.kv), before);
     assert.equal(await meStatus(other), 200, "other sessions survive a refused change");
     await loginAgain(server, input);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("log out everywhere ends every session, the current one included", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const { client, input } = await signUp(server);
     const phone = await loginAgain(server, input);
     const laptop = await loginAgain(server, input);
@@ -134,14 +118,11 @@ Deno.test("log out everywhere ends every session, the current one included", asy
     assert.equal(res.status, 200);
     assert.equal((res.body as { ended: number }).ended, 3);
     for (const c of [client, phone, laptop]) assert.equal(await meStatus(c), 401);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("DELETE /api/auth/sessions/:id ends one's own other device", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const { client, input } = await signUp(server);
     const phone = await loginAgain(server, input);
     const list = await phone.json<{ sessions: SessionView[] }>("/api/auth/sessions");
@@ -150,14 +131,11 @@ Deno.test("DELETE /api/auth/sessions/:id ends one's own other device", async () 
     assert.equal(res.status, 200);
     assert.equal(await meStatus(phone), 401);
     assert.equal(await meStatus(client), 200);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("DELETE /api/auth/sessions/:id of another user's session is 404 and the session lives on", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const alice = await signUp(server, newUserInput("alice"));
     const bob = await signUp(server, newUserInput("bob"));
     const bobs = await bob.client.json<{ sessions: SessionView[] }>("/api/auth/sessions");
@@ -174,15 +152,12 @@ Deno.test("DELETE /api/auth/sessions/:id of another user's session is 404 and th
       method: "DELETE",
     });
     assertError(garbage, 404, "not_found");
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("a session idle for longer than 30 days ends; an active one lives on", async () => {
   const clock = testClock();
-  const server = await startTestServer({ now: clock.now });
-  try {
+  await withServer({ now: clock.now }, async (server) => {
     const { client: idle, input } = await signUp(server);
     const active = await loginAgain(server, input);
     for (let day = 0; day < 40; day += 10) {
@@ -193,7 +168,5 @@ Deno.test("a session idle for longer than 30 days ends; an active one lives on",
     assert.equal(await meStatus(idle), 401);
     const list = await active.json<{ sessions: SessionView[] }>("/api/auth/sessions");
     assert.equal(list.body.sessions.length, 1, "the idle session is not listed");
-  } finally {
-    await server.close();
-  }
+  });
 });

@@ -7,9 +7,9 @@ import {
   Client,
   newUserInput,
   signUp,
-  startTestServer,
   type TestServer,
   tokenFromMail,
+  withServer,
 } from "./helpers.ts";
 import { assertError, testClock } from "./http_checks.ts";
 
@@ -32,8 +32,7 @@ function shape(res: { status: number; body: unknown }, email: string) {
 }
 
 Deno.test("sign-up answers the same for a new and a taken e-mail, and mails the owner instead", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const { input: owner } = await signUp(server, newUserInput("owner"));
     const before = (await mailsTo(server, owner.email)).length;
     const fresh = newUserInput("fresh");
@@ -50,14 +49,11 @@ Deno.test("sign-up answers the same for a new and a taken e-mail, and mails the 
     for (const typed of [taken.username, taken.nickname]) {
       assert.ok(!notice.text.includes(typed) && !notice.html.includes(typed), `no "${typed}"`);
     }
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("the owner notice is rate-limited like any mail to an account", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const { input: owner } = await signUp(server, newUserInput("owner"));
     const before = (await mailsTo(server, owner.email)).length;
     for (let i = 0; i < 3; i++) {
@@ -69,14 +65,11 @@ Deno.test("the owner notice is rate-limited like any mail to an account", async 
       1,
       "one within the cooldown",
     );
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("after a sign-up with a taken e-mail, its username is as taken as after a new one", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const { input: owner } = await signUp(server, newUserInput("owner"));
     const viaTaken = { ...newUserInput("ta"), email: owner.email };
     const viaFresh = newUserInput("fr");
@@ -86,14 +79,11 @@ Deno.test("after a sign-up with a taken e-mail, its username is as taken as afte
       const again = { ...newUserInput("x"), username: first.username };
       assertError(await register(server, again), 409, "username_taken", "username");
     }
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("logging in right after a sign-up answers the same whether the e-mail was new or taken", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const { input: owner } = await signUp(server, newUserInput("owner"));
     // Not the owner's password: the stranger does not know it.
     const viaTaken = { ...newUserInput("ta"), email: owner.email, password: "stranger pass 1" };
@@ -110,14 +100,11 @@ Deno.test("logging in right after a sign-up answers the same whether the e-mail 
     }
     for (const a of answers) assert.deepEqual(a, answers[0]);
     assertError(answers[0], 401, "bad_login");
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("mails never carry the nickname or username a stranger typed", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const input = {
       ...newUserInput("spam"),
       nickname: "Win $$$ at evil.example",
@@ -134,15 +121,12 @@ Deno.test("mails never carry the nickname or username a stranger typed", async (
         assert.ok(!part.includes(input.username), `username in "${m.subject}"`);
       }
     }
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("an unactivated sign-up expires after 7 days: no activation, and its name and address are free", async () => {
   const clock = testClock();
-  const server = await startTestServer({ now: clock.now });
-  try {
+  await withServer({ now: clock.now }, async (server) => {
     const squat = newUserInput("squat");
     assert.equal((await register(server, squat)).status, 201);
     // Six days on, a fresh link still activates... until the seventh day is over.
@@ -184,7 +168,5 @@ Deno.test("an unactivated sign-up expires after 7 days: no activation, and its n
       401,
       "bad_login",
     );
-  } finally {
-    await server.close();
-  }
+  });
 });

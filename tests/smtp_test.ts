@@ -10,7 +10,7 @@
  * plain text happens only with `?tls=off`.
  */
 import assert from "node:assert/strict";
-import { backgroundMailSettled } from "../lib/accounts.ts";
+import { backgroundMailSettled } from "../lib/accounts/accounts.ts";
 import { type FakeSmtp, type Received, SMTP_USER, startFakeSmtp } from "./fake_smtp.ts";
 import { Client, newUserInput, startTestServer, type TestServer } from "./helpers.ts";
 

@@ -9,13 +9,13 @@ import { serverCommand } from "./process_server.ts";
 
 const root = new URL("../", import.meta.url);
 
-function command(env: Record<string, string>): Promise<Deno.Command> {
+function command(env: Record<string, string>): Deno.Command {
   return serverCommand({ DENO_KV_PATH: ":memory:", ...env }, "piped");
 }
 
 /** Runs main.ts to its end; asserts exit code 1 and a single `error: …` line, returned. */
 async function failsWithOneLine(env: Record<string, string>): Promise<string> {
-  const out = await (await command(env)).output();
+  const out = await command(env).output();
   const stderr = new TextDecoder().decode(out.stderr).trimEnd();
   assert.equal(out.code, 1, `exit code 1, stderr:\n${stderr}`);
   const lines = stderr.split("\n");
@@ -94,7 +94,7 @@ async function waitForLine(
 }
 
 Deno.test("startup: PORT=0 starts on a free port, serves /healthz, and SIGTERM exits with code 0", async () => {
-  const child = (await command({})).spawn();
+  const child = command({}).spawn();
   const stdout = child.stdout.pipeTo(new WritableStream());
   try {
     const { line, rest } = await waitForLine(child.stderr, /HappyChat is running at/);

@@ -7,11 +7,12 @@ import {
   startTestServer,
   type TestServer,
   tokenFromMail,
+  withServer,
 } from "./helpers.ts";
 import { assertError, loginAgain, meStatus, snapshot, testClock } from "./http_checks.ts";
 import { newToken } from "../lib/ids.ts";
-import { findUserByUsername } from "../lib/users.ts";
-import type { Mailer } from "../lib/mail.ts";
+import { findUserByUsername } from "../lib/accounts/users.ts";
+import type { Mailer } from "../lib/mail/mail.ts";
 
 const HOUR = 3600_000;
 
@@ -34,8 +35,7 @@ async function isActive(server: TestServer, username: string): Promise<boolean> 
 
 Deno.test("an activation link older than 24 hours is refused and the account stays inactive", async () => {
   const clock = testClock();
-  const server = await startTestServer({ now: clock.now });
-  try {
+  await withServer({ now: clock.now }, async (server) => {
     const { c, input, token } = await register(server);
     clock.advance(24 * HOUR + 1);
     assertError(await c.post("/api/auth/activate", { token }), 400, "token_invalid");
@@ -52,14 +52,11 @@ Deno.test("an activation link older than 24 hours is refused and the account sta
     assert.notEqual(fresh, token);
     assert.equal((await c.post("/api/auth/activate", { token: fresh })).status, 200);
     assert.equal(await isActive(server, input.username), true);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("forged, malformed, non-string and used activation tokens are refused and change nothing", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const { c, input, token } = await register(server);
     const before = await snapshot(server.kv);
     for (const forged of [newToken(32), token.slice(0, -2), "", "x".repeat(5000), token + "A"]) {
@@ -77,14 +74,11 @@ Deno.test("forged, malformed, non-string and used activation tokens are refused 
     const used = await snapshot(server.kv);
     assertError(await c.post("/api/auth/activate", { token }), 400, "token_invalid");
     assert.deepEqual(await snapshot(server.kv), used, "a used token changes nothing");
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("a reset link works once; a used one is refused and the password stays the new one", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const { client, input } = await signUp(server);
     assert.equal((await client.post("/api/auth/forgot", { email: input.email })).status, 200);
     const token = tokenFromMail(await lastMailTo(server, input.email));
@@ -108,15 +102,12 @@ Deno.test("a reset link works once; a used one is refused and the password stays
       "bad_login",
     );
     assert.equal(await meStatus(client), 401, "a reset ends every session");
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("a reset link older than 1 hour is refused and the old password keeps working", async () => {
   const clock = testClock();
-  const server = await startTestServer({ now: clock.now });
-  try {
+  await withServer({ now: clock.now }, async (server) => {
     const { input } = await signUp(server);
     await new Client(server).post("/api/auth/forgot", { email: input.email });
     const token = tokenFromMail(await lastMailTo(server, input.email));
@@ -129,14 +120,11 @@ Deno.test("a reset link older than 1 hour is refused and the old password keeps 
     assertError(res, 400, "token_invalid");
     assert.deepEqual(await snapshot(server.kv), before);
     await loginAgain(server, input);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("a forged reset token, or an activation token used for reset, is refused", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const { c, input, token: activation } = await register(server);
     const before = await snapshot(server.kv);
     for (const token of [newToken(32), activation, "short", "y".repeat(3000)]) {
@@ -153,14 +141,11 @@ Deno.test("a forged reset token, or an activation token used for reset, is refus
       "not used up",
     );
     await loginAgain(server, input);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("a weak password at reset is refused without using up the link", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const { input } = await signUp(server);
     const anon = new Client(server);
     await anon.post("/api/auth/forgot", { email: input.email });
@@ -186,14 +171,11 @@ Deno.test("a weak password at reset is refused without using up the link", async
       (await anon.post("/api/auth/reset", { token, password: "a good new passphrase" })).status,
       200,
     );
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("forgot gives the same answer whether the e-mail has an account, also when asked twice", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const { input } = await signUp(server);
     const c = new Client(server);
     const answers = [];
@@ -214,9 +196,7 @@ Deno.test("forgot gives the same answer whether the e-mail has an account, also 
       m.to === input.email && m.text.includes("/reset#token=")
     );
     assert.equal(resets.length, 1, "a second mail within the cooldown is skipped silently");
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("a second forgot while the first mail is still being handed over sends no second mail", async () => {
@@ -250,8 +230,7 @@ Deno.test("a second forgot while the first mail is still being handed over sends
 });
 
 Deno.test("resend gives the same answer for an inactive, an active and an unknown account", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const { input: active } = await signUp(server, newUserInput("act"));
     const { input: inactive } = await register(server, newUserInput("ina"));
     const c = new Client(server);
@@ -271,15 +250,12 @@ Deno.test("resend gives the same answer for an inactive, an active and an unknow
     }
     for (const a of answers) assert.deepEqual(a, answers[2]);
     assert.equal(answers[2].status, 200);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("wrong passwords lead to 429 with Retry-After and a 'try again in N s' message", async () => {
   const clock = testClock();
-  const server = await startTestServer({ now: clock.now });
-  try {
+  await withServer({ now: clock.now }, async (server) => {
     const { input } = await signUp(server);
     const c = new Client(server);
     const unknown = await c.post("/api/auth/login", {
@@ -314,14 +290,11 @@ Deno.test("wrong passwords lead to 429 with Retry-After and a 'try again in N s'
     assert.deepEqual(await snapshot(server.kv), before);
     clock.advance(retryAfter * 1000);
     await loginAgain(server, input);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("the 429 message is translated for Chinese users", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const { input } = await signUp(server);
     const c = new Client(server);
     const headers = { "Accept-Language": "zh-CN,zh;q=0.9" };
@@ -335,7 +308,5 @@ Deno.test("the 429 message is translated for Chinese users", async () => {
     }
     const err = assertError(res!, 429, "rate_limited");
     assert.match(err.message, new RegExp(`${res!.res.headers.get("Retry-After")}\\s*秒`));
-  } finally {
-    await server.close();
-  }
+  });
 });

@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
-import { Client, signUp, startTestServer } from "./helpers.ts";
+import { Client, friendsGroup, signUp, withServer } from "./helpers.ts";
+import { addMember } from "../lib/groups/join.ts";
+import { kick } from "../lib/groups/moderation.ts";
+import { getUser } from "../lib/accounts/users.ts";
 import { WsClient } from "./ws_client.ts";
-import { CLOSE, MAX_FRAME_BYTES } from "../lib/protocol.ts";
+import { CLOSE, MAX_FRAME_BYTES } from "../lib/wire/protocol.ts";
 
 Deno.test("/ws refuses to upgrade without a session or from another origin", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const anon = await fetch(server.url("/ws"), {
       headers: {
         Upgrade: "websocket",
@@ -22,16 +24,13 @@ Deno.test("/ws refuses to upgrade without a session or from another origin", asy
     const ok = await WsClient.open(server, client);
     await ok.close();
     await assert.rejects(WsClient.open(server, new Client(server)), "no cookie, no socket");
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("a non-member cannot send to, read, or receive a group's messages; the sender comes from the session", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const [a, b, x] = [await signUp(server), await signUp(server), await signUp(server)];
-    const group = await server.rt.createGroup(a.userId, "Team", [b.userId]);
+    const group = await friendsGroup(server, a.userId, "Team", [b.userId]);
     const [wa, wb, wx] = await Promise.all(
       [a, b, x].map((u) => WsClient.connect(server, u.client)),
     );
@@ -49,20 +48,17 @@ Deno.test("a non-member cannot send to, read, or receive a group's messages; the
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(wx.msgs(group.id).length, 0, "the outsider received nothing");
     await Promise.all([wa, wb, wx].map((w) => w.close()));
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("a removed member's sockets stop receiving at once, and joiners start at their join", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const [a, b, c] = [await signUp(server), await signUp(server), await signUp(server)];
-    const group = await server.rt.createGroup(a.userId, "Team", [b.userId]);
+    const group = await friendsGroup(server, a.userId, "Team", [b.userId]);
     const [wa, wb, wc] = await Promise.all(
       [a, b, c].map((u) => WsClient.connect(server, u.client)),
     );
-    await server.rt.addMember(group.id, c.userId, a.userId);
+    await addMember(server.rt, group.id, c.userId, a.userId);
     assert.equal(
       (await wc.next("conv")).conv.id,
       group.id,
@@ -70,7 +66,7 @@ Deno.test("a removed member's sockets stop receiving at once, and joiners start 
     );
     wa.send({ type: "send", conv: group.id, cid: "m1", text: "welcome c" });
     assert.equal((await wc.next("msg", (f) => f.msg.kind === "text")).msg.text, "welcome c");
-    await server.rt.removeMember(group.id, b.userId, a.userId);
+    await kick(server.rt, (await getUser(server.kv, a.userId))!, group.id, b.userId);
     await wb.next("conv_removed");
     wa.send({ type: "send", conv: group.id, cid: "m2", text: "after removal" });
     await wc.next("msg", (f) => f.msg.text === "after removal");
@@ -82,14 +78,11 @@ Deno.test("a removed member's sockets stop receiving at once, and joiners start 
     wb.send({ type: "send", conv: group.id, cid: "late", text: "still here?" });
     assert.equal((await wb.next("error", (f) => f.cid === "late")).code, "not_member");
     await Promise.all([wa, wb, wc].map((w) => w.close()));
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("bad frames get error frames and change nothing; abuse closes with documented codes", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const { client } = await signUp(server);
     const w = await WsClient.open(server, client);
     w.send({ type: "send", conv: "x", cid: "c", text: "before hello" });
@@ -120,14 +113,11 @@ Deno.test("bad frames get error frames and change nothing; abuse closes with doc
     }
     f.raw("{}");
     assert.equal((await f.waitClose()).code, CLOSE.badFrames);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("logging out closes that session's sockets with the do-not-reconnect code", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const { client, input } = await signUp(server);
     const other = new Client(server);
     await other.post("/api/auth/login", { login: input.username, password: input.password });
@@ -138,7 +128,5 @@ Deno.test("logging out closes that session's sockets with the do-not-reconnect c
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(w2.closed, null, "the other device stays connected");
     await w2.close();
-  } finally {
-    await server.close();
-  }
+  });
 });

@@ -1,5 +1,5 @@
 /** A test WebSocket client speaking the real protocol with a real session cookie. */
-import type { ClientFrame, ServerFrame } from "../lib/protocol.ts";
+import type { ClientFrame, ServerFrame } from "../lib/wire/protocol.ts";
 import type { Client, TestServer } from "./helpers.ts";
 
 export class WsClient {
@@ -32,6 +32,7 @@ export class WsClient {
     // @ts-ignore: Deno's WebSocket accepts headers
     const ws = new WebSocket(url, { headers: { cookie, origin: opts.origin ?? server.origin } });
     const c = new WsClient(ws);
+    server.sockets?.add(c);
     await new Promise<void>((resolve, reject) => {
       ws.addEventListener("open", () => resolve(), { once: true });
       ws.addEventListener(

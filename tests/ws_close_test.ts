@@ -3,32 +3,28 @@
  * close code and reason (not 1006), and what keeps a socket open or closes a silent one.
  */
 import assert from "node:assert/strict";
-import { type Client, signUp, startTestServer, type TestServer } from "./helpers.ts";
+import { type Client, signUp, startTestServer, type TestServer, withServer } from "./helpers.ts";
 import { WsClient } from "./ws_client.ts";
 import { type RawFrame, RawWs } from "./raw_ws.ts";
-import { LIMITS_WS } from "../lib/ws_conn.ts";
-import { CLOSE, type ServerFrame } from "../lib/protocol.ts";
+import { LIMITS_WS } from "../lib/realtime/conn.ts";
+import { CLOSE, type ServerFrame } from "../lib/wire/protocol.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ROUNDS = 5;
 
 Deno.test(`a burst over the frame limit reaches the client as 4003 with its reason (${ROUNDS} rounds)`, async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const { client } = await signUp(server);
     for (let round = 0; round < ROUNDS; round++) {
       const w = await WsClient.connect(server, client);
       for (let i = 0; i < 200; i++) w.send({ type: "ping", rid: `p${i}` });
       assert.deepEqual(await w.waitClose(5000), { code: CLOSE.flood, reason: "Too many frames" });
     }
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("a client flooding for a while, then pausing, gets 4003; so does a burst of invalid frames get 4502", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const { client } = await signUp(server);
     const w = await WsClient.connect(server, client);
     const until = performance.now() + 300;
@@ -45,9 +41,7 @@ Deno.test("a client flooding for a while, then pausing, gets 4003; so does a bur
       reason: "Too many invalid frames",
     });
     assert.equal(server.rt.hub.size, 0);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 function cookieOf(client: Client): string {

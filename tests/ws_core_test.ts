@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
-import { friendsDm, signUp, startTestServer } from "./helpers.ts";
+import { friendsDm, signUp, withServer } from "./helpers.ts";
 import { WsClient } from "./ws_client.ts";
 
 Deno.test("two users chat in a DM: ack with seq, delivery to both users' tabs, history", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const a = await signUp(server);
     const b = await signUp(server);
     const conv = await friendsDm(server, a.userId, b.userId);
@@ -25,14 +24,11 @@ Deno.test("two users chat in a DM: ack with seq, delivery to both users' tabs, h
     const h = await b1.next("history");
     assert.deepEqual(h.messages.map((m) => m.text), ["hello b", "hi a"]);
     await Promise.all([a1.close(), a2.close(), b1.close()]);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("the bot answers in the bot conversation that every user has from sign-up", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const a = await signUp(server);
     const ws = await WsClient.open(server, a.client);
     ws.send({ type: "hello", v: 1 });
@@ -45,7 +41,5 @@ Deno.test("the bot answers in the bot conversation that every user has from sign
     const reply = await ws.next("msg", (f) => f.msg.from === "bot");
     assert.match(reply.msg.text, /HappyChat bot|乐聊机器人/);
     await ws.close();
-  } finally {
-    await server.close();
-  }
+  });
 });

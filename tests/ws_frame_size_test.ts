@@ -3,9 +3,9 @@
  * escapes its JSON, fits in a send frame; only frames over MAX_FRAME_BYTES UTF-8 bytes close 4504.
  */
 import assert from "node:assert/strict";
-import { signUp, startTestServer } from "./helpers.ts";
+import { friendsGroup, signUp, withServer } from "./helpers.ts";
 import { WsClient } from "./ws_client.ts";
-import { CLOSE, MAX_FRAME_BYTES, MAX_TEXT_CHARS } from "../lib/protocol.ts";
+import { CLOSE, MAX_FRAME_BYTES, MAX_TEXT_CHARS } from "../lib/wire/protocol.ts";
 
 const bytes = (s: string) => new TextEncoder().encode(s).length;
 
@@ -33,10 +33,9 @@ const SCRIPTS: [string, string][] = [
 ];
 
 Deno.test("the longest text in any script and any JSON escaping is accepted; one more character is refused, not closed", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const [a, b] = [await signUp(server), await signUp(server)];
-    const conv = (await server.rt.createGroup(a.userId, "Sizes", [b.userId])).id;
+    const conv = (await friendsGroup(server, a.userId, "Sizes", [b.userId])).id;
     const w = await WsClient.connect(server, a.client);
     let i = 0;
     for (const [name, ch] of SCRIPTS) {
@@ -62,14 +61,11 @@ Deno.test("the longest text in any script and any JSON escaping is accepted; one
     assert.equal((await w.next("error")).code, "bad_frame");
     assert.equal(w.closed, null, "the socket stays open");
     await w.close();
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("a frame of exactly MAX_FRAME_BYTES UTF-8 bytes is read; one byte more closes 4504, in ASCII and in Chinese", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const { client } = await signUp(server);
     for (const ch of ["x", "汉"]) {
       const w = await WsClient.connect(server, client);
@@ -84,7 +80,5 @@ Deno.test("a frame of exactly MAX_FRAME_BYTES UTF-8 bytes is read; one byte more
       const closed = await w.waitClose();
       assert.deepEqual(closed, { code: CLOSE.frameTooLarge, reason: "Frame too large" });
     }
-  } finally {
-    await server.close();
-  }
+  });
 });

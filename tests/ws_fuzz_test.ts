@@ -1,7 +1,16 @@
 /** Fuzzing /ws with generated frames against a real server: every bad frame gets an answer, nothing is stored. */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { type Client, friendsDm, signUp, startTestServer, type TestServer } from "./helpers.ts";
+import {
+  type Client,
+  friendsDm,
+  friendsGroup,
+  signUp,
+  startTestServer,
+  type TestServer,
+  withServer,
+} from "./helpers.ts";
+import { addMember } from "../lib/groups/join.ts";
 import { WsClient } from "./ws_client.ts";
 import {
   type ClientFrame,
@@ -13,8 +22,8 @@ import {
   MAX_TEXT_CHARS,
   parseClientFrame,
   type ServerFrame,
-} from "../lib/protocol.ts";
-import { LIMITS_WS } from "../lib/ws_conn.ts";
+} from "../lib/wire/protocol.ts";
+import { LIMITS_WS } from "../lib/realtime/conn.ts";
 import { setLogSink } from "../lib/log.ts";
 
 type Fuzz = { kind: "text"; data: string } | { kind: "binary"; data: Uint8Array };
@@ -182,8 +191,8 @@ Deno.test("fuzzed frames after hello each get an answer, never crash the server 
   try {
     const [a, b, c] = [await signUp(server), await signUp(server), await signUp(server)];
     const dm = (await friendsDm(server, a.userId, b.userId)).id;
-    const group = (await server.rt.createGroup(a.userId, "Team", [b.userId])).id;
-    const theirs = (await server.rt.createGroup(b.userId, "Not A's", [c.userId])).id;
+    const group = (await friendsGroup(server, a.userId, "Team", [b.userId])).id;
+    const theirs = (await friendsGroup(server, b.userId, "Not A's", [c.userId])).id;
     const probe = await WsClient.connect(server, a.client);
     const own = (await probe.next("welcome").catch(() => null))?.convs.map((x) => x.id) ??
       [dm, group];
@@ -237,8 +246,7 @@ Deno.test("fuzzed frames after hello each get an answer, never crash the server 
 });
 
 Deno.test("before hello, every frame but a hello of the right version is refused with an error", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const { client } = await signUp(server);
     const frames = fc.sample(
       fc.oneof(
@@ -263,16 +271,13 @@ Deno.test("before hello, every frame but a hello of the right version is refused
     const v = await WsClient.open(server, client);
     v.send({ type: "hello", v: 2 });
     assert.equal((await v.waitClose()).code, CLOSE.badVersion);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("a resume cursor from before joining a group never replays messages from before the join", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const [a, b, d] = [await signUp(server), await signUp(server), await signUp(server)];
-    const group = (await server.rt.createGroup(a.userId, "Team", [b.userId])).id;
+    const group = (await friendsGroup(server, a.userId, "Team", [b.userId])).id;
     for (let i = 0; i < 6; i++) {
       await server.rt.log.append({
         conv: group,
@@ -283,7 +288,7 @@ Deno.test("a resume cursor from before joining a group never replays messages fr
         checkMember: true,
       });
     }
-    const joined = await server.rt.addMember(group, d.userId, a.userId);
+    const joined = await addMember(server.rt, group, d.userId, a.userId);
     await server.rt.log.append({
       conv: group,
       sender: b.userId,
@@ -307,7 +312,5 @@ Deno.test("a resume cursor from before joining a group never replays messages fr
       );
       await w.close();
     }
-  } finally {
-    await server.close();
-  }
+  });
 });

@@ -3,7 +3,7 @@
  * online. GHOSTS sets how many sockets (2000 by default); bench/ghosts.ts runs 15,000.
  */
 import assert from "node:assert/strict";
-import { startTestServer } from "./helpers.ts";
+import { withServer } from "./helpers.ts";
 import {
   GHOST_MODES,
   ghostUsers,
@@ -13,7 +13,7 @@ import {
   stillOnline,
 } from "./ghosts.ts";
 import { WsClient } from "./ws_client.ts";
-import { LIMITS_WS } from "../lib/ws_conn.ts";
+import { LIMITS_WS } from "../lib/realtime/conn.ts";
 
 const COUNT = Number(Deno.env.get("GHOSTS") ?? 2000);
 // An upgrade whose client vanished never opens; the sweep forgets it after the open deadline.
@@ -30,8 +30,7 @@ const zero = {
 };
 
 Deno.test(`${COUNT} sockets that say hello and vanish at random points leave the hub empty and no one online`, async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const users = await ghostUsers(server, 6);
     const run = await runGhosts(server, users, COUNT, { maxDelayMs: 25 });
     assert.equal(run.sockets, COUNT);
@@ -43,21 +42,16 @@ Deno.test(`${COUNT} sockets that say hello and vanish at random points leave the
     assert.deepEqual(await stillOnline(server, users.slice(1)), []);
     await w.close();
     assert.deepEqual(await settleLeftovers(server), zero);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 for (const mode of GHOST_MODES) {
   Deno.test(`ghosts of one kind ("${mode}"), closing right after hello, leave nothing`, async () => {
-    const server = await startTestServer();
-    try {
+    await withServer(async (server) => {
       const users = await ghostUsers(server, 2);
       await runGhosts(server, users, Math.min(COUNT, 200), { modes: [mode], maxDelayMs: 5 });
       assert.deepEqual(await settleLeftovers(server), zero);
       assert.deepEqual(await stillOnline(server, users), []);
-    } finally {
-      await server.close();
-    }
+    });
   });
 }

@@ -1,9 +1,10 @@
 /** history, sync and resume with bounds at, below or past what the member may read. */
 import assert from "node:assert/strict";
-import { friendsDm, signUp, startTestServer } from "./helpers.ts";
+import { friendsDm, friendsGroup, signUp, startTestServer } from "./helpers.ts";
+import { addMember } from "../lib/groups/join.ts";
 import { WsClient } from "./ws_client.ts";
 import { setLogSink } from "../lib/log.ts";
-import type { ServerFrame } from "../lib/protocol.ts";
+import type { ServerFrame } from "../lib/wire/protocol.ts";
 
 Deno.test("history before the first readable seq is an empty last page; sync and resume with odd bounds never fail", async () => {
   const server = await startTestServer();
@@ -12,7 +13,7 @@ Deno.test("history before the first readable seq is an empty last page; sync and
   try {
     const [a, b, c] = [await signUp(server), await signUp(server), await signUp(server)];
     const dm = (await friendsDm(server, a.userId, b.userId)).id;
-    const group = (await server.rt.createGroup(a.userId, "Late", [b.userId])).id;
+    const group = (await friendsGroup(server, a.userId, "Late", [b.userId])).id;
     for (let i = 0; i < 5; i++) {
       for (const conv of [dm, group]) {
         await server.rt.log.append({
@@ -25,8 +26,8 @@ Deno.test("history before the first readable seq is an empty last page; sync and
         });
       }
     }
-    // c joins after five messages: the join message is seq 6, so c may read from seq 6 on.
-    const joined = (await server.rt.addMember(group, c.userId, a.userId)).seq - 1;
+    // c joins after "created" and five messages: the join message is seq 7, c may read from it on.
+    const joined = (await addMember(server.rt, group, c.userId, a.userId)).seq - 1;
     const wa = await WsClient.connect(server, a.client);
     const wc = await WsClient.connect(server, c.client);
     const empty = { messages: [], hasMore: false };

@@ -1,9 +1,17 @@
 /** The protections of /ws: send rate, sockets per user, slow consumers, graceful shutdown. */
 import assert from "node:assert/strict";
-import { Client, friendsDm, signUp, startTestServer, type TestServer } from "./helpers.ts";
+import {
+  Client,
+  friendsDm,
+  friendsGroup,
+  signUp,
+  startTestServer,
+  type TestServer,
+  withServer,
+} from "./helpers.ts";
 import { WsClient } from "./ws_client.ts";
 import { RawWs } from "./raw_ws.ts";
-import { LIMITS_WS } from "../lib/ws_conn.ts";
+import { LIMITS_WS } from "../lib/realtime/conn.ts";
 import { MAX_SOCKETS_PER_USER } from "../routes/ws.ts";
 import {
   CLOSE,
@@ -11,7 +19,7 @@ import {
   type Message,
   RESUME_MAX_PER_CONV,
   type ServerFrame,
-} from "../lib/protocol.ts";
+} from "../lib/wire/protocol.ts";
 
 const settle = (ms = 150) => new Promise((r) => setTimeout(r, ms));
 
@@ -46,8 +54,7 @@ async function until(cond: () => boolean, what: string, ms = 5000): Promise<void
 
 Deno.test("sending past the per-user rate gets rate_limited, across all the user's tabs, and stores nothing extra", async () => {
   let frozen: number | null = null;
-  const server = await startTestServer({ now: () => frozen ?? Date.now() });
-  try {
+  await withServer({ now: () => frozen ?? Date.now() }, async (server) => {
     const [a, b] = [await signUp(server), await signUp(server)];
     const dm = (await friendsDm(server, a.userId, b.userId)).id;
     const tabs = [
@@ -82,14 +89,11 @@ Deno.test("sending past the per-user rate gets rate_limited, across all the user
     assert.equal(later.filter((f) => f.type === "ack").length, LIMITS_WS.sendPerSec);
     assert.equal(await storedCount(server, dm), burst + LIMITS_WS.sendPerSec);
     await Promise.all(tabs.map((t) => t.close()));
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test(`a user's ${MAX_SOCKETS_PER_USER + 1}th socket is refused; closing one makes room; other users are unaffected`, async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const [a, b] = [await signUp(server), await signUp(server)];
     const open: WsClient[] = [];
     for (let i = 0; i < MAX_SOCKETS_PER_USER; i++) open.push(await WsClient.open(server, a.client));
@@ -107,9 +111,7 @@ Deno.test(`a user's ${MAX_SOCKETS_PER_USER + 1}th socket is refused; closing one
     );
     open.push(await WsClient.connect(server, a.client));
     await Promise.all([...open, other].map((w) => w.close()));
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 /** Reads a raw socket's frames up to and including "resumed"; returns its messages. */
@@ -140,7 +142,7 @@ Deno.test("a socket that stops reading is closed as a slow consumer; a reading t
     const [a, b] = [await signUp(server), await signUp(server)];
     const groups: string[] = [];
     for (let i = 0; i < 8; i++) {
-      groups.push((await server.rt.createGroup(b.userId, `G${i}`, [a.userId])).id);
+      groups.push((await friendsGroup(server, b.userId, `G${i}`, [a.userId])).id);
     }
     const reading = await WsClient.connect(server, a.client);
     const raw = await RawWs.open(server.url("/ws"), {
@@ -175,29 +177,31 @@ Deno.test("a socket that stops reading is closed as a slow consumer; a reading t
     assert.equal(await readUntil(raw, () => false, got), CLOSE.slowConsumer);
     raw.close();
     const resume: Record<string, number> = {};
+    // Each group's seq 1 is its "created" message, from before the sockets: the flood is 2..last.
+    const last = per + 1;
     for (const id of groups) {
       const seqs = got.filter((m) => m.conv === id).map((m) => m.seq);
       assert.deepEqual(
         seqs,
-        seqs.map((_, i) => i + 1),
+        seqs.map((_, i) => i + 2),
         "what arrived arrived in order, without holes",
       );
-      resume[id] = seqs.length;
+      resume[id] = 1 + seqs.length;
     }
-    assert.ok(Object.values(resume).some((n) => n < per), "the slow socket missed something");
+    assert.ok(Object.values(resume).some((n) => n < last), "the slow socket missed something");
     // The bound did its job; the resume below may send a lot at once.
     LIMITS_WS.maxBuffered = saved.maxBuffered * 16;
     const back = await WsClient.connect(server, a.client, resume);
-    for (const id of groups) await back.waitMsgs(id, per - resume[id], 5000);
+    for (const id of groups) await back.waitMsgs(id, last - resume[id], 5000);
     await reading.waitMsgs(groups.at(-1)!, per, 5000);
     await settle();
-    const oneToPer = Array.from({ length: per }, (_, i) => i + 1);
+    const floodSeqs = Array.from({ length: per }, (_, i) => i + 2);
     for (const id of groups) {
       const all = [...got.filter((m) => m.conv === id), ...back.msgs(id)].map((m) => m.seq);
-      assert.deepEqual(all, oneToPer, "every message exactly once");
+      assert.deepEqual(all, floodSeqs, "every message exactly once");
       assert.deepEqual(
         reading.msgs(id).map((m) => m.seq),
-        oneToPer,
+        floodSeqs,
         "the reading tab got everything, in order",
       );
     }

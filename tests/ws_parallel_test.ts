@@ -7,8 +7,8 @@ import assert from "node:assert/strict";
 import { signUpOver, spawnServer } from "./process_server.ts";
 import type { Client, TestServer } from "./helpers.ts";
 import { WsClient } from "./ws_client.ts";
-import { ensureDm } from "../lib/conversations.ts";
-import { keys } from "../lib/kv_keys.ts";
+import { ensureDm } from "../lib/chat/conversations.ts";
+import { keys } from "../lib/kv/keys.ts";
 
 /** Opens sockets for `client` until one lands on an isolate other than `avoid` (or on any). */
 async function connectOn(server: TestServer, client: Client, want: (isolate: string) => boolean) {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { friendsDm, signUp, startTestServer, type TestServer } from "./helpers.ts";
+import { friendsDm, friendsGroup, signUp, type TestServer, withServer } from "./helpers.ts";
 import { WsClient } from "./ws_client.ts";
-import { RESUME_MAX_PER_CONV } from "../lib/protocol.ts";
+import { RESUME_MAX_PER_CONV } from "../lib/wire/protocol.ts";
 
 async function pair(server: TestServer) {
   const a = await signUp(server);
@@ -18,8 +18,7 @@ async function sendAll(ws: WsClient, conv: string, texts: string[]) {
 }
 
 Deno.test("resume after a drop replays exactly the missed messages, in order, once", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const { a, b, conv } = await pair(server);
     const wa = await WsClient.connect(server, a.client);
     let wb = await WsClient.connect(server, b.client);
@@ -37,14 +36,11 @@ Deno.test("resume after a drop replays exactly the missed messages, in order, on
     assert.deepEqual(wb.msgs(conv).map((m) => m.text), ["m3", "m4", "m5", "m6"]);
     assert.deepEqual(wb.msgs(conv).map((m) => m.seq), [3, 4, 5, 6]);
     await Promise.all([wa.close(), wb.close()]);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("resume past the bound answers gap and the client can page history", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const { a, b, conv } = await pair(server);
     const n = RESUME_MAX_PER_CONV + 5;
     for (let i = 0; i < n; i++) {
@@ -70,14 +66,11 @@ Deno.test("resume past the bound answers gap and the client can page history", a
     assert.equal(h.messages.at(-1)!.seq, n);
     assert.equal(h.hasMore, true);
     await wb.close();
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("a retried send with the same client id stores one message and returns the same ack", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const { a, b, conv } = await pair(server);
     const wa = await WsClient.connect(server, a.client);
     const wb = await WsClient.connect(server, b.client);
@@ -97,18 +90,15 @@ Deno.test("a retried send with the same client id stores one message and returns
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(wb.msgs(conv).length, 1, "the receiver sees it once");
     await Promise.all([wa.close(), wa2.close(), wb.close()]);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("concurrent senders in one conversation get distinct, gapless seqs and everyone sees the same order", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const a = await signUp(server);
     const b = await signUp(server);
     const c = await signUp(server);
-    const group = await server.rt.createGroup(a.userId, "G", [b.userId, c.userId]);
+    const group = await friendsGroup(server, a.userId, "G", [b.userId, c.userId]);
     const [wa, wb, wc] = await Promise.all(
       [a, b, c].map((u) => WsClient.connect(server, u.client)),
     );
@@ -122,11 +112,10 @@ Deno.test("concurrent senders in one conversation get distinct, gapless seqs and
     const total = per * 3;
     const seen = await Promise.all([wa, wb, wc].map((w) => w.waitMsgs(group.id, total, 8000)));
     for (const list of seen) {
-      assert.deepEqual(list.map((m) => m.seq), Array.from({ length: total }, (_, i) => i + 1));
+      // Seq 1 is the group's "created" message, from before the sockets.
+      assert.deepEqual(list.map((m) => m.seq), Array.from({ length: total }, (_, i) => i + 2));
     }
     assert.deepEqual(seen[1].map((m) => m.id), seen[0].map((m) => m.id));
     await Promise.all([wa, wb, wc].map((w) => w.close()));
-  } finally {
-    await server.close();
-  }
+  });
 });

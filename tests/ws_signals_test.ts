@@ -1,17 +1,11 @@
 /** Read cursors, unread counts, receipts, typing and presence over real sockets. */
 import assert from "node:assert/strict";
-import { friendsDm, signUp, startTestServer, type TestServer } from "./helpers.ts";
+import { friendsDm, friendsGroup, signUp, type TestServer, withServer } from "./helpers.ts";
+import { skewClock } from "./http_checks.ts";
 import { WsClient } from "./ws_client.ts";
-import { LIMITS_WS } from "../lib/ws_conn.ts";
+import { LIMITS_WS } from "../lib/realtime/conn.ts";
 
 const settle = (ms = 150) => new Promise((r) => setTimeout(r, ms));
-
-/** A server whose clock the test can move forward (the typing throttle and presence read it). */
-async function skewedServer(): Promise<TestServer & { advance(ms: number): void }> {
-  let skew = 0;
-  const server = await startTestServer({ now: () => Date.now() + skew });
-  return Object.assign(server, { advance: (ms: number) => void (skew += ms) });
-}
 
 async function sendAll(ws: WsClient, conv: string, n: number, tag = "m") {
   for (let i = 0; i < n; i++) {
@@ -28,8 +22,7 @@ async function welcomeOf(server: TestServer, client: Parameters<typeof WsClient.
 }
 
 Deno.test("unread counts come from read cursors: the welcome shows readSeq, lastSeq - readSeq is unread", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const [a, b] = [await signUp(server), await signUp(server)];
     const dm = (await friendsDm(server, a.userId, b.userId)).id;
     const wb = await WsClient.connect(server, b.client);
@@ -63,17 +56,15 @@ Deno.test("unread counts come from read cursors: the welcome shows readSeq, last
     s = (await welcomeOf(server, a.client)).convs.find((c) => c.id === dm)!;
     assert.equal(s.lastSeq - s.readSeq, 0);
     await Promise.all([wa.close(), wb.close()]);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("read receipts: the DM peer gets a read frame; a group's receipts give each member's cursor", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const [a, b, c] = [await signUp(server), await signUp(server), await signUp(server)];
     const dm = (await friendsDm(server, a.userId, b.userId)).id;
-    const group = (await server.rt.createGroup(a.userId, "Team", [b.userId, c.userId])).id;
+    // Seq 1 is the group's "created" message: A's four messages are 2 to 5.
+    const group = (await friendsGroup(server, a.userId, "Team", [b.userId, c.userId])).id;
     const [wa, wb, wc] = await Promise.all(
       [a, b, c].map((u) => WsClient.connect(server, u.client)),
     );
@@ -86,24 +77,21 @@ Deno.test("read receipts: the DM peer gets a read frame; a group's receipts give
     await wc.next("read", (f) => f.conv === group && f.user === b.userId && f.seq === 3);
     wc.send({ type: "receipts", conv: group, rid: "q1" });
     const r = await wc.next("receipts", (f) => f.rid === "q1");
-    assert.deepEqual(r.reads, { [a.userId]: 4, [b.userId]: 3 }, "c has not read anything yet");
+    assert.deepEqual(r.reads, { [a.userId]: 5, [b.userId]: 3 }, "c has not read anything yet");
     wc.send({ type: "read", conv: group, seq: 1 });
     await wa.next("read", (f) => f.conv === group && f.user === c.userId);
     wa.send({ type: "receipts", conv: group, rid: "q2" });
     assert.deepEqual((await wa.next("receipts", (f) => f.rid === "q2")).reads, {
-      [a.userId]: 4,
+      [a.userId]: 5,
       [b.userId]: 3,
       [c.userId]: 1,
     });
     await Promise.all([wa, wb, wc].map((w) => w.close()));
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("a user's read on one tab reaches their other tab", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const [a, b] = [await signUp(server), await signUp(server)];
     const dm = (await friendsDm(server, a.userId, b.userId)).id;
     const wb = await WsClient.connect(server, b.client);
@@ -115,17 +103,15 @@ Deno.test("a user's read on one tab reaches their other tab", async () => {
     tab1.send({ type: "read", conv: dm, seq: 3 });
     assert.deepEqual(await tab2.next("read"), { type: "read", conv: dm, user: a.userId, seq: 3 });
     await Promise.all([tab1.close(), tab2.close(), wb.close()]);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("typing is relayed to the others, not to the typer, at most once per 3 s per user and conversation", async () => {
-  const server = await skewedServer();
-  try {
+  const clock = skewClock();
+  await withServer({ now: clock.now }, async (server) => {
     const [a, b, c] = [await signUp(server), await signUp(server), await signUp(server)];
     const dm = (await friendsDm(server, a.userId, b.userId)).id;
-    const group = (await server.rt.createGroup(a.userId, "Team", [b.userId, c.userId])).id;
+    const group = (await friendsGroup(server, a.userId, "Team", [b.userId, c.userId])).id;
     const [tab1, tab2] = [
       await WsClient.connect(server, a.client),
       await WsClient.connect(server, a.client),
@@ -152,25 +138,22 @@ Deno.test("typing is relayed to the others, not to the typer, at most once per 3
       0,
       "the typer's own tabs are not told",
     );
-    server.advance(LIMITS_WS.typingEveryMs - 500);
+    clock.advance(LIMITS_WS.typingEveryMs - 500);
     tab2.send({ type: "typing", conv: dm });
     await settle();
     assert.equal(typings(wb, dm).length, 0, "still within 3 s");
-    server.advance(600);
+    clock.advance(600);
     tab2.send({ type: "typing", conv: dm });
     await wb.next("typing", (f) => f.conv === dm);
     wb.send({ type: "typing", conv: dm });
     await tab1.next("typing", (f) => f.user === b.userId);
     await tab2.next("typing", (f) => f.user === b.userId);
     await Promise.all([tab1, tab2, wb, wc].map((w) => w.close()));
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("presence: online when the first tab connects, offline with lastSeen only when the last one closes", async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const [a, b] = [await signUp(server), await signUp(server)];
     const dm = (await friendsDm(server, a.userId, b.userId)).id;
     const wb = await WsClient.connect(server, b.client);
@@ -209,7 +192,5 @@ Deno.test("presence: online when the first tab connects, offline with lastSeen o
       "a fresh welcome agrees",
     );
     await wb.close();
-  } finally {
-    await server.close();
-  }
+  });
 });

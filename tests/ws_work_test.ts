@@ -4,11 +4,12 @@
  * `rate_limited`), keeps memory flat and the server answering. FLOOD_SECONDS sets its length.
  */
 import assert from "node:assert/strict";
-import { signUp, startTestServer, type TestServer } from "./helpers.ts";
+import { signUp, startTestServer, type TestServer, withServer } from "./helpers.ts";
 import { type FloodResult, floodSetup, historyFlood } from "./flood.ts";
 import { RawWs } from "./raw_ws.ts";
-import { LIMITS_WS } from "../lib/ws_conn.ts";
-import { HISTORY_PAGE_MAX, type ServerFrame } from "../lib/protocol.ts";
+import { LIMITS_WS } from "../lib/realtime/conn.ts";
+import { addMember } from "../lib/groups/join.ts";
+import { HISTORY_PAGE_MAX, type ServerFrame } from "../lib/wire/protocol.ts";
 
 const SECONDS = Number(Deno.env.get("FLOOD_SECONDS") ?? 3);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -38,8 +39,7 @@ async function checkBounds(server: TestServer, r: FloodResult, allowed: string[]
 }
 
 Deno.test(`one user's 10 sockets flooding history for ${SECONDS} s: bounded work, memory growth under 200 MB, /healthz answers`, async () => {
-  const server = await startTestServer();
-  try {
+  await withServer(async (server) => {
     const r = await historyFlood(server, await floodSetup(server), { seconds: SECONDS });
     await checkBounds(server, r, ["error:busy", "error:rate_limited"]);
     // The server's own memory (this isolate) stays within 200 MB; the process's RSS too, with
@@ -53,9 +53,7 @@ Deno.test(`one user's 10 sockets flooding history for ${SECONDS} s: bounded work
       r.rssPeakMiB - r.rssBeforeMiB < 400,
       `RSS grew from ${mib(r.rssBeforeMiB)} to ${mib(r.rssPeakMiB)} MiB`,
     );
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("without the rate limit on heavy commands, the bounds on work in flight alone hold", async () => {
@@ -118,7 +116,7 @@ Deno.test("heavy commands wait for a socket that does not read: busy instead of 
   try {
     const setup = await floodSetup(server, 60);
     const b = await signUp(server);
-    await server.rt.addMember(setup.conv, b.userId, setup.userId);
+    await addMember(server.rt, setup.conv, b.userId, setup.userId);
     const raw = await RawWs.open(server.url("/ws"), {
       Cookie: [...setup.client.cookies].map(([k, v]) => `${k}=${v}`).join("; "),
       Origin: server.origin,

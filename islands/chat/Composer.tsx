@@ -1,7 +1,7 @@
 /** The composer: Enter sends and Shift+Enter breaks the line (on phones, the send button sends). */
 import { useRef, useState } from "preact/hooks";
-import { type Locale, t } from "../../lib/i18n.ts";
-import { MAX_TEXT_CHARS } from "../../lib/protocol.ts";
+import { type Locale, t } from "../../lib/i18n/i18n.ts";
+import { MAX_TEXT_CHARS } from "../../lib/wire/protocol.ts";
 
 export function Composer(
   p: { locale: Locale; online: boolean; onSend: (text: string) => void; onTyping: () => void },

@@ -1,6 +1,6 @@
 /** The conversation list: avatar, name, last message, time, unread badge, online dot. */
-import { type Locale, t } from "../../lib/i18n.ts";
-import { type ChatState, sortedConvs, unreadCount } from "../../lib/chat_state.ts";
+import { type Locale, t } from "../../lib/i18n/i18n.ts";
+import { type ChatState, sortedConvs, unreadCount } from "../../lib/client/state.ts";
 import { Avatar } from "../../components/Avatar.tsx";
 import { convAvatar, convTitle, listTime, preview } from "./format.ts";
 

@@ -1,8 +1,8 @@
 /** One conversation: header, messages with date separators and read marks, history on scroll up. */
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
-import { type Locale, t } from "../../lib/i18n.ts";
-import { type ChatState, type ConvState, readCount } from "../../lib/chat_state.ts";
-import type { Message } from "../../lib/protocol.ts";
+import { type Locale, t } from "../../lib/i18n/i18n.ts";
+import { type ChatState, type ConvState, readCount } from "../../lib/client/state.ts";
+import type { Message } from "../../lib/wire/protocol.ts";
 import { Avatar } from "../../components/Avatar.tsx";
 import { Composer } from "./Composer.tsx";
 import {

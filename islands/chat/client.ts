@@ -3,21 +3,17 @@
  * WebSocket: hello/resume, reconnect with backoff, pending sends and their retry.
  */
 import { computed, signal } from "@preact/signals";
-import {
-  type Action,
-  type ChatState,
-  emptyState,
-  type FriendsSnapshot,
-  reduce,
-} from "../../lib/chat_state.ts";
+import { type Action, type ChatState, emptyState, reduce } from "../../lib/client/state.ts";
+import type { FriendsSnapshot } from "../../lib/wire/api.ts";
+import { api } from "../api.ts";
 import {
   type ClientFrame,
   CLOSE,
   PROTOCOL_VERSION,
   type ServerFrame,
   shouldReconnect,
-} from "../../lib/protocol.ts";
-import type { ConvSummary, UserCard } from "../../lib/protocol.ts";
+} from "../../lib/wire/protocol.ts";
+import type { ConvSummary, UserCard } from "../../lib/wire/protocol.ts";
 
 export type Connection = "connecting" | "online" | "offline" | "ended";
 
@@ -76,13 +72,12 @@ export async function loadFriends(): Promise<void> {
   if (friendsQueue) return;
   friendsQueue = [];
   try {
-    const res = await fetch("/api/friends", { headers: { Accept: "application/json" } });
-    if (res.ok) {
-      dispatch({ type: "local_friends", ...(await res.json() as FriendsSnapshot) });
+    // Offline or refused: the next welcome loads again.
+    const r = await api<FriendsSnapshot>("GET", "/api/friends");
+    if (r.ok) {
+      dispatch({ type: "local_friends", ...r.data });
       for (const f of friendsQueue) dispatch(f);
     }
-  } catch {
-    /* offline: the next welcome loads again */
   } finally {
     friendsQueue = null;
   }
@@ -171,6 +166,20 @@ export function reconnectNow(): void {
 /** For tests and the UI's "offline" simulation: drops the socket; it reconnects by itself. */
 export function dropConnection(): void {
   ws?.close();
+}
+
+/**
+ * The device lost its network: say so at once and stop using the socket, instead of waiting
+ * for it to time out (the server's close frame cannot arrive). "online" reconnects.
+ */
+function networkGone(): void {
+  const sock = ws;
+  if (!sock || connection.value === "ended") return;
+  ws = null;
+  clearInterval(pingTimer);
+  sock.close();
+  connection.value = "offline";
+  scheduleReconnect();
 }
 
 function onServerFrame(f: ServerFrame): void {
@@ -297,6 +306,7 @@ export function requestMembers(conv: string): void {
 if (typeof window !== "undefined") {
   setInterval(() => dispatch({ type: "typing_expire", now: Date.now() }), 1000);
   addEventListener("online", reconnectNow);
+  addEventListener("offline", networkGone);
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible") reconnectNow();
   });

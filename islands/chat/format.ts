@@ -1,7 +1,7 @@
 /** Display helpers for the chat views: names, times, date separators, previews. */
-import { type Locale, t } from "../../lib/i18n.ts";
-import type { ChatState, ConvState } from "../../lib/chat_state.ts";
-import type { Message, UserCard } from "../../lib/protocol.ts";
+import { type Locale, t } from "../../lib/i18n/i18n.ts";
+import type { ChatState, ConvState } from "../../lib/client/state.ts";
+import type { Message, UserCard } from "../../lib/wire/protocol.ts";
 import { groupSystemText } from "../group/system_text.ts";
 import { nameInGroup } from "../group/store.ts";
 

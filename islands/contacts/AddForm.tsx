@@ -1,10 +1,12 @@
 /** "Add friend": a short note (prefilled with "Hi, I'm …") and send, inline where the button was. */
 import { useEffect, useRef, useState } from "preact/hooks";
-import { type Locale, t } from "../../lib/i18n.ts";
-import type { UserCard } from "../../lib/protocol.ts";
-import { NOTE_MAX } from "../../lib/friend_rules.ts";
+import { type Locale, t } from "../../lib/i18n/i18n.ts";
+import type { UserCard } from "../../lib/wire/protocol.ts";
+import { NOTE_MAX } from "../../lib/wire/friend_rules.ts";
 import { dispatch } from "../chat/client.ts";
-import { type ApiError, friendsApi } from "./api.ts";
+import type { ApiError } from "../../lib/wire/api.ts";
+import { errorText } from "../api.ts";
+import { friendsApi } from "./friends_api.ts";
 
 export interface AddFormProps {
   locale: Locale;
@@ -29,7 +31,7 @@ export function AddForm(p: AddFormProps) {
     if (busy) return;
     setBusy(true);
     setError(null);
-    const r = await friendsApi.request(p.locale, { to: p.to.id }, note);
+    const r = await friendsApi.request({ to: p.to.id }, note);
     setBusy(false);
     if (!r.ok) return setError(r.error);
     if (r.data.status === "sent") {
@@ -55,7 +57,9 @@ export function AddForm(p: AddFormProps) {
         aria-invalid={error ? true : undefined}
         data-testid="note"
       />
-      {error && <p class="field-error" role="alert" data-error={error.code}>{error.message}</p>}
+      {error && (
+        <p class="field-error" role="alert" data-error={error.code}>{errorText(p.locale, error)}</p>
+      )}
       <div class="buttons">
         <button type="submit" class="primary" disabled={busy} data-testid="send-request">
           {t(p.locale, "friends.send")}

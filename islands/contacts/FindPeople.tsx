@@ -1,13 +1,15 @@
 /** Find people by exact username or nickname prefix; each result can be added with a note. */
 import { useEffect, useRef, useState } from "preact/hooks";
-import { type Locale, t } from "../../lib/i18n.ts";
-import type { UserCard } from "../../lib/protocol.ts";
+import { type Locale, t } from "../../lib/i18n/i18n.ts";
+import type { UserCard } from "../../lib/wire/protocol.ts";
 import { Avatar } from "../../components/Avatar.tsx";
 import { state } from "../chat/client.ts";
 import { AddForm } from "./AddForm.tsx";
-import { type ApiError, friendsApi } from "./api.ts";
+import type { ApiError, PersonResult } from "../../lib/wire/api.ts";
+import { errorText } from "../api.ts";
+import { friendsApi } from "./friends_api.ts";
 
-type Found = { user: UserCard; remark: string; relation: "friend" | "pending" | "none" };
+type Found = PersonResult;
 
 export function FindPeople(p: { locale: Locale; me: UserCard }) {
   const l = p.locale;
@@ -22,7 +24,7 @@ export function FindPeople(p: { locale: Locale; me: UserCard }) {
   async function search(query: string) {
     latest.current = query;
     if (!query.trim()) return setResults(null);
-    const r = await friendsApi.search(l, query);
+    const r = await friendsApi.search(query);
     if (latest.current !== query) return; // an older answer arriving late
     if (!r.ok) return setError(r.error);
     setError(null);
@@ -73,7 +75,9 @@ export function FindPeople(p: { locale: Locale; me: UserCard }) {
         <button type="submit" data-testid="find-go">{t(l, "find.button")}</button>
       </form>
       <p class="hint" id="find-hint">{t(l, "find.hint")}</p>
-      {error && <p class="alert error" role="alert" data-error={error.code}>{error.message}</p>}
+      {error && (
+        <p class="alert error" role="alert" data-error={error.code}>{errorText(l, error)}</p>
+      )}
       {results && !results.length && (
         <p class="muted" data-testid="find-none">{t(l, "find.none")}</p>
       )}

@@ -1,8 +1,9 @@
 /** "Add friends" on the group page: pick friends who are not in the group yet. */
 import { useState } from "preact/hooks";
-import { type Locale, t } from "../../lib/i18n.ts";
-import type { FriendView } from "../../lib/protocol.ts";
-import { api, type ApiError } from "./api.ts";
+import { type Locale, t } from "../../lib/i18n/i18n.ts";
+import type { FriendView } from "../../lib/wire/protocol.ts";
+import type { ApiError } from "../../lib/wire/api.ts";
+import { api, errorText } from "../api.ts";
 import { FriendPicker } from "./FriendPicker.tsx";
 
 export function AddMembers(
@@ -60,7 +61,7 @@ export function AddMembers(
                   else next.add(id);
                   setSelected(next);
                 }}
-                error={error?.message}
+                error={error ? errorText(p.locale, error) : undefined}
               />
             )
             : <p class="muted">{t(p.locale, "group.noneToAdd")}</p>}

@@ -1,7 +1,7 @@
 /** A modal confirm dialog (native <dialog>: focus stays inside, Esc cancels). */
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { JSX } from "preact";
-import { type Locale, type MessageKey, t } from "../../lib/i18n.ts";
+import { type Locale, type MessageKey, t } from "../../lib/i18n/i18n.ts";
 
 interface Ask {
   text: string;

@@ -1,7 +1,7 @@
 /** Group parts of the open conversation: the notice at the top and the muted note above the composer. */
 import { useEffect, useState } from "preact/hooks";
-import { type Locale, t } from "../../lib/i18n.ts";
-import type { ConvSummary } from "../../lib/protocol.ts";
+import { type Locale, t } from "../../lib/i18n/i18n.ts";
+import type { ConvSummary } from "../../lib/wire/protocol.ts";
 import { mutedUntil } from "./store.ts";
 import { shortTime } from "./system_text.ts";
 

@@ -1,7 +1,7 @@
 /** Choose friends (to create a group with, or to add to one): a filter box and a list of checkboxes. */
 import { useState } from "preact/hooks";
-import { type Locale, t } from "../../lib/i18n.ts";
-import type { FriendView } from "../../lib/protocol.ts";
+import { type Locale, t } from "../../lib/i18n/i18n.ts";
+import type { FriendView } from "../../lib/wire/protocol.ts";
 import { Avatar } from "../../components/Avatar.tsx";
 
 export interface FriendPickerProps {

@@ -1,7 +1,8 @@
 /** Invite links (admins): create one with an expiry, copy it (shown once), revoke old ones. */
 import { useEffect, useRef, useState } from "preact/hooks";
-import { type Locale, type MessageKey, t } from "../../lib/i18n.ts";
-import { api, type ApiError, type InviteView } from "./api.ts";
+import { type Locale, type MessageKey, t } from "../../lib/i18n/i18n.ts";
+import type { ApiError, InviteView } from "../../lib/wire/api.ts";
+import { api, errorText, type Method } from "../api.ts";
 import { shortTime } from "./system_text.ts";
 
 const EXPIRY: [string, MessageKey][] = [
@@ -29,7 +30,7 @@ export function Invites({ locale, group }: { locale: Locale; group: string }) {
     load();
   }, [group]);
 
-  async function act(method: string, path: string, body?: unknown) {
+  async function act(method: Method, path: string, body?: unknown) {
     setBusy(true);
     setError(null);
     const r = await api<{ url?: string }>(method, path, body);
@@ -99,7 +100,7 @@ export function Invites({ locale, group }: { locale: Locale; group: string }) {
       )}
       {error && (
         <p class="alert error" role="alert" data-error={error.code}>
-          {error.message || t(locale, "err.internal")}
+          {errorText(locale, error)}
         </p>
       )}
       {!list.length && <p class="muted">{t(locale, "group.noInvites")}</p>}

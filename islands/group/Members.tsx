@@ -1,14 +1,28 @@
 /** The member list of the group page, with each member's actions as the viewer's role allows. */
+import { Button } from "../../components/Button.tsx";
 import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
-import { type Locale, type MessageKey, t } from "../../lib/i18n.ts";
+import { type Locale, type MessageKey, t } from "../../lib/i18n/i18n.ts";
 import { Avatar } from "../../components/Avatar.tsx";
-import { api, type ApiError, type GroupInfo, type GroupMember, memberName, RANK } from "./api.ts";
+import type { ApiError, GroupMemberView, GroupView } from "../../lib/wire/api.ts";
+import { RANK } from "../../lib/wire/roles.ts";
+import { api, errorText, type Method } from "../api.ts";
 import { shortTime } from "./system_text.ts";
+
+/**
+ * The name a member shows: the viewer's remark for a friend (it wins everywhere, as in WeChat and
+ * in the chat: islands/chat/format.ts memberName), else their name in this group, else the nickname.
+ */
+export function memberName(
+  m: Pick<GroupMemberView, "displayName" | "nickname" | "id">,
+  remarks: Record<string, string>,
+): string {
+  return remarks[m.id] || m.displayName || m.nickname;
+}
 
 export interface MembersProps {
   locale: Locale;
-  info: GroupInfo;
+  info: GroupView;
   me: string;
   remarks: Record<string, string>;
   confirm: (text: string, ok: MessageKey) => Promise<boolean>;
@@ -26,7 +40,7 @@ const MUTE_CHOICES: [number, MessageKey][] = [
   [43200, "group.day30"],
 ];
 
-function Badges({ m, locale, now }: { m: GroupMember; locale: Locale; now: number }) {
+function Badges({ m, locale, now }: { m: GroupMemberView; locale: Locale; now: number }) {
   return (
     <>
       {m.role !== "member" && (
@@ -44,7 +58,7 @@ function Badges({ m, locale, now }: { m: GroupMember; locale: Locale; now: numbe
 }
 
 function Actions(
-  { p, m, name, close }: { p: MembersProps; m: GroupMember; name: string; close: () => void },
+  { p, m, name, close }: { p: MembersProps; m: GroupMemberView; name: string; close: () => void },
 ) {
   const [minutes, setMinutes] = useState(60);
   const [busy, setBusy] = useState(false);
@@ -53,7 +67,7 @@ function Actions(
   const base = `/api/groups/${p.info.id}/members/${m.id}`;
   const muted = !!m.mutedUntil && m.mutedUntil > Date.now();
 
-  async function run(method: string, path: string, body?: unknown, ask?: [string, MessageKey]) {
+  async function run(method: Method, path: string, body?: unknown, ask?: [string, MessageKey]) {
     if (ask && !(await p.confirm(ask[0], ask[1]))) return;
     setBusy(true);
     setError(null);
@@ -74,40 +88,34 @@ function Actions(
       aria-busy={busy || undefined}
     >
       {isOwner && (
-        <button
-          type="button"
+        <Button
           onClick={() =>
             run("PUT", `${base}/role`, { role: m.role === "admin" ? "member" : "admin" })}
           disabled={busy}
-          data-testid="act-admin"
-        >
-          {t(p.locale, m.role === "admin" ? "group.removeAdmin" : "group.makeAdmin")}
-        </button>
+          testid="act-admin"
+          label={t(p.locale, m.role === "admin" ? "group.removeAdmin" : "group.makeAdmin")}
+        />
       )}
       {isOwner && (
-        <button
-          type="button"
+        <Button
           onClick={() =>
             run("POST", `/api/groups/${p.info.id}/transfer`, { userId: m.id }, [
               t(p.locale, "group.confirmTransfer", { name }),
               "group.transfer",
             ])}
           disabled={busy}
-          data-testid="act-transfer"
-        >
-          {t(p.locale, "group.transfer")}
-        </button>
+          testid="act-transfer"
+          label={t(p.locale, "group.transfer")}
+        />
       )}
       {muted
         ? (
-          <button
-            type="button"
+          <Button
             onClick={() => run("POST", `${base}/mute`, { minutes: 0 })}
             disabled={busy}
-            data-testid="act-unmute"
-          >
-            {t(p.locale, "group.unmute")}
-          </button>
+            testid="act-unmute"
+            label={t(p.locale, "group.unmute")}
+          />
         )
         : (
           <span class="mute-choice">
@@ -124,18 +132,15 @@ function Actions(
                 <option key={n} value={String(n)}>{t(p.locale, key)}</option>
               ))}
             </select>
-            <button
-              type="button"
+            <Button
               onClick={() => run("POST", `${base}/mute`, { minutes })}
               disabled={busy}
-              data-testid="act-mute"
-            >
-              {t(p.locale, "group.mute")}
-            </button>
+              testid="act-mute"
+              label={t(p.locale, "group.mute")}
+            />
           </span>
         )}
-      <button
-        type="button"
+      <Button
         class="danger"
         onClick={() =>
           run("DELETE", base, undefined, [
@@ -143,13 +148,12 @@ function Actions(
             "group.kick",
           ])}
         disabled={busy}
-        data-testid="act-kick"
-      >
-        {t(p.locale, "group.kick")}
-      </button>
+        testid="act-kick"
+        label={t(p.locale, "group.kick")}
+      />
       {error && (
         <p class="field-error" role="alert" data-error={error.code}>
-          {error.message || t(p.locale, "err.internal")}
+          {errorText(p.locale, error)}
         </p>
       )}
     </div>

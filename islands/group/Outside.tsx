@@ -1,11 +1,12 @@
 /** The group page for someone not in the group: join a public group, or ask to join a private one. */
 import { useState } from "preact/hooks";
-import { type Locale, t } from "../../lib/i18n.ts";
+import { type Locale, t } from "../../lib/i18n/i18n.ts";
 import { Avatar } from "../../components/Avatar.tsx";
-import { api, type ApiError, type GroupCardView } from "./api.ts";
+import type { ApiError, GroupCard } from "../../lib/wire/api.ts";
+import { api, errorText } from "../api.ts";
 
 export function Outside(
-  { locale, id, preview }: { locale: Locale; id: string; preview: GroupCardView | null },
+  { locale, id, preview }: { locale: Locale; id: string; preview: GroupCard | null },
 ) {
   const [note, setNote] = useState("");
   const [busy, setBusy] = useState(false);
@@ -31,7 +32,7 @@ export function Outside(
 
   const err = error && (
     <p class="alert error" role="alert" data-error={error.code}>
-      {error.message || t(locale, "err.internal")}
+      {errorText(locale, error)}
     </p>
   );
   if (preview) {

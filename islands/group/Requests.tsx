@@ -1,9 +1,10 @@
 /** Join requests waiting for an admin (live: new ones arrive over the socket). */
 import { useState } from "preact/hooks";
-import { type Locale, t } from "../../lib/i18n.ts";
-import type { RequestView } from "../../lib/protocol.ts";
+import { type Locale, t } from "../../lib/i18n/i18n.ts";
+import type { RequestView } from "../../lib/wire/protocol.ts";
 import { Avatar } from "../../components/Avatar.tsx";
-import { api, type ApiError } from "./api.ts";
+import type { ApiError } from "../../lib/wire/api.ts";
+import { api, errorText } from "../api.ts";
 
 export interface RequestsProps {
   locale: Locale;
@@ -72,7 +73,7 @@ export function Requests(p: RequestsProps) {
       </ul>
       {error && (
         <p class="alert error" role="alert" data-error={error.code}>
-          {error.message || t(p.locale, "err.internal")}
+          {errorText(p.locale, error)}
         </p>
       )}
     </section>

@@ -1,7 +1,8 @@
 /** The group page's settings: avatar, name, notice and switches for admins; my name for everyone. */
 import { useEffect, useState } from "preact/hooks";
-import { type Locale, type MessageKey, t } from "../../lib/i18n.ts";
-import { api, type ApiError, type GroupInfo } from "./api.ts";
+import { type Locale, type MessageKey, t } from "../../lib/i18n/i18n.ts";
+import type { ApiError, GroupView } from "../../lib/wire/api.ts";
+import { api, errorText } from "../api.ts";
 import { TextSetting } from "./TextSetting.tsx";
 import { ImagePick } from "../../components/ImagePick.tsx";
 
@@ -9,12 +10,12 @@ export const LIMITS = { title: 30, notice: 500, displayName: 32 };
 
 interface Props {
   locale: Locale;
-  info: GroupInfo;
-  onChanged: (info?: GroupInfo) => void;
+  info: GroupView;
+  onChanged: (info?: GroupView) => void;
 }
 
 async function patch(p: Props, body: Record<string, unknown>): Promise<ApiError | null> {
-  const r = await api<{ group: GroupInfo }>("PATCH", `/api/groups/${p.info.id}`, body);
+  const r = await api<{ group: GroupView }>("PATCH", `/api/groups/${p.info.id}`, body);
   if (!r.ok) return r.error;
   p.onChanged(r.data.group);
   return null;
@@ -27,7 +28,7 @@ export function GroupAvatarButton(p: Props) {
   async function onFile(file: File) {
     setBusy(true);
     setError(null);
-    const r = await api<{ group: GroupInfo }>("PUT", `/api/groups/${p.info.id}/avatar`, file);
+    const r = await api<{ group: GroupView }>("PUT", `/api/groups/${p.info.id}/avatar`, file);
     setBusy(false);
     if (!r.ok) setError(r.error);
     else p.onChanged(r.data.group);
@@ -43,7 +44,7 @@ export function GroupAvatarButton(p: Props) {
       />
       {error && (
         <p class="field-error" role="alert" data-error={error.code}>
-          {error.message || t(p.locale, "err.internal")}
+          {errorText(p.locale, error)}
         </p>
       )}
     </div>
@@ -78,9 +79,7 @@ function Switch(p: Props & { name: "public" | "memberInvite"; label: MessageKey 
         />
         <span>{t(p.locale, p.label)}</span>
       </label>
-      {error && (
-        <p class="field-error" role="alert">{error.message || t(p.locale, "err.internal")}</p>
-      )}
+      {error && <p class="field-error" role="alert">{errorText(p.locale, error)}</p>}
     </div>
   );
 }

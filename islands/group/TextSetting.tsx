@@ -1,7 +1,8 @@
 /** One text setting with its own Save button: group name, notice, my name in the group. */
 import { useEffect, useState } from "preact/hooks";
-import { type Locale, type MessageKey, t } from "../../lib/i18n.ts";
-import type { ApiError } from "./api.ts";
+import { type Locale, type MessageKey, t } from "../../lib/i18n/i18n.ts";
+import type { ApiError } from "../../lib/wire/api.ts";
+import { errorText } from "../api.ts";
 
 export interface TextSettingProps {
   locale: Locale;
@@ -64,7 +65,7 @@ export function TextSetting(p: TextSettingProps) {
         {error
           ? (
             <p class="field-error" id={`${p.id}-err`} role="alert" data-error={error.code}>
-              {error.message || t(p.locale, "err.internal")}
+              {errorText(p.locale, error)}
             </p>
           )
           : p.hint && <p class="hint" id={`${p.id}-hint`}>{t(p.locale, p.hint)}</p>}

@@ -1,9 +1,9 @@
 /** The chat screen's group parts: details of the open group, and closing a group that is gone. */
 import { useEffect, useRef, useState } from "preact/hooks";
-import { type Locale, t } from "../../lib/i18n.ts";
-import type { ChatState } from "../../lib/chat_state.ts";
+import { type Locale, t } from "../../lib/i18n/i18n.ts";
+import type { ChatState } from "../../lib/client/state.ts";
 import { dispatch, onFrame } from "../chat/client.ts";
-import type { GroupInfo } from "./api.ts";
+import type { GroupView } from "../../lib/wire/api.ts";
 import { forgetGroupInfo, loadGroupInfo, reloadGroupInfoSoon } from "./store.ts";
 
 export interface Gone {
@@ -13,7 +13,7 @@ export interface Gone {
 }
 
 /** Puts the members' cards into the chat state (names in system messages and sender lines). */
-function intoState(info: GroupInfo): void {
+function intoState(info: GroupView): void {
   if (!info.members) return;
   dispatch({
     type: "members",

@@ -4,21 +4,22 @@
  * its membership changes.
  */
 import { signal } from "@preact/signals";
-import { api, type GroupInfo } from "./api.ts";
+import type { GroupView } from "../../lib/wire/api.ts";
+import { api } from "../api.ts";
 
-export const groupInfos = signal<Record<string, GroupInfo>>({});
+export const groupInfos = signal<Record<string, GroupView>>({});
 
 const timers = new Map<string, ReturnType<typeof setTimeout>>();
-const loading = new Map<string, Promise<GroupInfo | null>>();
+const loading = new Map<string, Promise<GroupView | null>>();
 
 /** Fetches a group's details (members' cards go to `onMembers`, e.g. into the chat state). */
 export function loadGroupInfo(
   id: string,
-  onMembers?: (info: GroupInfo) => void,
-): Promise<GroupInfo | null> {
+  onMembers?: (info: GroupView) => void,
+): Promise<GroupView | null> {
   const running = loading.get(id);
   if (running) return running;
-  const p = api<{ group: GroupInfo }>("GET", `/api/groups/${encodeURIComponent(id)}`).then((r) => {
+  const p = api<{ group: GroupView }>("GET", `/api/groups/${encodeURIComponent(id)}`).then((r) => {
     loading.delete(id);
     if (!r.ok || !r.data.group.members) return null;
     groupInfos.value = { ...groupInfos.value, [id]: r.data.group };
@@ -32,7 +33,7 @@ export function loadGroupInfo(
 /** Loads again soon (many events in a row make one request). */
 export function reloadGroupInfoSoon(
   id: string,
-  onMembers?: (info: GroupInfo) => void,
+  onMembers?: (info: GroupView) => void,
   ms = 250,
 ): void {
   clearTimeout(timers.get(id));

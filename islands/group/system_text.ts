@@ -1,6 +1,6 @@
-/** The text of a group system message, for every event lib/groups.ts writes, in both languages. */
-import { type Locale, t } from "../../lib/i18n.ts";
-import type { Message } from "../../lib/protocol.ts";
+/** The text of a group system message, for every event lib/groups/groups.ts writes, in both languages. */
+import { type Locale, t } from "../../lib/i18n/i18n.ts";
+import type { Message } from "../../lib/wire/protocol.ts";
 
 /** A short date and time ("5/14 14:05"), for mute ends and link expiries. */
 export function shortTime(at: number, locale: Locale): string {

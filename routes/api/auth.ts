@@ -1,7 +1,9 @@
 /** /api/auth: register, activate, resend, login, logout, sessions, password reset and change. */
 import { Hono } from "hono";
-import type { Env } from "../../lib/state.ts";
-import { body, readJson, requireUser, str } from "../../lib/body.ts";
+import type { Env } from "../../lib/http/state.ts";
+import { body, readJson } from "../../lib/http/body.ts";
+import { requireUser } from "../../lib/http/access.ts";
+import { str } from "../../lib/http/fields.ts";
 import {
   activate,
   changePassword,
@@ -9,13 +11,13 @@ import {
   requestPasswordReset,
   resendActivation,
   resetPassword,
-} from "../../lib/accounts.ts";
-import { login } from "../../lib/login.ts";
-import { listSessions, revokeAllSessions, revokeSession } from "../../lib/sessions.ts";
-import { clearSessionCookie, readSessionCookie, setSessionCookie } from "../../lib/cookies.ts";
-import { getSession } from "../../lib/sessions.ts";
-import { HttpError } from "../../lib/http_error.ts";
-import { toPublic } from "../../lib/users.ts";
+} from "../../lib/accounts/accounts.ts";
+import { login } from "../../lib/accounts/login.ts";
+import { listSessions, revokeAllSessions, revokeSession } from "../../lib/accounts/sessions.ts";
+import { clearSessionCookie, readSessionCookie, setSessionCookie } from "../../lib/http/cookies.ts";
+import { getSession } from "../../lib/accounts/sessions.ts";
+import { HttpError } from "../../lib/errors.ts";
+import { toPublic } from "../../lib/accounts/users.ts";
 
 export const authApi = new Hono<Env>();
 

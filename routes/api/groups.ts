@@ -1,19 +1,23 @@
 /**
- * /api/groups: create, read, settings, avatar, members, roles, mutes, hand-over, dissolve.
- * Thin: the rules (and every role check, made again in the same KV write as the change) are in
- * lib/groups.ts and lib/group_moderation.ts. Joining and invite links: routes/api/group_invites.ts.
+ * /api/groups: create, search, read, settings, avatar, hand-over, one's name in the group, join,
+ * dissolve. Members, join requests and invite links have their own files under
+ * /api/groups/:id/. Thin: the rules (and every role check, made again in the same KV write as the
+ * change) are in lib/groups/.
  */
 import { Hono } from "hono";
-import type { Ctx, Env } from "../../lib/state.ts";
-import { body, readJson, readUpload, requireUser, str } from "../../lib/body.ts";
-import { HttpError } from "../../lib/http_error.ts";
-import { enforce } from "../../lib/accounts.ts";
-import { AVATAR_MAX_BYTES, imageTooBig, makeAvatar } from "../../lib/images.ts";
-import { deleteBlob, putBlob } from "../../lib/blobs.ts";
+import type { Env } from "../../lib/http/state.ts";
+import { body, readJson, readOptionalJson, readUpload } from "../../lib/http/body.ts";
+import { requireUser } from "../../lib/http/access.ts";
+import { idList, optBool, str } from "../../lib/http/fields.ts";
+import { HttpError } from "../../lib/errors.ts";
+import { enforce } from "../../lib/accounts/accounts.ts";
+import { AVATAR_MAX_BYTES, imageTooBig, makeAvatar } from "../../lib/media/images.ts";
+import { deleteBlob, putBlob } from "../../lib/kv/blobs.ts";
 import {
   checkNotice,
   checkTitle,
   createGroup,
+  fail,
   LIMITS_GROUP_RATE,
   readCtx,
   rename,
@@ -21,67 +25,21 @@ import {
   setDisplayName,
   setNotice,
   setSettings,
-} from "../../lib/groups.ts";
-import { inviteFriends } from "../../lib/group_join.ts";
-import {
-  dissolve,
-  kick,
-  leave,
-  mute,
-  setRole,
-  transferOwnership,
-} from "../../lib/group_moderation.ts";
+  validId,
+} from "../../lib/groups/groups.ts";
+import { joinOrAsk } from "../../lib/groups/invites.ts";
+import { dissolve, transferOwnership } from "../../lib/groups/moderation.ts";
 import {
   groupAfterChange,
   groupCards,
   searchPublicGroups,
   viewGroup,
-} from "../../lib/group_view.ts";
+} from "../../lib/groups/view.ts";
+import { groupAnswer } from "./groups/_group.ts";
 
 export const groupsApi = new Hono<Env>();
 
-/** A list of user ids (at most 500); 400 when it is anything else. */
-export function idList(b: Record<string, unknown>, name: string): string[] {
-  const v = b[name] ?? [];
-  if (!Array.isArray(v) || v.length > 500 || !v.every((x) => typeof x === "string")) {
-    throw new HttpError(400, "bad_input", `Field "${name}" must be a list of user ids`, {
-      field: name,
-    });
-  }
-  return v as string[];
-}
-
-/** A boolean field, or undefined when absent. */
-function optBool(b: Record<string, unknown>, name: string): boolean | undefined {
-  const v = b[name];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== "boolean") {
-    throw new HttpError(400, "bad_input", `Field "${name}" must be true or false`, { field: name });
-  }
-  return v;
-}
-
-/** A whole-number field; 400 when absent or not one. */
-export function intField(b: Record<string, unknown>, name: string): number {
-  const v = b[name];
-  if (typeof v !== "number" || !Number.isSafeInteger(v)) {
-    throw new HttpError(400, "bad_input", `Field "${name}" must be a whole number`, {
-      field: name,
-    });
-  }
-  return v;
-}
-
-/**
- * The answer to a committed change: the group as the caller may see it now, never an error (they
- * may have been removed, or the group dissolved, since the commit).
- */
-async function answer(c: Ctx) {
-  const { user } = requireUser(c);
-  return c.json({ group: await groupAfterChange(c.var.deps.rt, c.req.param("id") ?? "", user.id) });
-}
-
-groupsApi.post("/groups", body.json, async (c) => {
+groupsApi.post("/", body.json, async (c) => {
   const { user } = requireUser(c);
   const { kv, rt } = c.var.deps;
   const b = readJson(c);
@@ -92,7 +50,7 @@ groupsApi.post("/groups", body.json, async (c) => {
   return c.json({ group: await groupAfterChange(rt, conv.id, user.id) }, 201);
 });
 
-groupsApi.get("/groups/search", async (c) => {
+groupsApi.get("/search", async (c) => {
   const { user } = requireUser(c);
   const { kv, rt } = c.var.deps;
   await enforce(kv, "group_search", `user:${user.id}`, LIMITS_GROUP_RATE.searchUser, rt.now());
@@ -100,13 +58,13 @@ groupsApi.get("/groups/search", async (c) => {
   return c.json({ groups: await groupCards(kv, await searchPublicGroups(kv, q)) });
 });
 
-groupsApi.get("/groups/:id", async (c) => {
+groupsApi.get("/:id", async (c) => {
   const { user } = requireUser(c);
   return c.json({ group: await viewGroup(c.var.deps.rt, c.req.param("id"), user.id) });
 });
 
 /** Changes only what differs; each change is its own system message. */
-groupsApi.patch("/groups/:id", body.json, async (c) => {
+groupsApi.patch("/:id", body.json, async (c) => {
   const { user } = requireUser(c);
   const rt = c.var.deps.rt;
   const id = c.req.param("id");
@@ -140,11 +98,11 @@ groupsApi.patch("/groups/:id", body.json, async (c) => {
   if (pub !== undefined || inv !== undefined) {
     await setSettings(rt, user, id, { public: pub, memberInvite: inv });
   }
-  return await answer(c);
+  return await groupAnswer(c);
 });
 
 /** The body is the picture itself (any Content-Type: the bytes decide), as for /api/me/avatar. */
-groupsApi.put("/groups/:id/avatar", body.upload(AVATAR_MAX_BYTES, imageTooBig), async (c) => {
+groupsApi.put("/:id/avatar", body.upload(AVATAR_MAX_BYTES, imageTooBig), async (c) => {
   const { user } = requireUser(c);
   const { kv, rt } = c.var.deps;
   const id = c.req.param("id");
@@ -161,10 +119,10 @@ groupsApi.put("/groups/:id/avatar", body.upload(AVATAR_MAX_BYTES, imageTooBig), 
     throw err;
   }
   if (old) await deleteBlob(kv, old);
-  return await answer(c);
+  return await groupAnswer(c);
 });
 
-groupsApi.delete("/groups/:id/avatar", body.none, async (c) => {
+groupsApi.delete("/:id/avatar", body.none, async (c) => {
   const { user } = requireUser(c);
   const { kv, rt } = c.var.deps;
   const { conv } = await readCtx(rt, c.req.param("id"), user.id, "admin");
@@ -172,49 +130,10 @@ groupsApi.delete("/groups/:id/avatar", body.none, async (c) => {
     const { old } = await setAvatar(rt, user, conv.value.id, null);
     if (old) await deleteBlob(kv, old);
   }
-  return await answer(c);
+  return await groupAnswer(c);
 });
 
-groupsApi.post("/groups/:id/members", body.json, async (c) => {
-  const { user } = requireUser(c);
-  const b = readJson(c);
-  await inviteFriends(c.var.deps.rt, user, c.req.param("id"), idList(b, "userIds"));
-  return await answer(c);
-});
-
-/** Kick someone, or (with one's own id) leave. */
-groupsApi.delete("/groups/:id/members/:userId", body.none, async (c) => {
-  const { user } = requireUser(c);
-  const rt = c.var.deps.rt;
-  if (c.req.param("userId") === user.id) {
-    await leave(rt, user, c.req.param("id"));
-    return c.json({ ok: true });
-  }
-  await kick(rt, user, c.req.param("id"), c.req.param("userId"));
-  return await answer(c);
-});
-
-groupsApi.put("/groups/:id/members/:userId/role", body.json, async (c) => {
-  const { user } = requireUser(c);
-  const b = readJson(c);
-  await setRole(
-    c.var.deps.rt,
-    user,
-    c.req.param("id"),
-    c.req.param("userId"),
-    str(b, "role") as "admin",
-  );
-  return await answer(c);
-});
-
-groupsApi.post("/groups/:id/members/:userId/mute", body.json, async (c) => {
-  const { user } = requireUser(c);
-  const b = readJson(c);
-  await mute(c.var.deps.rt, user, c.req.param("id"), c.req.param("userId"), intField(b, "minutes"));
-  return await answer(c);
-});
-
-groupsApi.post("/groups/:id/transfer", body.json, async (c) => {
+groupsApi.post("/:id/transfer", body.json, async (c) => {
   const { user } = requireUser(c);
   const b = readJson(c);
   const to = str(b, "userId");
@@ -224,18 +143,33 @@ groupsApi.post("/groups/:id/transfer", body.json, async (c) => {
     });
   }
   await transferOwnership(c.var.deps.rt, user, c.req.param("id"), to);
-  return await answer(c);
+  return await groupAnswer(c);
 });
 
-groupsApi.put("/groups/:id/me", body.json, async (c) => {
+groupsApi.put("/:id/me", body.json, async (c) => {
   const { user } = requireUser(c);
   const b = readJson(c);
   await setDisplayName(c.var.deps.rt, user, c.req.param("id"), str(b, "displayName"));
-  return await answer(c);
+  return await groupAnswer(c);
 });
 
-groupsApi.delete("/groups/:id", body.none, async (c) => {
+groupsApi.delete("/:id", body.none, async (c) => {
   const { user } = requireUser(c);
   await dissolve(c.var.deps.rt, user, c.req.param("id"));
   return c.json({ ok: true });
+});
+
+/** Public group: join now (200 with the group). Private group: ask the admins (202). */
+groupsApi.post("/:id/join", body.json, async (c) => {
+  const { user } = requireUser(c);
+  const { kv, rt } = c.var.deps;
+  const id = c.req.param("id");
+  const note = str(readOptionalJson(c), "note");
+  // Unknown ids are refused before they count against the limit.
+  if (!validId(id)) fail(404, "group_not_found", "No such group");
+  await enforce(kv, "group_join", `user:${user.id}`, LIMITS_GROUP_RATE.joinUser, rt.now());
+  if (await joinOrAsk(rt, user, id, note) === "joined") {
+    return await groupAnswer(c);
+  }
+  return c.json({ status: "requested" }, 202);
 });

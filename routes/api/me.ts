@@ -1,12 +1,14 @@
 /** /api/me: the logged-in user's own account, profile, avatar and feedback. */
 import { Hono } from "hono";
-import type { Env } from "../../lib/state.ts";
-import { body, readJson, readUpload, requireUser, str } from "../../lib/body.ts";
-import { toPublic } from "../../lib/users.ts";
-import { removeAvatar, setAvatar, updateProfile } from "../../lib/profile.ts";
-import { AVATAR_MAX_BYTES, imageTooBig } from "../../lib/images.ts";
-import { submitFeedback } from "../../lib/feedback.ts";
-import { enforce, LIMITS_RATE } from "../../lib/accounts.ts";
+import type { Env } from "../../lib/http/state.ts";
+import { body, readJson, readUpload } from "../../lib/http/body.ts";
+import { requireUser } from "../../lib/http/access.ts";
+import { str } from "../../lib/http/fields.ts";
+import { toPublic } from "../../lib/accounts/users.ts";
+import { removeAvatar, setAvatar, updateProfile } from "../../lib/accounts/profile.ts";
+import { AVATAR_MAX_BYTES, imageTooBig } from "../../lib/media/images.ts";
+import { submitFeedback } from "../../lib/accounts/feedback.ts";
+import { enforce, LIMITS_RATE } from "../../lib/accounts/accounts.ts";
 
 export const meApi = new Hono<Env>();
 

@@ -7,7 +7,7 @@
  * Answers on arrival (pongs, bad_frame, refusals) come in the order of their frames, which
  * narrows down the frames a refusal may answer.
  */
-import type { ServerFrame } from "../../lib/protocol.ts";
+import type { ServerFrame } from "../../lib/wire/protocol.ts";
 import { errorMismatch, type Expect, onlyOnArrival } from "./oracle.ts";
 
 type ErrorFrame = Extract<ServerFrame, { type: "error" }>;

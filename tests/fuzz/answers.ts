@@ -4,7 +4,11 @@
  * cid go through anon.ts) and checks it. Broadcasts (`read`, `typing`, `presence`) are checked
  * on their own. Returns what is wrong, or null.
  */
-import type { ServerFrame } from "../../lib/protocol.ts";
+import {
+  HISTORY_PAGE_MAX_CHARS,
+  RESUME_MAX_PER_CONV,
+  type ServerFrame,
+} from "../../lib/wire/protocol.ts";
 import { errorMismatch } from "./oracle.ts";
 import {
   checkMembers,
@@ -13,6 +17,8 @@ import {
   checkReceipts,
   checkSync,
   checkSyncGap,
+  storedCost,
+  textCost,
 } from "./checks.ts";
 import type { FuzzSocket } from "./socket.ts";
 
@@ -79,13 +85,26 @@ function checkHistory(s: FuzzSocket, f: Extract<ServerFrame, { type: "history" }
     s.world.seen(m.conv, m.seq);
   }
   const seqs = f.messages.map((m) => m.seq);
+  const cost = f.messages.reduce((n, m) => n + textCost(m), 0);
   if (e.k === "sync") {
     if (f.hasMore) return "hasMore in the answer to sync";
+    if (cost > HISTORY_PAGE_MAX_CHARS) return `sync answered ${cost} units of text, not a gap`;
     e.got = seqs;
     return null;
   }
-  const p = checkPage(e, seqs, f.hasMore);
+  const short: { before?: number } = {};
+  const p = checkPage(e, seqs, f.hasMore, cost, short);
   if (p) return `${p}, for ${e.wire.slice(0, 200)}`;
+  if (short.before !== undefined) {
+    // A page that ends early: the message before it would have taken it over the text bound.
+    const [conv, seq, wire] = [e.conv, short.before, e.wire.slice(0, 200)];
+    s.world.later(async (kv) => {
+      const total = cost + await storedCost(kv, conv, seq - 1, seq);
+      return total > HISTORY_PAGE_MAX_CHARS
+        ? null
+        : `a page of ${seqs.length} ended before seq ${seq}, which fits (${total} units), for ${wire}`;
+    });
+  }
   s.done(e, "ran");
   return null;
 }
@@ -107,6 +126,16 @@ function checkGap(s: FuzzSocket, f: Extract<ServerFrame, { type: "gap" }>): stri
   if (!e.member) return `gap of "${e.conv}", which the user is not in`;
   const p = checkSyncGap(e, f.after, f.lastSeq);
   if (p) return `${p}, for ${e.wire.slice(0, 200)}`;
+  if (f.lastSeq - f.after <= RESUME_MAX_PER_CONV) {
+    // Few enough messages: only their text can make this a gap.
+    const [conv, after, upTo, wire] = [e.conv, f.after, f.lastSeq, e.wire.slice(0, 200)];
+    s.world.later(async (kv) => {
+      const total = await storedCost(kv, conv, after, upTo);
+      return total > HISTORY_PAGE_MAX_CHARS
+        ? null
+        : `gap of ${upTo - after} messages with ${total} units of text, for ${wire}`;
+    });
+  }
   s.done(e, "ran");
   return null;
 }

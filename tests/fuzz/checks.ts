@@ -3,7 +3,13 @@
  * what is wrong, or null. The fuzz world has no blocks, so every message is visible to every
  * member and pages and ranges are exact.
  */
-import { MAX_TEXT_CHARS, type Message, RESUME_MAX_PER_CONV } from "../../lib/protocol.ts";
+import {
+  HISTORY_PAGE_MAX_CHARS,
+  MAX_TEXT_CHARS,
+  type Message,
+  RESUME_MAX_PER_CONV,
+} from "../../lib/wire/protocol.ts";
+import { keys } from "../../lib/kv/keys.ts";
 import type { Expect } from "./oracle.ts";
 
 type HistoryExpect = Extract<Expect, { k: "history" }>;
@@ -29,12 +35,42 @@ export function checkMessage(m: Message, conv: string, members: Set<string>): st
   return null;
 }
 
-/** A `history` page: newest first cut, oldest first order, never below the join. */
+/**
+ * What a message weighs against the text bound of a page (docs/protocol.md "Limits"): its text
+ * (a system message's notice or group name), plus 200 for its other fields.
+ */
+export function textCost(m: Message): number {
+  return m.text.length + (m.meta?.text?.length ?? 0) + (m.meta?.title?.length ?? 0) + 200;
+}
+
+/** The text cost of the messages of `conv` with seq in (after, upTo], as stored. */
+export async function storedCost(
+  kv: Deno.Kv,
+  conv: string,
+  after: number,
+  upTo: number,
+): Promise<number> {
+  let n = 0;
+  const sel = { start: keys.msg(conv, after + 1), end: keys.msg(conv, upTo + 1) };
+  for await (const e of kv.list<Message>(sel)) n += textCost(e.value);
+  return n;
+}
+
+/**
+ * A `history` page: newest first cut, oldest first order, never below the join, within the
+ * text bound. `short` is set to the seq before the page when the page ends early, which only the
+ * text bound allows: the caller checks against the store that that message did not fit.
+ */
 export function checkPage(
   e: HistoryExpect,
   seqs: number[],
   hasMore: boolean,
+  cost: number,
+  short: { before?: number },
 ): string | null {
+  if (seqs.length > 1 && cost > HISTORY_PAGE_MAX_CHARS) {
+    return `page of ${cost} units of text, over ${HISTORY_PAGE_MAX_CHARS}`;
+  }
   if (!consecutive(seqs)) return `page seqs not consecutive: ${seqs}`;
   if (seqs.length > e.limit) return `page of ${seqs.length} over the limit ${e.limit}`;
   if (seqs.length && seqs[0] <= e.floor) return `page reaches seq ${seqs[0]}, joined at ${e.floor}`;
@@ -51,12 +87,15 @@ export function checkPage(
     return `newest page ends at ${top}, seq ${e.seen} exists`;
   }
   if (top !== undefined && seqs.length < e.limit && seqs[0] !== e.floor + 1) {
-    return `short page starts at ${seqs[0]}, not at ${e.floor + 1}`;
+    short.before = seqs[0] - 1;
   }
   return null;
 }
 
-/** The `history` part of a `sync` answer and its `synced`: everything after `after`, exactly. */
+/**
+ * The `history` part of a `sync` answer and its `synced`: everything after `after`, exactly, and
+ * no more text than a page holds (the answer's history part checks that).
+ */
 export function checkSync(e: SyncExpect, seqs: number[], lastSeq: number): string | null {
   const from = Math.max(e.after, e.floor);
   if (lastSeq < e.seen) return `synced.lastSeq ${lastSeq}, seq ${e.seen} exists`;
@@ -72,10 +111,13 @@ export function checkSync(e: SyncExpect, seqs: number[], lastSeq: number): strin
   return null;
 }
 
+/**
+ * A `gap` answering `sync`: from where it was asked (or the join), up to at least what was seen.
+ * A gap of 200 messages or fewer must hold more text than a page: the caller checks the store.
+ */
 export function checkSyncGap(e: SyncExpect, after: number, lastSeq: number): string | null {
   const from = Math.max(e.after, e.floor);
   if (after !== from) return `gap after ${after}, asked after ${e.after} (joined ${e.floor})`;
-  if (lastSeq - from <= RESUME_MAX_PER_CONV) return `gap of ${lastSeq - from} messages`;
   if (lastSeq < e.seen) return `gap.lastSeq ${lastSeq}, seq ${e.seen} exists`;
   return null;
 }

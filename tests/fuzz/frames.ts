@@ -5,8 +5,13 @@
  * and are resolved when the frame goes out (`tests/fuzz/render.ts`).
  */
 import fc from "fast-check";
-import { HISTORY_PAGE_MAX, MAX_FRAME_BYTES, MAX_TEXT_CHARS } from "../../lib/protocol.ts";
-import { LIMITS_WS } from "../../lib/ws_limits.ts";
+import {
+  CLIENT_FRAME_TYPES,
+  HISTORY_PAGE_MAX,
+  MAX_FRAME_BYTES,
+  MAX_TEXT_CHARS,
+} from "../../lib/wire/protocol.ts";
+import { LIMITS_WS } from "../../lib/realtime/limits.ts";
 import { type Action, ConvRef, Entries, IdRef, Raw, ResumeRef, SeqRef } from "./symbols.ts";
 import { CJK, EDGE_STRINGS, WEIRD } from "./values.ts";
 
@@ -154,19 +159,10 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   },
   {
     weight: 1,
-    arbitrary: pick([
-      "hello",
-      "send",
-      "history",
-      "sync",
-      "read",
-      "typing",
-      "receipts",
-      "members",
-      "ping",
-      "PING",
-      " ping",
-    ]).map((t): Mutation => (f) => ({ ...f, type: t })),
+    arbitrary: pick([...CLIENT_FRAME_TYPES, "PING", " ping"]).map((t): Mutation => (f) => ({
+      ...f,
+      type: t,
+    })),
   },
   // Duplicate keys: JSON.parse keeps the last one.
   {

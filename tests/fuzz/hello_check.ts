@@ -3,7 +3,11 @@
  * conversations, the resume replays exactly what was missed (or a gap), and from then on every
  * conversation's messages arrive in seq order without holes or repeats.
  */
-import { PROTOCOL_VERSION, RESUME_MAX_PER_CONV, type ServerFrame } from "../../lib/protocol.ts";
+import {
+  PROTOCOL_VERSION,
+  RESUME_MAX_PER_CONV,
+  type ServerFrame,
+} from "../../lib/wire/protocol.ts";
 import { checkMessage } from "./checks.ts";
 import type { FuzzSocket } from "./socket.ts";
 

@@ -5,8 +5,8 @@
  * names a file to write every frame of the run to, both ways, with its time and socket.
  */
 import { setLogSink } from "../../lib/log.ts";
-import { keys } from "../../lib/kv_keys.ts";
-import type { Message } from "../../lib/protocol.ts";
+import { keys } from "../../lib/kv/keys.ts";
+import type { Message } from "../../lib/wire/protocol.ts";
 import { startTestServer, type TestServer } from "../helpers.ts";
 import { WsClient } from "../ws_client.ts";
 import { runSockets } from "./run.ts";
@@ -46,6 +46,15 @@ async function checkStore(world: World): Promise<string | null> {
   return null;
 }
 
+/** The checks the answers left for the end, against the store. */
+async function checkLater(world: World): Promise<string | null> {
+  for (const check of world.laterChecks) {
+    const problem = await check(world.server.kv);
+    if (problem) return problem;
+  }
+  return null;
+}
+
 /** The server after the fuzz: up, holding no connection or presence, and still chatting. */
 async function checkAfter(server: TestServer, world: World): Promise<string | null> {
   const health = await fetch(server.url("/healthz"));
@@ -53,10 +62,18 @@ async function checkAfter(server: TestServer, world: World): Promise<string | nu
   if (health.status !== 200) return `/healthz answered ${health.status}`;
   const hub = server.rt.hub;
   const held = () => hub.byUser.size + hub.byConv.size + hub.presenceSubs.size;
+  // Commands of closed sockets end, and give back the user's slots.
+  const running = () => [...hub.commands.values()].reduce((n, g) => n + g.now, 0);
+  const slots = () => world.users.reduce((n, u) => n + hub.workOf(u.id), 0);
   const until = Date.now() + 5000;
-  while (held() && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  while ((held() || running() || slots()) && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
   if (held()) {
     return `after every socket closed, the hub still holds connections: ${hub.byUser.size} users, ${hub.byConv.size} conversations, ${hub.presenceSubs.size} presence watches`;
+  }
+  if (running() || slots()) {
+    return `after every socket closed, ${running()} commands still run and ${slots()} of the users' command slots are taken`;
   }
   const online = await server.rt.presence.online(world.users.map((u) => u.id));
   const ghosts = [...online].filter(([, p]) => p.online).map(([u]) => u);
@@ -109,7 +126,8 @@ export async function runFuzz(
   try {
     world = await World.create(server);
     await runSockets(world, { frames: opts.frames, seed: opts.seed, perUser: opts.perUser ?? 4 });
-    failure = world.failure ?? await checkStore(world) ?? await checkAfter(server, world);
+    failure = world.failure ?? await checkStore(world) ?? await checkLater(world) ??
+      await checkAfter(server, world);
   } catch (err) {
     failure = world?.failure ?? (err as Error).stack ?? String(err);
   } finally {

@@ -11,7 +11,7 @@ import {
   MAX_FRAME_BYTES,
   parseClientFrame,
   PROTOCOL_VERSION,
-} from "../../lib/protocol.ts";
+} from "../../lib/wire/protocol.ts";
 
 /** What a frame's answer must look like, from the frame alone (`predict()`). */
 export type ExpectBody =

@@ -4,7 +4,7 @@
  * that every command before it left the queue. What has not provably left it may still wait
  * there; only while that can reach the queue's size may a command be refused `busy` on arrival.
  */
-import { LIMITS_WS } from "../../lib/ws_limits.ts";
+import { LIMITS_WS } from "../../lib/realtime/limits.ts";
 
 export class QueueModel {
   /** Frames sent on the connection. */

@@ -5,7 +5,7 @@
  * (flooding is tested elsewhere), each batch ending with a ping and waiting for every answer.
  */
 import fc from "fast-check";
-import { LIMITS_WS } from "../../lib/ws_conn.ts";
+import { LIMITS_WS } from "../../lib/realtime/conn.ts";
 import { action } from "./frames.ts";
 import type { Action } from "./symbols.ts";
 import { render } from "./render.ts";

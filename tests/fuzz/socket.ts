@@ -3,8 +3,8 @@
  * arrives against those predictions. Anything the server sends that no frame asked for, an
  * answer of the wrong kind, a message out of order, or a close nobody predicted is a failure.
  */
-import { LIMITS_WS } from "../../lib/ws_conn.ts";
-import type { ServerFrame } from "../../lib/protocol.ts";
+import { LIMITS_WS } from "../../lib/realtime/conn.ts";
+import type { ServerFrame } from "../../lib/wire/protocol.ts";
 import {
   type Expect,
   type ExpectBody,

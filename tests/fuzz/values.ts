@@ -1,5 +1,5 @@
 /** Values that trip parsers, validators, length counting and encoders: the fuzzer's raw material. */
-import { MAX_TEXT_CHARS } from "../../lib/protocol.ts";
+import { MAX_TEXT_CHARS } from "../../lib/wire/protocol.ts";
 import { Raw } from "./symbols.ts";
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;

@@ -3,9 +3,10 @@
  * group one of them joined late, each one's bot chat, a group of the other two) on a real server,
  * and what the run has seen of it.
  */
-import { type Client, friendsDm, signUp, type TestServer } from "../helpers.ts";
-import { getMember, listMembers, listUserConvs } from "../../lib/conversations.ts";
-import { keys } from "../../lib/kv_keys.ts";
+import { type Client, friendsDm, friendsGroup, signUp, type TestServer } from "../helpers.ts";
+import { addMember } from "../../lib/groups/join.ts";
+import { getMember, listMembers, listUserConvs } from "../../lib/chat/conversations.ts";
+import { keys } from "../../lib/kv/keys.ts";
 import { documentedErrorCodes, MODEL_CODES } from "./oracle.ts";
 
 export interface UserModel {
@@ -50,6 +51,8 @@ export class World {
     mayBusy: 0,
   };
   failure: string | null = null;
+  /** Checks against the store, run after the fuzz (what a range of the log holds never changes). */
+  readonly laterChecks: ((kv: Deno.Kv) => Promise<string | null>)[] = [];
   /** Every frame each way, with the time, when FUZZ_TRACE names a file to write it to. */
   readonly trace: string[] | null = Deno.env.get("FUZZ_TRACE") ? [] : null;
   /** Conversation id → a readable name, for failure reports. */
@@ -61,6 +64,10 @@ export class World {
   /** The first failure wins; later ones are usually its consequences. */
   fail(message: string): void {
     this.failure ??= message;
+  }
+
+  later(check: (kv: Deno.Kv) => Promise<string | null>): void {
+    this.laterChecks.push(check);
   }
 
   seen(conv: string, seq: number): void {
@@ -85,7 +92,7 @@ export class World {
         text: `before the fuzz ${i}`,
         checkMember: true,
       })));
-    const late = (await rt.createGroup(b.userId, "Late join", [c.userId])).id;
+    const late = (await friendsGroup(server, b.userId, "Late join", [c.userId])).id;
     for (let i = 0; i < 4; i++) {
       await rt.log.append({
         conv: late,
@@ -96,10 +103,9 @@ export class World {
         checkMember: true,
       });
     }
-    await friendsDm(server, b.userId, c.userId);
     await friendsDm(server, c.userId, a.userId);
-    await rt.addMember(late, a.userId, b.userId);
-    await rt.createGroup(c.userId, "Without a", [b.userId]);
+    await addMember(rt, late, a.userId, b.userId);
+    await friendsGroup(server, c.userId, "Without a", [b.userId]);
     const named = { [dm]: "DM A-B", [late]: "group joined late by A" };
     const all = new Set<string>();
     const byUser = new Map<string, string[]>();

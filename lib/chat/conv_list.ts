@@ -1,0 +1,107 @@
+/** Conversation summaries for the list: head, preview, read cursors, the DM peer's card. */
+import { keys } from "../kv/keys.ts";
+import {
+  BOT_ID,
+  type Conversation,
+  type ConvHead,
+  getManyChunked,
+  type Member,
+  type UserConv,
+} from "./conversations.ts";
+import { avatarUrl, type User } from "../accounts/users.ts";
+import type { ConvSummary, UserCard } from "../wire/protocol.ts";
+
+/** The bot's card (it has no user record). */
+export function botCard(locale: string): UserCard {
+  return {
+    id: BOT_ID,
+    username: "happybot",
+    nickname: locale === "zh-CN" ? "乐聊机器人" : "HappyChat Bot",
+    avatarUrl: "/static/bot.svg",
+  };
+}
+
+export function userCard(u: User): UserCard {
+  return { id: u.id, username: u.username, nickname: u.nickname, avatarUrl: avatarUrl(u.avatar) };
+}
+
+/** A read cursor value (stored as KvU64 by `max`) as a number. */
+export function cursorValue(v: unknown): number {
+  if (v instanceof Deno.KvU64) return Number(v.value);
+  return typeof v === "number" ? v : 0;
+}
+
+/** Cards for many users (the bot included), by id. */
+export async function cardsFor(
+  kv: Deno.Kv,
+  ids: string[],
+  locale: string,
+): Promise<Map<string, UserCard>> {
+  const out = new Map<string, UserCard>();
+  const real = [...new Set(ids)].filter((id) => id !== BOT_ID);
+  if (ids.includes(BOT_ID)) out.set(BOT_ID, botCard(locale));
+  const users = await getManyChunked<User>(kv, real.map((id) => keys.user(id)));
+  for (const e of users) if (e.value) out.set(e.value.id, userCard(e.value));
+  return out;
+}
+
+/** Summaries of the given conversations as `userId` sees them, newest activity first. */
+export async function summarize(
+  kv: Deno.Kv,
+  userId: string,
+  entries: UserConv[],
+  locale: string,
+): Promise<ConvSummary[]> {
+  const ids = entries.map((e) => e.convId);
+  const [convs, heads, reads, mems] = await Promise.all([
+    getManyChunked<Conversation>(kv, ids.map((id) => keys.conv(id))),
+    getManyChunked<ConvHead>(kv, ids.map((id) => keys.convHead(id))),
+    getManyChunked<unknown>(kv, ids.map((id) => keys.read(id, userId))),
+    getManyChunked<Member>(kv, ids.map((id) => keys.member(id, userId))),
+  ]);
+  const peers = entries.filter((e) => e.peerId).map((e) => e.peerId!);
+  const [cards, peerReads] = await Promise.all([
+    cardsFor(kv, peers, locale),
+    getManyChunked<unknown>(
+      kv,
+      entries.filter((e) => e.peerId).map((e) => keys.read(e.convId, e.peerId!)),
+    ),
+  ]);
+  const peerReadByConv = new Map(
+    entries.filter((e) => e.peerId).map((e, i) => [e.convId, cursorValue(peerReads[i].value)]),
+  );
+  const groups = entries.filter((e) => e.kind === "group").map((e) => e.convId);
+  const counts = await getManyChunked<number>(kv, groups.map((id) => keys.memberCount(id)));
+  const countOf = new Map(groups.map((id, i) => [id, counts[i].value ?? 0]));
+  const out: ConvSummary[] = [];
+  entries.forEach((e, i) => {
+    const conv = convs[i].value;
+    const head = heads[i].value;
+    if (!conv || !head) return;
+    const joined = mems[i].value?.joinedSeq ?? 0;
+    const s: ConvSummary = {
+      id: conv.id,
+      kind: conv.kind,
+      title: conv.title,
+      lastSeq: head.seq,
+      lastAt: head.at,
+      last: head.last,
+      readSeq: Math.max(cursorValue(reads[i].value), joined),
+    };
+    if (e.peerId) {
+      const card = cards.get(e.peerId);
+      if (card) s.peer = card;
+      s.peerReadSeq = peerReadByConv.get(e.convId) ?? 0;
+    }
+    if (conv.kind === "group") {
+      s.memberCount = countOf.get(conv.id) ?? 0;
+      s.role = mems[i].value?.role ?? "member";
+      s.avatarUrl = avatarUrl(conv.avatar ?? null);
+      s.notice = conv.notice ?? null;
+      s.public = conv.public ?? false;
+      s.memberInvite = conv.memberInvite ?? true;
+    }
+    out.push(s);
+  });
+  return out.sort((a, b) => b.lastAt - a.lastAt);
+}

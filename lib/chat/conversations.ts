@@ -1,0 +1,212 @@
+/** Conversations (DM, group, bot) and their membership, kept in step both ways in one atomic write. */
+import { keys } from "../kv/keys.ts";
+import { newId } from "../ids.ts";
+import { HttpError } from "../errors.ts";
+import type { Message } from "../wire/protocol.ts";
+import type { Role } from "../wire/roles.ts";
+
+export type ConvKind = "dm" | "group" | "bot";
+
+/** The built-in bot's user id; it is a member of every user's bot conversation. */
+export const BOT_ID = "bot";
+
+export interface Conversation {
+  id: string;
+  kind: ConvKind;
+  /** Group name; "" for DMs and the bot conversation. */
+  title: string;
+  createdAt: number;
+  createdBy: string;
+  /** Groups only (lib/groups/groups.ts): */
+  avatar?: string | null;
+  notice?: { text: string; by: string; at: number } | null;
+  /** Listed in group search and joinable by anyone; otherwise by invite link or approved request. */
+  public?: boolean;
+  /** Members may add their friends (admins always may). */
+  memberInvite?: boolean;
+  cap?: number;
+  dissolved?: boolean;
+}
+
+/** The conversation's log head: written in the same atomic op as every message. */
+export interface ConvHead {
+  seq: number;
+  at: number;
+  last: { from: string; kind: string; text: string; meta?: Message["meta"] } | null;
+}
+
+export interface Member {
+  userId: string;
+  role: Role;
+  joinedAt: number;
+  /** The head seq when they joined: what came before is not unread for them. */
+  joinedSeq: number;
+  /** Groups: the name they chose to show in this group. */
+  displayName?: string;
+  /** Groups: cannot send until this time (ms). */
+  mutedUntil?: number;
+}
+
+/** A user's index entry for one of their conversations. */
+export interface UserConv {
+  convId: string;
+  kind: ConvKind;
+  /** The other person in a DM (or the bot). */
+  peerId?: string;
+}
+
+function convRecord(kind: ConvKind, createdBy: string, title: string, now: number): Conversation {
+  return { id: newId(now), kind, title, createdAt: now, createdBy };
+}
+
+/** Adds the writes that create a conversation with its first members to an atomic op. */
+export function addConversationWrites(
+  op: Deno.AtomicOperation,
+  conv: Conversation,
+  members: { userId: string; role: Role; peerId?: string }[],
+  now: number,
+): Deno.AtomicOperation {
+  const head: ConvHead = { seq: 0, at: now, last: null };
+  op.check({ key: keys.conv(conv.id), versionstamp: null })
+    .set(keys.conv(conv.id), conv)
+    .set(keys.convHead(conv.id), head);
+  for (const m of members) {
+    const member: Member = { userId: m.userId, role: m.role, joinedAt: now, joinedSeq: 0 };
+    const idx: UserConv = {
+      convId: conv.id,
+      kind: conv.kind,
+      ...(m.peerId ? { peerId: m.peerId } : {}),
+    };
+    op.set(keys.member(conv.id, m.userId), member).set(keys.userConv(m.userId, conv.id), idx);
+  }
+  return op;
+}
+
+/** The writes for a new user's bot conversation (used inside createUser's atomic op). */
+export function botConversationWrites(
+  op: Deno.AtomicOperation,
+  userId: string,
+  now: number,
+  greeting?: string,
+): Deno.AtomicOperation {
+  const conv = convRecord("bot", userId, "", now);
+  op.check({ key: keys.botConv(userId), versionstamp: null }).set(keys.botConv(userId), conv.id);
+  addConversationWrites(op, conv, [
+    { userId, role: "member", peerId: BOT_ID },
+    { userId: BOT_ID, role: "member", peerId: userId },
+  ], now);
+  if (greeting) {
+    // The bot says hello first: seq 1 of the log, waiting as one unread message at first login.
+    const msg: Message = {
+      conv: conv.id,
+      seq: 1,
+      id: newId(now),
+      from: BOT_ID,
+      kind: "text",
+      text: greeting,
+      at: now,
+      cid: "welcome",
+    };
+    const head: ConvHead = {
+      seq: 1,
+      at: now,
+      last: { from: BOT_ID, kind: "text", text: greeting.slice(0, 120) },
+    };
+    op.set(keys.msg(conv.id, 1), msg).set(keys.convHead(conv.id), head);
+  }
+  return op;
+}
+
+/** The DM between two users, created on first use (one per pair, enforced by the pair key). */
+export async function ensureDm(
+  kv: Deno.Kv,
+  a: string,
+  b: string,
+  now = Date.now(),
+): Promise<Conversation> {
+  if (a === b) throw new HttpError(400, "bad_input", "Cannot open a conversation with yourself");
+  const pairKey = keys.dmPair(a, b);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const existing = await kv.get<string>(pairKey);
+    if (existing.value) {
+      const conv = await getConversation(kv, existing.value);
+      if (conv) return conv;
+    }
+    const conv = convRecord("dm", a, "", now);
+    const op = kv.atomic().check(existing).set(pairKey, conv.id);
+    addConversationWrites(op, conv, [{ userId: a, role: "member", peerId: b }, {
+      userId: b,
+      role: "member",
+      peerId: a,
+    }], now);
+    if ((await op.commit()).ok) return conv;
+  }
+  throw new HttpError(409, "busy", "Could not open the conversation; try again");
+}
+
+/** Creates a group with its creator as owner and the given first members. */
+export async function createGroup(
+  kv: Deno.Kv,
+  ownerId: string,
+  title: string,
+  memberIds: string[],
+  now = Date.now(),
+): Promise<Conversation> {
+  const conv = convRecord("group", ownerId, title, now);
+  const others = [...new Set(memberIds)].filter((id) => id !== ownerId);
+  const op = kv.atomic();
+  addConversationWrites(op, conv, [
+    { userId: ownerId, role: "owner" },
+    ...others.map((userId) => ({ userId, role: "member" as const })),
+  ], now);
+  op.set(keys.memberCount(conv.id), others.length + 1);
+  const res = await op.commit();
+  if (!res.ok) throw new HttpError(409, "busy", "Could not create the group; try again");
+  return conv;
+}
+
+export async function getConversation(kv: Deno.Kv, convId: string): Promise<Conversation | null> {
+  return (await kv.get<Conversation>(keys.conv(convId))).value;
+}
+
+export async function getMember(
+  kv: Deno.Kv,
+  convId: string,
+  userId: string,
+): Promise<Member | null> {
+  return (await kv.get<Member>(keys.member(convId, userId))).value;
+}
+
+/** Throws 403 unless the user is a member. */
+export async function requireMember(kv: Deno.Kv, convId: string, userId: string): Promise<Member> {
+  const m = typeof convId === "string" && convId.length <= 40
+    ? await getMember(kv, convId, userId)
+    : null;
+  if (!m) throw new HttpError(403, "not_member", `Not a member of conversation "${convId}"`);
+  return m;
+}
+
+/** The user's conversation index entries. */
+export async function listUserConvs(kv: Deno.Kv, userId: string): Promise<UserConv[]> {
+  const out: UserConv[] = [];
+  for await (const e of kv.list<UserConv>({ prefix: keys.userConvs(userId) })) out.push(e.value);
+  return out;
+}
+
+/** All member user ids of a conversation. */
+export async function listMembers(kv: Deno.Kv, convId: string): Promise<Member[]> {
+  const out: Member[] = [];
+  for await (const e of kv.list<Member>({ prefix: keys.members(convId) })) out.push(e.value);
+  return out;
+}
+
+/** Reads many keys in chunks of 10 (the getMany limit), in parallel. */
+export async function getManyChunked<T>(
+  kv: Deno.Kv,
+  ks: Deno.KvKey[],
+): Promise<Deno.KvEntryMaybe<T>[]> {
+  const chunks: Deno.KvKey[][] = [];
+  for (let i = 0; i < ks.length; i += 10) chunks.push(ks.slice(i, i + 10));
+  const results = await Promise.all(chunks.map((c) => kv.getMany<T[]>(c)));
+  return results.flat() as Deno.KvEntryMaybe<T>[];
+}

@@ -1,0 +1,239 @@
+/**
+ * The chat client's state and the pure reducer that applies server frames and local actions to
+ * it. Shared by the browser client and the tests (replaying events onto an old state must equal
+ * a fresh load).
+ */
+import { reduceFriends } from "./friends.ts";
+import { applyMessage, convState, mergeMessages } from "./messages.ts";
+import type { Action, ChatState, ConvState } from "./types.ts";
+
+export type * from "./types.ts";
+export { applyGroupEvent, mergeMessages } from "./messages.ts";
+
+export { seenName } from "./friends.ts";
+
+export const TYPING_SHOW_MS = 4000;
+
+export function emptyState(): ChatState {
+  return {
+    me: null,
+    convs: {},
+    users: {},
+    presence: {},
+    friends: {},
+    requests: [],
+    outgoing: [],
+    blocked: [],
+    friendsLoaded: false,
+  };
+}
+
+function withConv(s: ChatState, id: string, f: (c: ConvState) => ConvState): ChatState {
+  const c = s.convs[id];
+  return c ? { ...s, convs: { ...s.convs, [id]: f(c) } } : s;
+}
+
+/** Applies one server frame or local action. Never mutates the input state. */
+export function reduce(s: ChatState, a: Action, now = Date.now()): ChatState {
+  switch (a.type) {
+    case "welcome": {
+      const convs: Record<string, ConvState> = {};
+      const users = { ...s.users, [a.me.id]: a.me };
+      const presence = { ...s.presence };
+      for (const sum of a.convs) {
+        convs[sum.id] = convState(sum, s.convs[sum.id]);
+        if (sum.peer) {
+          users[sum.peer.id] = {
+            id: sum.peer.id,
+            username: sum.peer.username,
+            nickname: sum.peer.nickname,
+            avatarUrl: sum.peer.avatarUrl,
+          };
+          if (sum.peer.online !== undefined) {
+            presence[sum.peer.id] = {
+              online: sum.peer.online,
+              lastSeen: sum.peer.lastSeen ?? null,
+            };
+          }
+        }
+      }
+      return { ...s, me: a.me, convs, users, presence };
+    }
+    case "conv": {
+      const sum = a.conv;
+      const users = sum.peer
+        ? {
+          ...s.users,
+          [sum.peer.id]: {
+            id: sum.peer.id,
+            username: sum.peer.username,
+            nickname: sum.peer.nickname,
+            avatarUrl: sum.peer.avatarUrl,
+          },
+        }
+        : s.users;
+      return { ...s, users, convs: { ...s.convs, [sum.id]: convState(sum, s.convs[sum.id]) } };
+    }
+    case "conv_removed": {
+      const convs = { ...s.convs };
+      delete convs[a.conv];
+      return { ...s, convs };
+    }
+    case "msg":
+      return withConv(s, a.msg.conv, (c) => applyMessage(c, a.msg, s.me?.id));
+    case "ack":
+      return withConv(s, a.conv, (c) => ({
+        ...c,
+        pending: c.pending.filter((p) => p.cid !== a.cid),
+        summary: a.seq > c.summary.readSeq ? { ...c.summary, readSeq: a.seq } : c.summary,
+      }));
+    case "history":
+      return withConv(s, a.conv, (c) => {
+        const isNewest = !c.loaded;
+        const merged = mergeMessages(c.messages, a.messages);
+        // Live messages kept before the first page may be older than it (more came meanwhile than
+        // a page holds): keep what the page reaches, so the window has no hole.
+        const from = a.messages[0]?.seq;
+        const messages = isNewest && from !== undefined
+          ? merged.filter((m) => m.seq >= from)
+          : merged;
+        const oldestBefore = c.messages[0]?.seq;
+        const gotOlder = a.messages.length &&
+          (oldestBefore === undefined || a.messages[0].seq < oldestBefore);
+        return {
+          ...c,
+          messages,
+          loaded: true,
+          // An empty older page means there is nothing more, whatever was said before.
+          hasMore: isNewest || gotOlder || !a.messages.length
+            ? a.hasMore || messages.length < merged.length
+            : c.hasMore,
+          summary: messages.length && messages[messages.length - 1].seq > c.summary.lastSeq
+            ? { ...c.summary, lastSeq: messages[messages.length - 1].seq }
+            : c.summary,
+        };
+      });
+    case "gap":
+      // Too much was missed to replay: drop the window; the view pages the newest history again.
+      return withConv(
+        s,
+        a.conv,
+        (c) => ({
+          ...c,
+          messages: [],
+          loaded: false,
+          hasMore: true,
+          summary: { ...c.summary, lastSeq: Math.max(c.summary.lastSeq, a.lastSeq) },
+        }),
+      );
+    case "read":
+      return withConv(s, a.conv, (c) => {
+        const reads = { ...c.reads, [a.user]: Math.max(c.reads[a.user] ?? 0, a.seq) };
+        let summary = c.summary;
+        if (a.user === s.me?.id && a.seq > summary.readSeq) {
+          summary = { ...summary, readSeq: a.seq };
+        }
+        if (summary.peer?.id === a.user) {
+          summary = { ...summary, peerReadSeq: Math.max(summary.peerReadSeq ?? 0, a.seq) };
+        }
+        return { ...c, reads, summary };
+      });
+    case "receipts":
+      return withConv(s, a.conv, (c) => ({ ...c, reads: { ...c.reads, ...a.reads } }));
+    case "members": {
+      const users = { ...s.users };
+      for (const m of a.members) {
+        users[m.id] = {
+          id: m.id,
+          username: m.username,
+          nickname: m.nickname,
+          avatarUrl: m.avatarUrl,
+        };
+      }
+      return { ...s, users };
+    }
+    case "typing":
+      return withConv(
+        s,
+        a.conv,
+        (c) => ({ ...c, typing: { ...c.typing, [a.user]: now + TYPING_SHOW_MS } }),
+      );
+    case "typing_expire": {
+      let changed = false;
+      const convs: Record<string, ConvState> = {};
+      for (const [id, c] of Object.entries(s.convs)) {
+        const live = Object.entries(c.typing).filter(([, until]) => until > a.now);
+        if (live.length !== Object.keys(c.typing).length) {
+          changed = true;
+          convs[id] = { ...c, typing: Object.fromEntries(live) };
+        } else convs[id] = c;
+      }
+      return changed ? { ...s, convs } : s;
+    }
+    case "presence":
+      return {
+        ...s,
+        presence: { ...s.presence, [a.user]: { online: a.online, lastSeen: a.lastSeen } },
+      };
+    case "local_send":
+      return withConv(
+        s,
+        a.conv,
+        (c) => ({
+          ...c,
+          pending: [...c.pending, { cid: a.cid, text: a.text, at: a.at, state: "pending" }],
+        }),
+      );
+    case "local_failed":
+      return withConv(
+        s,
+        a.conv,
+        (c) => ({
+          ...c,
+          pending: c.pending.map((p) => p.cid === a.cid ? { ...p, state: "failed" } : p),
+        }),
+      );
+    case "local_retry":
+      return withConv(
+        s,
+        a.conv,
+        (c) => ({
+          ...c,
+          pending: c.pending.map((p) => p.cid === a.cid ? { ...p, state: "pending" } : p),
+        }),
+      );
+    case "friend":
+    case "friend_removed":
+    case "friend_request":
+    case "friend_request_gone":
+    case "blocked":
+    case "local_friends":
+    case "local_outgoing":
+      return reduceFriends(s, a);
+    case "local_read":
+      return withConv(
+        s,
+        a.conv,
+        (c) => a.seq > c.summary.readSeq ? { ...c, summary: { ...c.summary, readSeq: a.seq } } : c,
+      );
+    default:
+      return s;
+  }
+}
+
+/** Unread messages in a conversation for this user. */
+export function unreadCount(c: ConvState): number {
+  return Math.max(0, c.summary.lastSeq - c.summary.readSeq);
+}
+
+/** Conversations, newest activity first. */
+export function sortedConvs(s: ChatState): ConvState[] {
+  return Object.values(s.convs).sort((a, b) =>
+    b.summary.lastAt - a.summary.lastAt || a.summary.id.localeCompare(b.summary.id)
+  );
+}
+
+/** How many members (other than the sender) have read message `seq`. */
+export function readCount(c: ConvState, seq: number, senderId: string): number {
+  return Object.entries(c.reads).filter(([u, r]) => u !== senderId && r >= seq).length;
+}

@@ -1,0 +1,170 @@
+/**
+ * What each client frame does after "hello" (docs/protocol.md#frames; hello is in ./handshake.ts).
+ * Membership and the send rules are the chat domain's (lib/chat/conversations.ts,
+ * lib/chat/send_rules.ts). Every command checks that its socket is still open after each read,
+ * and stops there when it is not: a closed socket costs no more work.
+ */
+import { type ClientFrame, HISTORY_PAGE_MAX_CHARS, RESUME_MAX_PER_CONV } from "../wire/protocol.ts";
+import { listMembers, requireMember } from "../chat/conversations.ts";
+import { cardsFor, cursorValue } from "../chat/conv_list.ts";
+import { pageBefore, pageCost, range, visibleTo } from "../chat/history.ts";
+import { botMessage, dmPeerOf, textMessage } from "../chat/send_rules.ts";
+import { keys } from "../kv/keys.ts";
+import { HttpError } from "../errors.ts";
+import { botReply } from "../chat/bot.ts";
+import { log } from "../log.ts";
+import { LIMITS_WS } from "./limits.ts";
+import { hello } from "./handshake.ts";
+import type { Conn } from "./conn.ts";
+
+type Frame<T extends ClientFrame["type"]> = Extract<ClientFrame, { type: T }>;
+
+/** Runs one validated frame (not ping: that is answered on arrival). */
+export async function runCommand(c: Conn, f: ClientFrame): Promise<void> {
+  switch (f.type) {
+    case "hello":
+      return await hello(c, f);
+    case "send":
+      return await send(c, f);
+    case "history":
+      return await history(c, f);
+    case "sync":
+      return await sync(c, f);
+    case "read":
+      return await read(c, f);
+    case "typing":
+      return await typing(c, f);
+    case "receipts":
+      return await receipts(c, f);
+    case "members":
+      return await members(c, f);
+    case "ping":
+      return c.send({ type: "pong", rid: f.rid });
+  }
+}
+
+async function send(c: Conn, f: Frame<"send">): Promise<void> {
+  const kind = c.convs.get(f.conv);
+  // A conversation this socket has not subscribed to yet: the store says whether it is a DM.
+  const peer = kind === "dm"
+    ? c.peers.get(f.conv)
+    : kind === undefined
+    ? await dmPeerOf(c.deps.kv, c.userId, f.conv)
+    : undefined;
+  const ack = await c.deps.log.append(
+    textMessage({ conv: f.conv, sender: c.userId, cid: f.cid, text: f.text }, peer),
+  );
+  c.send({
+    type: "ack",
+    rid: f.rid,
+    cid: f.cid,
+    conv: ack.conv,
+    seq: ack.seq,
+    at: ack.at,
+    id: ack.id,
+  });
+  if (!ack.duplicate && c.convs.get(f.conv) === "bot") {
+    const text = botReply(f.text, { locale: c.locale, name: c.me.nickname });
+    c.deps.log.append(botMessage(f.conv, ack.seq, text))
+      .catch((err) => log.warn("bot.reply_failed", { err }));
+  }
+}
+
+async function history(c: Conn, f: Frame<"history">): Promise<void> {
+  const m = await requireMember(c.deps.kv, f.conv, c.userId);
+  if (!c.alive) return;
+  // Hidden messages are skipped inside the page: filtering a full page could leave it empty
+  // while hasMore says to ask again with the same cursor, forever.
+  const page = await pageBefore(
+    c.deps.kv,
+    f.conv,
+    f.before,
+    f.limit ?? 30,
+    m.joinedSeq,
+    c.userId,
+  );
+  c.send({
+    type: "history",
+    rid: f.rid,
+    conv: f.conv,
+    messages: page.messages,
+    hasMore: page.hasMore,
+  });
+}
+
+async function sync(c: Conn, f: Frame<"sync">): Promise<void> {
+  const m = await requireMember(c.deps.kv, f.conv, c.userId);
+  const head = (await c.deps.kv.get<{ seq: number }>(keys.convHead(f.conv))).value?.seq ?? 0;
+  if (!c.alive) return;
+  const after = Math.max(f.after, m.joinedSeq);
+  if (head - after > RESUME_MAX_PER_CONV) {
+    c.send({ type: "gap", conv: f.conv, after, lastSeq: head });
+    return;
+  }
+  const messages = (await range(c.deps.kv, f.conv, after, head, RESUME_MAX_PER_CONV))
+    .filter((x) => visibleTo(x, c.userId));
+  // As much text as a history page holds at most, or the client pages history instead.
+  if (messages.reduce((n, m) => n + pageCost(m), 0) > HISTORY_PAGE_MAX_CHARS) {
+    c.send({ type: "gap", conv: f.conv, after, lastSeq: head });
+    return;
+  }
+  c.send({ type: "history", rid: f.rid, conv: f.conv, messages, hasMore: false });
+  c.send({ type: "synced", rid: f.rid, conv: f.conv, lastSeq: head });
+}
+
+async function read(c: Conn, f: Frame<"read">): Promise<void> {
+  await requireMember(c.deps.kv, f.conv, c.userId);
+  const head = (await c.deps.kv.get<{ seq: number }>(keys.convHead(f.conv))).value?.seq ?? 0;
+  const seq = Math.min(f.seq, head);
+  const cur = cursorValue((await c.deps.kv.get(keys.read(f.conv, c.userId))).value);
+  if (seq <= cur) return;
+  // A read mark is the user's, not the socket's: it is stored even if this socket just closed.
+  await c.deps.kv.atomic().max(keys.read(f.conv, c.userId), BigInt(seq)).commit();
+  await c.deps.log.publish({
+    t: "conv",
+    conv: f.conv,
+    frame: { type: "read", conv: f.conv, user: c.userId, seq },
+  });
+}
+
+async function typing(c: Conn, f: Frame<"typing">): Promise<void> {
+  // The socket's own subscriptions say it is a member: a keystroke costs no KV read.
+  if (!c.convs.has(f.conv)) {
+    throw new HttpError(403, "not_member", `Not a member of conversation "${f.conv}"`);
+  }
+  if (!c.deps.hub.allowTyping(c.userId, f.conv, c.deps.now(), LIMITS_WS.typingEveryMs)) return;
+  await c.deps.log.publish({
+    t: "conv",
+    conv: f.conv,
+    except: c.userId,
+    frame: { type: "typing", conv: f.conv, user: c.userId },
+  });
+}
+
+async function receipts(c: Conn, f: Frame<"receipts">): Promise<void> {
+  await requireMember(c.deps.kv, f.conv, c.userId);
+  if (!c.alive) return;
+  const reads: Record<string, number> = {};
+  for await (const e of c.deps.kv.list({ prefix: keys.reads(f.conv) })) {
+    if (!c.alive) return;
+    reads[e.key[2] as string] = cursorValue(e.value);
+  }
+  c.send({ type: "receipts", rid: f.rid, conv: f.conv, reads });
+}
+
+async function members(c: Conn, f: Frame<"members">): Promise<void> {
+  await requireMember(c.deps.kv, f.conv, c.userId);
+  if (!c.alive) return;
+  const list = await listMembers(c.deps.kv, f.conv);
+  if (!c.alive) return;
+  const cards = await cardsFor(c.deps.kv, list.map((m) => m.userId), c.locale);
+  c.send({
+    type: "members",
+    rid: f.rid,
+    conv: f.conv,
+    members: list.flatMap((m) => {
+      const card = cards.get(m.userId);
+      return card ? [{ ...card, role: m.role }] : [];
+    }),
+  });
+}

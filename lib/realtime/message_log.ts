@@ -1,0 +1,85 @@
+/**
+ * The front of the durable log: appends messages and publishes events, each through the writer of
+ * its shard in this isolate (lib/realtime/shard_writer.ts). Each committed message gets the next
+ * per-conversation seq and, in the same atomic write, an entry in its shard's fan-out log whose
+ * head key is bumped; this isolate delivers at once, the others follow the heads
+ * (lib/realtime/watcher.ts).
+ */
+import type { Ack, Events, MsgInput } from "../chat/events.ts";
+import {
+  type Committed,
+  type Dispatcher,
+  type FanEvent,
+  shardOf,
+  SHARDS,
+  type Write,
+} from "./fan_event.ts";
+import { ShardWriter } from "./shard_writer.ts";
+
+export class MessageLog {
+  #writers: ShardWriter[];
+  /** Told which fan-out log entries this isolate wrote (the watcher need not read them back). */
+  onCommitted: Committed | null = null;
+
+  constructor(
+    readonly kv: Deno.Kv,
+    readonly origin: string,
+    local: Dispatcher,
+    now: () => number = Date.now,
+  ) {
+    const committed: Committed = (s, first, last) => this.onCommitted?.(s, first, last);
+    this.#writers = Array.from(
+      { length: SHARDS },
+      (_, s) => new ShardWriter(s, kv, origin, local, now, committed),
+    );
+  }
+
+  /** Appends a message; resolves with its ack once it is durable. A retried cid returns the first ack. */
+  append(input: MsgInput): Promise<Ack> {
+    return new Promise((resolve, reject) =>
+      this.#writers[shardOf(input.conv)].push({ t: "msg", input, resolve, reject })
+    );
+  }
+
+  /** Publishes an event to every isolate (conversation events by conversation, user events by user). */
+  publish(ev: FanEvent, writes?: Write[]): Promise<void> {
+    const id = ev.t === "msg" ? ev.msg.conv : ev.t === "conv" ? ev.conv : ev.user;
+    return new Promise((resolve, reject) =>
+      this.#writers[shardOf(id)].push({ t: "event", ev, writes, resolve, reject })
+    );
+  }
+
+  /**
+   * Commits small writes (e.g. presence keys) with the next batch of the shard of `route`: a burst
+   * of them is a few commits instead of one each.
+   */
+  write(route: string, writes: Write[]): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.#writers[shardOf(route)].push({ t: "event", ev: null, writes, resolve, reject })
+    );
+  }
+}
+
+/**
+ * The domain's view of the log (lib/chat/events.ts). It looks `append` and `publish` up at each
+ * call, so a test that wraps them on the log sees the domain's writes too.
+ */
+export function eventsOf(log: MessageLog): Events {
+  return {
+    commit: (input) => log.append(input),
+    toUsers: async (users, { frame, control }) => {
+      await Promise.all(
+        users.map((user) =>
+          log.publish({
+            t: "user",
+            user,
+            ...(frame ? { frame } : {}),
+            ...(control ? { control } : {}),
+          })
+        ),
+      );
+    },
+    toConv: (conv, frame, except) =>
+      log.publish({ t: "conv", conv, ...(except !== undefined ? { except } : {}), frame }),
+  };
+}

@@ -1,0 +1,129 @@
+import assert from "node:assert/strict";
+import { shardOf, SHARDS } from "./fan_event.ts";
+import { Realtime } from "./realtime.ts";
+import { createGroup } from "../chat/conversations.ts";
+import { Conn } from "./conn.ts";
+import { kick } from "../groups/moderation.ts";
+import type { User } from "../accounts/users.ts";
+import type { ServerFrame } from "../wire/protocol.ts";
+
+function user(id: string): User {
+  return {
+    id,
+    username: id,
+    email: `${id}@example.com`,
+    passwordHash: "x",
+    nickname: id,
+    avatar: null,
+    gender: "unspecified",
+    region: "",
+    bio: "",
+    website: "",
+    locale: "en",
+    createdAt: 0,
+    activatedAt: 1,
+  };
+}
+
+/** A stand-in WebSocket that records what the server sends. */
+function fakeSocket() {
+  const frames: ServerFrame[] = [];
+  const ws = {
+    readyState: WebSocket.OPEN as number,
+    bufferedAmount: 0,
+    send: (s: string) => frames.push(JSON.parse(s)),
+    close: () => {
+      ws.readyState = WebSocket.CLOSED;
+    },
+    onmessage: null as ((e: MessageEvent) => void) | null,
+    onclose: null as (() => void) | null,
+    onerror: null as (() => void) | null,
+  };
+  return {
+    ws,
+    frames,
+    say: (f: unknown) => ws.onmessage!(new MessageEvent("message", { data: JSON.stringify(f) })),
+  };
+}
+
+async function until(cond: () => boolean, ms = 2000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+Deno.test("MessageLog.append() commits many conversations of one shard at once within KV's check limit", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const rt = new Realtime(kv);
+  await rt.start();
+  try {
+    const convs: string[] = [];
+    while (convs.length < 70) {
+      const g = await createGroup(kv, "owner", "g", []);
+      if (shardOf(g.id) === 0) convs.push(g.id);
+    }
+    assert.ok(SHARDS > 1);
+    const acks = await Promise.all(
+      convs.map((conv, i) =>
+        rt.log.append({
+          conv,
+          sender: "owner",
+          cid: `c${i}`,
+          kind: "text",
+          text: "hi",
+          checkMember: true,
+        })
+      ),
+    );
+    assert.deepEqual(acks.map((a) => a.seq), convs.map(() => 1));
+  } finally {
+    await rt.stop();
+    kv.close();
+  }
+});
+
+Deno.test("a member removed on one isolate gets nothing more from another isolate, even when it fills a gap", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const rtA = new Realtime(kv);
+  const rtB = new Realtime(kv);
+  await rtA.start();
+  await rtB.start();
+  try {
+    for (let round = 0; round < 10; round++) {
+      const group = await createGroup(kv, "owner", "g", ["bob"]);
+      const { ws, frames, say } = fakeSocket();
+      const conn = new Conn(ws as unknown as WebSocket, user("bob"), "s1", "en", rtB.connDeps());
+      conn.attach();
+      say({ type: "hello", v: 1 });
+      await until(() => frames.some((f) => f.type === "resumed"));
+      // The removal commits on A; at once B commits the next message and delivers it locally.
+      const removal = await kick(rtA, user("owner"), group.id, "bob");
+      const next = await rtB.log.append({
+        conv: group.id,
+        sender: "owner",
+        cid: "after",
+        kind: "text",
+        text: "after",
+        checkMember: true,
+      });
+      assert.equal(next.seq, removal.seq + 1);
+      await until(() => frames.some((f) => f.type === "conv_removed"));
+      await new Promise((r) => setTimeout(r, 30));
+      const seqs = frames.flatMap((
+        f,
+      ) => (f.type === "msg" && f.msg.conv === group.id ? [f.msg.seq] : []));
+      assert.deepEqual(
+        seqs,
+        [removal.seq],
+        `round ${round}: only the removal notice, nothing after it`,
+      );
+      conn.close(4000, "done");
+    }
+  } finally {
+    await rtA.stop();
+    await rtB.stop();
+    kv.close();
+  }
+});

@@ -1,0 +1,83 @@
+/** The realtime parts of one isolate: hub of sockets, the log writer, the fan-out watcher, presence. */
+import { Hub } from "./hub.ts";
+import { eventsOf, MessageLog } from "./message_log.ts";
+import { FanoutWatcher } from "./watcher.ts";
+import { Presence } from "./presence.ts";
+import { newId } from "../ids.ts";
+import { CLOSE } from "../wire/protocol.ts";
+import type { Conn } from "./conn.ts";
+import type { DomainDeps, Events } from "../chat/events.ts";
+
+/** Also what the domain runs with (DomainDeps): the KV, the clock and the narrow `events`. */
+export class Realtime implements DomainDeps {
+  readonly isolate = newId();
+  readonly hub = new Hub();
+  readonly log: MessageLog;
+  /** The log as the domain sees it: commit with its writes, notify users (lib/chat/events.ts). */
+  readonly events: Events;
+  readonly presence: Presence;
+  readonly #watcher: FanoutWatcher;
+  readonly conns = new Set<Conn>();
+
+  constructor(readonly kv: Deno.Kv, readonly now: () => number = Date.now) {
+    this.log = new MessageLog(kv, this.isolate, this.hub, now);
+    this.events = eventsOf(this.log);
+    this.presence = new Presence(kv, this.isolate, this.log, now);
+    this.#watcher = new FanoutWatcher(kv, this.isolate, this.hub, this.log);
+  }
+
+  async start(): Promise<void> {
+    await this.#watcher.start();
+    this.presence.start();
+  }
+
+  /**
+   * Tells every client to reconnect (they resume elsewhere), waits a little for the close
+   * handshakes (the server must not stop under them, or clients see an abnormal close instead of
+   * the shutdown code), then stops following the log.
+   */
+  async stop(graceMs = 2000): Promise<void> {
+    const conns = [...this.conns];
+    const closed = conns.map((c) =>
+      new Promise<void>((resolve) => {
+        if (c.ws.readyState === WebSocket.CLOSED) return resolve();
+        c.ws.addEventListener("close", () => resolve(), { once: true });
+      })
+    );
+    for (const c of conns) c.close(CLOSE.shutdown, "Server restarting");
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([Promise.all(closed), new Promise((r) => timer = setTimeout(r, graceMs))]);
+    clearTimeout(timer);
+    this.presence.stop();
+    // The closed sockets' last presence writes go out before the log stops (bounded, too).
+    await Promise.race([
+      this.presence.settled(),
+      new Promise((r) => timer = setTimeout(r, graceMs)),
+    ]);
+    clearTimeout(timer);
+    await this.#watcher.stop();
+  }
+
+  connDeps() {
+    return {
+      kv: this.kv,
+      log: this.log,
+      hub: this.hub,
+      presence: this.presence,
+      isolate: this.isolate,
+      now: this.now,
+    };
+  }
+
+  /**
+   * Closes the sockets of one session (logout), or of all a user's sessions but `keep`
+   * (password change), on every isolate.
+   */
+  async endSessions(userId: string, sessionId?: string, keep?: string): Promise<void> {
+    await this.events.toUsers([userId], {
+      control: sessionId
+        ? { kind: "session_revoked", sessionId }
+        : { kind: "all_sessions_revoked", keep },
+    });
+  }
+}

@@ -1,0 +1,276 @@
+/**
+ * The WebSocket protocol (docs/protocol.md): frame types, validation of client frames, close
+ * codes. Pure and shared by the server and the browser client.
+ */
+import type { Role } from "./roles.ts";
+
+export const PROTOCOL_VERSION = 1;
+/**
+ * UTF-8 bytes of one client frame. A send frame with the longest text fits in any script and any
+ * JSON escaping: at most 12 bytes per code point (an emoji as two \uXXXX escapes) is 48,000
+ * bytes, plus under 300 bytes of fields at their longest.
+ */
+export const MAX_FRAME_BYTES = 64 * 1024;
+/** Code points of a message's text after trimming. */
+export const MAX_TEXT_CHARS = 4000;
+export const HISTORY_PAGE_MAX = 100;
+/**
+ * A history page (and a sync answer) holds at most this many UTF-16 units of text, counting 200
+ * per message for its fields: about 25 messages of the longest kind, 100 of ordinary ones.
+ */
+export const HISTORY_PAGE_MAX_CHARS = 100_000;
+/** At most this many missed messages per conversation are replayed on resume; past it, "gap". */
+export const RESUME_MAX_PER_CONV = 200;
+
+/** Close codes: 4000–4499 mean "reconnect (with backoff) and resume"; 4500–4999 mean "do not". */
+export const CLOSE = {
+  shutdown: 4000,
+  idle: 4001,
+  slowConsumer: 4002,
+  flood: 4003,
+  unauthorized: 4500,
+  badVersion: 4501,
+  badFrames: 4502,
+  tooManySockets: 4503,
+  frameTooLarge: 4504,
+} as const;
+
+export function shouldReconnect(code: number): boolean {
+  return code < 4500 || code > 4999;
+}
+
+export type MsgKind = "text" | "system";
+
+export interface Message {
+  conv: string;
+  seq: number;
+  id: string;
+  from: string;
+  kind: MsgKind;
+  text: string;
+  at: number;
+  /** The sender's client message id (lets the sending tab match its pending message). */
+  cid?: string;
+  /** Set when only this user may see the message (sent by someone the other party blocked). */
+  only?: string;
+  /** For system messages: what happened. */
+  meta?: {
+    event: string;
+    userId?: string;
+    by?: string;
+    title?: string;
+    text?: string;
+    until?: number;
+    role?: string;
+  };
+}
+
+/** One conversation as the list shows it. */
+export interface ConvSummary {
+  id: string;
+  kind: "dm" | "group" | "bot";
+  title: string;
+  /** DM/bot: the other party's profile. */
+  peer?: {
+    id: string;
+    username: string;
+    nickname: string;
+    avatarUrl: string | null;
+    online?: boolean;
+    lastSeen?: number | null;
+  };
+  lastSeq: number;
+  lastAt: number;
+  last: { from: string; kind: string; text: string; meta?: Message["meta"] } | null;
+  /** The viewer's read cursor. */
+  readSeq: number;
+  /** DM: how far the other person has read (for "read" marks). */
+  peerReadSeq?: number;
+  /** Groups: */
+  memberCount?: number;
+  role?: Role;
+  avatarUrl?: string | null;
+  notice?: { text: string; by: string; at: number } | null;
+  public?: boolean;
+  memberInvite?: boolean;
+}
+
+export interface UserCard {
+  id: string;
+  username: string;
+  nickname: string;
+  avatarUrl: string | null;
+}
+
+/** A friend as their friend sees them: with the private remark (alias) that replaces the nickname. */
+export interface FriendView {
+  user: UserCard;
+  remark: string;
+  since: number;
+  /** The DM conversation. */
+  dm: string;
+  /** Index letter in contacts: "A"–"Z" (pinyin initial for Chinese names) or "#". */
+  initial: string;
+}
+
+export interface RequestView {
+  user: UserCard;
+  note: string;
+  at: number;
+}
+
+// ---- client → server ----
+export type ClientFrame =
+  | { type: "hello"; v: number; resume?: Record<string, number> }
+  | { type: "send"; rid?: string; conv: string; cid: string; text: string }
+  | { type: "history"; rid?: string; conv: string; before?: number; limit?: number }
+  | { type: "sync"; rid?: string; conv: string; after: number }
+  | { type: "read"; conv: string; seq: number }
+  | { type: "typing"; conv: string }
+  | { type: "receipts"; rid?: string; conv: string }
+  | { type: "members"; rid?: string; conv: string }
+  | { type: "ping"; rid?: string };
+
+/** Every client frame type, for tests and tools that generate frames. */
+export const CLIENT_FRAME_TYPES = [
+  "hello",
+  "send",
+  "history",
+  "sync",
+  "read",
+  "typing",
+  "receipts",
+  "members",
+  "ping",
+] as const satisfies readonly ClientFrame["type"][];
+// A client frame type missing above fails to compile here.
+const _everyType: Record<ClientFrame["type"], true> = Object.fromEntries(
+  CLIENT_FRAME_TYPES.map((t) => [t, true]),
+) as Record<(typeof CLIENT_FRAME_TYPES)[number], true>;
+
+// ---- server → client ----
+export type ServerFrame =
+  | { type: "welcome"; v: number; me: UserCard; convs: ConvSummary[]; isolate: string }
+  | { type: "msg"; msg: Message }
+  | { type: "ack"; rid?: string; cid: string; conv: string; seq: number; at: number; id: string }
+  | { type: "error"; rid?: string; cid?: string; code: string; message: string }
+  | { type: "history"; rid?: string; conv: string; messages: Message[]; hasMore: boolean }
+  | { type: "gap"; conv: string; after: number; lastSeq: number }
+  | { type: "synced"; rid?: string; conv: string; lastSeq: number }
+  | { type: "read"; conv: string; user: string; seq: number }
+  | { type: "typing"; conv: string; user: string }
+  | { type: "presence"; user: string; online: boolean; lastSeen: number | null }
+  | { type: "receipts"; rid?: string; conv: string; reads: Record<string, number> }
+  | { type: "members"; rid?: string; conv: string; members: (UserCard & { role: string })[] }
+  | { type: "conv"; conv: ConvSummary }
+  | { type: "conv_removed"; conv: string }
+  | { type: "resumed" }
+  | { type: "friend"; friend: FriendView }
+  | { type: "friend_removed"; user: string }
+  | { type: "friend_request"; request: RequestView }
+  | { type: "friend_request_gone"; user: string }
+  | { type: "blocked"; user: string; blocked: boolean }
+  | { type: "members_changed"; conv: string }
+  | { type: "join_request"; conv: string; request: RequestView }
+  | { type: "pong"; rid?: string };
+
+export type FrameError = { code: "bad_frame"; message: string };
+
+const ID_RE = /^[0-9a-z]{1,40}$/;
+const CID_RE = /^[A-Za-z0-9_-]{1,64}$/;
+const RID_RE = /^[A-Za-z0-9_-]{1,64}$/;
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+function isSeq(v: unknown): v is number {
+  return typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+}
+function bad(message: string): FrameError {
+  return { code: "bad_frame", message };
+}
+
+/** Parses and validates one client frame. Returns the frame, or an error saying what is wrong. */
+export function parseClientFrame(raw: string): ClientFrame | FrameError {
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch {
+    return bad("Frame is not valid JSON");
+  }
+  if (!isObj(v)) return bad("Frame must be a JSON object");
+  if (v.rid !== undefined && (typeof v.rid !== "string" || !RID_RE.test(v.rid))) {
+    return bad('Field "rid" is invalid');
+  }
+  const conv = v.conv;
+  const convOk = typeof conv === "string" && ID_RE.test(conv);
+  const rid = v.rid as string | undefined;
+  switch (v.type) {
+    case "hello": {
+      if (typeof v.v !== "number") return bad('Field "v" (protocol version) is required');
+      if (v.resume !== undefined) {
+        if (!isObj(v.resume)) return bad('Field "resume" must be an object of conversation → seq');
+        const entries = Object.entries(v.resume);
+        if (entries.length > 2000) return bad('Field "resume" has too many conversations');
+        for (const [k, s] of entries) {
+          if (!ID_RE.test(k) || !isSeq(s)) {
+            return bad(`Resume entry "${k.slice(0, 40)}" is invalid`);
+          }
+        }
+      }
+      return { type: "hello", v: v.v, resume: v.resume as Record<string, number> | undefined };
+    }
+    case "send": {
+      if (!convOk) return bad('Field "conv" is invalid');
+      if (typeof v.cid !== "string" || !CID_RE.test(v.cid)) {
+        return bad('Field "cid" (client message id) is invalid');
+      }
+      if (typeof v.text !== "string") return bad('Field "text" must be a string');
+      const text = v.text.trim();
+      if (!text) return bad("Message is empty");
+      if ([...text].length > MAX_TEXT_CHARS) {
+        return bad(`Message is longer than ${MAX_TEXT_CHARS} characters`);
+      }
+      return { type: "send", rid, conv: conv as string, cid: v.cid, text };
+    }
+    case "history": {
+      if (!convOk) return bad('Field "conv" is invalid');
+      if (v.before !== undefined && !isSeq(v.before)) return bad('Field "before" must be a seq');
+      if (v.limit !== undefined && (!isSeq(v.limit) || v.limit < 1 || v.limit > HISTORY_PAGE_MAX)) {
+        return bad(`Field "limit" must be 1–${HISTORY_PAGE_MAX}`);
+      }
+      return {
+        type: "history",
+        rid,
+        conv: conv as string,
+        before: v.before as number | undefined,
+        limit: v.limit as number | undefined,
+      };
+    }
+    case "sync":
+      if (!convOk) return bad('Field "conv" is invalid');
+      if (!isSeq(v.after)) return bad('Field "after" must be a seq');
+      return { type: "sync", rid, conv: conv as string, after: v.after };
+    case "read":
+      if (!convOk) return bad('Field "conv" is invalid');
+      if (!isSeq(v.seq)) return bad('Field "seq" must be a seq');
+      return { type: "read", conv: conv as string, seq: v.seq };
+    case "typing":
+      if (!convOk) return bad('Field "conv" is invalid');
+      return { type: "typing", conv: conv as string };
+    case "receipts":
+    case "members":
+      if (!convOk) return bad('Field "conv" is invalid');
+      return { type: v.type, rid, conv: conv as string };
+    case "ping":
+      return { type: "ping", rid };
+    default:
+      // Never String(v.type): a JSON object like {"toString":1} throws when converted.
+      if (typeof v.type !== "string") return bad('Field "type" must be a string');
+      return bad(`Unknown frame type "${v.type.slice(0, 30)}"`);
+  }
+}
+
+export function isFrameError(v: ClientFrame | FrameError): v is FrameError {
+  return (v as FrameError).code === "bad_frame";
+}
