@@ -1,4 +1,4 @@
-/** English messages. Every key must also be in i18n_zh.ts (checked by i18n_test.ts). */
+/** English messages. Every key must also be in zh.ts (checked by i18n_test.ts). */
 export const en = {
   "app.name": "HappyChat",
   "app.tagline": "Chat with friends and groups, and a bot that is always there.",

@@ -1,4 +1,4 @@
-/** 简体中文消息。键与 i18n_en.ts 一一对应（由 i18n_test.ts 检查）。 */
+/** 简体中文消息。键与 en.ts 一一对应（由 i18n_test.ts 检查）。 */
 import type { en } from "./en.ts";
 
 export const zh: { [K in keyof typeof en]: string } = {
