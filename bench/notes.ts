@@ -97,6 +97,19 @@ export function limitNotes(r: Results): string[] {
       } s of server CPU in all.`,
     );
   }
+  const fl = r.flood?.result;
+  if (!v.flood && fl?.alive) {
+    const d = fl.healthDuring;
+    notes.push(
+      `Connection flood: the server stayed up and /healthz answered in ${
+        fmt(d.p90, 1)
+      } ms at p90, but its worst probe during the flood took ${
+        fmt(d.max, 0)
+      } ms (${d.failed} of ${d.n} failed or took over 5 s). The attackers share the server's 2 cores and open connections faster than one accept loop takes them: the kernel's accept queue (net.core.somaxconn) overflows and a dropped handshake is retried after a second or more, before the guard sees it. Afterwards: max ${
+        fmt(fl.healthAfter.max, 1)
+      } ms.`,
+    );
+  }
   const d1 = r.dm.w1.result, d2 = r.dm.w2.result;
   if (d1 && d2 && (d2.latency.p99 > 2 * d1.latency.p99 || Object.keys(d2.errors).length)) {
     notes.push(
