@@ -214,11 +214,32 @@ async function whole(
     await page.getByRole("heading", { name: "Settings", exact: true }).waitFor();
     assert.equal(await page.locator("html").getAttribute("lang"), "en");
 
-    // Log out from the header.
+    // Change the password: a wrong current one is refused at its field, the right one works.
+    const pw = page.locator("[data-form=password]");
+    const newPassword = `${input.password} and more`;
+    await pw.getByLabel("Current password").fill("not my password");
+    await pw.getByLabel("New password").fill(newPassword);
+    await pw.getByRole("button", { name: "Save" }).click();
+    await pw.locator("[data-error=wrong_password]").waitFor();
+    // The browser logs that refused request (400) as a console error: that one is expected.
+    const refused = problems.findIndex((p) =>
+      /\/settings: Failed to load resource: .* 400/.test(p)
+    );
+    assert.ok(refused >= 0, `the refused change shows in the console: ${problems}`);
+    problems.splice(refused, 1);
+    await pw.getByLabel("Current password").fill(input.password);
+    await pw.getByRole("button", { name: "Save" }).click();
+    await pw.getByRole("status").getByText("Password changed").waitFor();
+
+    // Log out from the header, and back in with the new password.
     await page.getByRole("navigation", { name: "Main" }).getByRole("button", { name: "Log out" })
       .click();
     await page.waitForURL("**/login");
     await checkPage(page, size, "13-logged-out");
+    await page.getByLabel("Username or e-mail").fill(input.username);
+    await page.getByLabel("Password", { exact: true }).fill(newPassword);
+    await page.getByRole("button", { name: "Log in" }).click();
+    await page.waitForURL(server.url("/"));
 
     assert.deepEqual(problems, []);
   } finally {
