@@ -16,6 +16,11 @@ export class HttpError extends Error {
   }
 }
 
+/** Throws an HttpError: for domain code that refuses at the point it finds the problem. */
+export function fail(status: number, code: string, message: string, field?: string): never {
+  throw new HttpError(status, code, message, { field });
+}
+
 /** A failed KV `check()`: someone else changed the data first. */
 export function conflict(code: string, message: string, field?: string): HttpError {
   return new HttpError(409, code, message, { field });

@@ -7,7 +7,7 @@
  * lib/groups/moderation.ts.
  */
 import { keys } from "../kv/keys.ts";
-import { HttpError } from "../errors.ts";
+import { fail, HttpError } from "../errors.ts";
 import {
   addConversationWrites,
   type Conversation,
@@ -55,10 +55,6 @@ type ExtraWrites = {
   apply?: (op: Deno.AtomicOperation, seq: number) => void;
 };
 type Extra = (ctx: Ctx) => ExtraWrites | Promise<ExtraWrites>;
-
-export function fail(status: number, code: string, message: string, field?: string): never {
-  throw new HttpError(status, code, message, { field });
-}
 
 /** Reads the group and the actor's membership; refuses a missing or dissolved group, a non-member, a low role. */
 export async function readCtx(

@@ -4,6 +4,7 @@
  * "member_added" message, and group changes commit alone (MsgInput.exclusive in
  * lib/chat/events.ts), so concurrent joins never pass it.
  */
+import { fail } from "../errors.ts";
 import { keys } from "../kv/keys.ts";
 import {
   type Conversation,
@@ -16,7 +17,6 @@ import type { Ack, DomainDeps } from "../chat/events.ts";
 import type { User } from "../accounts/users.ts";
 import {
   CREATE_MEMBERS_MAX,
-  fail,
   GROUP_CAP,
   groupChange,
   readCtx,

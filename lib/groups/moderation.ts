@@ -11,7 +11,8 @@ import { keys } from "../kv/keys.ts";
 import type { Conversation, Member } from "../chat/conversations.ts";
 import type { Ack, DomainDeps } from "../chat/events.ts";
 import type { User } from "../accounts/users.ts";
-import { fail, groupChange, MUTE_MAX_MINUTES, readCtx, titleKey, validId } from "./groups.ts";
+import { fail } from "../errors.ts";
+import { groupChange, MUTE_MAX_MINUTES, readCtx, titleKey, validId } from "./groups.ts";
 import { RANK } from "../wire/roles.ts";
 
 function requireTarget(targetId: string, field = "userId"): void {

@@ -2,7 +2,8 @@
 import { keys } from "../kv/keys.ts";
 import { type Conversation, getManyChunked, type Member } from "../chat/conversations.ts";
 import { avatarUrl, type User } from "../accounts/users.ts";
-import { fail, GROUP_CAP, titleKey, validId } from "./groups.ts";
+import { fail } from "../errors.ts";
+import { GROUP_CAP, titleKey, validId } from "./groups.ts";
 import type { DomainDeps } from "../chat/events.ts";
 import type { GroupCard, GroupInfo, GroupMemberView } from "../wire/api.ts";
 import { RANK } from "../wire/roles.ts";

@@ -5,7 +5,8 @@
 import { keys } from "../kv/keys.ts";
 import type { User } from "../accounts/users.ts";
 import type { DomainDeps } from "../chat/events.ts";
-import { fail, requireUser } from "./friend_views.ts";
+import { fail } from "../errors.ts";
+import { requireUser } from "./friend_views.ts";
 
 export async function isBlocked(kv: Deno.Kv, blocker: string, blocked: string): Promise<boolean> {
   return (await kv.get(keys.block(blocker, blocked))).value !== null;

@@ -1,6 +1,6 @@
 /** Friends and friend requests as stored, and as a user sees them: their views and lists. */
 import { keys } from "../kv/keys.ts";
-import { HttpError } from "../errors.ts";
+import { fail } from "../errors.ts";
 import { getManyChunked } from "../chat/conversations.ts";
 import { indexLetter } from "./initials.ts";
 import { getUser, type User } from "../accounts/users.ts";
@@ -18,10 +18,6 @@ export interface FriendRequest {
   to: string;
   note: string;
   at: number;
-}
-
-export function fail(status: number, code: string, message: string, field?: string): never {
-  throw new HttpError(status, code, message, { field });
 }
 
 /** An activated user, or 404 user_not_found. */

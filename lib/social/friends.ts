@@ -22,7 +22,8 @@ import { lineProblem } from "../wire/validate.ts";
 import { NOTE_MAX, REMARK_MAX } from "../wire/friend_rules.ts";
 import type { DomainDeps } from "../chat/events.ts";
 import type { FriendView } from "../wire/protocol.ts";
-import { fail, type Friend, type FriendRequest, friendView, requireUser } from "./friend_views.ts";
+import { fail } from "../errors.ts";
+import { type Friend, type FriendRequest, friendView, requireUser } from "./friend_views.ts";
 
 // The read side and blocking have their own modules; importers keep finding them here.
 export * from "./friend_views.ts";

@@ -4,6 +4,7 @@
  * /api/groups/:id/. Thin: the rules (and every role check, made again in the same KV write as the
  * change) are in lib/groups/.
  */
+import { fail } from "../../lib/errors.ts";
 import { Hono } from "hono";
 import type { Env } from "../../lib/http/state.ts";
 import { body, readJson, readOptionalJson, readUpload } from "../../lib/http/body.ts";
@@ -17,7 +18,6 @@ import {
   checkNotice,
   checkTitle,
   createGroup,
-  fail,
   LIMITS_GROUP_RATE,
   readCtx,
   rename,
