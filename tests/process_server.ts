@@ -130,7 +130,13 @@ export async function spawnServer(
       } catch { /* gone */ }
       await child.status;
     },
-    asTestServer: () => ({ url: (path: string) => origin + path, origin }) as unknown as TestServer,
+    // Its sockets are the test's to close (kill() ends the process, not the clients).
+    asTestServer: () =>
+      ({
+        url: (path: string) => origin + path,
+        origin,
+        sockets: new Set(),
+      }) as unknown as TestServer,
   };
 }
 

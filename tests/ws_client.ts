@@ -32,7 +32,7 @@ export class WsClient {
     // @ts-ignore: Deno's WebSocket accepts headers
     const ws = new WebSocket(url, { headers: { cookie, origin: opts.origin ?? server.origin } });
     const c = new WsClient(ws);
-    server.sockets?.add(c);
+    server.sockets.add(c);
     await new Promise<void>((resolve, reject) => {
       ws.addEventListener("open", () => resolve(), { once: true });
       ws.addEventListener(
