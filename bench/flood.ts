@@ -11,6 +11,12 @@ export interface FloodResult {
   connections: number;
   attackersOpenPeak: number;
   healthDuring: ReturnType<Latencies["summary"]> & { failed: number };
+  /** Why probes failed during the flood: the error's name and message, and when (ms into it). */
+  failures?: string[];
+  /** Probes over 250 ms during the flood: how long, and when (ms into it). */
+  slow?: string[];
+  /** The kernel's TcpExtListenOverflows + ListenDrops during the flood (handshakes it dropped). */
+  listenOverflows?: number;
   healthAfter: ReturnType<Latencies["summary"]> & { failed: number };
   rssBeforeMiB: number;
   rssPeakMiB: number;
@@ -20,7 +26,7 @@ export interface FloodResult {
 }
 
 /** GET /healthz on a fresh connection; ms, or NaN when it failed or took over 5 s. */
-async function health(port: number): Promise<number> {
+async function health(port: number, why?: (err: string) => void): Promise<number> {
   const t0 = performance.now();
   try {
     const res = await fetch(`http://127.0.0.1:${port}/healthz`, {
@@ -29,9 +35,28 @@ async function health(port: number): Promise<number> {
       client: Deno.createHttpClient({ poolMaxIdlePerHost: 0 }),
     } as RequestInit);
     await res.body?.cancel();
+    if (!res.ok) why?.(`status ${res.status}`);
     return res.ok ? performance.now() - t0 : NaN;
-  } catch {
+  } catch (err) {
+    const e = err as Error;
+    why?.(
+      `${e.name}: ${String(e.message).split("\n")[0]} after ${
+        Math.round(performance.now() - t0)
+      } ms`,
+    );
     return NaN;
+  }
+}
+
+/** The kernel's count of handshakes a listener dropped (accept queue full), all sockets. */
+async function listenOverflows(): Promise<number | undefined> {
+  try {
+    const text = await Deno.readTextFile("/proc/net/netstat");
+    const lines = text.split("\n").filter((l) => l.startsWith("TcpExt:"));
+    const names = lines[0].split(/\s+/), values = lines[1].split(/\s+/).map(Number);
+    return values[names.indexOf("ListenOverflows")] + values[names.indexOf("ListenDrops")];
+  } catch {
+    return undefined;
   }
 }
 
@@ -54,6 +79,10 @@ export async function runFlood(
   opts: { connections: number; perProcess: number; perAddress: number; seconds: number },
 ): Promise<FloodResult> {
   const rssBefore = server.rss();
+  const overflowsBefore = await listenOverflows();
+  const failures: string[] = [];
+  const slow: string[] = [];
+  const t0 = Date.now();
   const procs: Deno.ChildProcess[] = [];
   const open = new Map<number, number>();
   for (let i = 0, first = 0; i < opts.connections; i += opts.perProcess) {
@@ -86,14 +115,17 @@ export async function runFlood(
   let failedDuring = 0, peak = 0, rssPeak = rssBefore;
   const until = Date.now() + opts.seconds * 1000;
   while (Date.now() < until) {
-    const ms = await health(server.port);
+    const at = Date.now() - t0;
+    const ms = await health(server.port, (why) => failures.push(`${why} (${at} ms in)`));
     if (Number.isNaN(ms)) failedDuring++;
     else during.add(ms);
+    if (ms > 250) slow.push(`${Math.round(ms)} ms at ${at} ms`);
     peak = Math.max(peak, [...open.values()].reduce((a, b) => a + b, 0));
     rssPeak = Math.max(rssPeak, server.rss());
     await sleep(200);
   }
   const guard = await guardCounters(server);
+  const overflowsAfter = await listenOverflows();
   for (const p of procs) await p.stdin.close();
   await Promise.all(procs.map((p) => p.status));
   await sleep(2000);
@@ -115,6 +147,11 @@ export async function runFlood(
     connections: opts.connections,
     attackersOpenPeak: peak,
     healthDuring: { ...during.summary(), failed: failedDuring },
+    failures,
+    slow,
+    listenOverflows: overflowsBefore === undefined || overflowsAfter === undefined
+      ? undefined
+      : overflowsAfter - overflowsBefore,
     healthAfter: { ...after.summary(), failed: failedAfter },
     rssBeforeMiB: rssBefore / 2 ** 20,
     rssPeakMiB: rssPeak / 2 ** 20,

@@ -338,7 +338,15 @@ export function renderResults(r: Results, notes: string[]): string {
       }; server still running: ${fl.alive}.`,
       `- /healthz during: ${lat(fl.healthDuring)}, failed ${fl.healthDuring.failed}; after: ${
         lat(fl.healthAfter)
-      }, failed ${fl.healthAfter.failed}.`,
+      }, failed ${fl.healthAfter.failed}.${
+        fl.failures?.length ? ` Failed probes: ${fl.failures.join("; ")}.` : ""
+      }${fl.slow?.length ? ` Probes over 250 ms: ${fl.slow.join("; ")}.` : ""}${
+        fl.listenOverflows === undefined
+          ? ""
+          : ` Handshakes the kernel dropped meanwhile (TcpExtListenOverflows + ListenDrops): ${
+            fl.listenOverflows.toLocaleString("en-US")
+          }.`
+      }`,
       `- Server RSS ${fmt(fl.rssBeforeMiB, 1)} → peak ${fmt(fl.rssPeakMiB, 1)} → after ${
         fmt(fl.rssAfterMiB, 1)
       } MiB.`,

@@ -21,6 +21,7 @@ import {
   type Reason,
 } from "./limits.ts";
 import { relay, type RelayHost, type Tracked } from "./relay.ts";
+import { UnprovenIndex } from "./unproven.ts";
 
 export * from "./limits.ts";
 
@@ -33,9 +34,8 @@ export class ConnGuard {
   readonly #conns = new Set<Tracked>();
   readonly #perBucket = new Map<string, number>();
   readonly #byUpstreamPort = new Map<number, Tracked>();
-  /** Connections still sending their first request head, oldest first (a Set keeps insertion order). */
-  readonly #unproven = new Set<Tracked>();
-  readonly #unprovenByBucket = new Map<string, Set<Tracked>>();
+  /** Connections still sending their first request head, by address, oldest first. */
+  readonly #unproven = new UnprovenIndex<Tracked>();
   /** Connections between requests, the one the server answered longest ago first. */
   readonly #between = new Set<Tracked>();
   readonly #stats: GuardStats = {
@@ -170,9 +170,6 @@ export class ConnGuard {
     this.#conns.add(t);
     this.#perBucket.set(bucket, (this.#perBucket.get(bucket) ?? 0) + 1);
     this.#unproven.add(t);
-    let mine = this.#unprovenByBucket.get(bucket);
-    if (!mine) this.#unprovenByBucket.set(bucket, mine = new Set());
-    mine.add(t);
     this.#stats.accepted++;
     relay(this.#host, t).catch((err) => log.warn("guard.relay_failed", { err }));
   }
@@ -217,11 +214,10 @@ export class ConnGuard {
    * or one with a request under way. Returns whether it closed one.
    */
   #evictOne(bucket: string | null, reason: Reason): boolean {
-    // O(1) for the common case (a flood of connections that never send a head): sets keep
-    // insertion order, so the first one is the oldest.
-    const unproven = bucket ? this.#unprovenByBucket.get(bucket) : this.#unproven;
-    if (unproven?.size) {
-      this.#drop(this.#heaviest(unproven), reason);
+    // O(1) for the common case, a flood of connections that never send a head.
+    const unproven = this.#unproven.oldest(bucket);
+    if (unproven) {
+      this.#drop(unproven, reason);
       return true;
     }
     const now = this.now();
@@ -236,25 +232,6 @@ export class ConnGuard {
       return true;
     }
     return false;
-  }
-
-  /**
-   * Of the oldest few, the one whose address holds the most connections still without a head: a
-   * flood from some addresses sheds its own sockets before a real client's newer one.
-   */
-  #heaviest(unproven: Set<Tracked>): Tracked {
-    let best: Tracked | null = null;
-    let weight = -1;
-    let looked = 0;
-    for (const t of unproven) {
-      const w = this.#unprovenByBucket.get(t.bucket)?.size ?? 0;
-      if (w > weight) {
-        best = t;
-        weight = w;
-      }
-      if (++looked === 8) break;
-    }
-    return best!;
   }
 
   #sweep(): void {
@@ -285,9 +262,6 @@ export class ConnGuard {
 
   /** The connection is no longer a candidate for being shed as one that never sent a head. */
   #proven(t: Tracked): void {
-    if (!this.#unproven.delete(t)) return;
-    const mine = this.#unprovenByBucket.get(t.bucket);
-    mine?.delete(t);
-    if (mine && !mine.size) this.#unprovenByBucket.delete(t.bucket);
+    this.#unproven.delete(t);
   }
 }

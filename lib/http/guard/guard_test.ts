@@ -198,6 +198,31 @@ Deno.test("guard: at the total cap new connections are refused unless an idle on
   }
 });
 
+Deno.test("guard: at the total cap the busiest address sheds its own; a lone client's socket stays", async () => {
+  const r = rig({ maxTotal: 12, headerTimeoutMs: 60_000 });
+  try {
+    // A real client whose head has not been read yet (under a flood the loop can be late to it),
+    // then lurkers from seven addresses with one socket each, then a flood from one address.
+    const client = await connectFrom(r.port, "127.0.0.20");
+    const singles = [];
+    for (let i = 21; i <= 27; i++) singles.push(await connectFrom(r.port, `127.0.0.${i}`));
+    const flood = [];
+    for (let i = 0; i < 12; i++) flood.push(await connectFrom(r.port, "127.0.0.30"));
+    await waitFor(() => r.guard.stats().accepted === 20 && r.guard.stats().open === 12);
+    assert.equal(r.guard.stats().closed.evicted, 8);
+    // The eight evicted are the flood's oldest: the client and the singles are all still open.
+    const closed = await Promise.all(flood.map((s) => ended(s, 300)));
+    assert.deepEqual(closed, [...Array(8).fill(true), ...Array(4).fill(false)]);
+    let got = "";
+    client.on("data", (d) => got += d.toString());
+    client.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    await waitFor(() => got.includes("client 127.0.0.20"));
+    for (const s of [client, ...singles, ...flood]) s.destroy();
+  } finally {
+    await r.close();
+  }
+});
+
 Deno.test("guard: a WebSocket passes through and outlives the header and idle deadlines", async () => {
   const r = rig({ headerTimeoutMs: 200, idleTimeoutMs: 300 });
   try {
