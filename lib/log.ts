@@ -15,6 +15,15 @@ export function setLogLevel(level: Level): void {
   minLevel = level;
 }
 
+export function getLogLevel(): Level {
+  return minLevel;
+}
+
+/** Writes a line another thread made (its level already checked there): one place for output. */
+export function passLine(line: string, level: Level): void {
+  sink(line, level);
+}
+
 /** Replaces where lines go (tests capture them). Returns the previous sink. */
 export function setLogSink(next: typeof sink): typeof sink {
   const prev = sink;

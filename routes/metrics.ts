@@ -7,14 +7,14 @@ import { HttpError } from "../lib/errors.ts";
 
 export const metrics = new Hono<Env>();
 
-metrics.get("/", (c) => {
+metrics.get("/", async (c) => {
   const token = c.var.deps.config.metricsToken;
   const auth = c.req.header("Authorization");
   const ok = isLocalRequest(c) || (token && auth === `Bearer ${token}`);
   if (!ok) {
     throw new HttpError(403, "forbidden", "Metrics are only served to loopback or with a token");
   }
-  const guard = c.var.deps.guard?.stats();
+  const guard = await c.var.deps.guard?.stats();
   return c.text(renderMetrics() + (guard ? renderGuardMetrics(guard) : ""), 200, {
     "Content-Type": "text/plain; version=0.0.4; charset=utf-8",
   });

@@ -190,10 +190,7 @@ Deno.test("a 400 MB body to /lang or an upload is refused with 413 at once; memo
     const p = await people(server, ["up"] as const);
     const anon = new Client(server, null);
     const headers = (c: Client) => ({ Cookie: cookieOf(c), Origin: server.origin });
-    await anon.fetch("/healthz").then((r) => r.body?.cancel());
-    const before = await snapshot(server.kv);
-    const rss0 = Deno.memoryUsage().rss;
-    const answers = [
+    const hugeFive = async () => [
       await hugeChunked(anon, "POST", "/lang", FORM),
       await hugeChunked(p.up.client, "PUT", "/api/me/avatar", "image/png"),
       await rawRequest(server.url("/lang"), "POST", { "Content-Type": FORM }, {
@@ -207,6 +204,13 @@ Deno.test("a 400 MB body to /lang or an upload is refused with 413 at once; memo
       // Deno hands a GET no body at all: a chunked one is answered without being read.
       await rawRequest(server.url("/healthz"), "GET", {}, { pieces: zeros(HUGE) }),
     ];
+    // Twice the same five huge bodies first: a guard thread's first large transfers grow its
+    // allocator and heap once (a fixed cost per thread, docs/deploy.md), which is not what this
+    // measures; the kernel picks a thread per connection, so each is likely warm after this.
+    for (let round = 0; round < 2; round++) await hugeFive();
+    const before = await snapshot(server.kv);
+    const rss0 = Deno.memoryUsage().rss;
+    const answers = await hugeFive();
     const grown = (Deno.memoryUsage().rss - rss0) / 1024 / 1024;
     for (const [i, a] of answers.entries()) {
       assert.equal(a.status, i === 4 ? 200 : 413, `answer ${i}: ${a.text.slice(0, 200)}`);

@@ -1,4 +1,5 @@
 /** Settings, all from environment variables (see README.md and .env.example). */
+import { defaultGuardThreads } from "./guard/pool.ts";
 
 /** A setting that cannot be used; main.ts prints its message as one line. */
 export class ConfigError extends Error {
@@ -26,8 +27,10 @@ export interface Config {
   devOutboxAnyClient: boolean;
   /** Bearer token for /metrics from other hosts (loopback needs none). */
   metricsToken?: string;
-  /** The connection guard in front of Deno.serve (lib/http/guard/guard.ts); off: Deno.serve faces clients. */
+  /** The connection guard in front of Deno.serve (lib/http/guard/pool.ts); off: Deno.serve faces clients. */
   connGuard: boolean;
+  /** Threads the guard accepts and relays in (lib/http/guard/pool.ts), each with its own listener. */
+  guardThreads: number;
   /** The guard's limits that settings change; the rest are fixed (docs/deploy.md lists them). */
   guard: {
     maxPerAddress: number;
@@ -157,6 +160,12 @@ export function loadConfig(
     metricsToken: get("METRICS_TOKEN") || undefined,
     // Behind your own proxy (TRUST_PROXY) the proxy holds the client connections and their limits.
     connGuard: parseBool("CONN_GUARD", get("CONN_GUARD")) ?? !trustProxy,
+    guardThreads: parseCount(
+      "GUARD_THREADS",
+      get("GUARD_THREADS"),
+      defaultGuardThreads(),
+      [1, 64],
+    ),
     guard: {
       maxPerAddress: parseCount("CONN_MAX_PER_IP", get("CONN_MAX_PER_IP"), 256, [1, 1_000_000]),
       maxTotal: parseCount("CONN_MAX", get("CONN_MAX"), 0, [0, 10_000_000]),

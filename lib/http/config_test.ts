@@ -34,6 +34,7 @@ Deno.test("loadConfig() with no settings gives the documented defaults", () => {
     devOutboxAnyClient: false,
     metricsToken: undefined,
     connGuard: true,
+    guardThreads: Deno.build.os === "linux" ? 4 : 1,
     guard: { maxPerAddress: 256, maxTotal: 0, headerTimeoutMs: 10_000, idleTimeoutMs: 30_000 },
     bodyTimeoutMs: 30_000,
     uploadTimeoutMs: 120_000,
@@ -49,7 +50,9 @@ Deno.test("loadConfig(): the connection guard is on unless a proxy of yours is i
     CONN_MAX: "500",
     HTTP_HEADER_TIMEOUT_MS: "5000",
     HTTP_IDLE_TIMEOUT_MS: "60000",
+    GUARD_THREADS: "2",
   });
+  assert.equal(c.guardThreads, 2);
   assert.deepEqual(c.guard, {
     maxPerAddress: 10,
     maxTotal: 500,
@@ -57,10 +60,17 @@ Deno.test("loadConfig(): the connection guard is on unless a proxy of yours is i
     idleTimeoutMs: 60_000,
   });
   for (
-    const [name, bad] of [["CONN_MAX_PER_IP", "0"], ["CONN_MAX", "-1"], [
-      "HTTP_HEADER_TIMEOUT_MS",
-      "1e3",
-    ], ["HTTP_IDLE_TIMEOUT_MS", "x"]]
+    const [name, bad] of [
+      ["CONN_MAX_PER_IP", "0"],
+      ["CONN_MAX", "-1"],
+      [
+        "HTTP_HEADER_TIMEOUT_MS",
+        "1e3",
+      ],
+      ["HTTP_IDLE_TIMEOUT_MS", "x"],
+      ["GUARD_THREADS", "0"],
+      ["GUARD_THREADS", "65"],
+    ]
   ) {
     assert.throws(
       () => load({ [name]: bad }),

@@ -4,7 +4,7 @@
  * on an error such as EMFILE; then a new one is started, so the process never stops serving.
  */
 import type { Config } from "./config.ts";
-import type { ConnGuard } from "./guard/guard.ts";
+import type { GuardPool } from "./guard/pool.ts";
 import { log } from "../log.ts";
 
 type Handler = (
@@ -47,12 +47,12 @@ function resilientServe(
 }
 
 /** Serves `fetch`; throws Deno's own errors (AddrInUse, PermissionDenied) for the caller to word. */
-export function listen(
+export async function listen(
   fetch: Handler,
   config: Config,
-  guard: ConnGuard | null,
+  guard: GuardPool | null,
   opts: { reusePort?: boolean; signal: AbortSignal },
-): Listening {
+): Promise<Listening> {
   let current: Deno.HttpServer<Deno.NetAddr>;
   const track = (s: Deno.HttpServer<Deno.NetAddr>) => current = s;
   if (!guard) {
@@ -66,9 +66,9 @@ export function listen(
     const port = first.addr.port;
     return { port, finished: () => serverDone(current) };
   }
-  // Deno.serve listens on loopback only; the guard faces clients and tells which one each relayed
-  // connection is for (by the relay's local port). A connection that did not come through the
-  // guard is refused, so nothing can skip its limits or claim an address.
+  // Deno.serve listens on loopback only; the guard's threads face clients and tell which one each
+  // relayed connection is for (by the relay's local port). A connection that did not come through
+  // the guard is refused, so nothing can skip its limits or claim an address.
   const inner: Handler = (req, info) => {
     const client = guard.clientOf(info.remoteAddr.port);
     if (!client) return new Response("Connect through the public port\n", { status: 403 });
@@ -78,7 +78,7 @@ export function listen(
     track(s);
     guard.setUpstream({ hostname: "127.0.0.1", port: s.addr.port });
   });
-  const addr = guard.listen({
+  const addr = await guard.listen({
     port: config.port,
     hostname: config.hostname,
     reusePort: opts.reusePort,

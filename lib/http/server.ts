@@ -10,7 +10,8 @@ import { type Mailer, outboxMailer, smtpMailer } from "../mail/mail.ts";
 import { log } from "../log.ts";
 import { retryOnBusy } from "../kv/busy.ts";
 import { Realtime } from "../realtime/realtime.ts";
-import { ConnGuard, totalFromDescriptorLimit } from "./guard/guard.ts";
+import { totalFromDescriptorLimit } from "./guard/guard.ts";
+import { GuardPool } from "./guard/pool.ts";
 import { listen, type Listening } from "./listen.ts";
 
 export interface Running {
@@ -18,7 +19,7 @@ export interface Running {
   config: Config;
   rt: Realtime;
   /** The connection guard in front of Deno.serve, unless CONN_GUARD=0. */
-  guard: ConnGuard | null;
+  guard: GuardPool | null;
   port: number;
   origin: string;
   /** Stops serving and closes KV. */
@@ -85,14 +86,20 @@ export async function startServer(
   }
   const rt = new Realtime(kv, opts.now);
   await rt.start();
-  const guard = config.connGuard ? new ConnGuard({ ...config.guard, maxTotal: guardMax }) : null;
+  const guard = config.connGuard
+    ? new GuardPool({ ...config.guard, maxTotal: guardMax }, config.guardThreads)
+    : null;
   const app = opts.app({ kv, config, mailer, assets, rt, guard, now: opts.now });
   const ac = new AbortController();
   let listening: Listening;
   try {
-    listening = listen(app.fetch, config, guard, { reusePort: opts.reusePort, signal: ac.signal });
+    listening = await listen(app.fetch, config, guard, {
+      reusePort: opts.reusePort,
+      signal: ac.signal,
+    });
   } catch (err) {
     ac.abort();
+    await guard?.closeAll();
     await rt.stop();
     kv.close();
     if (err instanceof Deno.errors.AddrInUse) {
@@ -119,7 +126,7 @@ export async function startServer(
     origin: config.appOrigin,
     mail: mailer.kind,
     kv: config.kvUrl ? "remote" : config.kvPath,
-    guard: guard ? { maxTotal: guard.limits.maxTotal } : "off",
+    guard: guard ? { maxTotal: guard.limits.maxTotal, threads: guard.threads } : "off",
   });
   return {
     kv,
@@ -134,7 +141,7 @@ export async function startServer(
       await rt.stop();
       ac.abort();
       await listening.finished();
-      guard?.closeAll();
+      await guard?.closeAll();
       kv.close();
     },
   };

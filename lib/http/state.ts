@@ -7,7 +7,7 @@ import type { User } from "../accounts/users.ts";
 import type { Session } from "../accounts/sessions.ts";
 import type { Assets } from "./assets.ts";
 import type { Realtime } from "../realtime/realtime.ts";
-import type { ConnGuard } from "./guard/guard.ts";
+import type { GuardPool } from "./guard/pool.ts";
 import type { BodyRule } from "./body.ts";
 
 /** What the app is built from; tests pass their own. */
@@ -17,7 +17,7 @@ export interface Deps {
   mailer: Mailer;
   assets: Assets;
   rt: Realtime;
-  guard?: ConnGuard | null;
+  guard?: GuardPool | null;
   now?: () => number;
 }
 

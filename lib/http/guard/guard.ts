@@ -22,6 +22,7 @@ import {
 } from "./limits.ts";
 import { relay, type RelayHost, type Tracked } from "./relay.ts";
 import { UnprovenIndex } from "./unproven.ts";
+import type { ClientTable } from "./clients.ts";
 
 export * from "./limits.ts";
 
@@ -56,15 +57,29 @@ export class ConnGuard {
 
   readonly #host: RelayHost;
 
-  constructor(limits: Partial<GuardLimits> = {}, readonly now: () => number = Date.now) {
+  readonly #shared: { table: ClientTable; owner: number } | null;
+
+  /**
+   * `shared`: also publish each link's client in a table the app's thread reads (the guard then
+   * runs in a thread of its own, lib/http/guard/pool.ts), as guard thread number `owner`.
+   */
+  constructor(
+    limits: Partial<GuardLimits> = {},
+    readonly now: () => number = Date.now,
+    shared: { table: ClientTable; owner: number } | null = null,
+  ) {
     this.limits = { ...DEFAULT_GUARD_LIMITS, ...limits };
+    this.#shared = shared;
     this.#host = {
       now,
       maxWsMessageBytes: this.limits.maxWsMessageBytes,
       upstream: () => this.#upstream,
       drop: (t, reason) => this.#drop(t, reason),
       proven: (t) => this.#proven(t),
-      linked: (t) => void this.#byUpstreamPort.set(t.upstreamPort, t),
+      linked: (t) => {
+        this.#byUpstreamPort.set(t.upstreamPort, t);
+        this.#shared?.table.set(t.upstreamPort, t.addr, this.#shared.owner);
+      },
       answered: (t) => {
         // Re-inserting moves it last: #between stays ordered by the server's last answer.
         this.#between.delete(t);
@@ -250,7 +265,11 @@ export class ConnGuard {
     const n = (this.#perBucket.get(t.bucket) ?? 1) - 1;
     if (n > 0) this.#perBucket.set(t.bucket, n);
     else this.#perBucket.delete(t.bucket);
-    if (t.upstreamPort) this.#byUpstreamPort.delete(t.upstreamPort);
+    if (t.upstreamPort) {
+      this.#byUpstreamPort.delete(t.upstreamPort);
+      // Before the link closes: once it has, its port may carry another client's link.
+      this.#shared?.table.clear(t.upstreamPort, this.#shared.owner);
+    }
     this.#proven(t);
     this.#between.delete(t);
     for (const c of [t.client, t.upstream]) {

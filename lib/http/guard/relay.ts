@@ -108,7 +108,8 @@ async function pump(
   fromClient: boolean,
 ): Promise<void> {
   // Small while idle (thousands of idle sockets each hold one read buffer per direction),
-  // larger while bytes keep coming.
+  // larger while bytes keep coming, up to 16 KiB: with 64 KiB, each guard thread kept more of
+  // what large transfers had allocated (tests/body_limits_test.ts measures the process's RSS).
   let buf = new Uint8Array(2048);
   try {
     for (;;) {
@@ -131,7 +132,7 @@ async function pump(
         host.answered(t);
       }
       await writeAll(to, chunk);
-      if (n === buf.length && buf.length < 65536) buf = new Uint8Array(buf.length * 2);
+      if (n === buf.length && buf.length < 16384) buf = new Uint8Array(buf.length * 2);
       else if (n < buf.length / 8 && buf.length > 2048) buf = new Uint8Array(buf.length / 2);
     }
     // A half-close passes on: the other side may still be sending its answer.
