@@ -105,7 +105,9 @@ export function limitNotes(r: Results): string[] {
         fmt(d.p90, 1)
       } ms at p90, but its worst probe during the flood took ${
         fmt(d.max, 0)
-      } ms (${d.failed} of ${d.n} failed or took over 5 s). The attackers share the server's 2 cores and open connections faster than one accept loop takes them: the kernel's accept queue (net.core.somaxconn) overflows and a dropped handshake is retried after a second or more, before the guard sees it. Afterwards: max ${
+      } ms (${d.failed} of ${d.n} failed or took over 5 s). The attackers share the server's 2 cores; when they open connections faster than the guard's accept loops (GUARD_THREADS) take them, a new client waits in the kernel's accept queue behind them, and when that queue is full (${
+        fl.listenOverflows ?? "?"
+      } handshakes dropped by the kernel in this run) its handshake is retried after a second or more, before the guard sees it. Afterwards: max ${
         fmt(fl.healthAfter.max, 1)
       } ms.`,
     );
