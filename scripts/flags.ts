@@ -14,6 +14,20 @@ export const SERVER_FLAGS: readonly string[] = [
   "--allow-ffi=./node_modules",
 ];
 
+/**
+ * What Deno Deploy allows an app (tests/deploy_limits_test.ts runs the server with these): no
+ * native code, no subprocess, no writes to disk. The island bundles must be built beforehand.
+ */
+export const DEPLOY_FLAGS: readonly string[] = [
+  "--allow-net",
+  "--allow-read=.",
+  "--allow-env",
+  "--allow-sys=hostname,networkInterfaces,cpus,osRelease",
+  "--deny-ffi",
+  "--deny-run",
+  "--deny-write",
+];
+
 /** The island build (scripts/build.ts): it runs `deno bundle` by name, which PATH resolves. */
 export const BUILD_FLAGS: readonly string[] = [
   "--allow-read=.",

@@ -30,6 +30,8 @@ export const BLANK: Record<string, string> = Object.fromEntries(
     "HTTP_IDLE_TIMEOUT_MS",
     "BODY_TIMEOUT_MS",
     "UPLOAD_TIMEOUT_MS",
+    "GUARD_THREADS",
+    "DENO_DEPLOYMENT_ID",
   ].map((k) => [k, ""]),
 );
 
@@ -49,17 +51,24 @@ export interface ServerProcess {
   asTestServer(): TestServer;
 }
 
+export interface ProcessOpts {
+  fdLimit?: number;
+  softFdLimit?: number;
+  /** Deno's permission flags instead of the start task's. */
+  flags?: string[];
+}
+
 /**
- * `deno run main.ts` with the start task's flags, every setting blank but those given, PORT=0
+ * `deno run main.ts` with the start task's flags (or `opts.flags`), every setting blank but those given, PORT=0
  * (a busy 8000 on this machine must not change an outcome) and bound to 127.0.0.1.
  */
 export function serverCommand(
   env: Record<string, string>,
   stdout: "null" | "piped" = "null",
-  opts: { fdLimit?: number; softFdLimit?: number } = {},
+  opts: ProcessOpts = {},
 ): Deno.Command {
   // The start task's flags: tests/flags_test.ts checks that deno.json spells the same.
-  const deno = ["run", ...SERVER_FLAGS, "main.ts"];
+  const deno = ["run", ...(opts.flags ?? SERVER_FLAGS), "main.ts"];
   // fdLimit: soft and hard, so Deno cannot raise it (to reach EMFILE quickly); softFdLimit: only
   // the soft one, as many systems set it.
   const ulimit = opts.fdLimit
@@ -84,7 +93,7 @@ export function serverCommand(
 /** Starts main.ts as its own process and waits for its "running at" line. */
 export async function spawnServer(
   env: Record<string, string>,
-  opts: { fdLimit?: number; softFdLimit?: number } = {},
+  opts: ProcessOpts = {},
 ): Promise<ServerProcess> {
   const child = serverCommand({ LOG_LEVEL: "warn", ...env }, "null", opts).spawn();
   const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();

@@ -11,8 +11,13 @@ export interface Config {
   hostname: string;
   /** Public origin, e.g. "https://chat.example.com"; links in mail and the Origin allowlist. */
   appOrigin: string;
-  /** Local KV file path, or ":memory:". Ignored when kvUrl is set. */
+  /**
+   * Local KV file path, ":memory:", or "" for the platform's own store (`Deno.openKv()` with no
+   * argument: Deno Deploy's KV; the default there). Ignored when kvUrl is set.
+   */
   kvPath: string;
+  /** Running on Deno Deploy (it sets DENO_DEPLOYMENT_ID): its KV, its edge in front, no disk. */
+  onDeploy: boolean;
   /** Remote KV (Deno Deploy KV or denokv over KV Connect). */
   kvUrl?: string;
   /** smtp://user:pass@host:port or smtps://…; without it mail goes to the dev outbox. */
@@ -145,11 +150,13 @@ export function loadConfig(
   const devOutboxSet = parseBool("DEV_OUTBOX", get("DEV_OUTBOX"));
   const devOutbox = devOutboxSet ?? (!smtpUrl && isLoopbackOrigin(appOrigin));
   const trustProxy = parseBool("TRUST_PROXY", get("TRUST_PROXY")) ?? false;
+  const onDeploy = !!get("DENO_DEPLOYMENT_ID");
   return {
     port,
     hostname: get("HOSTNAME_BIND") || "0.0.0.0",
     appOrigin,
-    kvPath: get("DENO_KV_PATH") || "./data/happychat.sqlite3",
+    kvPath: get("DENO_KV_PATH") || (onDeploy ? "" : "./data/happychat.sqlite3"),
+    onDeploy,
     kvUrl: get("DENO_KV_URL") || undefined,
     smtpUrl,
     mailFrom,
@@ -158,8 +165,9 @@ export function loadConfig(
     devOutbox,
     devOutboxAnyClient: devOutboxSet === true,
     metricsToken: get("METRICS_TOKEN") || undefined,
-    // Behind your own proxy (TRUST_PROXY) the proxy holds the client connections and their limits.
-    connGuard: parseBool("CONN_GUARD", get("CONN_GUARD")) ?? !trustProxy,
+    // Behind your own proxy (TRUST_PROXY) the proxy holds the client connections and their limits;
+    // on Deno Deploy its edge does, and an isolate there has no listener of its own to guard.
+    connGuard: parseBool("CONN_GUARD", get("CONN_GUARD")) ?? (!trustProxy && !onDeploy),
     guardThreads: parseCount(
       "GUARD_THREADS",
       get("GUARD_THREADS"),

@@ -25,6 +25,7 @@ Deno.test("loadConfig() with no settings gives the documented defaults", () => {
     hostname: "0.0.0.0",
     appOrigin: "http://localhost:8000",
     kvPath: "./data/happychat.sqlite3",
+    onDeploy: false,
     kvUrl: undefined,
     smtpUrl: undefined,
     mailFrom: "HappyChat <no-reply@localhost>",
@@ -45,6 +46,10 @@ Deno.test("loadConfig(): the connection guard is on unless a proxy of yours is i
   assert.equal(load({ TRUST_PROXY: "1" }).connGuard, false);
   assert.equal(load({ TRUST_PROXY: "1", CONN_GUARD: "1" }).connGuard, true);
   assert.equal(load({ CONN_GUARD: "0" }).connGuard, false);
+  // Deno Deploy: its KV (Deno.openKv() with no argument) and its edge in front, unless told.
+  const deploy = load({ DENO_DEPLOYMENT_ID: "abc123" });
+  assert.deepEqual([deploy.onDeploy, deploy.kvPath, deploy.connGuard], [true, "", false]);
+  assert.equal(load({ DENO_DEPLOYMENT_ID: "abc123", DENO_KV_PATH: ":memory:" }).kvPath, ":memory:");
   const c = load({
     CONN_MAX_PER_IP: "10",
     CONN_MAX: "500",

@@ -36,6 +36,13 @@ export async function openStore(config: Config): Promise<Deno.Kv> {
     }
   }
   if (config.kvPath === ":memory:") return await Deno.openKv(":memory:");
+  if (config.kvPath === "") {
+    try {
+      return await Deno.openKv();
+    } catch (err) {
+      throw new ConfigError(`Cannot open the platform's KV store: ${(err as Error).message}`);
+    }
+  }
   const dir = config.kvPath.includes("/")
     ? config.kvPath.slice(0, config.kvPath.lastIndexOf("/"))
     : ".";

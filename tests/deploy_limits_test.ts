@@ -1,0 +1,47 @@
+/**
+ * The server under Deno Deploy's limits: no FFI (images through sharp's WebAssembly build), no
+ * subprocess, no disk writes, the platform's KV (here in memory). A new user signs up, activates,
+ * uploads an avatar and chats with the bot, all over the wire.
+ */
+import assert from "node:assert/strict";
+import { DEPLOY_FLAGS } from "../scripts/flags.ts";
+import { signUpOver, spawnServer } from "./process_server.ts";
+import { pngBytes } from "./http_checks.ts";
+import { WsClient } from "./ws_client.ts";
+
+Deno.test("with Deno Deploy's limits: sign-up, activation, avatar upload and chat work", async () => {
+  const server = await spawnServer(
+    { DENO_DEPLOYMENT_ID: "local-test", DENO_KV_PATH: ":memory:" },
+    { flags: [...DEPLOY_FLAGS] },
+  );
+  try {
+    const ts = server.asTestServer();
+    const { client } = await signUpOver(ts, "deploy");
+    // A picture goes through sharp with no native code allowed: its WebAssembly build.
+    const up = await client.json<{ user: { avatarUrl: string | null } }>("/api/me/avatar", {
+      method: "PUT",
+      body: await pngBytes(640, 480),
+    });
+    assert.equal(up.status, 200, JSON.stringify(up.body));
+    const url = up.body.user.avatarUrl!;
+    const pic = await client.fetch(url);
+    assert.equal(pic.headers.get("content-type"), "image/jpeg");
+    const bytes = new Uint8Array(await pic.arrayBuffer());
+    assert.deepEqual([...bytes.subarray(0, 3)], [0xff, 0xd8, 0xff]);
+
+    const ws = await WsClient.open(ts, client);
+    ws.send({ type: "hello", v: 1 });
+    const welcome = await ws.next("welcome");
+    const bot = welcome.convs.find((c) => c.kind === "bot");
+    assert.ok(bot, "the bot conversation is there from sign-up");
+    await ws.next("resumed");
+    ws.send({ type: "send", conv: bot.id, cid: "d1", text: "hello" });
+    await ws.next("ack");
+    const reply = await ws.next("msg", (f) => f.msg.from === "bot");
+    assert.ok(reply.msg.text.length > 0);
+    await ws.close();
+    assert.doesNotMatch(server.logs(), /"level":"error"/);
+  } finally {
+    assert.equal(await server.stop(), 0);
+  }
+});
