@@ -76,6 +76,9 @@ export function serverCommand(
     : opts.softFdLimit
     ? `ulimit -Sn ${opts.softFdLimit}`
     : "";
+  // libvips sets VIPSHOME in this process when a test makes a picture with sharp; a server must not
+  // inherit what it would not have in production (even set empty it changes what libvips does).
+  Deno.env.delete("VIPSHOME");
   const [cmd, args] = ulimit
     ? ["sh", ["-c", `${ulimit} && exec "$0" "$@"`, Deno.execPath(), ...deno]]
     : [Deno.execPath(), deno];

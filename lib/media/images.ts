@@ -2,6 +2,7 @@
  * Image intake: allowlist by magic bytes, size and pixel limits, then decode and re-encode,
  * which drops all metadata (EXIF, GPS). Backed by sharp (libvips); see docs/architecture.md.
  */
+import "./vips_home.ts";
 import sharp from "sharp";
 import { HttpError } from "../errors.ts";
 
