@@ -71,7 +71,11 @@ export async function listen(
   // the guard is refused, so nothing can skip its limits or claim an address.
   const inner: Handler = (req, info) => {
     const client = guard.clientOf(info.remoteAddr.port);
-    if (!client) return new Response("Connect through the public port\n", { status: 403 });
+    if (!client) {
+      // Only a program on this machine that found the loopback port can get here.
+      log.warn("guard.unknown_link", { port: info.remoteAddr.port });
+      return new Response("Connect through the public port\n", { status: 403 });
+    }
     return fetch(req, { ...info, remoteAddr: { ...info.remoteAddr, hostname: client } });
   };
   const first = resilientServe({ port: 0, hostname: "127.0.0.1" }, inner, opts.signal, (s) => {
