@@ -18,13 +18,13 @@ export function limitNotes(r: Results): string[] {
         } ms on the same load: every message is ${room.members} socket writes by the server and ${room.members} frames parsed by the load generator, which shares the ${navigator.hardwareConcurrency} cores`,
       );
     }
-    if (!(v.ratio <= 1.5)) {
+    if (!(v.ratio <= 1.0)) {
       parts.push(`server CPU per delivered message ${fmt(v.ratio, 2)}× the reference's`);
     }
     if (room.lost || room.doubled) parts.push(`${room.lost} lost, ${room.doubled} doubled`);
     notes.push(`Room fan-out: ${parts.join("; ")}.`);
   }
-  if (v.room && room && (room.latency.p99 > 22.5 || v.ratio > 1.35)) {
+  if (v.room && room && (room.latency.p99 > 22.5 || v.ratio > 0.9)) {
     notes.push(
       `Room fan-out: met, narrowly — p99 ${
         fmt(room.latency.p99)
@@ -32,7 +32,7 @@ export function limitNotes(r: Results): string[] {
         ref ? fmt(ref.latency.p99) : "n/a"
       } ms on the same load); CPU per delivered message ${
         fmt(v.ratio, 2)
-      }× the reference's, against 1.5×. The load generator parses ${room.members} frames per message on the same ${navigator.hardwareConcurrency} cores (${
+      }× the reference's, against 1.0×. The load generator parses ${room.members} frames per message on the same ${navigator.hardwareConcurrency} cores (${
         fmt(room.loadgenCpuS / room.wallS, 2)
       } cores busy), so a run with other work on the machine can miss it.`,
     );
@@ -65,13 +65,13 @@ export function limitNotes(r: Results): string[] {
     );
   }
   const idle = r.idle.w1.result, idleRef = r.idle.reference.result;
-  if (v.idle && idle && idle.perConnKiB > 28.5) {
+  if (v.idle && idle && idle.perConnKiB > 22.8) {
     notes.push(
       `Idle connections: ${fmt(idle.perConnKiB, 2)} KiB each is within ${
-        fmt((1 - idle.perConnKiB / 30) * 100, 1)
-      }% of the target, counted in KiB like VmRSS; in decimal kB it is ${
+        fmt((1 - idle.perConnKiB / 24) * 100, 1)
+      }% of the target, counted in KiB like VmRSS (${
         fmt((idle.perConnKiB * 1024) / 1000, 1)
-      } kB, over 30. Deno's own WebSocket server (the reference) accounts for ${
+      } kB decimal). Deno's own WebSocket server (the reference) accounts for ${
         idleRef ? fmt(idleRef.perConnKiB, 1) : "n/a"
       } KiB of it.`,
     );
