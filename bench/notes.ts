@@ -59,9 +59,9 @@ export function limitNotes(r: Results): string[] {
       }`
     ).join(" and ");
     const batched = rows.filter((x) => x.path.startsWith("MessageLog"));
-    const writes = batched.map((x) => `${fmt(x.perSec * 4, 0)}/s over ${x.convs}`).join(", ");
+    const writes = batched.map((x) => `${fmt(x.perSec * 3, 0)}/s over ${x.convs}`).join(", ");
     notes.push(
-      `Durable throughput: a message is up to 4 KV writes (the message, its idempotency key, the sender's read cursor, a fan-out event) plus its conversation's head, so the batched rates above are about ${writes} conversations in KV writes. The KV store itself (SQLite: a WAL page write per touched page, one fsync per commit) did ${rawTxt} in this run with no app logic at all: the batched path runs at the store's write rate, which is highest when messages share few conversations. When every message of a batch is in another conversation, KV's limit of 100 checks per atomic op (a head and a membership check per conversation) also caps a commit at about 44 messages.`,
+      `Durable throughput: a message is up to 3 KV writes (the message, its idempotency key, the sender's read cursor) plus its share of its conversation's head and of its commit's fan-out entry, so the batched rates above are about ${writes} conversations in KV writes. The KV store itself (SQLite: a WAL page write per touched page, one fsync per commit) did ${rawTxt} in this run with no app logic at all: the batched path runs at the store's write rate, which is highest when messages share few conversations. When every message of a batch is in another conversation, KV's limit of 100 checks per atomic op (a head and a membership check per conversation) also caps a commit at about 44 messages.`,
     );
   }
   const idle = r.idle.w1.result, idleRef = r.idle.reference.result;

@@ -25,8 +25,8 @@
  * | msg                 | [msg, convId, seq]                    | Message                   |
  * | msg_client          | [msg_client, convId, senderId, clientId] | seq (idempotent retry) |
  * | read                | [read, convId, userId]                | seq read up to            |
- * | fan_head            | [fan_head, shard]                     | last event number         |
- * | fan                 | [fan, shard, n]                       | FanEvent (expires)        |
+ * | fan_head            | [fan_head, shard]                     | last entry number         |
+ * | fan                 | [fan, shard, n]                       | one commit's FanEvents    |
  * | presence            | [presence, userId, isolateId]         | open sockets (expires)    |
  * | last_seen           | [last_seen, userId]                   | ms timestamp              |
  * | users_by_nick       | [users_by_nick, lowerNickname, userId]| true (prefix search)      |

@@ -42,7 +42,8 @@ export const pairKey = (conv: string, sender: string) => `${conv}\u0000${sender}
  *
  * Checks in one commit: the fan head, one per conversation head, one per (conversation, sender)
  * membership, plus whatever prepare() adds (its reads, else up to 5). Mutations: a message writes
- * itself, its client id, its sender's read cursor and a fan-out event (prepare() up to 5 more), a
+ * itself, its client id, its sender's read cursor and (counted as if alone) a fan-out entry
+ * (prepare() up to 5 more), a
  * conversation its head, an event itself and its writes, the batch the fan head.
  */
 export function takeBatch(queue: Item[]): Item[] {

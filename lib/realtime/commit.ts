@@ -15,6 +15,11 @@ import { type Item, type MsgItem, pairKey } from "./batch.ts";
 import type { ReadState } from "./shard_cache.ts";
 
 const FAN_TTL_MS = 10 * 60_000;
+/**
+ * A commit's events go in as few fan-out log entries as fit: KV takes values up to 64 KiB (V8's
+ * serialization: at most two bytes a character), so an entry holds events up to this estimate.
+ */
+const FAN_ENTRY_BYTES = 60_000;
 const CLIENT_ID_TTL_MS = 7 * 24 * 3600_000;
 
 /** A message that passed screening, with its prepare() started (the first of its cid only). */
@@ -87,8 +92,8 @@ export function screen(msgs: MsgItem[], state: ReadState, now: number): Ready[] 
 /** The atomic write being built for one attempt, and what to answer once it commits. */
 export class Draft {
   readonly op: Deno.AtomicOperation;
-  /** The shard's fan-out log counter: the last entry this write adds. */
-  #n: number;
+  /** The last fan-out log entry this write adds (set by fanLog()). */
+  #last: number;
   readonly events: FanEvent[] = [];
   readonly acks: [MsgItem, Ack][] = [];
   /** The new head seq of each conversation written to. */
@@ -102,16 +107,16 @@ export class Draft {
     this.op = kv.atomic().check(state.fanHead);
     for (const h of state.heads.values()) this.op.check(h);
     for (const m of state.members.values()) if (m.value) this.op.check(m);
-    this.#n = state.fanHead.value ?? 0;
+    this.#last = state.fanHead.value ?? 0;
   }
 
   get empty(): boolean {
     return !this.events.length && !this.#writes;
   }
 
-  /** The fan-out log entries this write adds (first..last). */
+  /** The fan-out log entries this write adds (first..last), once fanLog() has run. */
   get entries(): [number, number] {
-    return [(this.state.fanHead.value ?? 0) + 1, this.#n];
+    return [(this.state.fanHead.value ?? 0) + 1, this.#last];
   }
 
   /**
@@ -189,7 +194,6 @@ export class Draft {
 
   #event(ev: FanEvent): void {
     this.events.push(ev);
-    this.#n++;
   }
 
   /** The new head of every conversation that got a message. */
@@ -219,12 +223,29 @@ export class Draft {
     }
   }
 
-  /** The fan-out log entries and the shard's new head: what other isolates follow. */
+  /**
+   * The fan-out log entries and the shard's new head: what other isolates follow. One entry holds
+   * as many of the commit's events as fit (usually all of them), so a batch of messages costs one
+   * log write, not one per message.
+   */
   fanLog(shard: number, origin: string): void {
     let n = this.state.fanHead.value ?? 0;
+    let evs: FanEvent[] = [];
+    let bytes = 0;
+    const flush = () => {
+      if (!evs.length) return;
+      this.op.set(keys.fan(shard, ++n), { evs, origin }, { expireIn: FAN_TTL_MS });
+      evs = [];
+      bytes = 0;
+    };
     for (const ev of this.events) {
-      this.op.set(keys.fan(shard, ++n), { ev, origin }, { expireIn: FAN_TTL_MS });
+      const size = JSON.stringify(ev).length * 2 + 64;
+      if (bytes + size > FAN_ENTRY_BYTES) flush();
+      evs.push(ev);
+      bytes += size;
     }
-    this.op.set(keys.fanHead(shard), this.#n);
+    flush();
+    this.#last = n;
+    this.op.set(keys.fanHead(shard), n);
   }
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { shardOf, SHARDS } from "./fan_event.ts";
+import { keys } from "../kv/keys.ts";
 import { Realtime } from "./realtime.ts";
 import { createGroup } from "../chat/conversations.ts";
 import { Conn } from "./conn.ts";
@@ -121,6 +122,49 @@ Deno.test("a member removed on one isolate gets nothing more from another isolat
       );
       conn.close(4000, "done");
     }
+  } finally {
+    await rtA.stop();
+    await rtB.stop();
+    kv.close();
+  }
+});
+
+Deno.test("a batch's events go to other isolates in a few fan-out entries, every message once, in order", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const rtA = new Realtime(kv);
+  const rtB = new Realtime(kv);
+  await rtA.start();
+  await rtB.start();
+  try {
+    const group = await createGroup(kv, "owner", "g", ["bob"]);
+    const { ws, frames, say } = fakeSocket();
+    const conn = new Conn(ws as unknown as WebSocket, user("bob"), "s1", "en", rtB.connDeps());
+    conn.attach();
+    say({ type: "hello", v: 1 });
+    await until(() => frames.some((f) => f.type === "resumed"));
+    // Sent at once on A: they commit in a few batches. Long texts make a batch's events
+    // outgrow one entry (KV values stop at 64 KiB), short ones share one.
+    const texts = Array.from({ length: 60 }, (_, i) => (i % 3 ? `m${i}` : "长".repeat(4000)));
+    const acks = await Promise.all(texts.map((text, i) =>
+      rtA.log.append({
+        conv: group.id,
+        sender: "owner",
+        cid: `c${i}`,
+        kind: "text",
+        text,
+        checkMember: true,
+      })
+    ));
+    const last = Math.max(...acks.map((a) => a.seq));
+    await until(() => frames.some((f) => f.type === "msg" && f.msg.seq === last));
+    await new Promise((r) => setTimeout(r, 30));
+    const seqs = frames.flatMap((f) =>
+      f.type === "msg" && f.msg.conv === group.id ? [f.msg.seq] : []
+    );
+    assert.deepEqual(seqs, [...acks.map((a) => a.seq)].sort((a, b) => a - b));
+    const entries = await Array.fromAsync(kv.list({ prefix: keys.fanLog(shardOf(group.id)) }));
+    assert.ok(entries.length < texts.length / 2, `${entries.length} entries for ${texts.length}`);
+    conn.close(4000, "done");
   } finally {
     await rtA.stop();
     await rtB.stop();

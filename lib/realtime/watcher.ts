@@ -9,6 +9,9 @@ import { log } from "../log.ts";
 import { type Dispatcher, type FanEvent, SHARDS } from "./fan_event.ts";
 import type { MessageLog } from "./message_log.ts";
 
+/** A fan-out log entry: the events of one commit, in order. */
+type FanEntry = { evs?: FanEvent[]; ev?: FanEvent; origin: string };
+
 /** Follows every shard's head and hands events committed by other isolates to the dispatcher. */
 export class FanoutWatcher {
   #cursors: number[] = [];
@@ -83,12 +86,14 @@ export class FanoutWatcher {
       return;
     }
     try {
-      const iter = this.kv.list<{ ev: FanEvent; origin: string }>({
+      const iter = this.kv.list<FanEntry>({
         start: keys.fan(shard, from + 1),
         end: keys.fan(shard, head + 1),
       });
       for await (const e of iter) {
-        if (e.value.origin !== this.origin) this.target.dispatch(e.value.ev);
+        if (e.value.origin === this.origin) continue;
+        // One commit's events; an entry written before they were grouped holds one event.
+        for (const ev of e.value.evs ?? [e.value.ev!]) this.target.dispatch(ev);
       }
       this.#cursors[shard] = Math.max(this.#cursors[shard], head);
     } catch (err) {
