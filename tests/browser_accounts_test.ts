@@ -289,6 +289,13 @@ Deno.test({
         assert.equal(reg.status, 201);
         const ctx = await context(browser, size, "en-US");
         const page = await ctx.newPage();
+        // This step failed twice in full parallel runs (2 of 5, 2026-12-02) waiting for the e-mail
+        // error and passed alone every time: say what the page had and which request failed.
+        const failed: string[] = [];
+        page.on(
+          "requestfailed",
+          (r) => failed.push(`${r.method()} ${r.url()}: ${r.failure()?.errorText}`),
+        );
         // The API answers 4xx on purpose here; Chromium logs each as a failed resource.
         const problems = watchConsole(page, [
           /Failed to load resource: the server responded with a status of 4\d\d/,
@@ -337,7 +344,14 @@ Deno.test({
           await form.getByLabel("Password").fill(fresh.password);
           await form.getByRole("button", { name: "Sign up" }).click();
           await field("email").getByRole("alert").getByText("That is not a valid e-mail address")
-            .waitFor();
+            .waitFor().catch(async (err) => {
+              const alerts = await page.getByRole("alert").allInnerTexts();
+              throw new Error(
+                `${err}\nalerts: ${JSON.stringify(alerts)}\nfailed requests: ${
+                  JSON.stringify(failed)
+                }`,
+              );
+            });
           await checkPage(page, size, "16-register-email-error");
 
           // Keyboard focus is visible.
