@@ -55,6 +55,32 @@ async function until(cond: () => boolean, ms = 2000): Promise<void> {
   }
 }
 
+/** Two isolates on one KV, as two Realtimes with their own watchers; both stopped after `fn`. */
+async function twoIsolates(fn: (kv: Deno.Kv, a: Realtime, b: Realtime) => Promise<void>) {
+  const kv = await Deno.openKv(":memory:");
+  const rtA = new Realtime(kv);
+  const rtB = new Realtime(kv);
+  await rtA.start();
+  await rtB.start();
+  try {
+    await fn(kv, rtA, rtB);
+  } finally {
+    await rtA.stop();
+    await rtB.stop();
+    kv.close();
+  }
+}
+
+/** Bob's socket on `rt`, past its hello; `frames` is what it was sent. */
+async function bobOn(rt: Realtime) {
+  const { ws, frames, say } = fakeSocket();
+  const conn = new Conn(ws as unknown as WebSocket, user("bob"), "s1", "en", rt.connDeps());
+  conn.attach();
+  say({ type: "hello", v: 1 });
+  await until(() => frames.some((f) => f.type === "resumed"));
+  return { conn, frames };
+}
+
 Deno.test("MessageLog.append() commits many conversations of one shard at once within KV's check limit", async () => {
   const kv = await Deno.openKv(":memory:");
   const rt = new Realtime(kv);
@@ -86,19 +112,10 @@ Deno.test("MessageLog.append() commits many conversations of one shard at once w
 });
 
 Deno.test("a member removed on one isolate gets nothing more from another isolate, even when it fills a gap", async () => {
-  const kv = await Deno.openKv(":memory:");
-  const rtA = new Realtime(kv);
-  const rtB = new Realtime(kv);
-  await rtA.start();
-  await rtB.start();
-  try {
+  await twoIsolates(async (kv, rtA, rtB) => {
     for (let round = 0; round < 10; round++) {
       const group = await createGroup(kv, "owner", "g", ["bob"]);
-      const { ws, frames, say } = fakeSocket();
-      const conn = new Conn(ws as unknown as WebSocket, user("bob"), "s1", "en", rtB.connDeps());
-      conn.attach();
-      say({ type: "hello", v: 1 });
-      await until(() => frames.some((f) => f.type === "resumed"));
+      const { conn, frames } = await bobOn(rtB);
       // The removal commits on A; at once B commits the next message and delivers it locally.
       const removal = await kick(rtA, user("owner"), group.id, "bob");
       const next = await rtB.log.append({
@@ -122,26 +139,13 @@ Deno.test("a member removed on one isolate gets nothing more from another isolat
       );
       conn.close(4000, "done");
     }
-  } finally {
-    await rtA.stop();
-    await rtB.stop();
-    kv.close();
-  }
+  });
 });
 
 Deno.test("a batch's events go to other isolates in a few fan-out entries, every message once, in order", async () => {
-  const kv = await Deno.openKv(":memory:");
-  const rtA = new Realtime(kv);
-  const rtB = new Realtime(kv);
-  await rtA.start();
-  await rtB.start();
-  try {
+  await twoIsolates(async (kv, rtA, rtB) => {
     const group = await createGroup(kv, "owner", "g", ["bob"]);
-    const { ws, frames, say } = fakeSocket();
-    const conn = new Conn(ws as unknown as WebSocket, user("bob"), "s1", "en", rtB.connDeps());
-    conn.attach();
-    say({ type: "hello", v: 1 });
-    await until(() => frames.some((f) => f.type === "resumed"));
+    const { conn, frames } = await bobOn(rtB);
     // Sent at once on A: they commit in a few batches. Long texts make a batch's events
     // outgrow one entry (KV values stop at 64 KiB), short ones share one.
     const texts = Array.from({ length: 60 }, (_, i) => (i % 3 ? `m${i}` : "长".repeat(4000)));
@@ -165,9 +169,5 @@ Deno.test("a batch's events go to other isolates in a few fan-out entries, every
     const entries = await Array.fromAsync(kv.list({ prefix: keys.fanLog(shardOf(group.id)) }));
     assert.ok(entries.length < texts.length / 2, `${entries.length} entries for ${texts.length}`);
     conn.close(4000, "done");
-  } finally {
-    await rtA.stop();
-    await rtB.stop();
-    kv.close();
-  }
+  });
 });

@@ -18,6 +18,7 @@ import {
   EXEMPT,
   type GuardLimits,
   type GuardStats,
+  noStats,
   type Reason,
 } from "./limits.ts";
 import { relay, type RelayHost, type Tracked } from "./relay.ts";
@@ -39,14 +40,7 @@ export class ConnGuard {
   readonly #unproven = new UnprovenIndex<Tracked>();
   /** Connections between requests, the one the server answered longest ago first. */
   readonly #between = new Set<Tracked>();
-  readonly #stats: GuardStats = {
-    open: 0,
-    maxTotal: 0,
-    accepted: 0,
-    refused: {},
-    closed: {},
-    acceptErrors: 0,
-  };
+  readonly #stats: GuardStats = noStats();
   #listener: Deno.TcpListener | null = null;
   #sweeper: ReturnType<typeof setInterval> | undefined;
   #accepting: Promise<void> | null = null;

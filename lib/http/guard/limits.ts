@@ -50,6 +50,11 @@ export interface GuardStats {
   acceptErrors: number;
 }
 
+/** Counters at zero. */
+export function noStats(): GuardStats {
+  return { open: 0, maxTotal: 0, accepted: 0, refused: {}, closed: {}, acceptErrors: 0 };
+}
+
 export const EXEMPT = new Set(["127.0.0.1", "::1"]);
 /** Descriptors kept free for everything else (KV, files, mail, outgoing requests). */
 const RESERVED_FDS = 256;

@@ -12,7 +12,7 @@
  */
 import { ClientTable } from "./clients.ts";
 import type { GuardLimits, GuardStats } from "./limits.ts";
-import { DEFAULT_GUARD_LIMITS } from "./limits.ts";
+import { DEFAULT_GUARD_LIMITS, noStats } from "./limits.ts";
 import { getLogLevel, type Level, log, passLine } from "../../log.ts";
 
 type Upstream = { hostname: string; port: number };
@@ -201,14 +201,7 @@ export class GuardPool {
       t.worker.postMessage({ type: "stats", id } satisfies ToGuardThread);
       return answer;
     }));
-    const sum: GuardStats = {
-      open: 0,
-      maxTotal: 0,
-      accepted: 0,
-      refused: {},
-      closed: {},
-      acceptErrors: 0,
-    };
+    const sum = noStats();
     for (const m of all) {
       const s = (m as { stats: GuardStats | null }).stats;
       if (!s) continue;
