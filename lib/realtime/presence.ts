@@ -79,7 +79,7 @@ export class Presence {
     if (want === this.#marked.has(userId)) return;
     const key = keys.presence(userId, this.isolate);
     if (want) {
-      const wasOnline = (await this.online([userId])).get(userId)?.online;
+      const wasOnline = await this.#onlineAnywhere(userId);
       // The key rides with the log's next batch: a reconnect storm is a few commits, not one each.
       const mark = { key, value: this.now(), expireIn: TTL_MS };
       if (wasOnline) await this.log.write(userId, [mark]);
@@ -93,7 +93,7 @@ export class Presence {
     }
     await this.log.write(userId, [{ key }]);
     this.#marked.delete(userId);
-    if ((await this.online([userId])).get(userId)?.online) return;
+    if (await this.#onlineAnywhere(userId)) return;
     const at = this.now();
     await this.log.publish({ t: "presence", user: userId, online: false, lastSeen: at }, [{
       key: keys.lastSeen(userId),
@@ -101,20 +101,25 @@ export class Presence {
     }]);
   }
 
+  /** Whether a live presence key of the user's is left (no last-seen read: a hello's own step). */
+  async #onlineAnywhere(userId: string): Promise<boolean> {
+    if (userId === BOT_ID) return true;
+    const now = this.now();
+    for await (const e of this.kv.list<number>({ prefix: keys.presences(userId) })) {
+      if (now - e.value < TTL_MS) return true;
+    }
+    return false;
+  }
+
   /** Whether each user is online anywhere, and when they were last seen. */
   async online(
     userIds: string[],
   ): Promise<Map<string, { online: boolean; lastSeen: number | null }>> {
     const out = new Map<string, { online: boolean; lastSeen: number | null }>();
-    const now = this.now();
     const ids = userIds.filter((u) => u !== BOT_ID);
     if (userIds.includes(BOT_ID)) out.set(BOT_ID, { online: true, lastSeen: null });
     await Promise.all(ids.map(async (u) => {
-      let online = false;
-      for await (const e of this.kv.list<number>({ prefix: keys.presences(u) })) {
-        if (now - e.value < TTL_MS) online = true;
-      }
-      out.set(u, { online, lastSeen: null });
+      out.set(u, { online: await this.#onlineAnywhere(u), lastSeen: null });
     }));
     const seen = await getManyChunked<number>(this.kv, ids.map((u) => keys.lastSeen(u)));
     ids.forEach((u, i) => out.get(u)!.lastSeen = seen[i].value ?? null);
