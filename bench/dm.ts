@@ -50,3 +50,52 @@ export async function runDm(
   await closeAll(clients);
   return { users: n, ...loadResult({ sent: total, acked, delivered, lost }, tally, cpu) };
 }
+
+/** One step of the DM capacity search: the total send rate and how the server held it. */
+export interface DmStep {
+  /** Messages a second, all users together. */
+  rate: number;
+  p99: number;
+  lost: number;
+  doubled: number;
+  errors: number;
+  held: boolean;
+}
+
+export interface DmCapacity {
+  users: number;
+  steps: DmStep[];
+  /** The highest total rate held (p99 ≤ 50 ms, nothing lost, doubled or refused); 0 if none. */
+  capacity: number;
+  /** Every step was held: the capacity is at least the top step, the search found no limit. */
+  atTop: boolean;
+}
+
+/** DM capacity: the DM load at rising total rates, `seconds` each, until one is not held. */
+export async function runDmCapacity(
+  server: ServerProc,
+  opts: { users: SeededUser[]; dms: string[]; rates: number[]; seconds: number },
+): Promise<DmCapacity> {
+  const steps: DmStep[] = [];
+  let capacity = 0;
+  for (const rate of opts.rates) {
+    const r = await runDm(server, {
+      users: opts.users,
+      dms: opts.dms,
+      perUserPerSec: rate / opts.users.length,
+      seconds: opts.seconds,
+    });
+    const errors = Object.values(r.errors).reduce((a, b) => a + b, 0);
+    const held = r.latency.p99 <= 50 && r.lost === 0 && r.doubled === 0 && errors === 0 &&
+      r.acked === r.sent;
+    steps.push({ rate, p99: r.latency.p99, lost: r.lost, doubled: r.doubled, errors, held });
+    if (!held) break;
+    capacity = rate;
+  }
+  return {
+    users: opts.users.length,
+    steps,
+    capacity,
+    atTop: steps.length === opts.rates.length && steps.every((s) => s.held),
+  };
+}

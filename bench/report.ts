@@ -1,6 +1,6 @@
 /** Writes bench/RESULTS.md from the measured numbers: machine, date, command, then each scenario. */
 import type { RoomResult } from "./room.ts";
-import type { DmResult } from "./dm.ts";
+import type { DmCapacity, DmResult, DmStep } from "./dm.ts";
 import type { StormResult } from "./storm.ts";
 import type { FloodResult } from "./flood.ts";
 import type { IdleResult } from "./idle.ts";
@@ -30,6 +30,8 @@ export interface Results {
     guarded?: Run<RoomResult>;
   };
   dm: { w1: Run<DmResult>; w2: Run<DmResult> };
+  /** Absent in results saved before the capacity scenario existed. */
+  dmcap?: { w1: Run<DmCapacity>; w2: Run<DmCapacity> };
   durable: { rows: (ThroughputResult & { convs: number })[]; error?: string };
   /** guarded: with the connection guard (its cap here is below 10,000, so fewer connections). */
   idle: { reference: Run<IdleResult>; w1: Run<IdleResult>; guarded?: Run<IdleResult> };
@@ -96,8 +98,12 @@ export function verdicts(r: Results) {
   const helloRatio = idle && idleRef
     ? (idle.serverCpuS / idle.connections) / (idleRef.serverCpuS / idleRef.connections)
     : NaN;
+  const c1 = r.dmcap?.w1.result, c2 = r.dmcap?.w2.result;
+  const capRatio = c1 && c2 && c1.capacity > 0 ? c2.capacity / c1.capacity : NaN;
   return {
     ratio,
+    capRatio,
+    dmcap: capRatio >= 1.6,
     durableRatio10,
     durableRatio1000,
     durableRatios: durableRatio10 >= 0.6 && durableRatio1000 >= 0.5,
@@ -165,6 +171,20 @@ export function renderResults(r: Results, notes: string[]): string {
     `| DM pairs: nothing lost, p99 ≤ 50 ms | ${
       dm ? `lost ${dm.lost}, doubled ${dm.doubled}, p99 ${ms(dm.latency.p99)}` : fail(r.dm.w1)
     } | ${yes(v.dm)} |`,
+  );
+  const c1 = r.dmcap?.w1.result, c2 = r.dmcap?.w2.result;
+  const capTxt = (c: DmCapacity | undefined, run: Run<DmCapacity> | undefined) =>
+    c
+      ? `${c.atTop ? "≥ " : ""}${c.capacity.toLocaleString("en-US")} msg/s`
+      : run
+      ? fail(run)
+      : "not run";
+  o.push(
+    `| DM capacity (highest total rate held with p99 ≤ 50 ms, nothing lost, doubled or refused): 2 isolates ≥ 1.6× one | 1 isolate ${
+      capTxt(c1, r.dmcap?.w1)
+    }; 2 isolates ${capTxt(c2, r.dmcap?.w2)}${
+      Number.isFinite(v.capRatio) ? ` = ${fmt(v.capRatio, 2)}×` : ""
+    } | ${yes(v.dmcap)} |`,
   );
   const best = r.durable.rows.filter((x) => x.path.startsWith("MessageLog"));
   o.push(
@@ -292,6 +312,30 @@ export function renderResults(r: Results, notes: string[]): string {
     ),
   );
 
+  o.push("", "## DM capacity", "");
+  if (r.dmcap) {
+    o.push(
+      `The DM pairs load at rising total send rates, ${
+        r.params.dmCapSeconds ?? "?"
+      } s each, until a step is not held (p99 over 50 ms, or anything lost, doubled or refused). Each step connects every user afresh.`,
+      "",
+    );
+    const stepTxt = (s: DmStep) =>
+      `${s.rate.toLocaleString("en-US")}/s: p99 ${ms(s.p99)}${
+        s.lost || s.doubled || s.errors
+          ? `, lost ${s.lost}, doubled ${s.doubled}, refused ${s.errors}`
+          : ""
+      }${s.held ? "" : " (not held)"}`;
+    o.push(
+      ...runLines<DmCapacity>(
+        [["WORKERS=1", r.dmcap.w1], ["WORKERS=2", r.dmcap.w2]],
+        (c, x) =>
+          `${c.users} users; capacity ${c.atTop ? "at least " : ""}${
+            c.capacity.toLocaleString("en-US")
+          } msg/s. ${c.steps.map(stepTxt).join("; ")}.${other(x)}`,
+      ),
+    );
+  } else o.push("- not run");
   o.push("", "## Durable send throughput (in one process)", "");
   o.push(
     `Messages appended with the membership check, idempotency key, per-conversation seq and (batched path) fan-out event, on a KV file; a message counts when its commit has resolved. Conversations have two members; messages go round-robin over them.`,

@@ -1,5 +1,5 @@
 /**
- * `deno task bench [--quick] [--only=room,dm,durable,idle,storm,flood]`: seeds a KV file, runs every
+ * `deno task bench [--quick] [--only=room,dm,dmcap,durable,idle,storm,flood]`: seeds a KV file, runs every
  * scenario against HappyChat (a separate process) and the reference server, and writes
  * bench/RESULTS.md. Every loop is bounded in count and time; a watchdog ends the run regardless.
  */
@@ -7,7 +7,7 @@ import { say } from "../lib/log.ts";
 import { ROOT, type ServerProc, startHappyChat, startReference } from "./procs.ts";
 import { seedDms, seedGroup, seedUsers } from "./seed.ts";
 import { runRoom } from "./room.ts";
-import { runDm } from "./dm.ts";
+import { runDm, runDmCapacity } from "./dm.ts";
 import { runStorm } from "./storm.ts";
 import { runIdle } from "./idle.ts";
 import { runFlood } from "./flood.ts";
@@ -39,6 +39,8 @@ const P = quick
     dmUsers: 400,
     dmRate: 1,
     dmSeconds: 3,
+    dmCapRates: [200, 400, 800],
+    dmCapSeconds: 2,
     idle: 600,
     idleGuarded: 600,
     storm: 300,
@@ -61,6 +63,9 @@ const P = quick
     dmUsers: 2000,
     dmRate: 1,
     dmSeconds: 10,
+    // Total msg/s; the per-user limit (10/s) is far above the top step (4/s each).
+    dmCapRates: [500, 1000, 1500, 2000, 3000, 4000, 6000, 8000],
+    dmCapSeconds: 5,
     idle: 10000,
     idleGuarded: 6000,
     storm: 2000,
@@ -146,7 +151,7 @@ async function keepEarlierScenarios(r: Results, ran: string[], dir: string): Pro
   for (const { f } of stats) {
     const prev = JSON.parse(await Deno.readTextFile(f)) as Results;
     if (prev.quick !== r.quick) continue;
-    for (const key of ["room", "dm", "durable", "idle", "storm", "flood"] as const) {
+    for (const key of ["room", "dm", "dmcap", "durable", "idle", "storm", "flood"] as const) {
       if (!ran.includes(key) && prev[key]) {
         (r as unknown as Record<string, unknown>)[key] = prev[key];
       }
@@ -198,13 +203,14 @@ try {
   const sized = (s: string, n: number) => (want(s) ? n : 0);
   const needed = Math.max(
     sized("idle", P.idle),
-    sized("room", P.room) + sized("dm", P.dmUsers) + sized("storm", P.storm + P.stormSenders),
+    sized("room", P.room) + Math.max(sized("dm", P.dmUsers), sized("dmcap", P.dmUsers)) +
+      sized("storm", P.storm + P.stormSenders),
   );
   const users = await seedUsers(kv, needed);
   let at = 0;
   const take = (n: number) => users.slice(at, at += n);
   const roomUsers = take(sized("room", P.room)),
-    dmUsers = take(sized("dm", P.dmUsers)),
+    dmUsers = take(Math.max(sized("dm", P.dmUsers), sized("dmcap", P.dmUsers))),
     stormUsers = take(sized("storm", P.storm)),
     stormSenders = take(sized("storm", P.stormSenders));
   const roomConv = want("room") ? await seedGroup(kv, "bench room", roomUsers) : "";
@@ -256,6 +262,21 @@ try {
       () => startHappyChat(kvPath, 2),
       (s) => runDm(s, dm),
     );
+  }
+  if (want("dmcap")) {
+    const cap = { users: dmUsers, dms, rates: P.dmCapRates, seconds: P.dmCapSeconds };
+    results.dmcap = {
+      w1: await scenario(
+        "DM capacity, WORKERS=1",
+        () => startHappyChat(kvPath, 1),
+        (s) => runDmCapacity(s, cap),
+      ),
+      w2: await scenario(
+        "DM capacity, WORKERS=2",
+        () => startHappyChat(kvPath, 2),
+        (s) => runDmCapacity(s, cap),
+      ),
+    };
   }
   if (want("storm")) {
     results.storm = await scenario(
