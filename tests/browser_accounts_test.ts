@@ -346,10 +346,12 @@ Deno.test({
           await field("email").getByRole("alert").getByText("That is not a valid e-mail address")
             .waitFor().catch(async (err) => {
               const alerts = await page.getByRole("alert").allInnerTexts();
+              const guard = await server.guard?.stats();
+              const warnings = server.logs().filter((l) => !l.includes('"level":"info"'));
               throw new Error(
                 `${err}\nalerts: ${JSON.stringify(alerts)}\nfailed requests: ${
                   JSON.stringify(failed)
-                }`,
+                }\nguard: ${JSON.stringify(guard)}\nserver warnings: ${warnings.join("\n")}`,
               );
             });
           await checkPage(page, size, "16-register-email-error");

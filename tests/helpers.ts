@@ -16,6 +16,8 @@ export interface TestServer extends Running {
   url(path: string): string;
   /** Test sockets opened on it (tests/ws_client.ts adds them); `close()` closes what is left of them. */
   readonly sockets: Set<{ close(): Promise<void> }>;
+  /** The JSON log lines written since it started (silenced in tests unless TEST_LOGS=1). */
+  logs(): string[];
 }
 
 /** Silences JSON logs in tests unless TEST_LOGS=1; returns the captured lines. */
@@ -44,7 +46,7 @@ function recording(mailer: Mailer, sent: Mail[]): Mailer {
 export async function startTestServer(
   opts: { env?: Record<string, string>; mailer?: Mailer; now?: () => number } = {},
 ): Promise<TestServer> {
-  captureLogs();
+  const logLines = captureLogs();
   const env: Record<string, string> = {
     PORT: "0",
     DENO_KV_PATH: ":memory:",
@@ -72,6 +74,7 @@ export async function startTestServer(
   return {
     ...running,
     sockets,
+    logs: () => logLines,
     async close() {
       // The server first: its shutdown closes each socket with 4000, as users see it.
       await running.close();
