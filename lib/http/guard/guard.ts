@@ -45,6 +45,7 @@ export class ConnGuard {
   #sweeper: ReturnType<typeof setInterval> | undefined;
   #accepting: Promise<void> | null = null;
   #lastEmfileLog = 0;
+  #stopping = false;
   #loweredAt = -Infinity;
 
   #upstream = { hostname: "127.0.0.1", port: 0 };
@@ -115,6 +116,7 @@ export class ConnGuard {
 
   /** Stops accepting; open connections stay until `closeAll`. */
   async stopAccepting(): Promise<void> {
+    this.#stopping = true;
     clearInterval(this.#sweeper);
     try {
       this.#listener?.close();
@@ -134,8 +136,14 @@ export class ConnGuard {
         conn = await listener.accept();
         backoff = 10;
       } catch (err) {
-        if (err instanceof Deno.errors.BadResource || err instanceof Deno.errors.Interrupted) {
-          return; // the listener was closed
+        // The listener was closed by stopAccepting(). While it is open the kernel keeps queueing
+        // connections for it, so this loop never stops on its own: an interrupted accept is tried
+        // again, and a listener gone by other means is said loudly.
+        if (this.#stopping) return;
+        if (err instanceof Deno.errors.Interrupted) continue;
+        if (err instanceof Deno.errors.BadResource) {
+          log.error("guard.listener_lost", { err });
+          return;
         }
         // Out of descriptors (EMFILE/ENFILE) or a passing network error: free what is cheapest
         // to lose, wait a little, go on. Never give up the port.
@@ -150,7 +158,14 @@ export class ConnGuard {
         backoff = Math.min(1000, backoff * 2);
         continue;
       }
-      this.#admit(conn);
+      try {
+        this.#admit(conn);
+      } catch (err) {
+        log.error("guard.admit_failed", { err });
+        try {
+          conn.close();
+        } catch { /* gone */ }
+      }
     }
   }
 
