@@ -40,7 +40,7 @@ self.onmessage = async (e: MessageEvent<ToGuardThread>) => {
     case "release":
       return guard?.release(m.port);
     case "stats":
-      return self.postMessage({ type: "stats", id: m.id, stats: guard?.stats() ?? null });
+      return self.postMessage({ type: "stats", stats: guard?.stats() ?? null });
     case "stop":
       await guard?.stopAccepting();
       return self.postMessage({ type: "stopped" });

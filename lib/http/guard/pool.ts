@@ -30,7 +30,7 @@ export type ToGuardThread =
   }
   | { type: "upstream"; upstream: Upstream }
   | { type: "release"; port: number }
-  | { type: "stats"; id: number }
+  | { type: "stats" }
   | { type: "stop" }
   | { type: "close" };
 
@@ -38,7 +38,7 @@ export type ToGuardThread =
 type FromGuardThread =
   | { type: "listening"; addr: Upstream }
   | { type: "failed"; name: string; message: string }
-  | { type: "stats"; id: number; stats: GuardStats | null }
+  | { type: "stats"; stats: GuardStats | null }
   | { type: "stopped" }
   | { type: "closed" }
   | { type: "log"; line: string; level: Level };
@@ -65,7 +65,6 @@ export class GuardPool {
   readonly #table = new ClientTable();
   readonly #threads: Thread[] = [];
   #upstream: Upstream = { hostname: "127.0.0.1", port: 0 };
-  #statsId = 0;
   #stopped = false;
   /** The public port, once listening. */
   #port = 0;
@@ -196,9 +195,8 @@ export class GuardPool {
   /** The threads' counters, summed. */
   async stats(): Promise<GuardStats> {
     const all = await Promise.all(this.#threads.map((t) => {
-      const id = ++this.#statsId;
       const answer = this.#reply(t, ["stats"]);
-      t.worker.postMessage({ type: "stats", id } satisfies ToGuardThread);
+      t.worker.postMessage({ type: "stats" } satisfies ToGuardThread);
       return answer;
     }));
     const sum = noStats();
