@@ -102,7 +102,7 @@ export function onePerMessage(
       const [head, member, prior] = await kv.getMany<[ConvHead, unknown, unknown]>([
         keys.convHead(c.id),
         keys.member(c.id, sender),
-        keys.msgClient(c.id, sender, cid),
+        ["bench_client", c.id, sender, cid],
       ]);
       if (!head.value || !member.value) throw new Error("not a member");
       if (prior.value) return;
@@ -120,7 +120,7 @@ export function onePerMessage(
       };
       const res = await kv.atomic().check(head).check(member)
         .set(keys.msg(c.id, seq), msg)
-        .set(keys.msgClient(c.id, sender, cid), { seq, at: now, id: msg.id }, {
+        .set(["bench_client", c.id, sender, cid], { seq, at: now, id: msg.id }, {
           expireIn: 7 * 24 * 3600_000,
         })
         .max(keys.read(c.id, sender), BigInt(seq))

@@ -23,10 +23,12 @@
  * | dm_pair             | [dm_pair, userIdA, userIdB] (A < B)   | convId (unique)           |
  * | bot_conv            | [bot_conv, userId]                    | convId                    |
  * | msg                 | [msg, convId, seq]                    | Message                   |
- * | msg_client          | [msg_client, convId, senderId, clientId] | seq (idempotent retry) |
+ * | sent                | [sent, convId, senderId]              | SentRecord: the sender's last cids (idempotent retry) |
  * | read                | [read, convId, userId]                | seq read up to            |
- * | fan_head            | [fan_head, shard]                     | last entry number         |
- * | fan                 | [fan, shard, n]                       | one commit's FanEvents    |
+ * | isolate             | [isolate, isolateId]                  | IsolateRecord (expires: heartbeat) |
+ * | isolate_epoch       | [isolate_epoch]                       | bumped when one starts or stops |
+ * | fan_head            | [fan_head, isolateId, lane]           | last entry number (one writer) |
+ * | fan                 | [fan, isolateId, lane, n]             | one commit's FanEvents (expire) |
  * | presence            | [presence, userId, isolateId]         | open sockets (expires)    |
  * | last_seen           | [last_seen, userId]                   | ms timestamp              |
  * | users_by_nick       | [users_by_nick, lowerNickname, userId]| true (prefix search)      |
@@ -73,13 +75,15 @@ export const keys = {
   botConv: (userId: string) => ["bot_conv", userId] as const,
   msg: (convId: string, seq: number) => ["msg", convId, seq] as const,
   msgs: (convId: string) => ["msg", convId] as const,
-  msgClient: (convId: string, senderId: string, clientId: string) =>
-    ["msg_client", convId, senderId, clientId] as const,
+  sent: (convId: string, senderId: string) => ["sent", convId, senderId] as const,
   read: (convId: string, userId: string) => ["read", convId, userId] as const,
   reads: (convId: string) => ["read", convId] as const,
-  fanHead: (shard: number) => ["fan_head", shard] as const,
-  fan: (shard: number, n: number) => ["fan", shard, n] as const,
-  fanLog: (shard: number) => ["fan", shard] as const,
+  isolate: (isolateId: string) => ["isolate", isolateId] as const,
+  isolates: () => ["isolate"] as const,
+  isolateEpoch: () => ["isolate_epoch"] as const,
+  fanHead: (isolateId: string, lane: number) => ["fan_head", isolateId, lane] as const,
+  fan: (isolateId: string, lane: number, n: number) => ["fan", isolateId, lane, n] as const,
+  fanStream: (isolateId: string, lane: number) => ["fan", isolateId, lane] as const,
   presence: (userId: string, isolateId: string) => ["presence", userId, isolateId] as const,
   presences: (userId: string) => ["presence", userId] as const,
   lastSeen: (userId: string) => ["last_seen", userId] as const,

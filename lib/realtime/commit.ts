@@ -1,8 +1,14 @@
 /**
- * One attempt to commit a batch of a shard's queue as one atomic write, in named steps: screen
+ * One attempt to commit a batch of a lane's queue as one atomic write, in named steps: screen
  * the messages against the state read (lib/realtime/shard_cache.ts), run their prepare()s, give
- * each the next seq of its conversation, add the conversations' heads, the events and their
- * writes, and the fan-out log entries. Nothing is answered until the write committed.
+ * each the next seq of its conversation, add the conversations' heads and the senders' records,
+ * the events and their writes, and the entries of this lane's fan-out stream. Nothing is answered
+ * until the write committed.
+ *
+ * What a message costs: the message itself, plus per conversation and commit its head, per sender
+ * and conversation and commit the sender's record (the client ids that make a retry idempotent)
+ * and read cursor, and per commit one stream entry and the stream's head. A batch of many
+ * messages of few conversations costs about one write a message.
  */
 import { keys } from "../kv/keys.ts";
 import { newId } from "../ids.ts";
@@ -12,15 +18,20 @@ import { HttpError } from "../errors.ts";
 import type { Message } from "../wire/protocol.ts";
 import type { FanEvent } from "./fan_event.ts";
 import { type Item, type MsgItem, pairKey } from "./batch.ts";
-import type { ReadState } from "./shard_cache.ts";
+import type { ReadState, SentRecord } from "./shard_cache.ts";
+import { FAN_TTL_MS } from "./watcher.ts";
 
-const FAN_TTL_MS = 10 * 60_000;
 /**
  * A commit's events go in as few fan-out log entries as fit: KV takes values up to 64 KiB (V8's
  * serialization: at most two bytes a character), so an entry holds events up to this estimate.
  */
 const FAN_ENTRY_BYTES = 60_000;
-const CLIENT_ID_TTL_MS = 7 * 24 * 3600_000;
+/**
+ * Client ids kept per sender and conversation: a retry of any of the sender's last this many
+ * messages there is answered with its first ack. Clients resume before they send again and drop
+ * what the log already has (islands/chat/client.ts), so a retry is of the last few at most.
+ */
+export const SENT_CIDS = 32;
 
 /** A message that passed screening, with its prepare() started (the first of its cid only). */
 interface Ready {
@@ -31,11 +42,11 @@ interface Ready {
 
 type Prep = { ok: Prepared } | { err: Error };
 
-/** Answers an item once; a retried attempt skips what is answered. */
-function refuse(it: MsgItem, err: Error): void {
-  it.done = true;
-  it.reject(err);
-}
+/**
+ * The messages an attempt refuses. They are answered only once the attempt stands: a refusal that
+ * rests on kept state (lib/realtime/shard_cache.ts) is checked against a fresh read first.
+ */
+export type Refusals = [MsgItem, Error][];
 
 const notMember = (conv: string) =>
   new HttpError(403, "not_member", `Not a member of conversation "${conv}"`);
@@ -45,7 +56,12 @@ const notMember = (conv: string) =>
  * committed before with its first ack, and starts prepare() for the rest. Prepares of one batch
  * run side by side; each reads the state before the batch either way.
  */
-export function screen(msgs: MsgItem[], state: ReadState, now: number): Ready[] {
+export function screen(
+  msgs: MsgItem[],
+  state: ReadState,
+  now: number,
+  refused: Refusals,
+): Ready[] {
   const ready: Ready[] = [];
   const firstSeen = new Set<string>();
   for (let i = 0; i < msgs.length; i++) {
@@ -53,26 +69,28 @@ export function screen(msgs: MsgItem[], state: ReadState, now: number): Ready[] 
     const inp = it.input;
     // The same answer as for a conversation one is not in: ids are not probed this way.
     if (!state.heads.get(inp.conv)!.value) {
-      refuse(it, notMember(inp.conv));
+      refused.push([it, notMember(inp.conv)]);
       continue;
     }
-    const prior = state.clientIds[i].value;
+    const prior = state.sent.get(pairKey(inp.conv, inp.sender))!.value?.cids.find((c) =>
+      c[0] === inp.cid
+    );
     if (prior) {
       it.done = true;
-      const { seq, at, id } = prior;
+      const [, seq, at, id] = prior;
       it.resolve({ conv: inp.conv, seq, at, id, cid: inp.cid, duplicate: true });
       continue;
     }
     if (inp.checkMember) {
       const member = state.members.get(pairKey(inp.conv, inp.sender))?.value;
       if (!member) {
-        refuse(it, notMember(inp.conv));
+        refused.push([it, notMember(inp.conv)]);
         continue;
       }
       try {
         inp.admit?.(member, now);
       } catch (err) {
-        refuse(it, err as Error);
+        refused.push([it, err as Error]);
         continue;
       }
     }
@@ -92,8 +110,6 @@ export function screen(msgs: MsgItem[], state: ReadState, now: number): Ready[] 
 /** The atomic write being built for one attempt, and what to answer once it commits. */
 export class Draft {
   readonly op: Deno.AtomicOperation;
-  /** The last fan-out log entry this write adds (set by fanLog()). */
-  #last: number;
   readonly events: FanEvent[] = [];
   readonly acks: [MsgItem, Ack][] = [];
   /** The new head seq of each conversation written to. */
@@ -101,22 +117,18 @@ export class Draft {
   readonly #lasts = new Map<string, ConvHead["last"]>();
   readonly #readUpTo = new Map<string, number>();
   readonly newHeads = new Map<string, ConvHead>();
+  /** The senders' records this write stores, by pairKey(conv, sender). */
+  readonly newSent = new Map<string, SentRecord>();
   #writes = 0;
 
   constructor(kv: Deno.Kv, readonly state: ReadState, private readonly now: number) {
-    this.op = kv.atomic().check(state.fanHead);
+    this.op = kv.atomic();
     for (const h of state.heads.values()) this.op.check(h);
     for (const m of state.members.values()) if (m.value) this.op.check(m);
-    this.#last = state.fanHead.value ?? 0;
   }
 
   get empty(): boolean {
     return !this.events.length && !this.#writes;
-  }
-
-  /** The fan-out log entries this write adds (first..last), once fanLog() has run. */
-  get entries(): [number, number] {
-    return [(this.state.fanHead.value ?? 0) + 1, this.#last];
   }
 
   /**
@@ -124,7 +136,7 @@ export class Draft {
    * id, its prepare()'s checks and writes, and an event. The same cid twice in one batch gets the
    * first one's ack; a failed prepare() refuses every message with its cid.
    */
-  messages(ready: Ready[], preps: (Prep | undefined)[]): void {
+  messages(ready: Ready[], preps: (Prep | undefined)[], refused: Refusals): void {
     const firstOf = new Map<string, Ack>();
     const failedOf = new Map<string, Error>();
     for (let j = 0; j < ready.length; j++) {
@@ -137,7 +149,7 @@ export class Draft {
       const prep = preps[j];
       const err = prep && "err" in prep ? prep.err : failedOf.get(dupKey);
       if (err) {
-        refuse(it, err);
+        refused.push([it, err]);
         failedOf.set(dupKey, err);
         continue;
       }
@@ -147,6 +159,10 @@ export class Draft {
     }
     for (const [pair, seq] of this.#readUpTo) {
       this.op.max(keys.read(...(pair.split("\u0000") as [string, string])), BigInt(seq));
+    }
+    for (const [pair, rec] of this.newSent) {
+      if (rec.cids.length > SENT_CIDS) rec.cids.splice(0, rec.cids.length - SENT_CIDS);
+      this.op.set(keys.sent(...(pair.split("\u0000") as [string, string])), rec);
     }
   }
 
@@ -173,12 +189,16 @@ export class Draft {
       extra.apply(this.op, seq);
     }
     this.op.set(keys.msg(inp.conv, seq), msg);
-    this.op.set(keys.msgClient(inp.conv, inp.sender, inp.cid), { seq, at: now, id: msg.id }, {
-      expireIn: CLIENT_ID_TTL_MS,
-    });
+    const pair = pairKey(inp.conv, inp.sender);
+    let sent = this.newSent.get(pair);
+    if (!sent) {
+      sent = { cids: [...(this.state.sent.get(pair)?.value?.cids ?? [])] };
+      this.newSent.set(pair, sent);
+    }
+    sent.cids.push([inp.cid, seq, now, msg.id]);
     // Whoever sends has read up to their message (the bot too, so its DM shows it as read);
     // one write per sender and conversation in the batch, for their last message.
-    if (inp.kind !== "system") this.#readUpTo.set(pairKey(inp.conv, inp.sender), seq);
+    if (inp.kind !== "system") this.#readUpTo.set(pair, seq);
     // A message only its sender sees does not become everyone's list preview.
     if (!msg.only) {
       this.#lasts.set(inp.conv, {
@@ -224,17 +244,17 @@ export class Draft {
   }
 
   /**
-   * The fan-out log entries and the shard's new head: what other isolates follow. One entry holds
-   * as many of the commit's events as fit (usually all of them), so a batch of messages costs one
-   * log write, not one per message.
+   * This lane's stream entries after `head`, and its new head: what other isolates follow. One
+   * entry holds as many of the commit's events as fit (usually all of them), so a batch costs one
+   * stream write, not one per message. Returns the new head.
    */
-  fanLog(shard: number, origin: string): void {
-    let n = this.state.fanHead.value ?? 0;
+  fanLog(isolate: string, lane: number, head: number): number {
+    let n = head;
     let evs: FanEvent[] = [];
     let bytes = 0;
     const flush = () => {
       if (!evs.length) return;
-      this.op.set(keys.fan(shard, ++n), { evs, origin }, { expireIn: FAN_TTL_MS });
+      this.op.set(keys.fan(isolate, lane, ++n), { evs }, { expireIn: FAN_TTL_MS });
       evs = [];
       bytes = 0;
     };
@@ -245,7 +265,7 @@ export class Draft {
       bytes += size;
     }
     flush();
-    this.#last = n;
-    this.op.set(keys.fanHead(shard), n);
+    if (n !== head) this.op.set(keys.fanHead(isolate, lane), n);
+    return n;
   }
 }

@@ -1,21 +1,24 @@
 /**
- * What travels through the fan-out log, and which of its shards carries it. Every committed message
- * and event is an entry of one shard's log (lib/realtime/shard_writer.ts); this isolate delivers
- * its own at once, the others read them back (lib/realtime/watcher.ts).
+ * What travels through the fan-out streams, and which lane carries it. Each isolate commits through
+ * LANES writers (lib/realtime/shard_writer.ts), each the only writer of its own stream
+ * `[fan, isolate, lane, n]`; this isolate delivers its own events at once, the others read them
+ * back (lib/realtime/watcher.ts). A conversation's messages always take the same lane here, so one
+ * writer gives out its seqs and batches them.
  */
 import type { Message, ServerFrame } from "../wire/protocol.ts";
 import type { Control } from "../chat/events.ts";
 
-export const SHARDS = 8;
+/** Writer lanes per isolate: at most 10, the keys one `kv.watch` call takes (its stream heads). */
+export const LANES = 8;
 
-/** Which shard carries a conversation's or a user's events (FNV-1a). */
-export function shardOf(id: string): number {
+/** Which lane carries a conversation's or a user's events (FNV-1a). */
+export function laneOf(id: string, lanes = LANES): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < id.length; i++) {
     h ^= id.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  return (h >>> 0) % SHARDS;
+  return (h >>> 0) % lanes;
 }
 
 /** What travels through the fan-out log. */
@@ -36,6 +39,3 @@ export interface Write {
   value?: unknown;
   expireIn?: number;
 }
-
-/** Called after a commit with the fan-out log entries it wrote (first..last). */
-export type Committed = (shard: number, first: number, last: number) => void;

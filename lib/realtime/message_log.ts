@@ -1,43 +1,47 @@
 /**
  * The front of the durable log: appends messages and publishes events, each through the writer of
- * its shard in this isolate (lib/realtime/shard_writer.ts). Each committed message gets the next
- * per-conversation seq and, in the same atomic write, an entry in its shard's fan-out log whose
- * head key is bumped; this isolate delivers at once, the others follow the heads
- * (lib/realtime/watcher.ts).
+ * its lane in this isolate (lib/realtime/shard_writer.ts). Each committed message gets the next
+ * per-conversation seq and, in the same atomic write, an entry in its lane's fan-out stream, a
+ * stream only this isolate writes; this isolate delivers at once, the others follow the streams'
+ * heads (lib/realtime/watcher.ts).
  */
 import type { Ack, Events, MsgInput } from "../chat/events.ts";
-import {
-  type Committed,
-  type Dispatcher,
-  type FanEvent,
-  shardOf,
-  SHARDS,
-  type Write,
-} from "./fan_event.ts";
+import { type Dispatcher, type FanEvent, laneOf, LANES, type Write } from "./fan_event.ts";
 import { ShardWriter } from "./shard_writer.ts";
 
 export class MessageLog {
   #writers: ShardWriter[];
-  /** Told which fan-out log entries this isolate wrote (the watcher need not read them back). */
-  onCommitted: Committed | null = null;
 
+  /** @param isolate names this isolate's fan-out streams (a fresh id per start). */
   constructor(
     readonly kv: Deno.Kv,
-    readonly origin: string,
+    readonly isolate: string,
     local: Dispatcher,
     now: () => number = Date.now,
+    readonly lanes = LANES,
   ) {
-    const committed: Committed = (s, first, last) => this.onCommitted?.(s, first, last);
     this.#writers = Array.from(
-      { length: SHARDS },
-      (_, s) => new ShardWriter(s, kv, origin, local, now, committed),
+      { length: lanes },
+      (_, l) => new ShardWriter(l, kv, isolate, local, now),
     );
+  }
+
+  #writer(id: string): ShardWriter {
+    return this.#writers[laneOf(id, this.lanes)];
+  }
+
+  /**
+   * Another isolate's event, read from its stream: a message there means what this isolate kept of
+   * the conversation is old (lib/realtime/shard_cache.ts).
+   */
+  observe(ev: FanEvent): void {
+    if (ev.t === "msg") this.#writer(ev.msg.conv).cache.forgetConv(ev.msg.conv);
   }
 
   /** Appends a message; resolves with its ack once it is durable. A retried cid returns the first ack. */
   append(input: MsgInput): Promise<Ack> {
     return new Promise((resolve, reject) =>
-      this.#writers[shardOf(input.conv)].push({ t: "msg", input, resolve, reject })
+      this.#writer(input.conv).push({ t: "msg", input, resolve, reject })
     );
   }
 
@@ -45,17 +49,17 @@ export class MessageLog {
   publish(ev: FanEvent, writes?: Write[]): Promise<void> {
     const id = ev.t === "msg" ? ev.msg.conv : ev.t === "conv" ? ev.conv : ev.user;
     return new Promise((resolve, reject) =>
-      this.#writers[shardOf(id)].push({ t: "event", ev, writes, resolve, reject })
+      this.#writer(id).push({ t: "event", ev, writes, resolve, reject })
     );
   }
 
   /**
-   * Commits small writes (e.g. presence keys) with the next batch of the shard of `route`: a burst
+   * Commits small writes (e.g. presence keys) with the next batch of the lane of `route`: a burst
    * of them is a few commits instead of one each.
    */
   write(route: string, writes: Write[]): Promise<void> {
     return new Promise((resolve, reject) =>
-      this.#writers[shardOf(route)].push({ t: "event", ev: null, writes, resolve, reject })
+      this.#writer(route).push({ t: "event", ev: null, writes, resolve, reject })
     );
   }
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { shardOf, SHARDS } from "./fan_event.ts";
+import { laneOf, LANES } from "./fan_event.ts";
 import { keys } from "../kv/keys.ts";
 import { Realtime } from "./realtime.ts";
 import { createGroup } from "../chat/conversations.ts";
@@ -81,7 +81,7 @@ async function bobOn(rt: Realtime) {
   return { conn, frames };
 }
 
-Deno.test("MessageLog.append() commits many conversations of one shard at once within KV's check limit", async () => {
+Deno.test("MessageLog.append() commits many conversations of one lane at once within KV's check limit", async () => {
   const kv = await Deno.openKv(":memory:");
   const rt = new Realtime(kv);
   await rt.start();
@@ -89,9 +89,9 @@ Deno.test("MessageLog.append() commits many conversations of one shard at once w
     const convs: string[] = [];
     while (convs.length < 70) {
       const g = await createGroup(kv, "owner", "g", []);
-      if (shardOf(g.id) === 0) convs.push(g.id);
+      if (laneOf(g.id) === 0) convs.push(g.id);
     }
-    assert.ok(SHARDS > 1);
+    assert.ok(LANES > 1);
     const acks = await Promise.all(
       convs.map((conv, i) =>
         rt.log.append({
@@ -166,7 +166,9 @@ Deno.test("a batch's events go to other isolates in a few fan-out entries, every
       f.type === "msg" && f.msg.conv === group.id ? [f.msg.seq] : []
     );
     assert.deepEqual(seqs, [...acks.map((a) => a.seq)].sort((a, b) => a - b));
-    const entries = await Array.fromAsync(kv.list({ prefix: keys.fanLog(shardOf(group.id)) }));
+    const entries = await Array.fromAsync(
+      kv.list({ prefix: keys.fanStream(rtA.isolate, laneOf(group.id)) }),
+    );
     assert.ok(entries.length < texts.length / 2, `${entries.length} entries for ${texts.length}`);
     conn.close(4000, "done");
   });

@@ -2,6 +2,7 @@
 import { Hub } from "./hub.ts";
 import { eventsOf, MessageLog } from "./message_log.ts";
 import { FanoutWatcher } from "./watcher.ts";
+import { Registry } from "./registry.ts";
 import { Presence } from "./presence.ts";
 import { newId } from "../ids.ts";
 import { CLOSE } from "../wire/protocol.ts";
@@ -17,13 +18,30 @@ export class Realtime implements DomainDeps {
   readonly events: Events;
   readonly presence: Presence;
   readonly #watcher: FanoutWatcher;
+  readonly registry: Registry;
   readonly conns = new Set<Conn>();
 
-  constructor(readonly kv: Deno.Kv, readonly now: () => number = Date.now) {
+  /**
+   * @param timing of the registry (lib/realtime/registry.ts): how long a registration lasts, how
+   * often it is renewed and how often the others look (tests shorten them).
+   */
+  constructor(
+    readonly kv: Deno.Kv,
+    readonly now: () => number = Date.now,
+    timing: { ttlMs?: number; heartbeatMs?: number; refreshMs?: number } = {},
+  ) {
     this.log = new MessageLog(kv, this.isolate, this.hub, now);
     this.events = eventsOf(this.log);
     this.presence = new Presence(kv, this.isolate, this.log, now);
-    this.#watcher = new FanoutWatcher(kv, this.isolate, this.hub, this.log);
+    // Registrations expire in real time (KV's clock), whatever clock the domain is given.
+    this.registry = new Registry(kv, this.isolate, this.log.lanes, Date.now, timing);
+    this.#watcher = new FanoutWatcher(
+      kv,
+      this.registry,
+      this.hub,
+      (ev) => this.log.observe(ev),
+      timing.refreshMs,
+    );
   }
 
   async start(): Promise<void> {
@@ -56,6 +74,12 @@ export class Realtime implements DomainDeps {
     ]);
     clearTimeout(timer);
     await this.#watcher.stop();
+    await this.registry.unregister().catch(() => {});
+  }
+
+  /** The other isolates whose streams this one follows. */
+  get following(): string[] {
+    return this.#watcher.following;
   }
 
   connDeps() {

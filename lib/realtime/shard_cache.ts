@@ -1,132 +1,179 @@
 /**
- * What a shard writer reads before each commit, and what it keeps between commits.
+ * What a lane's writer reads before each commit, and what it keeps between commits.
  *
- * Conversation heads and memberships it read or wrote are kept while the shard's fan head is
- * still the one this writer committed last, i.e. nobody else (another isolate) has committed to
- * the shard since: then only the fan head and the idempotency keys are read. Every commit still
- * checks each head and membership, so a stale entry can only fail a commit, which is then retried
- * with everything read afresh.
+ * Conversation heads, memberships, the senders' records and the keys that send rules read are
+ * kept after a commit checked or wrote them, so a warm conversation commits without reading
+ * anything first. That is safe because every commit checks each of them (a conversation's head,
+ * the sender's membership, each rule's reads): a stale entry can only fail a commit, and then the
+ * batch's entries are dropped and it is tried again with them read afresh. A sender's record is
+ * only ever written together with its conversation's head, so the head's check covers it too.
+ * Another isolate's message in a conversation drops that conversation (the watcher observes it),
+ * so the next commit does not fail first.
  */
 import { keys } from "../kv/keys.ts";
 import { type ConvHead, getManyChunked, type Member } from "../chat/conversations.ts";
 import { type MsgItem, pairKey } from "./batch.ts";
 
-const CACHE_MAX = 5000;
+/** Entries kept per lane at most (then all are dropped and read again as needed). */
+const CACHE_MAX = 20_000;
+
+/**
+ * A sender's last client ids in a conversation, newest last, with their acks: a retried cid
+ * among them gets its first ack back instead of being stored twice.
+ */
+export interface SentRecord {
+  cids: [cid: string, seq: number, at: number, id: string][];
+}
 
 /** What one attempt read: the state its commit checks. */
 export interface ReadState {
-  fanHead: Deno.KvEntryMaybe<number>;
-  /** Per message: its client id's first ack, when it was committed before. */
-  clientIds: Deno.KvEntryMaybe<{ seq: number; at: number; id: string }>[];
   heads: Map<string, Deno.KvEntryMaybe<ConvHead>>;
   /** By pairKey(conv, sender), for the messages that check membership. */
   members: Map<string, Deno.KvEntryMaybe<Member>>;
+  /** By pairKey(conv, sender): each sender's record. */
+  sent: Map<string, Deno.KvEntryMaybe<SentRecord>>;
   /** Per message: the entries of its `reads`. */
   reads: Deno.KvEntryMaybe<unknown>[][];
+  /** The messages whose state came in part from what was kept (not read by this attempt). */
+  kept: Set<MsgItem>;
 }
 
-/** Which heads and memberships a read still needs. */
-interface Wanted {
-  h: string[];
-  m: string[];
-  keys: Deno.KvKey[];
+interface ConvCache {
+  head?: Deno.KvEntryMaybe<ConvHead>;
+  members: Map<string, Deno.KvEntryMaybe<Member>>;
+  sent: Map<string, Deno.KvEntryMaybe<SentRecord>>;
 }
+
+const keyId = (k: Deno.KvKey) => k.join("\u0000");
 
 export class ShardCache {
-  /** The fan head's versionstamp after this writer's last commit (null: nothing cached). */
-  #stamp: string | null = null;
-  /** The last read found the cache stale (another isolate writes here too): read all at once. */
-  #stale = false;
-  #heads = new Map<string, Deno.KvEntry<ConvHead>>();
-  #members = new Map<string, Deno.KvEntry<Member>>();
+  #convs = new Map<string, ConvCache>();
+  /** The keys send rules read (friendships, blocks), by keyId. */
+  #reads = new Map<string, Deno.KvEntryMaybe<unknown>>();
+  #size = 0;
 
-  constructor(private readonly kv: Deno.Kv, private readonly shard: number) {}
+  constructor(private readonly kv: Deno.Kv) {}
 
   forget(): void {
-    this.#stamp = null;
-    this.#heads.clear();
-    this.#members.clear();
+    this.#convs.clear();
+    this.#reads.clear();
+    this.#size = 0;
+  }
+
+  /** Drops what is kept of one conversation (someone else wrote to it). */
+  forgetConv(conv: string): void {
+    this.#convs.delete(conv);
+  }
+
+  /** Drops what a batch used: after a failed check one of these is stale. */
+  forgetBatch(msgs: MsgItem[]): void {
+    for (const m of msgs) {
+      this.#convs.delete(m.input.conv);
+      for (const k of m.input.reads ?? []) this.#reads.delete(keyId(k));
+    }
+  }
+
+  #conv(conv: string): ConvCache {
+    let c = this.#convs.get(conv);
+    if (!c) this.#convs.set(conv, c = { members: new Map(), sent: new Map() });
+    return c;
+  }
+
+  /** Reads, in one getMany round, whatever of the batch's state is not kept. */
+  async read(msgs: MsgItem[]): Promise<ReadState> {
+    if (this.#size > CACHE_MAX) this.forget();
+    const want: Deno.KvKey[] = [];
+    const fill: ((e: Deno.KvEntryMaybe<unknown>) => void)[] = [];
+    const ask = (key: Deno.KvKey, put: (e: Deno.KvEntryMaybe<unknown>) => void) => {
+      want.push(key);
+      fill.push(put);
+    };
+    const asked = new Set<string>();
+    // What this attempt uses, held here: a conversation dropped while the read is under way
+    // (another isolate wrote to it) still answers this attempt, whose commit checks it.
+    const convs = new Map<string, ConvCache>();
+    const reads = new Map<string, Deno.KvEntryMaybe<unknown>>();
+    for (const m of msgs) {
+      const { conv, sender } = m.input;
+      const c = this.#conv(conv);
+      convs.set(conv, c);
+      if (!c.head && !asked.has(conv)) {
+        asked.add(conv);
+        ask(keys.convHead(conv), (e) => c.head = e as Deno.KvEntryMaybe<ConvHead>);
+      }
+      const pair = pairKey(conv, sender);
+      if (!c.sent.has(sender) && !asked.has(`s${pair}`)) {
+        asked.add(`s${pair}`);
+        ask(keys.sent(conv, sender), (e) => c.sent.set(sender, e as Deno.KvEntryMaybe<SentRecord>));
+      }
+      if (m.input.checkMember && !c.members.has(sender) && !asked.has(`m${pair}`)) {
+        asked.add(`m${pair}`);
+        ask(
+          keys.member(conv, sender),
+          (e) => c.members.set(sender, e as Deno.KvEntryMaybe<Member>),
+        );
+      }
+      for (const k of m.input.reads ?? []) {
+        const id = keyId(k);
+        const kept = this.#reads.get(id);
+        if (kept) reads.set(id, kept);
+        if (kept || asked.has(`r${id}`)) continue;
+        asked.add(`r${id}`);
+        ask(k, (e) => (reads.set(id, e), this.#reads.set(id, e)));
+      }
+    }
+    if (want.length) {
+      const got = await getManyChunked<unknown>(this.kv, want);
+      got.forEach((e, i) => fill[i](e));
+      this.#size += want.length;
+    }
+    const state: ReadState = {
+      heads: new Map(),
+      members: new Map(),
+      sent: new Map(),
+      reads: [],
+      kept: new Set(),
+    };
+    for (const m of msgs) {
+      const { conv, sender } = m.input;
+      const c = convs.get(conv)!;
+      const pair = pairKey(conv, sender);
+      if (
+        !asked.has(conv) || !asked.has(`s${pair}`) ||
+        (m.input.checkMember && !asked.has(`m${pair}`)) ||
+        (m.input.reads ?? []).some((k) => !asked.has(`r${keyId(k)}`))
+      ) state.kept.add(m);
+      state.heads.set(conv, c.head!);
+      state.sent.set(pair, c.sent.get(sender)!);
+      if (m.input.checkMember) state.members.set(pair, c.members.get(sender)!);
+      state.reads.push((m.input.reads ?? []).map((k) => reads.get(keyId(k))!));
+    }
+    return state;
   }
 
   /**
-   * Reads the fan head, the idempotency keys, and the heads and memberships that are not cached
-   * (all of them when the cache is stale: then a second read).
+   * Keeps what a commit wrote, at its versionstamp: the new heads and senders' records. A
+   * conversation whose membership the commit changed (`changed`) is read afresh next time, and so
+   * are the keys its rules read.
    */
-  async read(msgs: MsgItem[]): Promise<ReadState> {
-    const convIds = [...new Set(msgs.map((m) => m.input.conv))];
-    const memberPairs = [
-      ...new Set(
-        msgs.filter((m) => m.input.checkMember).map((m) => pairKey(m.input.conv, m.input.sender)),
-      ),
-    ];
-    const heads = new Map<string, Deno.KvEntryMaybe<ConvHead>>();
-    const members = new Map<string, Deno.KvEntryMaybe<Member>>();
-    const take = (fromCache: boolean): Wanted => {
-      const h = convIds.filter((c) => !heads.has(c) && !(fromCache && this.#heads.has(c)));
-      const m = memberPairs.filter((p) => !members.has(p) && !(fromCache && this.#members.has(p)));
-      return {
-        h,
-        m,
-        keys: [
-          ...h.map((c) => keys.convHead(c)),
-          ...m.map((p) => keys.member(...(p.split("\u0000") as [string, string]))),
-        ],
-      };
-    };
-    const put = (want: Wanted, got: Deno.KvEntryMaybe<unknown>[]) => {
-      want.h.forEach((c, i) => heads.set(c, got[i] as Deno.KvEntryMaybe<ConvHead>));
-      want.m.forEach((p, i) => members.set(p, got[want.h.length + i] as Deno.KvEntryMaybe<Member>));
-    };
-    const first = take(this.#stamp !== null && !this.#stale);
-    const { fanHead, clientIds, reads, rest } = await this.#readFirst(msgs, first.keys);
-    put(first, rest);
-    if (this.#stamp !== null) this.#stale = fanHead.versionstamp !== this.#stamp;
-    if (this.#stale) this.forget();
-    const missing = take(true);
-    for (const c of convIds) {
-      if (!heads.has(c) && !missing.h.includes(c)) heads.set(c, this.#heads.get(c)!);
-    }
-    for (const p of memberPairs) {
-      if (!members.has(p) && !missing.m.includes(p)) members.set(p, this.#members.get(p)!);
-    }
-    if (missing.keys.length) put(missing, await getManyChunked<unknown>(this.kv, missing.keys));
-    return { fanHead, clientIds, heads, members, reads };
-  }
-
-  /** One read for the fan head, every message's client id and `reads`, and `more` keys. */
-  async #readFirst(msgs: MsgItem[], more: Deno.KvKey[]) {
-    const clientKeys = msgs.map((m) => keys.msgClient(m.input.conv, m.input.sender, m.input.cid));
-    const extraKeys = msgs.flatMap((m) => m.input.reads ?? []);
-    const entries = await getManyChunked<unknown>(this.kv, [
-      keys.fanHead(this.shard),
-      ...clientKeys,
-      ...extraKeys,
-      ...more,
-    ]);
-    const fanHead = entries[0] as Deno.KvEntryMaybe<number>;
-    const clientIds = entries.slice(1, 1 + msgs.length) as ReadState["clientIds"];
-    let at = 1 + msgs.length;
-    const reads = msgs.map((m) => entries.slice(at, at += m.input.reads?.length ?? 0));
-    return { fanHead, clientIds, reads, rest: entries.slice(at) };
-  }
-
-  /** Keeps what this commit checked or wrote, valid while the fan head stays at `stamp`. */
   remember(
     stamp: string,
-    heads: Map<string, Deno.KvEntryMaybe<ConvHead>>,
-    members: Map<string, Deno.KvEntryMaybe<Member>>,
-    changed: Set<string>,
+    heads: Map<string, ConvHead>,
+    sent: Map<string, SentRecord>,
+    changed: MsgItem[],
   ): void {
-    if (this.#heads.size > CACHE_MAX || this.#members.size > CACHE_MAX) this.forget();
-    this.#stamp = stamp;
-    const convOf = (p: string) => p.slice(0, p.indexOf("\u0000"));
-    for (const [c, h] of heads) if (h.value) this.#heads.set(c, h as Deno.KvEntry<ConvHead>);
-    for (const [p, m] of members) {
-      if (m.value && !changed.has(convOf(p))) this.#members.set(p, m as Deno.KvEntry<Member>);
-      else this.#members.delete(p);
+    for (const [conv, value] of heads) {
+      const c = this.#conv(conv);
+      c.head = { key: keys.convHead(conv), value, versionstamp: stamp };
     }
-    if (changed.size) {
-      for (const p of this.#members.keys()) if (changed.has(convOf(p))) this.#members.delete(p);
+    for (const [pair, value] of sent) {
+      const [conv, sender] = pair.split("\u0000");
+      this.#conv(conv).sent.set(sender, {
+        key: keys.sent(conv, sender),
+        value,
+        versionstamp: stamp,
+      });
     }
+    this.forgetBatch(changed);
   }
 }

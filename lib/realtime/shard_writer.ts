@@ -1,33 +1,35 @@
 /**
- * Serializes appends to one shard of the log, committing whatever has queued up as one atomic
- * write (lib/realtime/batch.ts says how much fits, lib/realtime/commit.ts builds it). A commit
- * whose checks failed, or that met a busy SQLite file, is retried with everything read afresh.
+ * One lane of this isolate's log writer: serializes its appends, committing whatever has queued
+ * up as one atomic write (lib/realtime/batch.ts says how much fits, lib/realtime/commit.ts builds
+ * it), and is the only writer of its fan-out stream, so the stream's head needs no check. A commit
+ * whose checks failed, or that met a busy SQLite file, is retried with the batch's state read
+ * afresh.
  */
-import { keys } from "../kv/keys.ts";
 import { HttpError } from "../errors.ts";
 import { log } from "../log.ts";
 import { isBusy } from "../kv/busy.ts";
-import type { Committed, Dispatcher } from "./fan_event.ts";
+import type { Dispatcher } from "./fan_event.ts";
 import { type Item, type MsgItem, takeBatch } from "./batch.ts";
 import { ShardCache } from "./shard_cache.ts";
-import { Draft, screen } from "./commit.ts";
+import { Draft, type Refusals, screen } from "./commit.ts";
 
 const ATTEMPTS = 40;
 
 export class ShardWriter {
   #queue: Item[] = [];
   #running = false;
-  readonly #cache: ShardCache;
+  readonly cache: ShardCache;
+  /** This lane's stream head: the last entry number used (or skipped). */
+  #head = 0;
 
   constructor(
-    readonly shard: number,
+    readonly lane: number,
     private readonly kv: Deno.Kv,
-    private readonly origin: string,
+    private readonly isolate: string,
     private readonly local: Dispatcher,
     private readonly now: () => number,
-    private readonly committed: Committed,
   ) {
-    this.#cache = new ShardCache(kv, shard);
+    this.cache = new ShardCache(kv);
   }
 
   push(item: Item): void {
@@ -53,10 +55,12 @@ export class ShardWriter {
       const live = batch.filter((i) => !i.done);
       if (!live.length) return;
       try {
-        if (await this.#tryCommit(live)) return;
-        this.#cache.forget();
+        const out = await this.#tryCommit(live);
+        if (out === "done") return;
+        if (out === "recheck") continue;
+        this.cache.forgetBatch(live.filter((i): i is MsgItem => i.t === "msg"));
       } catch (err) {
-        this.#cache.forget();
+        this.cache.forget();
         // Several isolates on one SQLite file can meet SQLITE_BUSY: nothing was written, try again.
         if (!isBusy(err)) {
           for (const i of live) if (!i.done) (i.done = true, i.reject(err as Error));
@@ -73,41 +77,50 @@ export class ShardWriter {
     }
   }
 
-  /** One attempt: read, build one atomic write, commit. False when a check failed. */
-  async #tryCommit(items: Item[]): Promise<boolean> {
+  /**
+   * One attempt: read, build one atomic write, commit. "conflict" when a check failed, "recheck"
+   * when a refusal rested on kept state (dropped now, read again at once).
+   */
+  async #tryCommit(items: Item[]): Promise<"done" | "conflict" | "recheck"> {
     const msgs = items.filter((i): i is MsgItem => i.t === "msg");
-    const state = await this.#cache.read(msgs);
+    const state = await this.cache.read(msgs);
     const now = this.now();
     const draft = new Draft(this.kv, state, now);
-    const ready = screen(msgs, state, now);
-    draft.messages(ready, await Promise.all(ready.map((r) => r.prep)));
+    const refused: Refusals = [];
+    const ready = screen(msgs, state, now, refused);
+    draft.messages(ready, await Promise.all(ready.map((r) => r.prep)), refused);
+    // A refusal resting on kept state (a friendship that was missing, a conversation not found)
+    // is only answered after a fresh read says the same.
+    const stale = refused.filter(([it]) => state.kept.has(it)).map(([it]) => it);
+    if (stale.length) {
+      this.cache.forgetBatch(stale);
+      return "recheck";
+    }
+    for (const [it, err] of refused) (it.done = true, it.reject(err));
     draft.heads();
     draft.eventItems(items);
-    if (draft.empty) return true;
-    draft.fanLog(this.shard, this.origin);
-    const res = await draft.op.commit();
-    if (!res.ok) return false;
-    this.#keep(res.versionstamp, draft, msgs);
-    this.#settle(items, draft);
-    return true;
-  }
-
-  /** Caches the heads just written and the memberships just checked (lib/realtime/shard_cache.ts). */
-  #keep(stamp: string, draft: Draft, msgs: MsgItem[]): void {
-    const heads = draft.state.heads;
-    for (const [conv, value] of draft.newHeads) {
-      heads.set(conv, { key: keys.convHead(conv), value, versionstamp: stamp });
+    if (draft.empty) return "done";
+    const head = draft.fanLog(this.isolate, this.lane, this.#head);
+    let res: Deno.KvCommitResult | Deno.KvCommitError;
+    try {
+      res = await draft.op.commit();
+    } catch (err) {
+      // Whether it was written may be unknown (a remote KV): never use these entry numbers again.
+      // Readers list a range of the stream, so a number skipped is no gap to them.
+      this.#head = head;
+      throw err;
     }
-    // Membership changes are system messages with a prepare(): read that conversation's again.
-    const changed = new Set(
-      msgs.filter((m) => m.input.prepare && m.input.kind === "system").map((m) => m.input.conv),
-    );
-    this.#cache.remember(stamp, heads, draft.state.members, changed);
+    if (!res.ok) return "conflict";
+    this.#head = head;
+    // Membership changes are system messages with a prepare(): read that conversation afresh.
+    const changed = msgs.filter((m) => m.input.prepare && m.input.kind === "system");
+    this.cache.remember(res.versionstamp, draft.newHeads, draft.newSent, changed);
+    this.#settle(items, draft);
+    return "done";
   }
 
   /** Answers every item of the committed write, then delivers its events on this isolate. */
   #settle(items: Item[], draft: Draft): void {
-    if (draft.events.length) this.committed(this.shard, ...draft.entries);
     for (const [it, ack] of draft.acks) (it.done = true, it.resolve(ack));
     for (const it of items) if (it.t === "event" && !it.done) (it.done = true, it.resolve());
     for (const ev of draft.events) {

@@ -1,110 +1,197 @@
 /**
- * Follows the other isolates' commits: `watch`es every shard's fan head and reads the log from its
- * cursor (watch reports only the latest value and may skip some), handing each event to this
- * isolate's hub. What this isolate committed itself was delivered at once and is not read back.
+ * Follows the other isolates' fan-out streams. Each isolate writes only its own streams
+ * (`[fan, isolate, lane, n]`, heads `[fan_head, isolate, lane]`), so no key is written by two
+ * isolates and none is written by every commit of every isolate. This one `watch`es the heads of
+ * every live isolate (one call per isolate: at most 10 lanes) and reads each stream from its
+ * cursor (watch reports only the latest value and may skip some), handing every event to this
+ * isolate's hub. Which isolates are live comes from lib/realtime/registry.ts; its epoch key says
+ * when to look again, and a timer looks anyway.
+ *
+ * An isolate's own events were delivered here when committed and are never read back. Two
+ * streams are not ordered with each other: delivery puts each conversation's messages in seq
+ * order per socket (lib/realtime/delivery.ts), reading from the log what has not arrived yet.
  */
 import { keys } from "../kv/keys.ts";
 import { getManyChunked } from "../chat/conversations.ts";
 import { log } from "../log.ts";
-import { type Dispatcher, type FanEvent, SHARDS } from "./fan_event.ts";
-import type { MessageLog } from "./message_log.ts";
+import type { Dispatcher, FanEvent } from "./fan_event.ts";
+import { HEARTBEAT_MS, type Registry } from "./registry.ts";
 
-/** A fan-out log entry: the events of one commit, in order. */
-type FanEntry = { evs?: FanEvent[]; ev?: FanEvent; origin: string };
+/** A fan-out entry: the events of one commit, in order. */
+type FanEntry = { evs: FanEvent[] };
 
-/** Follows every shard's head and hands events committed by other isolates to the dispatcher. */
+/** How long fan-out entries are kept (a stream can be read back this long after it stopped). */
+export const FAN_TTL_MS = 10 * 60_000;
+const RETRY_MS = 500;
+
+interface Peer {
+  cursors: number[];
+  pulling: Promise<void>[];
+  stream: ReadableStream<Deno.KvEntryMaybe<unknown>[]> | null;
+  /** Heads seen but not read yet because a read failed (tried again after a pause). */
+  retry: (ReturnType<typeof setTimeout> | undefined)[];
+}
+
 export class FanoutWatcher {
-  #cursors: number[] = [];
-  #pulling: Promise<void>[] = [];
-  #stream: ReadableStream<Deno.KvEntryMaybe<unknown>[]> | null = null;
+  readonly #peers = new Map<string, Peer>();
+  /** Where the streams of isolates no longer listed were left, in case they come back. */
+  readonly #gone = new Map<string, { cursors: number[]; at: number }>();
+  #epoch: ReadableStream<Deno.KvEntryMaybe<unknown>[]> | null = null;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #refreshing: Promise<void> = Promise.resolve();
   #stopped = false;
-  /** Per shard, ranges of log entries this isolate committed itself, oldest first. */
-  #own: [number, number][][] = Array.from({ length: SHARDS }, () => []);
 
+  /**
+   * @param observe is told of every event read from another isolate before it is dispatched
+   * (the writers drop what they cached of a conversation another isolate has written to).
+   */
   constructor(
     private readonly kv: Deno.Kv,
-    private readonly origin: string,
+    private readonly registry: Registry,
     private readonly target: Dispatcher,
-    appender?: MessageLog,
-  ) {
-    if (appender) appender.onCommitted = (s, first, last) => this.#ownCommitted(s, first, last);
+    private readonly observe: (ev: FanEvent) => void = () => {},
+    private readonly refreshMs = HEARTBEAT_MS,
+  ) {}
+
+  /** The isolates whose streams this one follows now. */
+  get following(): string[] {
+    return [...this.#peers.keys()];
   }
 
-  #ownCommitted(shard: number, first: number, last: number): void {
-    const own = this.#own[shard];
-    own.push([first, last]);
-    if (own.length > 1000) own.splice(0, own.length - 1000);
-  }
-
-  /** Whether every entry in (from, head] was committed by this isolate. */
-  #onlyOwn(shard: number, from: number, head: number): boolean {
-    let next = from + 1;
-    for (const [first, last] of this.#own[shard]) {
-      if (last < next) continue;
-      if (first > next) break;
-      next = last + 1;
-      if (next > head) break;
-    }
-    return next > head;
-  }
-
-  /** Starts at the current heads (history is recovered by clients, not replayed here). */
+  /**
+   * Follows the streams alive now from their current heads (history is recovered by clients,
+   * not replayed here), then registers this isolate: whatever it commits from then on is in a
+   * stream the others learn of through the epoch key, and read from its first entry.
+   */
   async start(): Promise<void> {
-    const heads = await getManyChunked<number>(
-      this.kv,
-      Array.from({ length: SHARDS }, (_, s) => keys.fanHead(s)),
+    const live = await this.registry.live();
+    await Promise.all(
+      [...live].filter(([id]) => id !== this.registry.id).map(([id, rec]) =>
+        this.#follow(id, rec.lanes, null)
+      ),
     );
-    this.#cursors = heads.map((h) => h.value ?? 0);
-    this.#pulling = heads.map(() => Promise.resolve());
-    this.#stream = this.kv.watch(Array.from({ length: SHARDS }, (_, s) => keys.fanHead(s)));
+    await this.registry.register();
+    this.#epoch = this.kv.watch([keys.isolateEpoch()]);
     (async () => {
       try {
-        for await (const entries of this.#stream!) {
+        for await (const _ of this.#epoch!) {
           if (this.#stopped) break;
-          entries.forEach((e, s) => {
-            const head = (e.value as number | null) ?? 0;
-            if (head > this.#cursors[s]) {
-              this.#pulling[s] = this.#pulling[s].then(() => this.#pull(s, head));
-            }
-          });
+          this.refresh();
         }
       } catch (err) {
         if (!this.#stopped) log.error("fanout.watch_failed", { err });
       }
     })();
+    this.#timer = setInterval(() => this.refresh(), this.refreshMs);
   }
 
-  async #pull(shard: number, head: number): Promise<void> {
-    const from = this.#cursors[shard];
+  /** Looks at the registry again: follows new isolates, reads out and drops the gone ones. */
+  refresh(): Promise<void> {
+    this.#refreshing = this.#refreshing.then(async () => {
+      if (this.#stopped) return;
+      try {
+        const live = await this.registry.live();
+        for (const [id, rec] of live) {
+          if (id === this.registry.id || this.#peers.has(id)) continue;
+          // A new stream is read from its first entry; one seen before, from where it was left.
+          const left = this.#gone.get(id)?.cursors ?? new Array(rec.lanes).fill(0);
+          this.#gone.delete(id);
+          await this.#follow(id, rec.lanes, left);
+        }
+        for (const id of [...this.#peers.keys()]) if (!live.has(id)) await this.#drop(id);
+        const now = Date.now();
+        for (const [id, g] of this.#gone) if (now - g.at > FAN_TTL_MS) this.#gone.delete(id);
+      } catch (err) {
+        log.warn("fanout.refresh_failed", { err });
+      }
+    });
+    return this.#refreshing;
+  }
+
+  async #follow(id: string, lanes: number, from: number[] | null): Promise<void> {
+    const heads = Array.from({ length: lanes }, (_, l) => keys.fanHead(id, l));
+    const cursors = from ?? (await getManyChunked<number>(this.kv, heads)).map((h) => h.value ?? 0);
+    const peer: Peer = {
+      cursors,
+      pulling: heads.map(() => Promise.resolve()),
+      stream: null,
+      retry: heads.map(() => undefined),
+    };
+    if (this.#stopped) return;
+    this.#peers.set(id, peer);
+    peer.stream = this.kv.watch(heads);
+    (async () => {
+      try {
+        for await (const entries of peer.stream!) {
+          if (this.#stopped || this.#peers.get(id) !== peer) break;
+          entries.forEach((e, lane) => this.#want(id, peer, lane, (e.value as number | null) ?? 0));
+        }
+      } catch (err) {
+        if (!this.#stopped && this.#peers.get(id) === peer) {
+          log.error("fanout.watch_failed", { isolate: id, err });
+        }
+      }
+    })();
+  }
+
+  #want(id: string, peer: Peer, lane: number, head: number): void {
+    if (head <= peer.cursors[lane]) return;
+    peer.pulling[lane] = peer.pulling[lane].then(() => this.#pull(id, peer, lane, head));
+  }
+
+  async #pull(id: string, peer: Peer, lane: number, head: number): Promise<void> {
+    const from = peer.cursors[lane];
     if (head <= from || this.#stopped) return;
-    const own = this.#own[shard];
-    // Entries this isolate wrote were delivered here when committed: no need to read them back.
-    const skip = this.#onlyOwn(shard, from, head);
-    while (own.length && own[0][1] <= head) own.shift();
-    if (skip) {
-      this.#cursors[shard] = head;
-      return;
-    }
     try {
       const iter = this.kv.list<FanEntry>({
-        start: keys.fan(shard, from + 1),
-        end: keys.fan(shard, head + 1),
+        start: keys.fan(id, lane, from + 1),
+        end: keys.fan(id, lane, head + 1),
       });
       for await (const e of iter) {
-        if (e.value.origin === this.origin) continue;
-        // One commit's events; an entry written before they were grouped holds one event.
-        for (const ev of e.value.evs ?? [e.value.ev!]) this.target.dispatch(ev);
+        const n = e.key[3] as number;
+        // Read up to here: a failure further on does not deliver these twice.
+        peer.cursors[lane] = n;
+        for (const ev of e.value.evs) {
+          this.observe(ev);
+          this.target.dispatch(ev);
+        }
       }
-      this.#cursors[shard] = Math.max(this.#cursors[shard], head);
+      peer.cursors[lane] = Math.max(peer.cursors[lane], head);
     } catch (err) {
-      if (!this.#stopped) log.error("fanout.pull_failed", { shard, err });
+      if (this.#stopped) return;
+      log.error("fanout.pull_failed", { isolate: id, lane, err });
+      clearTimeout(peer.retry[lane]);
+      peer.retry[lane] = setTimeout(() => this.#want(id, peer, lane, head), RETRY_MS);
     }
+  }
+
+  /** Reads what is left of a stream whose isolate is gone, then stops watching it. */
+  async #drop(id: string): Promise<void> {
+    const peer = this.#peers.get(id)!;
+    const heads = await getManyChunked<number>(
+      this.kv,
+      peer.cursors.map((_, l) => keys.fanHead(id, l)),
+    );
+    heads.forEach((h, lane) => this.#want(id, peer, lane, h.value ?? 0));
+    await Promise.all(peer.pulling);
+    this.#peers.delete(id);
+    for (const t of peer.retry) clearTimeout(t);
+    this.#gone.set(id, { cursors: peer.cursors, at: Date.now() });
+    try {
+      await peer.stream?.cancel();
+    } catch { /* closed already */ }
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    try {
-      await this.#stream?.cancel();
-    } catch { /* closed already */ }
+    clearInterval(this.#timer);
+    const streams = [this.#epoch, ...[...this.#peers.values()].map((p) => p.stream)];
+    for (const p of this.#peers.values()) for (const t of p.retry) clearTimeout(t);
+    this.#peers.clear();
+    for (const s of streams) {
+      try {
+        await s?.cancel();
+      } catch { /* closed already */ }
+    }
   }
 }
