@@ -6,6 +6,7 @@ import type { FloodResult } from "./flood.ts";
 import type { IdleResult } from "./idle.ts";
 import type { ThroughputResult } from "./durable.ts";
 import { fmt, machineInfo } from "./stats.ts";
+import { renderSoak, type SoakSummary } from "./soak_report.ts";
 
 export interface Run<T> {
   result?: T;
@@ -434,6 +435,36 @@ export function renderResults(r: Results, notes: string[]): string {
       }.${other(r.flood!)}`,
     );
   } else o.push(`- ${r.flood ? fail(r.flood) : "not run"}`);
+  if (!r.quick) o.push(...soakSection());
   o.push("");
   return o.join("\n");
+}
+
+/**
+ * "## Soak" from the newest `deno task soak` (bench/out/soak.json, its own run, not this one's),
+ * or nothing when there is none.
+ */
+function soakSection(): string[] {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(new URL("./out/soak.json", import.meta.url));
+  } catch {
+    return [];
+  }
+  try {
+    const s = JSON.parse(text) as SoakSummary;
+    const lines = renderSoak(
+      s,
+      "From bench/out/soak.json: the newest `deno task soak`, a run of its own (its date, code and command below), not part of this bench run.",
+    );
+    while (lines.at(-1) === "") lines.pop();
+    return ["", ...lines];
+  } catch (err) {
+    return [
+      "",
+      "## Soak",
+      "",
+      `- bench/out/soak.json could not be shown: \`${(err as Error).message}\``,
+    ];
+  }
 }

@@ -6,6 +6,7 @@ import {
   type ConvHead,
   getManyChunked,
   type Member,
+  readCursor,
   type UserConv,
 } from "./conversations.ts";
 import { avatarUrl, type User } from "../accounts/users.ts";
@@ -23,12 +24,6 @@ export function botCard(locale: string): UserCard {
 
 export function userCard(u: User): UserCard {
   return { id: u.id, username: u.username, nickname: u.nickname, avatarUrl: avatarUrl(u.avatar) };
-}
-
-/** A read cursor value (stored as KvU64 by `max`) as a number. */
-export function cursorValue(v: unknown): number {
-  if (v instanceof Deno.KvU64) return Number(v.value);
-  return typeof v === "number" ? v : 0;
 }
 
 /** Cards for many users (the bot included), by id. */
@@ -67,8 +62,12 @@ export async function summarize(
       entries.filter((e) => e.peerId).map((e) => keys.read(e.convId, e.peerId!)),
     ),
   ]);
+  const headOf = new Map(entries.map((e, i) => [e.convId, heads[i].value]));
   const peerReadByConv = new Map(
-    entries.filter((e) => e.peerId).map((e, i) => [e.convId, cursorValue(peerReads[i].value)]),
+    entries.filter((e) => e.peerId).map((
+      e,
+      i,
+    ) => [e.convId, readCursor(headOf.get(e.convId) ?? null, e.peerId!, peerReads[i].value)]),
   );
   const groups = entries.filter((e) => e.kind === "group").map((e) => e.convId);
   const counts = await getManyChunked<number>(kv, groups.map((id) => keys.memberCount(id)));
@@ -86,7 +85,7 @@ export async function summarize(
       lastSeq: head.seq,
       lastAt: head.at,
       last: head.last,
-      readSeq: Math.max(cursorValue(reads[i].value), joined),
+      readSeq: Math.max(readCursor(head, userId, reads[i].value), joined),
     };
     if (e.peerId) {
       const card = cards.get(e.peerId);

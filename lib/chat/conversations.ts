@@ -33,6 +33,21 @@ export interface ConvHead {
   seq: number;
   at: number;
   last: { from: string; kind: string; text: string; meta?: Message["meta"] } | null;
+  /**
+   * The latest senders' own last seqs (at most 16, oldest first): each has read up to there.
+   * Someone's read position is the larger of this and their `read` key (readCursor()).
+   */
+  by?: Record<string, number>;
+}
+
+/** How far `userId` has read: their read key's value, or their own last message if later. */
+export function readCursor(head: ConvHead | null, userId: string, readValue: unknown): number {
+  const stored = readValue instanceof Deno.KvU64
+    ? Number(readValue.value)
+    : typeof readValue === "number"
+    ? readValue
+    : 0;
+  return Math.max(stored, head?.by?.[userId] ?? 0);
 }
 
 export interface Member {

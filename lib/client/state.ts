@@ -100,9 +100,14 @@ export function reduce(s: ChatState, a: Action, now = Date.now()): ChatState {
         const oldestBefore = c.messages[0]?.seq;
         const gotOlder = a.messages.length &&
           (oldestBefore === undefined || a.messages[0].seq < oldestBefore);
+        // A replayed message of mine was stored: it is no longer pending (and is not sent again).
+        const mine = new Set(
+          a.messages.flatMap((m) => (m.from === s.me?.id && m.cid ? [m.cid] : [])),
+        );
         return {
           ...c,
           messages,
+          pending: mine.size ? c.pending.filter((p) => !mine.has(p.cid)) : c.pending,
           loaded: true,
           // An empty older page means there is nothing more, whatever was said before.
           hasMore: isNewest || gotOlder || !a.messages.length

@@ -132,6 +132,27 @@ Deno.test("a local send is pending until its ack or its own msg; failed can be r
   assert.equal(s.convs.d1.pending.length, 1, "someone else's cid does not settle mine");
 });
 
+Deno.test("a resume's replay of my stored messages settles them, so they are not sent again", () => {
+  let s = run([welcome(dm()), { type: "history", conv: "d1", messages: [], hasMore: false }]);
+  s = run([
+    { type: "local_send", conv: "d1", cid: "c1", text: "a", at: 5 },
+    { type: "local_send", conv: "d1", cid: "c2", text: "b", at: 6 },
+    { type: "local_send", conv: "d1", cid: "c3", text: "c", at: 7 },
+  ], s);
+  // The connection dropped before the acks; the resume replays what the server stored.
+  s = reduce(s, {
+    type: "history",
+    conv: "d1",
+    messages: [
+      msg(1, "me", "d1", { cid: "c1" }),
+      msg(2, "bob", "d1", { cid: "c2" }),
+      msg(3, "me", "d1", { cid: "c2" }),
+    ],
+    hasMore: false,
+  });
+  assert.deepEqual(s.convs.d1.pending.map((p) => p.cid), ["c3"]);
+});
+
 Deno.test("history pages merge: newest first, then older, hasMore from the oldest page", () => {
   let s = run([welcome(dm({ lastSeq: 5 }))]);
   s = reduce(s, { type: "history", conv: "d1", messages: [msg(4), msg(5)], hasMore: true });

@@ -40,16 +40,17 @@ export const pairKey = (conv: string, sender: string) => `${conv}\u0000${sender}
 /**
  * The items at the head of the queue that go into the next commit.
  *
- * Checks in one commit: the fan head, one per conversation head, one per (conversation, sender)
- * membership, plus whatever prepare() adds (its reads, else up to 5). Mutations: a message writes
- * itself, its client id, its sender's read cursor and (counted as if alone) a fan-out entry
- * (prepare() up to 5 more), a
- * conversation its head, an event itself and its writes, the batch the fan head.
+ * Checks in one commit: one per conversation head (it covers the memberships, which change only
+ * with a message that moves it), plus whatever prepare() adds (its reads, else up to 5).
+ * Mutations: a message writes itself and (counted as if alone) a fan-out entry, a (conversation,
+ * sender) its record and perhaps a read cursor (a sender dropped from the head's `by`), a
+ * conversation its head, prepare() up to 5 more, an event itself and its writes, the batch the
+ * stream's head.
  */
 export function takeBatch(queue: Item[]): Item[] {
   const batch: Item[] = [];
   let bytes = 0;
-  let checks = 1;
+  let checks = 0;
   let mutations = 1;
   const seen = new Set<string>();
   const exclusive = new Set<string>();
@@ -77,14 +78,16 @@ function costOf(item: Item, seen: Set<string>) {
   if (item.t === "event") {
     return { checks: 0, mutations: 1 + (item.writes?.length ?? 0), newKeys: [] as string[] };
   }
-  const { conv, sender, checkMember, prepare } = item.input;
+  const { conv, sender, prepare } = item.input;
   const newKeys: string[] = [];
-  if (!seen.has(conv)) newKeys.push(conv);
+  const newConv = !seen.has(conv);
+  if (newConv) newKeys.push(conv);
   const pair = pairKey(conv, sender);
-  if (checkMember && !seen.has(pair)) newKeys.push(pair);
+  const newPair = !seen.has(pair);
+  if (newPair) newKeys.push(pair);
   return {
-    checks: newKeys.length + (prepare ? item.input.reads?.length ?? 5 : 0),
-    mutations: 4 + (seen.has(conv) ? 0 : 1) + (prepare ? 5 : 0),
+    checks: (newConv ? 1 : 0) + (prepare ? item.input.reads?.length ?? 5 : 0),
+    mutations: 2 + (newPair ? 2 : 0) + (newConv ? 1 : 0) + (prepare ? 5 : 0),
     newKeys,
   };
 }

@@ -5,8 +5,8 @@
  * and stops there when it is not: a closed socket costs no more work.
  */
 import { type ClientFrame, HISTORY_PAGE_MAX_CHARS, RESUME_MAX_PER_CONV } from "../wire/protocol.ts";
-import { listMembers, requireMember } from "../chat/conversations.ts";
-import { cardsFor, cursorValue } from "../chat/conv_list.ts";
+import { type ConvHead, listMembers, readCursor, requireMember } from "../chat/conversations.ts";
+import { cardsFor } from "../chat/conv_list.ts";
 import { pageBefore, pageCost, range, visibleTo } from "../chat/history.ts";
 import { botMessage, dmPeerOf, textMessage } from "../chat/send_rules.ts";
 import { keys } from "../kv/keys.ts";
@@ -114,9 +114,12 @@ async function sync(c: Conn, f: Frame<"sync">): Promise<void> {
 
 async function read(c: Conn, f: Frame<"read">): Promise<void> {
   await requireMember(c.deps.kv, f.conv, c.userId);
-  const head = (await c.deps.kv.get<{ seq: number }>(keys.convHead(f.conv))).value?.seq ?? 0;
-  const seq = Math.min(f.seq, head);
-  const cur = cursorValue((await c.deps.kv.get(keys.read(f.conv, c.userId))).value);
+  const [head, stored] = await c.deps.kv.getMany<[ConvHead, unknown]>([
+    keys.convHead(f.conv),
+    keys.read(f.conv, c.userId),
+  ]);
+  const seq = Math.min(f.seq, head.value?.seq ?? 0);
+  const cur = readCursor(head.value, c.userId, stored.value);
   if (seq <= cur) return;
   // A read mark is the user's, not the socket's: it is stored even if this socket just closed.
   await c.deps.kv.atomic().max(keys.read(f.conv, c.userId), BigInt(seq)).commit();
@@ -144,10 +147,12 @@ async function typing(c: Conn, f: Frame<"typing">): Promise<void> {
 async function receipts(c: Conn, f: Frame<"receipts">): Promise<void> {
   await requireMember(c.deps.kv, f.conv, c.userId);
   if (!c.alive) return;
-  const reads: Record<string, number> = {};
+  const head = (await c.deps.kv.get<ConvHead>(keys.convHead(f.conv))).value;
+  const reads: Record<string, number> = { ...head?.by };
   for await (const e of c.deps.kv.list({ prefix: keys.reads(f.conv) })) {
     if (!c.alive) return;
-    reads[e.key[2] as string] = cursorValue(e.value);
+    const user = e.key[2] as string;
+    reads[user] = readCursor(head, user, e.value);
   }
   c.send({ type: "receipts", rid: f.rid, conv: f.conv, reads });
 }

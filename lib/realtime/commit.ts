@@ -16,7 +16,7 @@ import type { ConvHead } from "../chat/conversations.ts";
 import type { Ack, Prepared } from "../chat/events.ts";
 import { HttpError } from "../errors.ts";
 import type { Message } from "../wire/protocol.ts";
-import type { FanEvent } from "./fan_event.ts";
+import type { FanEvent, FanHead } from "./fan_event.ts";
 import { type Item, type MsgItem, pairKey } from "./batch.ts";
 import type { ReadState, SentRecord } from "./shard_cache.ts";
 import { FAN_TTL_MS } from "./watcher.ts";
@@ -32,6 +32,8 @@ const FAN_ENTRY_BYTES = 60_000;
  * what the log already has (islands/chat/client.ts), so a retry is of the last few at most.
  */
 export const SENT_CIDS = 32;
+/** Senders whose own last seq a conversation's head keeps (ConvHead.by). */
+export const HEAD_SENDERS = 16;
 
 /** A message that passed screening, with its prepare() started (the first of its cid only). */
 interface Ready {
@@ -123,8 +125,9 @@ export class Draft {
 
   constructor(kv: Deno.Kv, readonly state: ReadState, private readonly now: number) {
     this.op = kv.atomic();
+    // The heads' checks cover the memberships too: every membership change is a system message
+    // (lib/groups/groups.ts groupChange), so it moves the head in the write that changes it.
     for (const h of state.heads.values()) this.op.check(h);
-    for (const m of state.members.values()) if (m.value) this.op.check(m);
   }
 
   get empty(): boolean {
@@ -156,9 +159,6 @@ export class Draft {
       const ack = this.#message(it, prep && "ok" in prep ? prep.ok : null);
       firstOf.set(dupKey, ack);
       this.acks.push([it, ack]);
-    }
-    for (const [pair, seq] of this.#readUpTo) {
-      this.op.max(keys.read(...(pair.split("\u0000") as [string, string])), BigInt(seq));
     }
     for (const [pair, rec] of this.newSent) {
       if (rec.cids.length > SENT_CIDS) rec.cids.splice(0, rec.cids.length - SENT_CIDS);
@@ -216,8 +216,20 @@ export class Draft {
     this.events.push(ev);
   }
 
-  /** The new head of every conversation that got a message. */
+  /**
+   * The new head of every conversation that got a message, with its latest senders' own last
+   * seqs (`by`): a sender has read up to their own message, and the head is written anyway. A
+   * sender who drops out of `by` gets that seq in their read cursor key instead.
+   */
   heads(): void {
+    const by = new Map<string, Record<string, number>>();
+    for (const [pair, seq] of this.#readUpTo) {
+      const [conv, user] = pair.split("\u0000");
+      let rec = by.get(conv);
+      if (!rec) by.set(conv, rec = { ...this.state.heads.get(conv)!.value!.by });
+      delete rec[user]; // re-added last: the newest sender stays longest
+      rec[user] = seq;
+    }
     for (const [conv, seq] of this.#seqs) {
       const prev = this.state.heads.get(conv)!.value!;
       const head: ConvHead = {
@@ -225,6 +237,15 @@ export class Draft {
         at: this.#lasts.has(conv) ? this.now : prev.at,
         last: this.#lasts.get(conv) ?? prev.last,
       };
+      const rec = by.get(conv) ?? prev.by;
+      if (rec) {
+        const users = Object.keys(rec);
+        for (const user of users.slice(0, Math.max(0, users.length - HEAD_SENDERS))) {
+          this.op.max(keys.read(conv, user), BigInt(rec[user]));
+          delete rec[user];
+        }
+        head.by = rec;
+      }
       this.newHeads.set(conv, head);
       this.op.set(keys.convHead(conv), head);
     }
@@ -246,15 +267,19 @@ export class Draft {
   /**
    * This lane's stream entries after `head`, and its new head: what other isolates follow. One
    * entry holds as many of the commit's events as fit (usually all of them), so a batch costs one
-   * stream write, not one per message. Returns the new head.
+   * stream write, not one per message. When that one entry is all, the head carries its events
+   * too: a follower that sees every head (the usual case) reads nothing more (watcher.ts).
+   * Returns the new head.
    */
   fanLog(isolate: string, lane: number, head: number): number {
     let n = head;
     let evs: FanEvent[] = [];
     let bytes = 0;
+    let first: FanEvent[] | null = null;
     const flush = () => {
       if (!evs.length) return;
       this.op.set(keys.fan(isolate, lane, ++n), { evs }, { expireIn: FAN_TTL_MS });
+      if (n === head + 1) first = evs;
       evs = [];
       bytes = 0;
     };
@@ -265,7 +290,10 @@ export class Draft {
       bytes += size;
     }
     flush();
-    if (n !== head) this.op.set(keys.fanHead(isolate, lane), n);
+    if (n !== head) {
+      const value: FanHead = n === head + 1 && first ? { n, evs: first } : { n };
+      this.op.set(keys.fanHead(isolate, lane), value);
+    }
     return n;
   }
 }

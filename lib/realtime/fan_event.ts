@@ -8,8 +8,13 @@
 import type { Message, ServerFrame } from "../wire/protocol.ts";
 import type { Control } from "../chat/events.ts";
 
-/** Writer lanes per isolate: at most 10, the keys one `kv.watch` call takes (its stream heads). */
-export const LANES = 8;
+/**
+ * Writer lanes per isolate (at most 10: the keys one `kv.watch` call takes, its stream heads).
+ * Each commit has a fixed cost in the store (about 0.2 ms of CPU on SQLite), so fewer lanes make
+ * bigger batches and cost less per message; two keep one lane's cold reads (a conversation not
+ * kept yet) from holding up every send.
+ */
+export const LANES = 2;
 
 /** Which lane carries a conversation's or a user's events (FNV-1a). */
 export function laneOf(id: string, lanes = LANES): number {
@@ -27,6 +32,15 @@ export type FanEvent =
   | { t: "conv"; conv: string; frame: ServerFrame; except?: string }
   | { t: "user"; user: string; frame?: ServerFrame; control?: Control }
   | { t: "presence"; user: string; online: boolean; lastSeen: number | null };
+
+/**
+ * A lane's stream head: the last entry's number and, when the last commit wrote that one entry
+ * only, its events as well.
+ */
+export interface FanHead {
+  n: number;
+  evs?: FanEvent[];
+}
 
 /** Whatever hands events to this isolate's sockets (lib/realtime/hub.ts). */
 export interface Dispatcher {

@@ -8,7 +8,7 @@ import { Realtime } from "./realtime.ts";
 import { createGroup, ensureDm } from "../chat/conversations.ts";
 import { keys } from "../kv/keys.ts";
 import { textMessage } from "../chat/send_rules.ts";
-import type { FanEvent } from "./fan_event.ts";
+import { type FanEvent, laneOf } from "./fan_event.ts";
 
 const FAST = { ttlMs: 400, heartbeatMs: 100, refreshMs: 50 };
 
@@ -221,6 +221,64 @@ Deno.test("a refusal read from what a lane kept is checked again: friends made e
     await assert.rejects(send("3"), /not friends/);
   } finally {
     await rt.stop();
+    kv.close();
+  }
+});
+
+Deno.test("refusals in one batch, some resting on kept state and some read fresh, are all answered", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const rt = new Realtime(kv, Date.now, FAST);
+  await rt.start();
+  try {
+    const groups: string[] = [];
+    while (groups.length < 3) {
+      const g = await createGroup(kv, "owner", "g", []);
+      if (laneOf(g.id) === 0) groups.push(g.id);
+    }
+    // A refusal keeps the conversation's head and the missing membership (of the first only).
+    await assert.rejects(rt.log.append(text(groups[0], "eve", "warm")), /Not a member/);
+    // Now all at once, so they share a batch: one resting on what the lane kept, two read fresh
+    // (and kept for the next attempt). The lane is busy with the owner's message meanwhile, so the three queue up together.
+    const busy = rt.log.append(text(groups[0], "owner", "busy"));
+    const results = await Promise.allSettled(
+      groups.map((g, i) => rt.log.append(text(g, "eve", `x${i}`))),
+    );
+    await busy;
+    for (const r of results) {
+      assert.equal(r.status, "rejected");
+      assert.match(String((r as PromiseRejectedResult).reason), /Not a member/);
+    }
+  } finally {
+    await rt.stop();
+    kv.close();
+  }
+});
+
+Deno.test("when watch reports nothing (another process on one local file), polling the heads still delivers", async () => {
+  const kv = await Deno.openKv(":memory:");
+  // A's view of KV: watch streams that never say anything, as for another process's writes.
+  const deaf = new Proxy(kv, {
+    get(target, prop) {
+      if (prop === "watch") return () => new ReadableStream({ start() {} });
+      const v = Reflect.get(target, prop, target);
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  });
+  const b = new Realtime(kv, Date.now, FAST);
+  await b.start();
+  const a = new Realtime(deaf, Date.now, FAST);
+  await a.start();
+  const got = tap(a);
+  try {
+    const g = await createGroup(kv, "owner", "g", ["bob"]);
+    assert.deepEqual(a.following, [b.isolate]);
+    const acks = [];
+    for (let i = 0; i < 5; i++) acks.push(await b.log.append(text(g.id, "owner", `c${i}`)));
+    await until(() => (got.get(g.id)?.length ?? 0) >= 5, 4000);
+    assert.deepEqual(got.get(g.id), acks.map((x) => x.seq));
+  } finally {
+    await a.stop();
+    await b.stop();
     kv.close();
   }
 });

@@ -3,10 +3,11 @@
  *
  * Conversation heads, memberships, the senders' records and the keys that send rules read are
  * kept after a commit checked or wrote them, so a warm conversation commits without reading
- * anything first. That is safe because every commit checks each of them (a conversation's head,
- * the sender's membership, each rule's reads): a stale entry can only fail a commit, and then the
- * batch's entries are dropped and it is tried again with them read afresh. A sender's record is
- * only ever written together with its conversation's head, so the head's check covers it too.
+ * anything first. That is safe because every commit checks them: each rule's reads, and each
+ * conversation's head, which covers the rest. A membership changes only with a system message
+ * and a sender's record only with a message, both moving the head in the same write, and what is
+ * kept of a conversation is never older than its head. So a stale entry can only fail a commit,
+ * and then the batch's entries are dropped and it is tried again with them read afresh.
  * Another isolate's message in a conversation drops that conversation (the watcher observes it),
  * so the next commit does not fail first.
  */

@@ -51,15 +51,18 @@ export class ShardWriter {
   }
 
   async #commit(batch: Item[]): Promise<void> {
+    const tries = { conflict: 0, recheck: 0, busy: 0 };
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const live = batch.filter((i) => !i.done);
       if (!live.length) return;
       try {
         const out = await this.#tryCommit(live);
         if (out === "done") return;
+        tries[out]++;
         if (out === "recheck") continue;
         this.cache.forgetBatch(live.filter((i): i is MsgItem => i.t === "msg"));
       } catch (err) {
+        tries.busy++;
         this.cache.forget();
         // Several isolates on one SQLite file can meet SQLITE_BUSY: nothing was written, try again.
         if (!isBusy(err)) {
@@ -69,6 +72,7 @@ export class ShardWriter {
       }
       await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 + attempt * 3)));
     }
+    log.warn("fanout.gave_up", { lane: this.lane, items: batch.length, ...tries });
     for (const i of batch) {
       if (!i.done) {
         (i.done = true,
@@ -91,12 +95,13 @@ export class ShardWriter {
     draft.messages(ready, await Promise.all(ready.map((r) => r.prep)), refused);
     // A refusal resting on kept state (a friendship that was missing, a conversation not found)
     // is only answered after a fresh read says the same.
+    // A refusal on a fresh read is answered now, so a batch with several refusals still ends.
     const stale = refused.filter(([it]) => state.kept.has(it)).map(([it]) => it);
+    for (const [it, err] of refused) if (!stale.includes(it)) (it.done = true, it.reject(err));
     if (stale.length) {
       this.cache.forgetBatch(stale);
       return "recheck";
     }
-    for (const [it, err] of refused) (it.done = true, it.reject(err));
     draft.heads();
     draft.eventItems(items);
     if (draft.empty) return "done";

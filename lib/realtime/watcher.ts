@@ -4,8 +4,9 @@
  * isolates and none is written by every commit of every isolate. This one `watch`es the heads of
  * every live isolate (one call per isolate: at most 10 lanes) and reads each stream from its
  * cursor (watch reports only the latest value and may skip some), handing every event to this
- * isolate's hub. Which isolates are live comes from lib/realtime/registry.ts; its epoch key says
- * when to look again, and a timer looks anyway.
+ * isolate's hub; the heads are also read once a second, for what `watch` cannot see (another
+ * process on the same local file). Which isolates are live comes from lib/realtime/registry.ts;
+ * its epoch key says when to look again, and a timer looks anyway.
  *
  * An isolate's own events were delivered here when committed and are never read back. Two
  * streams are not ordered with each other: delivery puts each conversation's messages in seq
@@ -14,7 +15,7 @@
 import { keys } from "../kv/keys.ts";
 import { getManyChunked } from "../chat/conversations.ts";
 import { log } from "../log.ts";
-import type { Dispatcher, FanEvent } from "./fan_event.ts";
+import type { Dispatcher, FanEvent, FanHead } from "./fan_event.ts";
 import { HEARTBEAT_MS, type Registry } from "./registry.ts";
 
 /** A fan-out entry: the events of one commit, in order. */
@@ -23,6 +24,12 @@ type FanEntry = { evs: FanEvent[] };
 /** How long fan-out entries are kept (a stream can be read back this long after it stopped). */
 export const FAN_TTL_MS = 10 * 60_000;
 const RETRY_MS = 500;
+/**
+ * How often the followed heads are also read, whatever `watch` said: `watch` on a local SQLite
+ * file does not see another process's writes, so two processes on one file would otherwise miss
+ * each other's newest events until a later one arrived. A read of each isolate's heads a second.
+ */
+export const POLL_MS = 1000;
 
 interface Peer {
   cursors: number[];
@@ -38,6 +45,7 @@ export class FanoutWatcher {
   readonly #gone = new Map<string, { cursors: number[]; at: number }>();
   #epoch: ReadableStream<Deno.KvEntryMaybe<unknown>[]> | null = null;
   #timer: ReturnType<typeof setInterval> | undefined;
+  #poll: ReturnType<typeof setInterval> | undefined;
   #refreshing: Promise<void> = Promise.resolve();
   #stopped = false;
 
@@ -83,6 +91,23 @@ export class FanoutWatcher {
       }
     })();
     this.#timer = setInterval(() => this.refresh(), this.refreshMs);
+    this.#poll = setInterval(() => this.#pollHeads(), POLL_MS);
+  }
+
+  /** Reads every followed head once (see POLL_MS) and pulls what `watch` did not report. */
+  async #pollHeads(): Promise<void> {
+    for (const [id, peer] of this.#peers) {
+      try {
+        const heads = await getManyChunked<FanHead>(
+          this.kv,
+          peer.cursors.map((_, l) => keys.fanHead(id, l)),
+        );
+        if (this.#stopped || this.#peers.get(id) !== peer) continue;
+        heads.forEach((h, lane) => h.value && this.#want(id, peer, lane, h.value.n, h.value.evs));
+      } catch (err) {
+        if (!this.#stopped) log.warn("fanout.poll_failed", { isolate: id, err });
+      }
+    }
   }
 
   /** Looks at the registry again: follows new isolates, reads out and drops the gone ones. */
@@ -110,7 +135,8 @@ export class FanoutWatcher {
 
   async #follow(id: string, lanes: number, from: number[] | null): Promise<void> {
     const heads = Array.from({ length: lanes }, (_, l) => keys.fanHead(id, l));
-    const cursors = from ?? (await getManyChunked<number>(this.kv, heads)).map((h) => h.value ?? 0);
+    const cursors = from ??
+      (await getManyChunked<FanHead>(this.kv, heads)).map((h) => h.value?.n ?? 0);
     const peer: Peer = {
       cursors,
       pulling: heads.map(() => Promise.resolve()),
@@ -124,7 +150,10 @@ export class FanoutWatcher {
       try {
         for await (const entries of peer.stream!) {
           if (this.#stopped || this.#peers.get(id) !== peer) break;
-          entries.forEach((e, lane) => this.#want(id, peer, lane, (e.value as number | null) ?? 0));
+          entries.forEach((e, lane) => {
+            const head = e.value as FanHead | null;
+            if (head) this.#want(id, peer, lane, head.n, head.evs);
+          });
         }
       } catch (err) {
         if (!this.#stopped && this.#peers.get(id) === peer) {
@@ -134,14 +163,27 @@ export class FanoutWatcher {
     })();
   }
 
-  #want(id: string, peer: Peer, lane: number, head: number): void {
+  /** Reads a stream up to `head`; `evs` are the events of entry `head` when the head had them. */
+  #want(id: string, peer: Peer, lane: number, head: number, evs?: FanEvent[]): void {
     if (head <= peer.cursors[lane]) return;
-    peer.pulling[lane] = peer.pulling[lane].then(() => this.#pull(id, peer, lane, head));
+    peer.pulling[lane] = peer.pulling[lane].then(() => this.#pull(id, peer, lane, head, evs));
   }
 
-  async #pull(id: string, peer: Peer, lane: number, head: number): Promise<void> {
+  async #pull(
+    id: string,
+    peer: Peer,
+    lane: number,
+    head: number,
+    evs?: FanEvent[],
+  ): Promise<void> {
     const from = peer.cursors[lane];
     if (head <= from || this.#stopped) return;
+    // The next entry, carried by the head itself: nothing to read.
+    if (evs && head === from + 1) {
+      peer.cursors[lane] = head;
+      this.#hand(evs);
+      return;
+    }
     try {
       const iter = this.kv.list<FanEntry>({
         start: keys.fan(id, lane, from + 1),
@@ -151,10 +193,7 @@ export class FanoutWatcher {
         const n = e.key[3] as number;
         // Read up to here: a failure further on does not deliver these twice.
         peer.cursors[lane] = n;
-        for (const ev of e.value.evs) {
-          this.observe(ev);
-          this.target.dispatch(ev);
-        }
+        this.#hand(e.value.evs);
       }
       peer.cursors[lane] = Math.max(peer.cursors[lane], head);
     } catch (err) {
@@ -165,14 +204,21 @@ export class FanoutWatcher {
     }
   }
 
+  #hand(evs: FanEvent[]): void {
+    for (const ev of evs) {
+      this.observe(ev);
+      this.target.dispatch(ev);
+    }
+  }
+
   /** Reads what is left of a stream whose isolate is gone, then stops watching it. */
   async #drop(id: string): Promise<void> {
     const peer = this.#peers.get(id)!;
-    const heads = await getManyChunked<number>(
+    const heads = await getManyChunked<FanHead>(
       this.kv,
       peer.cursors.map((_, l) => keys.fanHead(id, l)),
     );
-    heads.forEach((h, lane) => this.#want(id, peer, lane, h.value ?? 0));
+    heads.forEach((h, lane) => this.#want(id, peer, lane, h.value?.n ?? 0));
     await Promise.all(peer.pulling);
     this.#peers.delete(id);
     for (const t of peer.retry) clearTimeout(t);
@@ -185,6 +231,7 @@ export class FanoutWatcher {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearInterval(this.#timer);
+    clearInterval(this.#poll);
     const streams = [this.#epoch, ...[...this.#peers.values()].map((p) => p.stream)];
     for (const p of this.#peers.values()) for (const t of p.retry) clearTimeout(t);
     this.#peers.clear();
