@@ -45,6 +45,9 @@ export interface ConnDeps {
   release?: () => void;
 }
 
+/** How much may be sent between two looks at a socket's send buffer (≤ 48 KiB in UTF-8). */
+const BUFFER_CHECK_CHARS = 16_384;
+
 export class Conn implements HubConn {
   readonly userId: string;
   readonly sessionId: string;
@@ -61,6 +64,8 @@ export class Conn implements HubConn {
   readonly #intake = new Intake(this, (frame) => runCommand(this, frame));
   /** Set once the socket is done for: from then on nothing is started, sent or subscribed. */
   #closed = false;
+  /** Characters sent since the send buffer was last looked at (see sendRaw). */
+  #unchecked = Infinity;
   #presenceCounted = false;
   #lastFrameAt: number;
   /** Real time of the last frame (deps.now may be a test's frozen clock). */
@@ -106,14 +111,27 @@ export class Conn implements HubConn {
     if (this.alive) this.sendRaw(JSON.stringify(frame));
   }
 
-  /** Sends an already serialized frame; a socket that cannot keep up is closed to resume later. */
+  /**
+   * Sends an already serialized frame; a socket that cannot keep up is closed to resume later.
+   * The hot path of every delivery, so it asks the socket little: its buffer is read once per
+   * BUFFER_CHECK_CHARS sent (the bound is overshot by at most that), and a socket no longer open
+   * makes send() throw, which is cheaper than asking its state before every frame.
+   */
   sendRaw(json: string): void {
-    if (!this.alive) return;
-    if (this.ws.bufferedAmount > LIMITS_WS.maxBuffered) {
-      this.close(CLOSE.slowConsumer, "Too slow: reconnect and resume");
-      return;
+    if (this.#closed) return;
+    this.#unchecked += json.length;
+    if (this.#unchecked > BUFFER_CHECK_CHARS) {
+      this.#unchecked = 0;
+      if (this.ws.bufferedAmount > LIMITS_WS.maxBuffered) {
+        this.close(CLOSE.slowConsumer, "Too slow: reconnect and resume");
+        return;
+      }
     }
-    this.ws.send(json);
+    try {
+      this.ws.send(json);
+    } catch {
+      // Closing or closed (its close event is on the way and cleans up): nothing to send to.
+    }
   }
 
   /** Closes an idle socket, and forgets one whose upgrade never opened (the shared sweep). */
