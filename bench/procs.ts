@@ -98,8 +98,9 @@ export function startHappyChat(
   kvPath: string,
   workers: number,
   extraEnv: Record<string, string> = {},
+  /** A given port (a restart keeps its clients' origin valid), else a free one. */
+  port = freePort(),
 ): Promise<ServerProc> {
-  const port = freePort();
   const env = {
     PORT: String(port),
     HOSTNAME_BIND: "127.0.0.1",
@@ -130,4 +131,23 @@ export function startReference(): Promise<ServerProc> {
     port,
     "reference server",
   );
+}
+
+async function git(args: string[]): Promise<string> {
+  try {
+    const out = await new Deno.Command("git", { args, cwd: ROOT, stdout: "piped", stderr: "null" })
+      .output();
+    return new TextDecoder().decode(out.stdout).trimEnd();
+  } catch {
+    return "";
+  }
+}
+
+/** The commit, and the server's own files changed since it (the numbers are for those changes). */
+export async function gitCommit(): Promise<string> {
+  const head = (await git(["rev-parse", "--short", "HEAD"])) || "unknown";
+  const dirty =
+    (await git(["status", "--porcelain", "--", "lib", "routes", "main.ts", "deno.json"]))
+      .split("\n").filter(Boolean).map((l) => l.slice(3));
+  return dirty.length ? `${head} + uncommitted changes to ${dirty.join(", ")}` : head;
 }

@@ -4,7 +4,7 @@
  * bench/RESULTS.md. Every loop is bounded in count and time; a watchdog ends the run regardless.
  */
 import { say } from "../lib/log.ts";
-import { ROOT, type ServerProc, startHappyChat, startReference } from "./procs.ts";
+import { gitCommit, ROOT, type ServerProc, startHappyChat, startReference } from "./procs.ts";
 import { seedDms, seedGroup, seedUsers } from "./seed.ts";
 import { runRoom } from "./room.ts";
 import { runDm, runDmCapacity } from "./dm.ts";
@@ -159,25 +159,6 @@ async function keepEarlierScenarios(r: Results, ran: string[], dir: string): Pro
     r.command += ` (other scenarios from the run of ${prev.startedAt}, ${prev.commit})`;
     return;
   }
-}
-
-async function git(args: string[]): Promise<string> {
-  try {
-    const out = await new Deno.Command("git", { args, cwd: ROOT, stdout: "piped", stderr: "null" })
-      .output();
-    return new TextDecoder().decode(out.stdout).trimEnd();
-  } catch {
-    return "";
-  }
-}
-
-/** The commit, and the server's own files changed since it (the numbers are for those changes). */
-async function gitCommit(): Promise<string> {
-  const head = (await git(["rev-parse", "--short", "HEAD"])) || "unknown";
-  const dirty =
-    (await git(["status", "--porcelain", "--", "lib", "routes", "main.ts", "deno.json"]))
-      .split("\n").filter(Boolean).map((l) => l.slice(3));
-  return dirty.length ? `${head} + uncommitted changes to ${dirty.join(", ")}` : head;
 }
 
 const results: Results = {

@@ -13,8 +13,7 @@ import { say } from "../lib/log.ts";
 import { keys } from "../lib/kv/keys.ts";
 import type { Message } from "../lib/wire/protocol.ts";
 import type { ConvHead } from "../lib/chat/conversations.ts";
-import { ROOT, type ServerProc, startHappyChat } from "./procs.ts";
-import { startHappyChatOnPort } from "./soak_procs.ts";
+import { gitCommit, ROOT, type ServerProc, startHappyChat } from "./procs.ts";
 import { seedDms, type SeededUser, seedGroup, seedUsers } from "./seed.ts";
 import {
   cpuSeconds,
@@ -78,25 +77,6 @@ function shuffle<T>(xs: T[]): T[] {
     [a[i], a[j]] = [a[j], a[i]];
   }
   return a;
-}
-
-async function git(args: string[]): Promise<string> {
-  try {
-    const out = await new Deno.Command("git", { args, cwd: ROOT, stdout: "piped", stderr: "null" })
-      .output();
-    return new TextDecoder().decode(out.stdout).trimEnd();
-  } catch {
-    return "";
-  }
-}
-
-/** The commit, and the server's own files changed since it (as bench/run.ts names it). */
-async function gitCommit(): Promise<string> {
-  const head = (await git(["rev-parse", "--short", "HEAD"])) || "unknown";
-  const dirty =
-    (await git(["status", "--porcelain", "--", "lib", "routes", "main.ts", "deno.json"]))
-      .split("\n").filter(Boolean).map((l) => l.slice(3));
-  return dirty.length ? `${head} + uncommitted changes to ${dirty.join(", ")}` : head;
 }
 
 const started = Date.now();
@@ -405,7 +385,7 @@ try {
     slot.gen = (slot.gen ?? 1) + 1;
     slot.name = `${was[0]}${slot.gen}`;
     await sleep(P.downMs);
-    const proc = await startHappyChatOnPort(kvPath, slot.port);
+    const proc = await startHappyChat(kvPath, 1, {}, slot.port);
     slot.entry = track(proc);
     const restartMs = nowMs() - t;
     kills.push({
