@@ -58,10 +58,8 @@ export function limitNotes(r: Results): string[] {
         x.convs === 1 ? "in one conversation's key range" : `spread over ${x.convs} conversations`
       }`
     ).join(" and ");
-    const batched = rows.filter((x) => x.path.startsWith("MessageLog"));
-    const writes = batched.map((x) => `${fmt(x.perSec * 3, 0)}/s over ${x.convs}`).join(", ");
     notes.push(
-      `Durable throughput: a message is up to 3 KV writes (the message, its idempotency key, the sender's read cursor) plus its share of its conversation's head and of its commit's fan-out entry, so the batched rates above are about ${writes} conversations in KV writes. The KV store itself (SQLite: a WAL page write per touched page, one fsync per commit) did ${rawTxt} in this run with no app logic at all: the batched path runs at the store's write rate, which is highest when messages share few conversations. When every message of a batch is in another conversation, KV's limit of 100 checks per atomic op (a head and a membership check per conversation) also caps a commit at about 44 messages.`,
+      `Durable throughput: a message is one KV write (the message), plus per commit and conversation its head, per commit and sender its record (the last 32 cids, for idempotent retries), and per commit one fan-out entry and the stream head; each conversation's head is the one check. With few conversations a commit carries many messages each (about one write a message); when every message is in another conversation it costs about three writes and a check, and KV's limit of 100 checks per atomic op caps a commit at about 90 messages. The KV store itself (SQLite: a WAL append and a fixed cost per commit, then a cost per key) did ${rawTxt} in this run with no app logic at all.`,
     );
   }
   const idle = r.idle.w1.result, idleRef = r.idle.reference.result;

@@ -64,7 +64,7 @@ const P = quick
     dmRate: 1,
     dmSeconds: 10,
     // Total msg/s; the per-user limit (10/s) is far above the top step (4/s each).
-    dmCapRates: [500, 1000, 1500, 2000, 3000, 4000, 6000, 8000],
+    dmCapRates: [125, 250, 500, 750, 1000, 1500, 2000, 3000, 4000, 6000, 8000],
     dmCapSeconds: 5,
     idle: 10000,
     idleGuarded: 6000,

@@ -121,6 +121,8 @@ export class Draft {
   readonly newHeads = new Map<string, ConvHead>();
   /** The senders' records this write stores, by pairKey(conv, sender). */
   readonly newSent = new Map<string, SentRecord>();
+  /** The stream head this write sets (by fanLog()), when it adds entries. */
+  streamHead: FanHead | null = null;
   #writes = 0;
 
   constructor(kv: Deno.Kv, readonly state: ReadState, private readonly now: number) {
@@ -293,6 +295,7 @@ export class Draft {
     if (n !== head) {
       const value: FanHead = n === head + 1 && first ? { n, evs: first } : { n };
       this.op.set(keys.fanHead(isolate, lane), value);
+      this.streamHead = value;
     }
     return n;
   }

@@ -74,6 +74,17 @@ function recording(kv: Deno.Kv, writes: Set<string>): Deno.Kv {
   });
 }
 
+/** A KV whose watch streams never report anything (as for another process's writes). */
+function deafTo(kv: Deno.Kv): Deno.Kv {
+  return new Proxy(kv, {
+    get(target, prop) {
+      if (prop === "watch") return () => new ReadableStream({ start() {} });
+      const v = Reflect.get(target, prop, target);
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  });
+}
+
 const text = (conv: string, sender: string, cid: string) => ({
   conv,
   sender,
@@ -257,16 +268,10 @@ Deno.test("refusals in one batch, some resting on kept state and some read fresh
 Deno.test("when watch reports nothing (another process on one local file), polling the heads still delivers", async () => {
   const kv = await Deno.openKv(":memory:");
   // A's view of KV: watch streams that never say anything, as for another process's writes.
-  const deaf = new Proxy(kv, {
-    get(target, prop) {
-      if (prop === "watch") return () => new ReadableStream({ start() {} });
-      const v = Reflect.get(target, prop, target);
-      return typeof v === "function" ? v.bind(target) : v;
-    },
-  });
+  const deaf = deafTo(kv);
   const b = new Realtime(kv, Date.now, FAST);
   await b.start();
-  const a = new Realtime(deaf, Date.now, FAST);
+  const a = new Realtime(deaf, Date.now, { ...FAST, hear: false });
   await a.start();
   const got = tap(a);
   try {
@@ -276,6 +281,29 @@ Deno.test("when watch reports nothing (another process on one local file), polli
     for (let i = 0; i < 5; i++) acks.push(await b.log.append(text(g.id, "owner", `c${i}`)));
     await until(() => (got.get(g.id)?.length ?? 0) >= 5, 4000);
     assert.deepEqual(got.get(g.id), acks.map((x) => x.seq));
+  } finally {
+    await a.stop();
+    await b.stop();
+    kv.close();
+  }
+});
+
+Deno.test("isolates of one process hear each other's commits at once, without waiting for watch", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const deaf = deafTo(kv);
+  const b = new Realtime(kv, Date.now, FAST);
+  await b.start();
+  const a = new Realtime(deaf, Date.now, FAST);
+  await a.start();
+  const got = tap(a);
+  try {
+    const g = await createGroup(kv, "owner", "g", ["bob"]);
+    // Spread out, so that the once-a-second poll cannot be what brings them in time.
+    for (let i = 0; i < 5; i++) {
+      const ack = await b.log.append(text(g.id, "owner", `c${i}`));
+      await until(() => got.get(g.id)?.includes(ack.seq) ?? false, 100);
+      await new Promise((r) => setTimeout(r, 200));
+    }
   } finally {
     await a.stop();
     await b.stop();

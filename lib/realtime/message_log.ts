@@ -6,7 +6,14 @@
  * heads (lib/realtime/watcher.ts).
  */
 import type { Ack, Events, MsgInput } from "../chat/events.ts";
-import { type Dispatcher, type FanEvent, laneOf, LANES, type Write } from "./fan_event.ts";
+import {
+  type Dispatcher,
+  type FanEvent,
+  type FanHead,
+  laneOf,
+  LANES,
+  type Write,
+} from "./fan_event.ts";
 import { ShardWriter } from "./shard_writer.ts";
 
 export class MessageLog {
@@ -24,6 +31,11 @@ export class MessageLog {
       { length: lanes },
       (_, l) => new ShardWriter(l, kv, isolate, local, now),
     );
+  }
+
+  /** Told of every new stream head this isolate commits (lib/realtime/watcher.ts announces it). */
+  set onHead(f: (lane: number, head: FanHead) => void) {
+    for (const w of this.#writers) w.announce = f;
   }
 
   #writer(id: string): ShardWriter {

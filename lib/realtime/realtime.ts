@@ -23,12 +23,14 @@ export class Realtime implements DomainDeps {
 
   /**
    * @param timing of the registry (lib/realtime/registry.ts): how long a registration lasts, how
-   * often it is renewed and how often the others look (tests shorten them).
+   * often it is renewed and how often the others look (tests shorten them); `hear: false` makes
+   * this isolate ignore the others' announcements (watcher.ts announce()), as a test of `watch`
+   * and the poll.
    */
   constructor(
     readonly kv: Deno.Kv,
     readonly now: () => number = Date.now,
-    timing: { ttlMs?: number; heartbeatMs?: number; refreshMs?: number } = {},
+    timing: { ttlMs?: number; heartbeatMs?: number; refreshMs?: number; hear?: boolean } = {},
   ) {
     this.log = new MessageLog(kv, this.isolate, this.hub, now);
     this.events = eventsOf(this.log);
@@ -41,7 +43,9 @@ export class Realtime implements DomainDeps {
       this.hub,
       (ev) => this.log.observe(ev),
       timing.refreshMs,
+      timing.hear,
     );
+    this.log.onHead = (lane, head) => this.#watcher.announce(lane, head);
   }
 
   async start(): Promise<void> {

@@ -8,7 +8,7 @@
 import { HttpError } from "../errors.ts";
 import { log } from "../log.ts";
 import { isBusy } from "../kv/busy.ts";
-import type { Dispatcher } from "./fan_event.ts";
+import type { Dispatcher, FanHead } from "./fan_event.ts";
 import { type Item, type MsgItem, takeBatch } from "./batch.ts";
 import { ShardCache } from "./shard_cache.ts";
 import { Draft, type Refusals, screen } from "./commit.ts";
@@ -19,6 +19,8 @@ export class ShardWriter {
   #queue: Item[] = [];
   #running = false;
   readonly cache: ShardCache;
+  /** Told of each new stream head once committed (the other isolates of this process hear it). */
+  announce: ((lane: number, head: FanHead) => void) | null = null;
   /** This lane's stream head: the last entry number used (or skipped). */
   #head = 0;
 
@@ -70,7 +72,12 @@ export class ShardWriter {
           return;
         }
       }
-      await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 + attempt * 3)));
+      // The first retry at once (usually another isolate wrote the conversation a moment ago and
+      // it is read afresh now); then random pauses, growing, so that writers fighting over one
+      // conversation fall out of step.
+      if (attempt > 0) {
+        await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 + attempt * 3)));
+      }
     }
     log.warn("fanout.gave_up", { lane: this.lane, items: batch.length, ...tries });
     for (const i of batch) {
@@ -126,6 +133,7 @@ export class ShardWriter {
 
   /** Answers every item of the committed write, then delivers its events on this isolate. */
   #settle(items: Item[], draft: Draft): void {
+    if (draft.streamHead) this.announce?.(this.lane, draft.streamHead);
     for (const [it, ack] of draft.acks) (it.done = true, it.resolve(ack));
     for (const it of items) if (it.t === "event" && !it.done) (it.done = true, it.resolve());
     for (const ev of draft.events) {

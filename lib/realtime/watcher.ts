@@ -18,6 +18,16 @@ import { log } from "../log.ts";
 import type { Dispatcher, FanEvent, FanHead } from "./fan_event.ts";
 import { HEARTBEAT_MS, type Registry } from "./registry.ts";
 
+/** The channel the isolates of one process announce their new stream heads on. */
+const CHANNEL = "happychat.fanout";
+
+/** A new stream head, as announced. */
+interface Announced {
+  isolate: string;
+  lane: number;
+  head: FanHead;
+}
+
 /** A fan-out entry: the events of one commit, in order. */
 type FanEntry = { evs: FanEvent[] };
 
@@ -47,6 +57,8 @@ export class FanoutWatcher {
   #timer: ReturnType<typeof setInterval> | undefined;
   #poll: ReturnType<typeof setInterval> | undefined;
   #refreshing: Promise<void> = Promise.resolve();
+  /** The isolates of this process tell each other their new heads at once (see announce()). */
+  #channel: BroadcastChannel | null = null;
   #stopped = false;
 
   /**
@@ -59,6 +71,8 @@ export class FanoutWatcher {
     private readonly target: Dispatcher,
     private readonly observe: (ev: FanEvent) => void = () => {},
     private readonly refreshMs = HEARTBEAT_MS,
+    /** Whether to hear this process's other isolates' announcements (announce()). */
+    private readonly hear = true,
   ) {}
 
   /** The isolates whose streams this one follows now. */
@@ -78,6 +92,18 @@ export class FanoutWatcher {
         this.#follow(id, rec.lanes, null)
       ),
     );
+    if (typeof BroadcastChannel === "function") {
+      // Announcing costs the others a message each; hearing is what a test may turn off.
+      this.#channel = new BroadcastChannel(CHANNEL);
+      if (this.hear) {
+        this.#channel.onmessage = (e: MessageEvent<Announced>) => {
+          const peer = this.#peers.get(e.data.isolate);
+          if (peer && !this.#stopped) {
+            this.#want(e.data.isolate, peer, e.data.lane, e.data.head.n, e.data.head.evs);
+          }
+        };
+      }
+    }
     await this.registry.register();
     this.#epoch = this.kv.watch([keys.isolateEpoch()]);
     (async () => {
@@ -92,6 +118,21 @@ export class FanoutWatcher {
     })();
     this.#timer = setInterval(() => this.refresh(), this.refreshMs);
     this.#poll = setInterval(() => this.#pollHeads(), POLL_MS);
+  }
+
+  /**
+   * Tells the other isolates of this process (and of this Deploy region) of a head this one just
+   * committed. `watch` reaches them too, but later: between two KV handles in one process a
+   * notification took 10–50 ms here, a broadcast well under one. It is only a hint: a follower
+   * takes it like a watch report (from its cursor, once), and one that missed it still has
+   * `watch` and the poll.
+   */
+  announce(lane: number, head: FanHead): void {
+    try {
+      this.#channel?.postMessage({ isolate: this.registry.id, lane, head } satisfies Announced);
+    } catch (err) {
+      log.warn("fanout.announce_failed", { err });
+    }
   }
 
   /** Reads every followed head once (see POLL_MS) and pulls what `watch` did not report. */
@@ -232,6 +273,7 @@ export class FanoutWatcher {
     this.#stopped = true;
     clearInterval(this.#timer);
     clearInterval(this.#poll);
+    this.#channel?.close();
     const streams = [this.#epoch, ...[...this.#peers.values()].map((p) => p.stream)];
     for (const p of this.#peers.values()) for (const t of p.retry) clearTimeout(t);
     this.#peers.clear();
