@@ -117,7 +117,7 @@ export function limitNotes(r: Results): string[] {
         fmt(d2.latency.p99)
       } ms, errors ${
         JSON.stringify(d2.errors)
-      }). Both isolates append to the same 8 fan-out shards of one SQLite file: every commit checks its shard's head, so one isolate's commits keep failing the other's checks (and SQLite lets one writer in at a time); under sustained writes one isolate wins most commits and the other's batches wait or give up as "busy".`,
+      }). No key is shared by the isolates any more (each writes its own fan-out streams), but on one SQLite file their commits still take one lock in turn, each with its fixed cost, as two streams of smaller batches; the two people of a DM are often on different isolates, so a commit often finds its kept head stale and is tried again; and each isolate also dispatches the other's events. docs/architecture.md, "Why one isolate on a local file", has the measurements.`,
     );
   }
   return notes;
