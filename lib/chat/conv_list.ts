@@ -5,6 +5,7 @@ import {
   type Conversation,
   type ConvHead,
   getManyChunked,
+  getManySections,
   type Member,
   readCursor,
   type UserConv,
@@ -48,29 +49,38 @@ export async function summarize(
   locale: string,
 ): Promise<ConvSummary[]> {
   const ids = entries.map((e) => e.convId);
-  const [convs, heads, reads, mems] = await Promise.all([
-    getManyChunked<Conversation>(kv, ids.map((id) => keys.conv(id))),
-    getManyChunked<ConvHead>(kv, ids.map((id) => keys.convHead(id))),
-    getManyChunked<unknown>(kv, ids.map((id) => keys.read(id, userId))),
-    getManyChunked<Member>(kv, ids.map((id) => keys.member(id, userId))),
-  ]);
-  const peers = entries.filter((e) => e.peerId).map((e) => e.peerId!);
-  const [cards, peerReads] = await Promise.all([
-    cardsFor(kv, peers, locale),
-    getManyChunked<unknown>(
-      kv,
-      entries.filter((e) => e.peerId).map((e) => keys.read(e.convId, e.peerId!)),
-    ),
-  ]);
+  const dms = entries.filter((e) => e.peerId);
+  const peers = [...new Set(dms.map((e) => e.peerId!).filter((id) => id !== BOT_ID))];
+  const groups = entries.filter((e) => e.kind === "group").map((e) => e.convId);
+  // Everything in one round of reads (10 keys a call, side by side), not one round per kind:
+  // the connect of every socket runs this.
+  const [convs, heads, reads, mems, peerReads, users, counts] = await getManySections(kv, [
+    ids.map((id) => keys.conv(id)),
+    ids.map((id) => keys.convHead(id)),
+    ids.map((id) => keys.read(id, userId)),
+    ids.map((id) => keys.member(id, userId)),
+    dms.map((e) => keys.read(e.convId, e.peerId!)),
+    peers.map((id) => keys.user(id)),
+    groups.map((id) => keys.memberCount(id)),
+  ]) as [
+    Deno.KvEntryMaybe<Conversation>[],
+    Deno.KvEntryMaybe<ConvHead>[],
+    Deno.KvEntryMaybe<unknown>[],
+    Deno.KvEntryMaybe<Member>[],
+    Deno.KvEntryMaybe<unknown>[],
+    Deno.KvEntryMaybe<User>[],
+    Deno.KvEntryMaybe<number>[],
+  ];
+  const cards = new Map<string, UserCard>();
+  if (dms.some((e) => e.peerId === BOT_ID)) cards.set(BOT_ID, botCard(locale));
+  for (const e of users) if (e.value) cards.set(e.value.id, userCard(e.value));
   const headOf = new Map(entries.map((e, i) => [e.convId, heads[i].value]));
   const peerReadByConv = new Map(
-    entries.filter((e) => e.peerId).map((
+    dms.map((
       e,
       i,
     ) => [e.convId, readCursor(headOf.get(e.convId) ?? null, e.peerId!, peerReads[i].value)]),
   );
-  const groups = entries.filter((e) => e.kind === "group").map((e) => e.convId);
-  const counts = await getManyChunked<number>(kv, groups.map((id) => keys.memberCount(id)));
   const countOf = new Map(groups.map((id, i) => [id, counts[i].value ?? 0]));
   const out: ConvSummary[] = [];
   entries.forEach((e, i) => {

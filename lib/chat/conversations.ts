@@ -225,3 +225,16 @@ export async function getManyChunked<T>(
   const results = await Promise.all(chunks.map((c) => kv.getMany<T[]>(c)));
   return results.flat() as Deno.KvEntryMaybe<T>[];
 }
+
+/**
+ * Several lists of keys read in one round: all of them in getMany calls of 10, side by side, then
+ * split back into one list of entries per list of keys.
+ */
+export async function getManySections(
+  kv: Deno.Kv,
+  sections: Deno.KvKey[][],
+): Promise<Deno.KvEntryMaybe<unknown>[][]> {
+  const all = await getManyChunked<unknown>(kv, sections.flat());
+  let at = 0;
+  return sections.map((s) => all.slice(at, at += s.length));
+}
