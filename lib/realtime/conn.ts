@@ -45,9 +45,6 @@ export interface ConnDeps {
   release?: () => void;
 }
 
-/** How much may be sent between two looks at a socket's send buffer (≤ 48 KiB in UTF-8). */
-const BUFFER_CHECK_CHARS = 16_384;
-
 export class Conn implements HubConn {
   readonly userId: string;
   readonly sessionId: string;
@@ -64,8 +61,9 @@ export class Conn implements HubConn {
   readonly #intake = new Intake(this, (frame) => runCommand(this, frame));
   /** Set once the socket is done for: from then on nothing is started, sent or subscribed. */
   #closed = false;
-  /** Characters sent since the send buffer was last looked at (see sendRaw). */
-  #unchecked = Infinity;
+  /** The send buffer when last read, and characters sent since (see sendRaw). */
+  #bufferedAtCheck = 0;
+  #unchecked = 0;
   #presenceCounted = false;
   #lastFrameAt: number;
   /** Real time of the last frame (deps.now may be a test's frozen clock). */
@@ -113,16 +111,18 @@ export class Conn implements HubConn {
 
   /**
    * Sends an already serialized frame; a socket that cannot keep up is closed to resume later.
-   * The hot path of every delivery, so it asks the socket little: its buffer is read once per
-   * BUFFER_CHECK_CHARS sent (the bound is overshot by at most that), and a socket no longer open
-   * makes send() throw, which is cheaper than asking its state before every frame.
+   * The hot path of every delivery, so it asks the socket little. Its send buffer holds at most
+   * what it held when last read plus 3 bytes a character sent since (UTF-8), so it is read only when
+   * that bound passes the limit: the same answer as reading it before every frame. A socket no
+   * longer open makes send() throw, which is cheaper than asking its state before every frame.
    */
   sendRaw(json: string): void {
     if (this.#closed) return;
     this.#unchecked += json.length;
-    if (this.#unchecked > BUFFER_CHECK_CHARS) {
-      this.#unchecked = 0;
-      if (this.ws.bufferedAmount > LIMITS_WS.maxBuffered) {
+    if (this.#bufferedAtCheck + this.#unchecked * 3 > LIMITS_WS.maxBuffered) {
+      this.#bufferedAtCheck = this.ws.bufferedAmount;
+      this.#unchecked = json.length;
+      if (this.#bufferedAtCheck > LIMITS_WS.maxBuffered) {
         this.close(CLOSE.slowConsumer, "Too slow: reconnect and resume");
         return;
       }
