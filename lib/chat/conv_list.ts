@@ -27,18 +27,30 @@ export function userCard(u: User): UserCard {
   return { id: u.id, username: u.username, nickname: u.nickname, avatarUrl: avatarUrl(u.avatar) };
 }
 
+/** The user records that cards for `ids` are made from (the bot has none). */
+function cardKeys(ids: string[]): Deno.KvKey[] {
+  return [...new Set(ids)].filter((id) => id !== BOT_ID).map((id) => keys.user(id));
+}
+
+/** Cards for `ids` from the records cardKeys() named, the bot's from the locale; by id. */
+function cardsOf(
+  ids: string[],
+  users: Deno.KvEntryMaybe<User>[],
+  locale: string,
+): Map<string, UserCard> {
+  const out = new Map<string, UserCard>();
+  if (ids.includes(BOT_ID)) out.set(BOT_ID, botCard(locale));
+  for (const e of users) if (e.value) out.set(e.value.id, userCard(e.value));
+  return out;
+}
+
 /** Cards for many users (the bot included), by id. */
 export async function cardsFor(
   kv: Deno.Kv,
   ids: string[],
   locale: string,
 ): Promise<Map<string, UserCard>> {
-  const out = new Map<string, UserCard>();
-  const real = [...new Set(ids)].filter((id) => id !== BOT_ID);
-  if (ids.includes(BOT_ID)) out.set(BOT_ID, botCard(locale));
-  const users = await getManyChunked<User>(kv, real.map((id) => keys.user(id)));
-  for (const e of users) if (e.value) out.set(e.value.id, userCard(e.value));
-  return out;
+  return cardsOf(ids, await getManyChunked<User>(kv, cardKeys(ids)), locale);
 }
 
 /** Summaries of the given conversations as `userId` sees them, newest activity first. */
@@ -50,7 +62,7 @@ export async function summarize(
 ): Promise<ConvSummary[]> {
   const ids = entries.map((e) => e.convId);
   const dms = entries.filter((e) => e.peerId);
-  const peers = [...new Set(dms.map((e) => e.peerId!).filter((id) => id !== BOT_ID))];
+  const peers = dms.map((e) => e.peerId!);
   const groups = entries.filter((e) => e.kind === "group").map((e) => e.convId);
   // Everything in one round of reads (10 keys a call, side by side), not one round per kind:
   // the connect of every socket runs this.
@@ -60,7 +72,7 @@ export async function summarize(
     ids.map((id) => keys.read(id, userId)),
     ids.map((id) => keys.member(id, userId)),
     dms.map((e) => keys.read(e.convId, e.peerId!)),
-    peers.map((id) => keys.user(id)),
+    cardKeys(peers),
     groups.map((id) => keys.memberCount(id)),
   ]) as [
     Deno.KvEntryMaybe<Conversation>[],
@@ -71,16 +83,8 @@ export async function summarize(
     Deno.KvEntryMaybe<User>[],
     Deno.KvEntryMaybe<number>[],
   ];
-  const cards = new Map<string, UserCard>();
-  if (dms.some((e) => e.peerId === BOT_ID)) cards.set(BOT_ID, botCard(locale));
-  for (const e of users) if (e.value) cards.set(e.value.id, userCard(e.value));
-  const headOf = new Map(entries.map((e, i) => [e.convId, heads[i].value]));
-  const peerReadByConv = new Map(
-    dms.map((
-      e,
-      i,
-    ) => [e.convId, readCursor(headOf.get(e.convId) ?? null, e.peerId!, peerReads[i].value)]),
-  );
+  const cards = cardsOf(peers, users, locale);
+  const peerReadOf = new Map(dms.map((e, i) => [e.convId, peerReads[i].value]));
   const countOf = new Map(groups.map((id, i) => [id, counts[i].value ?? 0]));
   const out: ConvSummary[] = [];
   entries.forEach((e, i) => {
@@ -100,7 +104,7 @@ export async function summarize(
     if (e.peerId) {
       const card = cards.get(e.peerId);
       if (card) s.peer = card;
-      s.peerReadSeq = peerReadByConv.get(e.convId) ?? 0;
+      s.peerReadSeq = readCursor(head, e.peerId, peerReadOf.get(e.convId));
     }
     if (conv.kind === "group") {
       s.memberCount = countOf.get(conv.id) ?? 0;

@@ -37,6 +37,9 @@ function sizeOf(item: Item): number {
 /** Conversation and (conversation, sender) keys, as the batch and the cache name them. */
 export const pairKey = (conv: string, sender: string) => `${conv}\u0000${sender}`;
 
+/** The conversation and sender of a pairKey(). */
+export const splitPair = (pair: string) => pair.split("\u0000") as [conv: string, sender: string];
+
 /**
  * The items at the head of the queue that go into the next commit.
  *

@@ -17,7 +17,7 @@ import type { Ack, Prepared } from "../chat/events.ts";
 import { HttpError } from "../errors.ts";
 import type { Message } from "../wire/protocol.ts";
 import type { FanEvent, FanHead } from "./fan_event.ts";
-import { type Item, type MsgItem, pairKey } from "./batch.ts";
+import { type Item, type MsgItem, pairKey, splitPair } from "./batch.ts";
 import type { ReadState, SentRecord } from "./shard_cache.ts";
 import { FAN_TTL_MS } from "./watcher.ts";
 
@@ -164,7 +164,7 @@ export class Draft {
     }
     for (const [pair, rec] of this.newSent) {
       if (rec.cids.length > SENT_CIDS) rec.cids.splice(0, rec.cids.length - SENT_CIDS);
-      this.op.set(keys.sent(...(pair.split("\u0000") as [string, string])), rec);
+      this.op.set(keys.sent(...splitPair(pair)), rec);
     }
   }
 
@@ -226,7 +226,7 @@ export class Draft {
   heads(): void {
     const by = new Map<string, Record<string, number>>();
     for (const [pair, seq] of this.#readUpTo) {
-      const [conv, user] = pair.split("\u0000");
+      const [conv, user] = splitPair(pair);
       let rec = by.get(conv);
       if (!rec) by.set(conv, rec = { ...this.state.heads.get(conv)!.value!.by });
       delete rec[user]; // re-added last: the newest sender stays longest

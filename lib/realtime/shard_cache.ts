@@ -13,7 +13,7 @@
  */
 import { keys } from "../kv/keys.ts";
 import { type ConvHead, getManyChunked, type Member } from "../chat/conversations.ts";
-import { type MsgItem, pairKey } from "./batch.ts";
+import { type MsgItem, pairKey, splitPair } from "./batch.ts";
 
 /** Entries kept per lane at most (then all are dropped and read again as needed). */
 const CACHE_MAX = 20_000;
@@ -168,7 +168,7 @@ export class ShardCache {
       c.head = { key: keys.convHead(conv), value, versionstamp: stamp };
     }
     for (const [pair, value] of sent) {
-      const [conv, sender] = pair.split("\u0000");
+      const [conv, sender] = splitPair(pair);
       this.#conv(conv).sent.set(sender, {
         key: keys.sent(conv, sender),
         value,

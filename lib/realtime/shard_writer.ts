@@ -101,10 +101,10 @@ export class ShardWriter {
     const ready = screen(msgs, state, now, refused);
     draft.messages(ready, await Promise.all(ready.map((r) => r.prep)), refused);
     // A refusal resting on kept state (a friendship that was missing, a conversation not found)
-    // is only answered after a fresh read says the same.
-    // A refusal on a fresh read is answered now, so a batch with several refusals still ends.
+    // is only answered after a fresh read says the same; one on a fresh read is answered now, so
+    // a batch with several refusals still ends.
     const stale = refused.filter(([it]) => state.kept.has(it)).map(([it]) => it);
-    for (const [it, err] of refused) if (!stale.includes(it)) (it.done = true, it.reject(err));
+    for (const [it, err] of refused) if (!state.kept.has(it)) (it.done = true, it.reject(err));
     if (stale.length) {
       this.cache.forgetBatch(stale);
       return "recheck";

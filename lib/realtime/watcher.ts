@@ -139,12 +139,9 @@ export class FanoutWatcher {
   async #pollHeads(): Promise<void> {
     for (const [id, peer] of this.#peers) {
       try {
-        const heads = await getManyChunked<FanHead>(
-          this.kv,
-          peer.cursors.map((_, l) => keys.fanHead(id, l)),
-        );
+        const heads = await this.#readHeads(id, peer.cursors.length);
         if (this.#stopped || this.#peers.get(id) !== peer) continue;
-        heads.forEach((h, lane) => h.value && this.#want(id, peer, lane, h.value.n, h.value.evs));
+        this.#heard(id, peer, heads);
       } catch (err) {
         if (!this.#stopped) log.warn("fanout.poll_failed", { isolate: id, err });
       }
@@ -174,10 +171,24 @@ export class FanoutWatcher {
     return this.#refreshing;
   }
 
+  /** The keys of an isolate's stream heads, one per lane. */
+  #headKeys(id: string, lanes: number): Deno.KvKey[] {
+    return Array.from({ length: lanes }, (_, l) => keys.fanHead(id, l));
+  }
+
+  async #readHeads(id: string, lanes: number): Promise<(FanHead | null)[]> {
+    const got = await getManyChunked<FanHead>(this.kv, this.#headKeys(id, lanes));
+    return got.map((h) => h.value);
+  }
+
+  /** Heads seen (by watch, the poll or a last look): read each lane up to its head. */
+  #heard(id: string, peer: Peer, heads: (FanHead | null)[]): void {
+    heads.forEach((h, lane) => h && this.#want(id, peer, lane, h.n, h.evs));
+  }
+
   async #follow(id: string, lanes: number, from: number[] | null): Promise<void> {
-    const heads = Array.from({ length: lanes }, (_, l) => keys.fanHead(id, l));
-    const cursors = from ??
-      (await getManyChunked<FanHead>(this.kv, heads)).map((h) => h.value?.n ?? 0);
+    const heads = this.#headKeys(id, lanes);
+    const cursors = from ?? (await this.#readHeads(id, lanes)).map((h) => h?.n ?? 0);
     const peer: Peer = {
       cursors,
       pulling: heads.map(() => Promise.resolve()),
@@ -191,10 +202,7 @@ export class FanoutWatcher {
       try {
         for await (const entries of peer.stream!) {
           if (this.#stopped || this.#peers.get(id) !== peer) break;
-          entries.forEach((e, lane) => {
-            const head = e.value as FanHead | null;
-            if (head) this.#want(id, peer, lane, head.n, head.evs);
-          });
+          this.#heard(id, peer, entries.map((e) => e.value as FanHead | null));
         }
       } catch (err) {
         if (!this.#stopped && this.#peers.get(id) === peer) {
@@ -255,11 +263,7 @@ export class FanoutWatcher {
   /** Reads what is left of a stream whose isolate is gone, then stops watching it. */
   async #drop(id: string): Promise<void> {
     const peer = this.#peers.get(id)!;
-    const heads = await getManyChunked<FanHead>(
-      this.kv,
-      peer.cursors.map((_, l) => keys.fanHead(id, l)),
-    );
-    heads.forEach((h, lane) => this.#want(id, peer, lane, h.value?.n ?? 0));
+    this.#heard(id, peer, await this.#readHeads(id, peer.cursors.length));
     await Promise.all(peer.pulling);
     this.#peers.delete(id);
     for (const t of peer.retry) clearTimeout(t);
