@@ -8,7 +8,8 @@ import { Realtime } from "./realtime.ts";
 import { createGroup, ensureDm } from "../chat/conversations.ts";
 import { keys } from "../kv/keys.ts";
 import { textMessage } from "../chat/send_rules.ts";
-import { type FanEvent, laneOf } from "./fan_event.ts";
+import type { FanEvent } from "./fan_event.ts";
+import { groupsInLane, withIsolates } from "./_fixture.ts";
 
 const FAST = { ttlMs: 400, heartbeatMs: 100, refreshMs: 50 };
 
@@ -95,13 +96,9 @@ const text = (conv: string, sender: string, cid: string) => ({
 });
 
 Deno.test("two isolates sending to different conversations write no key in common", async () => {
-  const kv = await Deno.openKv(":memory:");
   const [wa, wb] = [new Set<string>(), new Set<string>()];
-  const a = new Realtime(recording(kv, wa), Date.now, FAST);
-  const b = new Realtime(recording(kv, wb), Date.now, FAST);
-  await a.start();
-  await b.start();
-  try {
+  const view = (kv: Deno.Kv, i: number) => recording(kv, i ? wb : wa);
+  await withIsolates(2, async (kv, [a, b]) => {
     const groups = await Promise.all(
       Array.from({ length: 16 }, () => createGroup(kv, "owner", "g", ["bob"])),
     );
@@ -118,11 +115,7 @@ Deno.test("two isolates sending to different conversations write no key in commo
     const shared = [...wa].filter((k) => wb.has(k));
     assert.deepEqual(shared, [], "keys both isolates wrote");
     assert.ok(wa.size > 16 && wb.size > 16);
-  } finally {
-    await a.stop();
-    await b.stop();
-    kv.close();
-  }
+  }, { timing: () => FAST, view });
 });
 
 Deno.test("an isolate that starts later is followed from its first commit, and its messages arrive once, in order", async () => {
@@ -157,13 +150,8 @@ Deno.test("an isolate that starts later is followed from its first commit, and i
 });
 
 Deno.test("a dead isolate's last commits still arrive, then its registration lapses and it is let go", async () => {
-  const kv = await Deno.openKv(":memory:");
-  const a = new Realtime(kv, Date.now, FAST);
-  const dead = new Realtime(kv, Date.now, FAST);
-  await a.start();
-  await dead.start();
-  const got = tap(a);
-  try {
+  await withIsolates(2, async (kv, [a, dead]) => {
+    const got = tap(a);
     const g = await createGroup(kv, "owner", "g", ["bob"]);
     await until(() => a.following.includes(dead.isolate));
     // It stops renewing (as a killed process does) right after committing.
@@ -176,20 +164,11 @@ Deno.test("a dead isolate's last commits still arrive, then its registration lap
     // What the survivor commits next takes the next seq, with nothing lost in between.
     const next = await a.log.append(text(g.id, "owner", "after"));
     assert.equal(next.seq, 31);
-  } finally {
-    await a.stop();
-    await dead.stop();
-    kv.close();
-  }
+  }, { timing: () => FAST });
 });
 
 Deno.test("a retried client id gets its first ack from any isolate, and is stored once", async () => {
-  const kv = await Deno.openKv(":memory:");
-  const a = new Realtime(kv, Date.now, FAST);
-  const b = new Realtime(kv, Date.now, FAST);
-  await a.start();
-  await b.start();
-  try {
+  await withIsolates(2, async (kv, [a, b]) => {
     const g = await createGroup(kv, "owner", "g", ["bob"]);
     const first = await a.log.append(text(g.id, "bob", "same"));
     await b.log.append(text(g.id, "owner", "other"));
@@ -205,18 +184,11 @@ Deno.test("a retried client id gets its first ack from any isolate, and is store
     }
     const stored = await Array.fromAsync(kv.list({ prefix: keys.msgs(g.id) }));
     assert.equal(stored.length, 2);
-  } finally {
-    await a.stop();
-    await b.stop();
-    kv.close();
-  }
+  }, { timing: () => FAST });
 });
 
 Deno.test("a refusal read from what a lane kept is checked again: friends made elsewhere can chat at once", async () => {
-  const kv = await Deno.openKv(":memory:");
-  const rt = new Realtime(kv, Date.now, FAST);
-  await rt.start();
-  try {
+  await withIsolates(1, async (kv, [rt]) => {
     const dm = await ensureDm(kv, "ann", "ben");
     const send = (cid: string) =>
       rt.log.append(textMessage({ conv: dm.id, sender: "ann", cid, text: cid }, "ben"));
@@ -230,22 +202,12 @@ Deno.test("a refusal read from what a lane kept is checked again: friends made e
     // And the other way round: a friendship deleted elsewhere is seen by the next send.
     await kv.atomic().delete(keys.friend("ann", "ben")).delete(keys.friend("ben", "ann")).commit();
     await assert.rejects(send("3"), /not friends/);
-  } finally {
-    await rt.stop();
-    kv.close();
-  }
+  }, { timing: () => FAST });
 });
 
 Deno.test("refusals in one batch, some resting on kept state and some read fresh, are all answered", async () => {
-  const kv = await Deno.openKv(":memory:");
-  const rt = new Realtime(kv, Date.now, FAST);
-  await rt.start();
-  try {
-    const groups: string[] = [];
-    while (groups.length < 3) {
-      const g = await createGroup(kv, "owner", "g", []);
-      if (laneOf(g.id) === 0) groups.push(g.id);
-    }
+  await withIsolates(1, async (kv, [rt]) => {
+    const groups = await groupsInLane(kv, 3);
     // A refusal keeps the conversation's head and the missing membership (of the first only).
     await assert.rejects(rt.log.append(text(groups[0], "eve", "warm")), /Not a member/);
     // Now all at once, so they share a batch: one resting on what the lane kept, two read fresh
@@ -259,44 +221,26 @@ Deno.test("refusals in one batch, some resting on kept state and some read fresh
       assert.equal(r.status, "rejected");
       assert.match(String((r as PromiseRejectedResult).reason), /Not a member/);
     }
-  } finally {
-    await rt.stop();
-    kv.close();
-  }
+  }, { timing: () => FAST });
 });
 
 Deno.test("when watch reports nothing (another process on one local file), polling the heads still delivers", async () => {
-  const kv = await Deno.openKv(":memory:");
-  // A's view of KV: watch streams that never say anything, as for another process's writes.
-  const deaf = deafTo(kv);
-  const b = new Realtime(kv, Date.now, FAST);
-  await b.start();
-  const a = new Realtime(deaf, Date.now, { ...FAST, hear: false });
-  await a.start();
-  const got = tap(a);
-  try {
+  // A (started second) sees KV through watch streams that never say anything, as for another
+  // process's writes.
+  await withIsolates(2, async (kv, [b, a]) => {
+    const got = tap(a);
     const g = await createGroup(kv, "owner", "g", ["bob"]);
     assert.deepEqual(a.following, [b.isolate]);
     const acks = [];
     for (let i = 0; i < 5; i++) acks.push(await b.log.append(text(g.id, "owner", `c${i}`)));
     await until(() => (got.get(g.id)?.length ?? 0) >= 5, 4000);
     assert.deepEqual(got.get(g.id), acks.map((x) => x.seq));
-  } finally {
-    await a.stop();
-    await b.stop();
-    kv.close();
-  }
+  }, { timing: (i) => i ? { ...FAST, hear: false } : FAST, view: (kv, i) => i ? deafTo(kv) : kv });
 });
 
 Deno.test("isolates of one process hear each other's commits at once, without waiting for watch", async () => {
-  const kv = await Deno.openKv(":memory:");
-  const deaf = deafTo(kv);
-  const b = new Realtime(kv, Date.now, FAST);
-  await b.start();
-  const a = new Realtime(deaf, Date.now, FAST);
-  await a.start();
-  const got = tap(a);
-  try {
+  await withIsolates(2, async (kv, [b, a]) => {
+    const got = tap(a);
     const g = await createGroup(kv, "owner", "g", ["bob"]);
     // Spread out, so that the once-a-second poll cannot be what brings them in time.
     for (let i = 0; i < 5; i++) {
@@ -304,9 +248,5 @@ Deno.test("isolates of one process hear each other's commits at once, without wa
       await until(() => got.get(g.id)?.includes(ack.seq) ?? false, 100);
       await new Promise((r) => setTimeout(r, 200));
     }
-  } finally {
-    await a.stop();
-    await b.stop();
-    kv.close();
-  }
+  }, { timing: () => FAST, view: (kv, i) => i ? deafTo(kv) : kv });
 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { laneOf, LANES } from "./fan_event.ts";
+import { groupsInLane, withIsolates } from "./_fixture.ts";
 import { keys } from "../kv/keys.ts";
 import { Realtime } from "./realtime.ts";
 import { createGroup } from "../chat/conversations.ts";
@@ -56,19 +57,8 @@ async function until(cond: () => boolean, ms = 2000): Promise<void> {
 }
 
 /** Two isolates on one KV, as two Realtimes with their own watchers; both stopped after `fn`. */
-async function twoIsolates(fn: (kv: Deno.Kv, a: Realtime, b: Realtime) => Promise<void>) {
-  const kv = await Deno.openKv(":memory:");
-  const rtA = new Realtime(kv);
-  const rtB = new Realtime(kv);
-  await rtA.start();
-  await rtB.start();
-  try {
-    await fn(kv, rtA, rtB);
-  } finally {
-    await rtA.stop();
-    await rtB.stop();
-    kv.close();
-  }
+function twoIsolates(fn: (kv: Deno.Kv, a: Realtime, b: Realtime) => Promise<void>) {
+  return withIsolates(2, (kv, [a, b]) => fn(kv, a, b));
 }
 
 /** Bob's socket on `rt`, past its hello; `frames` is what it was sent. */
@@ -82,15 +72,8 @@ async function bobOn(rt: Realtime) {
 }
 
 Deno.test("MessageLog.append() commits many conversations of one lane at once within KV's check limit", async () => {
-  const kv = await Deno.openKv(":memory:");
-  const rt = new Realtime(kv);
-  await rt.start();
-  try {
-    const convs: string[] = [];
-    while (convs.length < 70) {
-      const g = await createGroup(kv, "owner", "g", []);
-      if (laneOf(g.id) === 0) convs.push(g.id);
-    }
+  await withIsolates(1, async (kv, [rt]) => {
+    const convs = await groupsInLane(kv, 70);
     assert.ok(LANES > 1);
     const acks = await Promise.all(
       convs.map((conv, i) =>
@@ -105,10 +88,7 @@ Deno.test("MessageLog.append() commits many conversations of one lane at once wi
       ),
     );
     assert.deepEqual(acks.map((a) => a.seq), convs.map(() => 1));
-  } finally {
-    await rt.stop();
-    kv.close();
-  }
+  });
 });
 
 Deno.test("a member removed on one isolate gets nothing more from another isolate, even when it fills a gap", async () => {
