@@ -34,41 +34,24 @@ function tap(rt: Realtime): Map<string, number[]> {
 
 /** A KV whose atomic writes record the keys they write and check, per writer. */
 function recording(kv: Deno.Kv, writes: Set<string>): Deno.Kv {
+  // An atomic op whose writing calls note their key; chained calls keep noting.
+  const noting = (op: Deno.AtomicOperation): Deno.AtomicOperation =>
+    new Proxy(op, {
+      get(o, p) {
+        const f = Reflect.get(o, p, o);
+        if (typeof f !== "function") return f;
+        return (...args: unknown[]) => {
+          if (["set", "max", "sum", "delete"].includes(p as string)) {
+            writes.add(JSON.stringify(args[0]));
+          }
+          const r = f.apply(o, args);
+          return r === o ? noting(o) : r;
+        };
+      },
+    });
   return new Proxy(kv, {
     get(target, prop) {
-      if (prop === "atomic") {
-        return () => {
-          const op = target.atomic();
-          return new Proxy(op, {
-            get(o, p) {
-              const f = Reflect.get(o, p, o);
-              if (typeof f !== "function") return f;
-              return (...args: unknown[]) => {
-                if (["set", "max", "sum", "delete"].includes(p as string)) {
-                  writes.add(JSON.stringify(args[0]));
-                }
-                const r = f.apply(o, args);
-                return r === o ? proxyOf(o) : r;
-              };
-            },
-          });
-          function proxyOf(o: Deno.AtomicOperation): Deno.AtomicOperation {
-            return new Proxy(o, {
-              get(x, p) {
-                const f = Reflect.get(x, p, x);
-                if (typeof f !== "function") return f;
-                return (...args: unknown[]) => {
-                  if (["set", "max", "sum", "delete"].includes(p as string)) {
-                    writes.add(JSON.stringify(args[0]));
-                  }
-                  const r = f.apply(x, args);
-                  return r === x ? proxyOf(x) : r;
-                };
-              },
-            });
-          }
-        };
-      }
+      if (prop === "atomic") return () => noting(target.atomic());
       const v = Reflect.get(target, prop, target);
       return typeof v === "function" ? v.bind(target) : v;
     },
