@@ -60,6 +60,9 @@ export interface DmStep {
   doubled: number;
   errors: number;
   held: boolean;
+  /** CPU cores the server and the load generator used over the step (absent in older results). */
+  serverCores?: number;
+  loadgenCores?: number;
 }
 
 export interface DmCapacity {
@@ -88,7 +91,16 @@ export async function runDmCapacity(
     const errors = Object.values(r.errors).reduce((a, b) => a + b, 0);
     const held = r.latency.p99 <= 50 && r.lost === 0 && r.doubled === 0 && errors === 0 &&
       r.acked === r.sent;
-    steps.push({ rate, p99: r.latency.p99, lost: r.lost, doubled: r.doubled, errors, held });
+    steps.push({
+      rate,
+      p99: r.latency.p99,
+      lost: r.lost,
+      doubled: r.doubled,
+      errors,
+      held,
+      serverCores: r.serverCpuS / r.wallS,
+      loadgenCores: r.loadgenCpuS / r.wallS,
+    });
     if (!held) break;
     capacity = rate;
   }

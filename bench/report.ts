@@ -326,6 +326,10 @@ export function renderResults(r: Results, notes: string[]): string {
         s.lost || s.doubled || s.errors
           ? `, lost ${s.lost}, doubled ${s.doubled}, refused ${s.errors}`
           : ""
+      }${
+        s.serverCores !== undefined
+          ? ` (cores: server ${fmt(s.serverCores, 2)}, load gen ${fmt(s.loadgenCores ?? NaN, 2)})`
+          : ""
       }${s.held ? "" : " (not held)"}`;
     o.push(
       ...runLines<DmCapacity>(

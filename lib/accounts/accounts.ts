@@ -180,7 +180,7 @@ export async function resetPassword(
 async function peekToken(deps: AccountDeps, token: string): Promise<User | null> {
   if (typeof token !== "string" || token.length < 20 || token.length > 100) return null;
   const v = (await deps.kv.get<{ purpose: string; userId: string; expiresAt: number }>(
-    keys.emailToken(await sha256(token)),
+    keys.emailToken(sha256(token)),
   )).value;
   if (!v || v.purpose !== "reset" || v.expiresAt <= (deps.now?.() ?? Date.now())) return null;
   return await getUser(deps.kv, v.userId);

@@ -25,7 +25,7 @@ export async function createSession(
   now = Date.now(),
 ): Promise<{ token: string; session: Session }> {
   const token = newToken(32);
-  const tokenHash = await sha256(token);
+  const tokenHash = sha256(token);
   const session: Session = {
     id: newId(now),
     userId,
@@ -49,7 +49,7 @@ export async function getSession(
   now = Date.now(),
 ): Promise<Session | null> {
   if (!token || token.length > 100) return null;
-  const tokenHash = await sha256(token);
+  const tokenHash = sha256(token);
   const entry = await kv.get<Session>(keys.session(tokenHash));
   const s = entry.value;
   // expireIn is only a hint: check expiry here.

@@ -28,7 +28,7 @@ Deno.test("createSession() returns a 256-bit token that getSession() resolves to
 Deno.test("createSession() stores only the token's hash, never the token", () =>
   withKv(async (kv) => {
     const { token } = await createSession(kv, "u1", META, T0);
-    const stored = await kv.get(keys.session(await sha256(token)));
+    const stored = await kv.get(keys.session(sha256(token)));
     assert.ok(stored.value, "the session is stored under the token's SHA-256");
     for await (const e of kv.list({ prefix: [] })) {
       assert.ok(!JSON.stringify(e.key).includes(token), "token in a key");

@@ -24,7 +24,7 @@ export async function issueToken(
 ): Promise<string> {
   const token = newToken(32);
   const value: StoredToken = { purpose, userId, expiresAt: now + TOKEN_TTL_MS[purpose] };
-  await kv.set(keys.emailToken(await sha256(token)), value, { expireIn: TOKEN_TTL_MS[purpose] });
+  await kv.set(keys.emailToken(sha256(token)), value, { expireIn: TOKEN_TTL_MS[purpose] });
   return token;
 }
 
@@ -36,7 +36,7 @@ export async function consumeToken(
   now = Date.now(),
 ): Promise<string | null> {
   if (typeof token !== "string" || token.length < 20 || token.length > 100) return null;
-  const key = keys.emailToken(await sha256(token));
+  const key = keys.emailToken(sha256(token));
   const entry = await kv.get<StoredToken>(key);
   const v = entry.value;
   if (!v || v.purpose !== purpose) return null;

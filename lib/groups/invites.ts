@@ -69,7 +69,7 @@ export async function createInvite(
     );
   }
   const token = newToken(24);
-  const hash = await sha256(token);
+  const hash = sha256(token);
   const invite: Invite = {
     id: newId(now),
     conv: convId,
@@ -135,7 +135,7 @@ async function liveInvite(
   token: string,
 ): Promise<{ invite: Invite; key: Deno.KvKey }> {
   if (typeof token !== "string" || !TOKEN_RE.test(token)) invalid();
-  const key = keys.invite(await sha256(token));
+  const key = keys.invite(sha256(token));
   const inv = (await deps.kv.get<Invite>(key)).value;
   // expireIn is only a hint: the expiry is checked here.
   if (!inv || !isLive(inv, deps.now())) invalid();

@@ -79,15 +79,13 @@ export class Presence {
     if (want === this.#marked.has(userId)) return;
     const key = keys.presence(userId, this.isolate);
     if (want) {
-      const wasOnline = await this.#onlineAnywhere(userId);
       // The key rides with the log's next batch: a reconnect storm is a few commits, not one each.
+      // "Online" goes out even when another isolate has the user online already: saying it twice
+      // is harmless to a client, and asking first was a KV read on every user's first hello here.
       const mark = { key, value: this.now(), expireIn: TTL_MS };
-      if (wasOnline) await this.log.write(userId, [mark]);
-      else {
-        await this.log.publish({ t: "presence", user: userId, online: true, lastSeen: null }, [
-          mark,
-        ]);
-      }
+      await this.log.publish({ t: "presence", user: userId, online: true, lastSeen: null }, [
+        mark,
+      ]);
       this.#marked.add(userId);
       return;
     }
