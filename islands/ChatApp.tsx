@@ -10,6 +10,8 @@ import {
   loadHistory,
   markRead,
   notifyTyping,
+  react,
+  recallMessage,
   requestMembers,
   requestReceipts,
   retry,
@@ -108,7 +110,9 @@ export default function ChatApp(p: ChatAppProps) {
               locale={p.locale}
               online={online}
               onBack={() => openConv(null)}
-              onSend={(text) => sendMessage(c.summary.id, text)}
+              onSend={(text, reply) => sendMessage(c.summary.id, text, reply)}
+              onReact={(seq, emoji, on) => react(c.summary.id, seq, emoji, on)}
+              onRecall={(seq) => recallMessage(c.summary.id, seq)}
               onTyping={() => notifyTyping(c.summary.id)}
               onOlder={() => loadHistory(c.summary.id)}
               onRetry={(cid) => retry(c.summary.id, cid)}

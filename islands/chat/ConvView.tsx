@@ -1,8 +1,8 @@
 /** One conversation: header, messages with date separators and read marks, history on scroll up. */
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
-import { type Locale, t } from "../../lib/i18n/i18n.ts";
+import { hasMessage, type Locale, t } from "../../lib/i18n/i18n.ts";
 import { type ChatState, type ConvState, readCount } from "../../lib/client/state.ts";
-import type { Message } from "../../lib/wire/protocol.ts";
+import { type Message, RECALL_WINDOW_MS } from "../../lib/wire/protocol.ts";
 import { Avatar } from "../../components/Avatar.tsx";
 import { Composer } from "./Composer.tsx";
 import {
@@ -15,7 +15,8 @@ import {
   systemText,
   timeOf,
 } from "./format.ts";
-import { sendErrors } from "./client.ts";
+import { sendErrors, updateError } from "./client.ts";
+import { ActionBar, Quote, Reactions, recalledText, RichText } from "./MessageBits.tsx";
 import { failReason, GroupNotice, MutedNote } from "../group/ConvBits.tsx";
 
 export interface ConvViewProps {
@@ -24,7 +25,9 @@ export interface ConvViewProps {
   locale: Locale;
   online: boolean;
   onBack: () => void;
-  onSend: (text: string) => void;
+  onSend: (text: string, reply?: number) => void;
+  onReact: (seq: number, emoji: string, on: boolean) => void;
+  onRecall: (seq: number) => void;
   onTyping: () => void;
   onOlder: () => void;
   onRetry: (cid: string) => void;
@@ -114,6 +117,10 @@ export function ConvView(p: ConvViewProps) {
   });
   const atBottom = useRef(true);
   const [newCount, setNewCount] = useState(0);
+  /** The message whose action bar is open, the one the composer answers, the one sought. */
+  const [sel, setSel] = useState<number | null>(null);
+  const [replyTo, setReplyTo] = useState<number | null>(null);
+  const [seek, setSeek] = useState<number | null>(null);
   const lastSeq = c.messages[c.messages.length - 1]?.seq ?? 0;
   const firstSeq = c.messages[0]?.seq;
   // After "delete friend" the DM stays readable but closed for sending, until friends again.
@@ -135,15 +142,42 @@ export function ConvView(p: ConvViewProps) {
     anchor.current = { first: firstSeq, height: el.scrollHeight, top: el.scrollTop };
   }, [firstSeq, lastSeq, c.pending.length]);
 
+  // Recalls and reactions are entries too: read with the rest, but not "new" messages below.
+  const lastShown = c.messages.findLast((m) => m.kind !== "update")?.seq ?? 0;
   useEffect(() => {
     if (atBottom.current) p.onSeen();
-    else setNewCount((n) => n + 1);
   }, [lastSeq]);
+  useEffect(() => {
+    if (!atBottom.current) setNewCount((n) => n + 1);
+  }, [lastShown]);
 
   useEffect(() => {
     atBottom.current = true;
     setNewCount(0);
+    setSel(null);
+    setReplyTo(null);
+    setSeek(null);
   }, [c.summary.id]);
+
+  // A quote's original: shown once loaded, paging older history until it is (or nothing is left).
+  useEffect(() => {
+    if (seek === null) return;
+    const el = scroller.current?.querySelector(`[data-seq="${seek}"]`);
+    if (el) {
+      el.scrollIntoView({ block: "center" });
+      el.classList.add("flash");
+      setTimeout(() => el.classList.remove("flash"), 1500);
+      atBottom.current = false;
+      setSeek(null);
+    } else if (c.hasMore) p.onOlder();
+    else setSeek(null);
+  }, [seek, firstSeq, c.hasMore]);
+
+  function onKeyDown(e: KeyboardEvent) {
+    if (e.key !== "Escape") return;
+    if (sel !== null) setSel(null);
+    else if (replyTo !== null) setReplyTo(null);
+  }
 
   function onScroll() {
     const el = scroller.current!;
@@ -164,6 +198,11 @@ export function ConvView(p: ConvViewProps) {
     p.onSeen();
   }
 
+  // The message being answered, while it is still there to answer.
+  const replyingTo = replyTo === null
+    ? null
+    : c.messages.find((m) => m.seq === replyTo && m.kind === "text" && !m.recalled) ?? null;
+
   const items: preact.JSX.Element[] = [];
   let prevDay = "";
   let prevFrom = "";
@@ -178,10 +217,17 @@ export function ConvView(p: ConvViewProps) {
       prevDay = day;
       prevFrom = "";
     }
-    if (m.kind === "system") {
+    // Updates (recalls, reactions) show in the message they changed, not on their own.
+    if (m.kind === "update") continue;
+    if (m.kind === "system" || m.recalled) {
       items.push(
-        <li class="system" key={m.seq} data-seq={m.seq}>
-          <span>{systemText(p.s, m, p.locale)}</span>
+        <li
+          class="system"
+          key={m.seq}
+          data-seq={m.seq}
+          data-testid={m.recalled ? "recalled" : undefined}
+        >
+          <span>{m.recalled ? recalledText(p.s, m, p.locale) : systemText(p.s, m, p.locale)}</span>
         </li>,
       );
       prevFrom = "";
@@ -201,7 +247,46 @@ export function ConvView(p: ConvViewProps) {
         {!mine && <Avatar user={sender} size={32} />}
         <div class="bubble-wrap">
           {showName && <div class="sender">{memberName(p.s, c.summary.id, m.from, p.locale)}</div>}
-          <div class="bubble">{m.text}</div>
+          <div
+            class="bubble"
+            tabIndex={0}
+            role="button"
+            aria-expanded={sel === m.seq}
+            aria-label={t(p.locale, "chat.actions")}
+            onClick={(e) => {
+              // A link opens; the bubble around it does not toggle.
+              if ((e.target as HTMLElement).closest("a,.quote")) return;
+              setSel(sel === m.seq ? null : m.seq);
+            }}
+            onKeyDown={(e) => {
+              if (e.key === "Enter" && e.target === e.currentTarget) {
+                setSel(sel === m.seq ? null : m.seq);
+              }
+            }}
+            data-testid="bubble"
+          >
+            {m.reply && <Quote s={p.s} c={c} reply={m.reply} locale={p.locale} onJump={setSeek} />}
+            <span class="text">
+              <RichText text={m.text} />
+            </span>
+          </div>
+          <Reactions
+            s={p.s}
+            m={m}
+            locale={p.locale}
+            onReact={(emoji, on) => p.onReact(m.seq, emoji, on)}
+          />
+          {sel === m.seq && (
+            <ActionBar
+              c={c}
+              m={m}
+              me={me}
+              locale={p.locale}
+              onReact={(emoji, on) => (p.onReact(m.seq, emoji, on), setSel(null))}
+              onReply={() => (setReplyTo(m.seq), setSel(null))}
+              onRecall={() => (p.onRecall(m.seq), setSel(null))}
+            />
+          )}
           <div class="meta">
             <time>{timeOf(m.at, p.locale)}</time>
             {mine && <Status p={p} m={m} />}
@@ -214,7 +299,21 @@ export function ConvView(p: ConvViewProps) {
     items.push(
       <li class="msg mine" key={`p${pm.cid}`} data-testid="msg" data-pending={pm.state}>
         <div class="bubble-wrap">
-          <div class="bubble">{pm.text}</div>
+          <div class="bubble">
+            {pm.reply !== undefined && me && (
+              <Quote
+                s={p.s}
+                c={c}
+                reply={{
+                  seq: pm.reply,
+                  from: c.messages.find((x) => x.seq === pm.reply)?.from ?? me,
+                }}
+                locale={p.locale}
+                onJump={setSeek}
+              />
+            )}
+            <span class="text">{pm.text}</span>
+          </div>
           <div class="meta">
             {pm.state === "pending"
               ? <span class="status" data-status="pending">{t(p.locale, "chat.sending")}</span>
@@ -239,7 +338,7 @@ export function ConvView(p: ConvViewProps) {
   }
 
   return (
-    <section class="conv-view" data-conv={c.summary.id}>
+    <section class="conv-view" data-conv={c.summary.id} onKeyDown={onKeyDown}>
       <Header p={p} />
       {c.summary.kind === "group" && <GroupNotice summary={c.summary} locale={p.locale} />}
       <div
@@ -267,10 +366,40 @@ export function ConvView(p: ConvViewProps) {
         </p>
       )}
       {c.summary.kind === "group" && <MutedNote conv={c.summary.id} me={me} locale={p.locale} />}
+      {updateError.value && (
+        <p class="update-error" role="alert" data-testid="update-error">
+          {hasMessage(`err.${updateError.value}`)
+            ? t(p.locale, `err.${updateError.value}` as never, {
+              minutes: RECALL_WINDOW_MS / 60_000,
+            })
+            : t(p.locale, "err.internal")}
+        </p>
+      )}
+      {replyingTo && (
+        <div class="replying" data-testid="replying">
+          <span>
+            {t(p.locale, "chat.replyingTo", {
+              name: memberName(p.s, c.summary.id, replyingTo.from, p.locale),
+            })}: {replyingTo.text.split("\n", 1)[0].slice(0, 60)}
+          </span>
+          <button
+            type="button"
+            class="link"
+            onClick={() => setReplyTo(null)}
+            aria-label={t(p.locale, "chat.cancelReply")}
+            data-testid="cancel-reply"
+          >
+            ×
+          </button>
+        </div>
+      )}
       <Composer
         locale={p.locale}
         online={p.online && !closed}
-        onSend={p.onSend}
+        onSend={(text) => {
+          p.onSend(text, replyingTo?.seq);
+          setReplyTo(null);
+        }}
         onTyping={p.onTyping}
       />
     </section>

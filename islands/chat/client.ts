@@ -22,6 +22,8 @@ export const connection = signal<Connection>("connecting");
 export const isOnline = computed(() => connection.value === "online");
 /** Why a send failed, by client message id (e.g. "muted"), for the failed message's note. */
 export const sendErrors = signal<Record<string, string>>({});
+/** Why the last recall or reaction was refused (an error code), until the next one. */
+export const updateError = signal<string | null>(null);
 
 const ACK_TIMEOUT_MS = 10_000;
 const PING_EVERY_MS = 25_000;
@@ -209,8 +211,8 @@ function onServerFrame(f: ServerFrame): void {
   for (const l of listeners) l(f);
 }
 
-function sendPending(conv: string, cid: string, text: string): void {
-  if (!resumed || !raw({ type: "send", conv, cid, text })) return;
+function sendPending(conv: string, cid: string, text: string, reply?: number): void {
+  if (!resumed || !raw({ type: "send", conv, cid, text, ...(reply ? { reply } : {}) })) return;
   clearTimeout(ackTimers.get(cid));
   ackTimers.set(
     cid,
@@ -221,7 +223,9 @@ function sendPending(conv: string, cid: string, text: string): void {
 /** Sends every pending message again after a reconnect (same cid: the server stores each once). */
 function flushPending(): void {
   for (const c of Object.values(state.value.convs)) {
-    for (const p of c.pending) if (p.state === "pending") sendPending(c.summary.id, p.cid, p.text);
+    for (const p of c.pending) {
+      if (p.state === "pending") sendPending(c.summary.id, p.cid, p.text, p.reply);
+    }
   }
 }
 
@@ -231,19 +235,54 @@ function newCid(): string {
 }
 
 /** Sends a message: shown at once as pending, then sent (or sent when the connection is back). */
-export function sendMessage(conv: string, text: string): void {
+export function sendMessage(conv: string, text: string, reply?: number): void {
   const body = text.trim();
   if (!body) return;
   const cid = newCid();
-  dispatch({ type: "local_send", conv, cid, text: body, at: Date.now() });
-  sendPending(conv, cid, body);
+  dispatch({ type: "local_send", conv, cid, text: body, at: Date.now(), reply });
+  sendPending(conv, cid, body, reply);
+}
+
+let updateRid = 0;
+/** Sends a recall or a reaction; a refusal is shown through `updateError`. */
+function sendUpdate(
+  frame: { type: "recall"; conv: string; seq: number } | {
+    type: "react";
+    conv: string;
+    seq: number;
+    emoji: string;
+    on: boolean;
+  },
+): void {
+  const rid = `u${++updateRid}`;
+  updateError.value = null;
+  const body = frame.type === "react" ? { ...frame, cid: newCid() } : frame;
+  if (!raw({ ...body, rid })) {
+    updateError.value = "offline";
+    return;
+  }
+  const off = onFrame((f) => {
+    if ((f.type !== "ack" && f.type !== "error") || f.rid !== rid) return;
+    off();
+    if (f.type === "error") updateError.value = f.code;
+  });
+}
+
+/** Takes back a message (the server says whether it may: its sender within 2 minutes, admins). */
+export function recallMessage(conv: string, seq: number): void {
+  sendUpdate({ type: "recall", conv, seq });
+}
+
+/** Adds or takes back this user's reaction on a message. */
+export function react(conv: string, seq: number, emoji: string, on: boolean): void {
+  sendUpdate({ type: "react", conv, seq, emoji, on });
 }
 
 export function retry(conv: string, cid: string): void {
   const p = state.value.convs[conv]?.pending.find((x) => x.cid === cid);
   if (!p) return;
   dispatch({ type: "local_retry", conv, cid });
-  sendPending(conv, cid, p.text);
+  sendPending(conv, cid, p.text, p.reply);
 }
 
 const loading = new Set<string>();

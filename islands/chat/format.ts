@@ -102,6 +102,17 @@ export function preview(s: ChatState, c: ConvState, locale: Locale): string {
     }, locale);
   }
   const me = s.me?.id;
+  if (last.kind === "update") {
+    const name = last.from === me
+      ? t(locale, "chat.you")
+      : memberName(s, c.summary.id, last.from, locale);
+    if (last.meta?.event === "recall") {
+      return last.from === me
+        ? t(locale, "chat.recalledMine")
+        : t(locale, "chat.recalled", { name });
+    }
+    return t(locale, "chat.reacted", { name, emoji: last.meta?.emoji ?? last.text });
+  }
   if (last.from === me) return `${t(locale, "chat.you")}: ${last.text}`;
   if (c.summary.kind === "group") {
     return `${memberName(s, c.summary.id, last.from, locale)}: ${last.text}`;

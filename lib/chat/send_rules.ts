@@ -7,22 +7,154 @@ import { keys } from "../kv/keys.ts";
 import { HttpError } from "../errors.ts";
 import { BOT_ID, type Member, type UserConv } from "./conversations.ts";
 import type { MsgInput, Prepared } from "./events.ts";
+import { visibleTo } from "./history.ts";
+import { type Message, RECALL_WINDOW_MS } from "../wire/protocol.ts";
+import { applyReaction, applyUpdate } from "../wire/updates.ts";
 
-/** A user's text message; `peer` is the other person of a DM (its friendship and block rules). */
+/**
+ * A user's text message; `peer` is the other person of a DM (its friendship and block rules),
+ * `reply` the seq of the message it answers (which must exist and be visible to the sender).
+ */
 export function textMessage(
-  m: { conv: string; sender: string; cid: string; text: string },
+  m: { conv: string; sender: string; cid: string; text: string; reply?: number },
   peer?: string,
 ): MsgInput {
+  const { reply, ...fields } = m;
+  const reads: Deno.KvKey[] = [];
+  if (peer) reads.push(keys.friend(m.sender, peer), keys.block(peer, m.sender));
+  if (reply !== undefined) reads.push(keys.msg(m.conv, reply), keys.member(m.conv, m.sender));
   return {
-    ...m,
+    ...fields,
     kind: "text",
     checkMember: true,
     admit: notMuted,
-    reads: peer ? [keys.friend(m.sender, peer), keys.block(peer, m.sender)] : undefined,
-    prepare: peer
-      ? ([friend, blocked]) => dmRules(m.conv, m.sender, peer, friend, blocked)
+    reads: reads.length ? reads : undefined,
+    prepare: reads.length
+      ? async (got) => {
+        const p: Prepared = peer
+          ? await dmRules(m.conv, m.sender, peer, got[0], got[1])
+          : { checks: [], apply: () => {} };
+        if (reply === undefined) return p;
+        const [target, me] = got.slice(-2) as [
+          Deno.KvEntryMaybe<Message>,
+          Deno.KvEntryMaybe<Member>,
+        ];
+        const t = seenBy(target.value, me.value, m.sender);
+        if (!t || t.kind === "update") {
+          throw new HttpError(404, "no_such_message", "The message you answer is not there");
+        }
+        // The quote names the original; its text stays there only (a recall takes it back).
+        return { ...p, fields: { reply: { seq: t.seq, from: t.from } } };
+      }
       : undefined,
   };
+}
+
+/**
+ * Takes a message back: its sender within RECALL_WINDOW_MS, a group's owner any time, an admin
+ * any member's message. The original is rewritten without its text in the same write that logs
+ * the recall, so the words are gone from storage, not hidden; the log entry tells every device.
+ */
+export function recallMessage(
+  kv: Deno.Kv,
+  m: { conv: string; sender: string; target: number },
+  now: () => number,
+): MsgInput {
+  const meta = { event: "recall", target: m.target };
+  return update(m, `recall-${m.target}`, "[recalled a message]", meta, now, async (t, member) => {
+    if (t.recalled) throw new HttpError(409, "already_recalled", "It was already recalled");
+    const role = member.role;
+    if (t.from === m.sender) {
+      if (role !== "owner" && role !== "admin" && now() - t.at > RECALL_WINDOW_MS) {
+        throw new HttpError(403, "recall_expired", "Messages can be recalled for 2 minutes", {
+          params: { minutes: RECALL_WINDOW_MS / 60_000 },
+        });
+      }
+      return [];
+    }
+    if (role === "owner") return [];
+    if (role === "admin") {
+      const author = await kv.get<Member>(keys.member(m.conv, t.from));
+      if (!author.value || author.value.role === "member") return [author];
+    }
+    throw new HttpError(403, "not_allowed", "Only its sender or a group admin can recall it");
+  });
+}
+
+/** Adds (`on`) or takes back the sender's reaction `emoji` on a message. */
+export function reactMessage(
+  m: { conv: string; sender: string; cid: string; target: number; emoji: string; on: boolean },
+  now: () => number,
+): MsgInput {
+  const meta = { event: "react", target: m.target, emoji: m.emoji, on: m.on };
+  // deno-lint-ignore require-await
+  return update(m, m.cid, m.emoji, meta, now, async (t) => {
+    if (t.recalled) throw new HttpError(404, "no_such_message", "That message is not there");
+    if (!applyReaction(t.reactions, m.sender, m.emoji, m.on)) {
+      throw new HttpError(400, "too_many_reactions", "This message has too many reactions");
+    }
+    return [];
+  });
+}
+
+/**
+ * An update entry (docs/protocol.md#updates-recall-and-reactions): it reads its target and the
+ * sender's membership, lets `rule` refuse (or add checks), and rewrites the target in its write.
+ */
+function update(
+  m: { conv: string; sender: string; target: number },
+  cid: string,
+  text: string,
+  meta: NonNullable<Message["meta"]>,
+  now: () => number,
+  rule: (t: Message, member: Member) => Promise<Deno.AtomicCheck[]>,
+): MsgInput {
+  return {
+    conv: m.conv,
+    sender: m.sender,
+    cid,
+    kind: "update",
+    text,
+    meta,
+    checkMember: true,
+    exclusive: true,
+    reads: [keys.msg(m.conv, m.target), keys.member(m.conv, m.sender)],
+    prepare: async ([target, me]) => {
+      const member = (me as Deno.KvEntryMaybe<Member>).value;
+      const t = seenBy((target as Deno.KvEntryMaybe<Message>).value, member, m.sender);
+      if (!t || t.kind !== "text") {
+        throw new HttpError(404, "no_such_message", "That message is not there");
+      }
+      const checks = [target, me, ...await rule(t, member!)];
+      return {
+        checks,
+        only: t.only,
+        apply: (op, seq) =>
+          op.set(
+            keys.msg(t.conv, t.seq),
+            applyUpdate(t, {
+              conv: t.conv,
+              seq,
+              id: "",
+              from: m.sender,
+              kind: "update",
+              text: "",
+              at: now(),
+              meta,
+            }),
+          ),
+      };
+    },
+  };
+}
+
+/**
+ * The message if `user` may see it: a member since before it (history has the same floor), and
+ * not someone else's only; else null (to them it is not there).
+ */
+function seenBy(t: Message | null, member: Member | null, user: string): Message | null {
+  if (!t || !member || t.seq <= member.joinedSeq || !visibleTo(t, user)) return null;
+  return t;
 }
 
 /**

@@ -1,6 +1,7 @@
 /** How messages and group events change one conversation's client state. */
 import type { ConvSummary, Message } from "../wire/protocol.ts";
 import type { ConvState } from "./types.ts";
+import { applyUpdate } from "../wire/updates.ts";
 
 export function convState(summary: ConvSummary, prev?: ConvState): ConvState {
   return {
@@ -15,12 +16,29 @@ export function convState(summary: ConvSummary, prev?: ConvState): ConvState {
   };
 }
 
-/** Merges messages into an ascending, duplicate-free list. */
+/**
+ * Merges messages into an ascending, duplicate-free list, with every update entry in it applied
+ * to its target: a target read from the log before an update (a page that crossed it) still ends
+ * as the log has it now, and one that already had it is left as it is (lib/wire/updates.ts).
+ */
 export function mergeMessages(list: Message[], add: Message[]): Message[] {
   if (!add.length) return list;
   const bySeq = new Map(list.map((m) => [m.seq, m]));
   for (const m of add) bySeq.set(m.seq, m);
-  return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+  return withUpdates([...bySeq.values()].sort((a, b) => a.seq - b.seq));
+}
+
+/** Applies the list's update entries, oldest first, to their targets in the list. */
+function withUpdates(list: Message[]): Message[] {
+  let index: Map<number, number> | undefined;
+  for (const u of list) {
+    const target = u.kind === "update" ? u.meta?.target : undefined;
+    if (target === undefined) continue;
+    index ??= new Map(list.map((m, i) => [m.seq, i]));
+    const i = index.get(target);
+    if (i !== undefined) list[i] = applyUpdate(list[i], u);
+  }
+  return list;
 }
 
 /** What a new group system message changes in the conversation's summary. */
@@ -112,5 +130,5 @@ function extendWindow(list: Message[], m: Message): Message[] {
  */
 function extendLive(c: ConvState, m: Message): Message[] {
   const last = c.messages[c.messages.length - 1]?.seq ?? c.summary.lastSeq;
-  return m.seq > last ? [...c.messages, m] : c.messages;
+  return m.seq > last ? withUpdates([...c.messages, m]) : c.messages;
 }

@@ -186,7 +186,13 @@ export function reduce(s: ChatState, a: Action, now = Date.now()): ChatState {
         a.conv,
         (c) => ({
           ...c,
-          pending: [...c.pending, { cid: a.cid, text: a.text, at: a.at, state: "pending" }],
+          pending: [...c.pending, {
+            cid: a.cid,
+            text: a.text,
+            at: a.at,
+            state: "pending",
+            ...(a.reply !== undefined ? { reply: a.reply } : {}),
+          }],
         }),
       );
     case "local_failed":

@@ -6,6 +6,8 @@ import type { FriendsSnapshot } from "../wire/api.ts";
 export interface Pending {
   cid: string;
   text: string;
+  /** The seq of the message it answers. */
+  reply?: number;
   at: number;
   state: "pending" | "failed";
 }
@@ -44,7 +46,7 @@ export interface ChatState {
 
 export type Action =
   | ServerFrame
-  | { type: "local_send"; conv: string; cid: string; text: string; at: number }
+  | { type: "local_send"; conv: string; cid: string; text: string; at: number; reply?: number }
   | { type: "local_failed"; conv: string; cid: string }
   | { type: "local_retry"; conv: string; cid: string }
   | { type: "local_read"; conv: string; seq: number }

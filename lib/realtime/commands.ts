@@ -8,7 +8,14 @@ import { type ClientFrame, HISTORY_PAGE_MAX_CHARS, RESUME_MAX_PER_CONV } from ".
 import { type ConvHead, listMembers, readCursor, requireMember } from "../chat/conversations.ts";
 import { cardsFor } from "../chat/conv_list.ts";
 import { pageBefore, pageCost, range, visibleTo } from "../chat/history.ts";
-import { botMessage, dmPeerOf, textMessage } from "../chat/send_rules.ts";
+import {
+  botMessage,
+  dmPeerOf,
+  reactMessage,
+  recallMessage,
+  textMessage,
+} from "../chat/send_rules.ts";
+import type { MsgInput } from "../chat/events.ts";
 import { keys } from "../kv/keys.ts";
 import { HttpError } from "../errors.ts";
 import { botReply } from "../chat/bot.ts";
@@ -26,6 +33,29 @@ export async function runCommand(c: Conn, f: ClientFrame): Promise<void> {
       return await hello(c, f);
     case "send":
       return await send(c, f);
+    case "recall":
+      return await update(
+        c,
+        f,
+        recallMessage(c.deps.kv, {
+          conv: f.conv,
+          sender: c.userId,
+          target: f.seq,
+        }, c.deps.now),
+      );
+    case "react":
+      return await update(
+        c,
+        f,
+        reactMessage({
+          conv: f.conv,
+          sender: c.userId,
+          cid: f.cid,
+          target: f.seq,
+          emoji: f.emoji,
+          on: f.on,
+        }, c.deps.now),
+      );
     case "history":
       return await history(c, f);
     case "sync":
@@ -52,7 +82,7 @@ async function send(c: Conn, f: Frame<"send">): Promise<void> {
     ? await dmPeerOf(c.deps.kv, c.userId, f.conv)
     : undefined;
   const ack = await c.deps.log.append(
-    textMessage({ conv: f.conv, sender: c.userId, cid: f.cid, text: f.text }, peer),
+    textMessage({ conv: f.conv, sender: c.userId, cid: f.cid, text: f.text, reply: f.reply }, peer),
   );
   c.send({
     type: "ack",
@@ -68,6 +98,24 @@ async function send(c: Conn, f: Frame<"send">): Promise<void> {
     c.deps.log.append(botMessage(f.conv, ack.seq, text))
       .catch((err) => log.warn("bot.reply_failed", { err }));
   }
+}
+
+/** A recall or a reaction: logged like a message, acked like one (docs/protocol.md#updates). */
+async function update(
+  c: Conn,
+  f: Frame<"recall"> | Frame<"react">,
+  input: MsgInput,
+): Promise<void> {
+  const ack = await c.deps.log.append(input);
+  c.send({
+    type: "ack",
+    rid: f.rid,
+    cid: ack.cid,
+    conv: ack.conv,
+    seq: ack.seq,
+    at: ack.at,
+    id: ack.id,
+  });
 }
 
 async function history(c: Conn, f: Frame<"history">): Promise<void> {

@@ -103,7 +103,11 @@ export class Intake {
    * a refused command never waits in the queue.
    */
   #withinBuckets(frame: ClientFrame): boolean {
-    if (frame.type === "send" && !this.#token("send", LIMITS_WS.sendPerSec, LIMITS_WS.sendBurst)) {
+    // Recalls and reactions are messages in the log too: they take from the same bucket.
+    if (
+      (frame.type === "send" || frame.type === "recall" || frame.type === "react") &&
+      !this.#token("send", LIMITS_WS.sendPerSec, LIMITS_WS.sendBurst)
+    ) {
       return (this.#refuse(frame, "rate_limited", "Sending too fast; slow down"), false);
     }
     if (
@@ -173,7 +177,7 @@ export class Intake {
   /** Answers one frame with an error naming its rid (and cid for a send). */
   #refuse(frame: ClientFrame, code: string, message: string): void {
     const rid = "rid" in frame ? frame.rid : undefined;
-    const cid = frame.type === "send" ? frame.cid : undefined;
+    const cid = frame.type === "send" || frame.type === "react" ? frame.cid : undefined;
     this.c.send({ type: "error", rid, cid, code, message });
   }
 

@@ -1,12 +1,14 @@
 /**
  * The newest messages of recently active conversations in this isolate, each with its "msg"
  * frame serialized once. When many clients resume at once (a restart, a network blip), they
- * replay from here instead of each reading the same messages from the log. Committed messages
- * never change, so nothing cached goes stale; only contiguous runs are kept, so a range comes
- * either whole from memory or from KV.
+ * replay from here instead of each reading the same messages from the log. A committed message
+ * changes only by an update entry (a recall, a reaction) later in its own log, which passes
+ * through here too and is applied to the copy kept; only contiguous runs are kept, so a range
+ * comes either whole from memory or from KV.
  */
 import { range } from "../chat/history.ts";
 import type { Message } from "../wire/protocol.ts";
+import { applyUpdate } from "../wire/updates.ts";
 
 /** One message and its frame. */
 export interface Recent {
@@ -31,6 +33,12 @@ export class RecentMessages {
     const run = this.#runs.get(msg.conv);
     const last = run?.at(-1)?.msg.seq;
     if (last !== undefined && msg.seq <= last) return;
+    const target = msg.kind === "update" ? msg.meta?.target : undefined;
+    if (run && target !== undefined && target >= run[0].msg.seq && target <= last!) {
+      const i = target - run[0].msg.seq;
+      const updated = applyUpdate(run[i].msg, msg);
+      if (updated !== run[i].msg) run[i] = { msg: updated, json: msgFrame(updated) };
+    }
     if (!run || last !== msg.seq - 1) return this.#put(msg.conv, [{ msg, json }]);
     run.push({ msg, json });
     this.#total++;

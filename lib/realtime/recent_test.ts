@@ -81,3 +81,22 @@ Deno.test("RecentMessages bounds each run and the total, dropping the least rece
     );
     assert.deepEqual((await recent.range(kv, "a", 4, 5)).map((x) => x.msg.seq), [5]);
   }));
+
+Deno.test("RecentMessages: an update entry changes the kept copy of its target (a recall leaves no text behind)", () =>
+  withLog("c3", 0, async (kv) => {
+    const recent = new RecentMessages();
+    for (let s = 1; s <= 3; s++) recent.add(msg("c3", s), msgFrame(msg("c3", s)));
+    const recall: Message = {
+      ...msg("c3", 4),
+      kind: "update",
+      text: "[recalled a message]",
+      meta: { event: "recall", target: 2 },
+    };
+    recent.add(recall, msgFrame(recall));
+    const got = await recent.range(kv, "c3", 0, 4);
+    assert.deepEqual(got.map((r) => r.msg.seq), [1, 2, 3, 4], "from memory (the log is empty)");
+    assert.equal(got[1].msg.text, "");
+    assert.deepEqual(got[1].msg.recalled, { by: "u1", at: 4 });
+    assert.ok(!got[1].json.includes("m2"), "the frame is made again without the text");
+    assert.equal(got[0].json, msgFrame(msg("c3", 1)), "the others are untouched");
+  }));

@@ -125,7 +125,10 @@ export class ShardWriter {
     if (!res.ok) return "conflict";
     this.#head = head;
     // Membership changes are system messages with a prepare(): read that conversation afresh.
-    const changed = msgs.filter((m) => m.input.prepare && m.input.kind === "system");
+    // Updates rewrite the message they read: that key is read afresh too.
+    const changed = msgs.filter((m) =>
+      m.input.prepare && (m.input.kind === "system" || m.input.kind === "update")
+    );
     this.cache.remember(res.versionstamp, draft.newHeads, draft.newSent, changed);
     this.#settle(items, draft);
     return "done";

@@ -39,7 +39,17 @@ export function shouldReconnect(code: number): boolean {
   return code < 4500 || code > 4999;
 }
 
-export type MsgKind = "text" | "system";
+/**
+ * "update" entries change an earlier message (meta.event "recall" or "react", meta.target its
+ * seq); the server has already rewritten the target in storage, and clients apply them to the
+ * copy they hold. A client that does not know a kind shows its `text` (docs/protocol.md).
+ */
+export type MsgKind = "text" | "system" | "update";
+
+/** How long after sending the sender may recall a message (owners and admins of a group: any time). */
+export const RECALL_WINDOW_MS = 2 * 60_000;
+/** Distinct reaction emoji one message holds at most. */
+export const MAX_REACTIONS = 20;
 
 export interface Message {
   conv: string;
@@ -53,7 +63,7 @@ export interface Message {
   cid?: string;
   /** Set when only this user may see the message (sent by someone the other party blocked). */
   only?: string;
-  /** For system messages: what happened. */
+  /** For system messages: what happened; for updates: which message, and how it changed. */
   meta?: {
     event: string;
     userId?: string;
@@ -62,7 +72,20 @@ export interface Message {
     text?: string;
     until?: number;
     role?: string;
+    /** Updates: the seq of the message they change. */
+    target?: number;
+    /** "react": the emoji, and whether the sender adds (true) or takes back (false) theirs. */
+    emoji?: string;
+    on?: boolean;
   };
+  /** The message this one answers (its sender; the quote's text is read from the original). */
+  reply?: { seq: number; from: string };
+  /** Set when its sender (or a group owner or admin, `by`) took it back: its text is gone. */
+  recalled?: { by: string; at: number };
+  /** Reactions: emoji → the users who reacted with it, in order. */
+  reactions?: Record<string, string[]>;
+  /** The seq of the last update applied to this message (so applying one twice changes nothing). */
+  upd?: number;
 }
 
 /** One conversation as the list shows it. */
@@ -122,7 +145,17 @@ export interface RequestView {
 // ---- client → server ----
 export type ClientFrame =
   | { type: "hello"; v: number; resume?: Record<string, number> }
-  | { type: "send"; rid?: string; conv: string; cid: string; text: string }
+  | { type: "send"; rid?: string; conv: string; cid: string; text: string; reply?: number }
+  | { type: "recall"; rid?: string; conv: string; seq: number }
+  | {
+    type: "react";
+    rid?: string;
+    conv: string;
+    cid: string;
+    seq: number;
+    emoji: string;
+    on: boolean;
+  }
   | { type: "history"; rid?: string; conv: string; before?: number; limit?: number }
   | { type: "sync"; rid?: string; conv: string; after: number }
   | { type: "read"; conv: string; seq: number }
@@ -135,6 +168,8 @@ export type ClientFrame =
 export const CLIENT_FRAME_TYPES = [
   "hello",
   "send",
+  "recall",
+  "react",
   "history",
   "sync",
   "read",
@@ -230,7 +265,41 @@ export function parseClientFrame(raw: string): ClientFrame | FrameError {
       if ([...text].length > MAX_TEXT_CHARS) {
         return bad(`Message is longer than ${MAX_TEXT_CHARS} characters`);
       }
-      return { type: "send", rid, conv: conv as string, cid: v.cid, text };
+      if (v.reply !== undefined && (!isSeq(v.reply) || v.reply < 1)) {
+        return bad('Field "reply" must be the seq of a message');
+      }
+      return {
+        type: "send",
+        rid,
+        conv: conv as string,
+        cid: v.cid,
+        text,
+        ...(v.reply !== undefined ? { reply: v.reply as number } : {}),
+      };
+    }
+    case "recall":
+      if (!convOk) return bad('Field "conv" is invalid');
+      if (!isSeq(v.seq) || v.seq < 1) return bad('Field "seq" must be the seq of a message');
+      return { type: "recall", rid, conv: conv as string, seq: v.seq };
+    case "react": {
+      if (!convOk) return bad('Field "conv" is invalid');
+      if (typeof v.cid !== "string" || !CID_RE.test(v.cid)) {
+        return bad('Field "cid" (client message id) is invalid');
+      }
+      if (!isSeq(v.seq) || v.seq < 1) return bad('Field "seq" must be the seq of a message');
+      if (typeof v.emoji !== "string" || !isEmoji(v.emoji)) {
+        return bad('Field "emoji" must be one emoji');
+      }
+      if (typeof v.on !== "boolean") return bad('Field "on" must be true or false');
+      return {
+        type: "react",
+        rid,
+        conv: conv as string,
+        cid: v.cid,
+        seq: v.seq,
+        emoji: v.emoji,
+        on: v.on,
+      };
     }
     case "history": {
       if (!convOk) return bad('Field "conv" is invalid');
@@ -268,6 +337,17 @@ export function parseClientFrame(raw: string): ClientFrame | FrameError {
       if (typeof v.type !== "string") return bad('Field "type" must be a string');
       return bad(`Unknown frame type "${v.type.slice(0, 30)}"`);
   }
+}
+
+/**
+ * One emoji as people type it: a pictograph with its modifiers, joiners and variation selectors,
+ * a flag, or a keycap; at most 32 UTF-16 units (the longest family and flag sequences fit).
+ */
+const EMOJI_RE =
+  /^(?:\p{Regional_Indicator}\p{Regional_Indicator}|[#*0-9]\uFE0F?\u20E3|\p{Extended_Pictographic}[\p{Emoji_Modifier}\uFE0F\u20E3\u{E0020}-\u{E007F}]*(?:\u200D\p{Extended_Pictographic}[\p{Emoji_Modifier}\uFE0F]*)*)$/u;
+
+export function isEmoji(s: string): boolean {
+  return s.length > 0 && s.length <= 32 && EMOJI_RE.test(s);
 }
 
 export function isFrameError(v: ClientFrame | FrameError): v is FrameError {

@@ -280,6 +280,18 @@ const validFrame: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
     requiredKeys: ["type", "conv"],
   }),
   fc.record({ type: fc.constant("ping"), rid }, { requiredKeys: ["type"] }),
+  fc.record({ type: fc.constant("recall"), rid, conv: id, seq: fc.integer({ min: 1 }) }, {
+    requiredKeys: ["type", "conv", "seq"],
+  }),
+  fc.record({
+    type: fc.constant("react"),
+    rid,
+    conv: id,
+    cid,
+    seq: fc.integer({ min: 1 }),
+    emoji: fc.constantFrom("👍", "❤️", "👍🏽", "🇨🇳", "1️⃣", "👨‍👩‍👧‍👦"),
+    on: fc.boolean(),
+  }, { requiredKeys: ["type", "conv", "cid", "seq", "emoji", "on"] }),
 );
 
 Deno.test("valid frames are accepted with their fields, and the parsed frame round-trips through JSON", () => {
@@ -289,7 +301,20 @@ Deno.test("valid frames are accepted with their fields, and the parsed frame rou
       const r = parse(input);
       assert.ok(!isFrameError(r), `${JSON.stringify(input)} refused: ${(r as FrameError).message}`);
       assert.equal(r.type, input.type);
-      for (const k of ["conv", "cid", "seq", "after", "before", "limit", "v", "resume"] as const) {
+      for (
+        const k of [
+          "conv",
+          "cid",
+          "seq",
+          "after",
+          "before",
+          "limit",
+          "v",
+          "resume",
+          "emoji",
+          "on",
+        ] as const
+      ) {
         if (k in input && input[k] !== undefined) {
           assert.deepEqual((r as Record<string, unknown>)[k], input[k], k);
         }

@@ -134,6 +134,10 @@ export function predict(wire: string | null, ctx: PredictCtx): Prediction {
     case "typing":
       // hello runs alone: `typing` is checked against the list it loaded, whatever came first.
       return { p: "answer", expect: { k: "quiet", ...base } };
+    case "recall":
+    case "react":
+      // The generator makes none (tests/fuzz/frames.ts MODELLED_TYPES).
+      throw new Error(`the fuzz world does not model "${f.type}" frames`);
   }
 }
 

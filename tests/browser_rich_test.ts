@@ -1,0 +1,143 @@
+/**
+ * Rich messages in real browsers: Alice on a desktop in English, Bob on a phone in Chinese. A link
+ * opens safely, Bob answers a particular message, both react, Alice recalls a message (and is
+ * told when it is too late to). SHOTS=/tmp/shots saves screenshots.
+ */
+import assert from "node:assert/strict";
+import type { BrowserContext, Page } from "playwright-core";
+import { friendsDm, signUp, type TestServer } from "./helpers.ts";
+import { DESKTOP, hydrated, loggedIn, PHONE, watchConsole, withBrowser } from "./browser.ts";
+
+const SHOTS = Deno.env.get("SHOTS");
+if (SHOTS) await Deno.mkdir(SHOTS, { recursive: true });
+
+async function openDm(
+  ctx: BrowserContext,
+  server: TestServer,
+  problems: string[][],
+  dm: string,
+): Promise<Page> {
+  const page = await ctx.newPage();
+  problems.push(watchConsole(page));
+  await page.goto(server.url("/"));
+  await hydrated(page);
+  await page.waitForSelector('[data-connection="online"]');
+  await page.click(`[data-conv="${dm}"]`);
+  await page.waitForSelector(".conv-view");
+  return page;
+}
+
+async function send(page: Page, text: string): Promise<void> {
+  await page.fill('[data-testid="composer"]', text);
+  await page.click('[data-testid="send"]');
+}
+
+/** The message whose text contains `text`. */
+const msgWith = (text: string) => `[data-testid="msg"]:has(.text:has-text("${text}"))`;
+
+/**
+ * Opens a message's action bar: a tap on its bubble, at the bottom edge (its middle may be a link,
+ * or the quote, which do what they do instead).
+ */
+async function tap(page: Page, text: string): Promise<void> {
+  const el = await page.waitForSelector(`${msgWith(text)} .bubble`);
+  const box = (await el.boundingBox())!;
+  await page.mouse.click(box.x + 4, box.y + box.height - 3);
+  await page.waitForSelector('[data-testid="actions"]');
+}
+
+async function shot(page: Page, name: string) {
+  if (SHOTS) await page.screenshot({ path: `${SHOTS}/rich-${name}.png` });
+}
+
+Deno.test("links, replies, reactions and recall between a desktop and a phone, in English and Chinese", async () => {
+  let skew = 0;
+  await withBrowser(async ({ server, browser, problems }) => {
+    const alice = await signUp(server);
+    const bob = await signUp(server);
+    const dm = await friendsDm(server, alice.userId, bob.userId);
+    const a = await openDm(
+      await loggedIn(browser, server, alice, DESKTOP),
+      server,
+      problems,
+      dm.id,
+    );
+    const b = await openDm(
+      await loggedIn(browser, server, bob, PHONE, "zh-CN"),
+      server,
+      problems,
+      dm.id,
+    );
+
+    // A link in a message is a link, opened in a new tab without a referrer; the rest is text.
+    await send(a, "Plan: https://example.com/trip?day=1 ok");
+    const link = await b.waitForSelector(`${msgWith("Plan:")} [data-testid="msg-link"]`);
+    assert.equal(await link.getAttribute("href"), "https://example.com/trip?day=1");
+    assert.equal(await link.getAttribute("target"), "_blank");
+    assert.equal(await link.getAttribute("rel"), "noopener noreferrer");
+    assert.equal(
+      await b.textContent(`${msgWith("Plan:")} .bubble`),
+      "Plan: https://example.com/trip?day=1 ok",
+    );
+    // Markup in a message is shown as text, never as HTML.
+    await send(a, "<b>bold</b> www.deno.com");
+    await b.waitForSelector(`${msgWith("<b>bold</b>")} [data-testid="msg-link"]`);
+    assert.equal(await b.$$eval(`${msgWith("<b>bold</b>")} .bubble b`, (els) => els.length), 0);
+
+    // Bob answers the plan: tap it, "引用", write, send. The quote names Alice and the plan.
+    await tap(b, "Plan:");
+    await b.click('[data-testid="actions"] [data-testid="reply"]');
+    await b.waitForSelector('[data-testid="replying"]');
+    await send(b, "好的，没问题");
+    await b.waitForSelector('[data-testid="replying"]', { state: "detached" });
+    const quoteA = await a.waitForSelector(`${msgWith("好的，没问题")} [data-testid="quote"]`);
+    assert.match((await quoteA.textContent())!, /Plan: https:\/\/example\.com/);
+    await shot(b, "phone-reply");
+    // The quote shows the original: a tap brings it into view.
+    await a.click(`${msgWith("好的，没问题")} [data-testid="quote"]`);
+    await a.waitForSelector(`${msgWith("Plan:")}.flash`);
+
+    // Alice reacts 👍 to Bob's answer; Bob sees it and adds his own with one tap on the chip.
+    await tap(a, "好的，没问题");
+    await a.click('[data-testid="actions"] [data-emoji="👍"]');
+    const chip = `${msgWith("好的，没问题")} [data-testid="reaction"][data-emoji="👍"]`;
+    await b.waitForSelector(chip);
+    assert.equal(await b.textContent(`${chip} .count`), "1");
+    assert.equal(await b.getAttribute(chip, "aria-pressed"), "false");
+    await b.click(chip);
+    await a.waitForSelector(`${chip} .count:text-is("2")`);
+    assert.equal(await b.getAttribute(chip, "aria-pressed"), "true");
+    // Alice takes hers back: one left, Bob's.
+    await a.click(chip);
+    await b.waitForSelector(`${chip} .count:text-is("1")`);
+    await shot(a, "desktop-reactions");
+
+    // Alice recalls the plan: gone for both, in Bob's language; the quote says so too.
+    await tap(a, "Plan:");
+    await a.click('[data-testid="actions"] [data-testid="recall"]');
+    await a.waitForSelector('[data-testid="recalled"]:has-text("You recalled a message")');
+    await b.waitForSelector('[data-testid="recalled"]:has-text("撤回了一条消息")');
+    assert.equal(await b.$(msgWith("Plan:")), null, "the words are gone from Bob's screen");
+    await b.waitForSelector(`${msgWith("好的")} [data-testid="quote"]:has-text("引用内容已撤回")`);
+    // Bob's chat list says so in its preview, as WeChat does.
+    await shot(b, "phone-recalled");
+
+    // A reload shows the same (from the server's history, not the tab's memory).
+    await b.reload();
+    await hydrated(b);
+    // (The phone reopens the conversation it showed, or its list.)
+    if (!await b.isVisible(".conv-view")) await b.click(`[data-conv="${dm.id}"]`);
+    await b.waitForSelector('[data-testid="recalled"]');
+    assert.equal(await b.$(msgWith("Plan:")), null);
+
+    // Past two minutes the server refuses, and Alice is told why.
+    await send(a, "too late to take back");
+    await a.waitForSelector(`${msgWith("too late")} [data-status]:not([data-status="pending"])`);
+    skew = 3 * 60_000;
+    await tap(a, "too late to take back");
+    await a.click('[data-testid="actions"] [data-testid="recall"]');
+    const err = await a.waitForSelector('[data-testid="update-error"]');
+    assert.match((await err.textContent())!, /2 minutes/);
+    assert.ok(await b.$(msgWith("too late")), "still there for Bob");
+  }, { now: () => Date.now() + skew });
+});
