@@ -29,6 +29,8 @@ async function sourceHash(): Promise<string> {
     }
   }
   parts.push(await Deno.readTextFile(new URL("deno.json", root)));
+  // What this script writes besides the bundles (the emoji data) changes with it too.
+  parts.push(await Deno.readTextFile(new URL("scripts/build.ts", root)));
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(parts.join("\0")));
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("").slice(
     0,
@@ -84,12 +86,58 @@ async function build(hash: string): Promise<void> {
     say(`error: building the island bundles failed (deno bundle exited ${code})`);
     Deno.exit(1);
   }
+  await writeEmojiData(new URL("emoji-data.js", outDir));
   const files: string[] = [];
   for await (const e of Deno.readDir(outDir)) if (e.isFile) files.push(e.name);
   await Deno.writeTextFile(
     new URL("manifest.json", buildDir),
     JSON.stringify({ hash, files: files.sort() }, null, 2),
   );
+}
+
+interface EmojibaseEntry {
+  hexcode: string;
+  unicode: string;
+  label: string;
+  group?: number;
+  order?: number;
+  tags?: string[];
+  skins?: { hexcode: string; unicode: string }[];
+}
+
+/**
+ * The emoji picker's data (islands/chat/EmojiPicker.tsx), from emojibase-data: a module the picker
+ * loads only when opened, next to the bundles. Per emoji: the character, its group, its English
+ * and Chinese names, the words it is found by (both names and keywords, lower case) and its five
+ * skin tones if it has them. Without the "component" group (bare skin tones and hair styles).
+ */
+async function writeEmojiData(to: URL): Promise<void> {
+  const load = async (lang: string) => ({
+    list: (await import(`emojibase-data/${lang}/compact.json`, { with: { type: "json" } }))
+      .default as EmojibaseEntry[],
+    groups: ((await import(`emojibase-data/${lang}/messages.json`, { with: { type: "json" } }))
+      .default as { groups: { order: number; message: string }[] }).groups,
+  });
+  const [en, zh] = [await load("en"), await load("zh")];
+  const zhByHex = new Map(zh.list.map((e) => [e.hexcode, e]));
+  const list = en.list
+    .filter((e) => e.group !== undefined && e.group !== 2)
+    .sort((a, b) => (a.order ?? 0) - (b.order ?? 0))
+    .map((e) => {
+      const z = zhByHex.get(e.hexcode);
+      const words = [e.label, ...(e.tags ?? []), z?.label ?? "", ...(z?.tags ?? [])]
+        .join(" ").toLowerCase();
+      // The five with one skin tone each (people in pairs also have the mixed ones).
+      const skins = e.skins
+        ?.filter((s) => s.hexcode.match(/1F3F[B-F]/g)?.length === 1)
+        .map((s) => s.unicode);
+      const entry = [e.unicode, e.group, e.label, z?.label ?? "", words];
+      return skins?.length === 5 ? [...entry, skins] : entry;
+    });
+  const names = (g: { order: number; message: string }[]) =>
+    Object.fromEntries(g.filter((x) => x.order !== 2).map((x) => [x.order, x.message]));
+  const data = { groups: { en: names(en.groups), "zh-CN": names(zh.groups) }, list };
+  await Deno.writeTextFile(to, `export default ${JSON.stringify(data)};\n`);
 }
 
 if (import.meta.main) {

@@ -141,3 +141,58 @@ Deno.test("links, replies, reactions and recall between a desktop and a phone, i
     assert.ok(await b.$(msgWith("too late")), "still there for Bob");
   }, { now: () => Date.now() + skew });
 });
+
+Deno.test("the emoji picker: loaded on first open, found by Chinese and English names, skin tones, keyboard, recent, shown large", async () => {
+  await withBrowser(async ({ server, browser, problems }) => {
+    const alice = await signUp(server);
+    const bob = await signUp(server);
+    const dm = await friendsDm(server, alice.userId, bob.userId);
+    const bCtx = await loggedIn(browser, server, bob, PHONE, "zh-CN");
+    const loaded: string[] = [];
+    bCtx.on("request", (r) => {
+      if (/emoji-data|EmojiPicker/.test(r.url())) loaded.push(r.url());
+    });
+    const b = await openDm(bCtx, server, problems, dm.id);
+    const a = await openDm(
+      await loggedIn(browser, server, alice, DESKTOP),
+      server,
+      problems,
+      dm.id,
+    );
+    assert.deepEqual(loaded, [], "the chat page loads neither the picker nor its data");
+
+    // Bob finds the panda by its Chinese name and sends it alone: Alice sees it large.
+    await b.click('[data-testid="emoji-toggle"]');
+    await b.fill('[data-testid="emoji-search"]', "熊猫");
+    await b.click('[data-testid="emoji-grid"] [data-testid="emoji"]:text-is("🐼")');
+    assert.equal(await b.inputValue('[data-testid="composer"]'), "🐼");
+    assert.equal(loaded.length, 2, `picker and data, once: ${loaded.join(", ")}`);
+    await b.click('[data-testid="send"]');
+    const big = await a.waitForSelector(`${msgWith("🐼")} .bubble`);
+    assert.match((await big.getAttribute("class"))!, /jumbo/);
+    await shot(b, "phone-emoji");
+
+    // Alice: skin tone 3, "thumbs" in English, picked with the keyboard, inserted at the caret.
+    await a.fill('[data-testid="composer"]', "ok !");
+    await a.focus('[data-testid="composer"]');
+    await a.evaluate(() =>
+      (document.querySelector('[data-testid="composer"]') as HTMLTextAreaElement)
+        .setSelectionRange(3, 3)
+    );
+    await a.click('[data-testid="emoji-toggle"]');
+    await a.click('[data-testid="emoji-tone"] >> nth=3');
+    await a.fill('[data-testid="emoji-search"]', "thumbs up");
+    await a.press('[data-testid="emoji-search"]', "ArrowDown");
+    await a.keyboard.press("Enter");
+    assert.equal(await a.inputValue('[data-testid="composer"]'), "ok 👍🏽!");
+    // Escape closes the picker; when it opens again, what was used comes first.
+    await a.keyboard.press("Escape");
+    await a.waitForSelector('[data-testid="emoji-picker"]', { state: "detached" });
+    await a.click('[data-testid="emoji-toggle"]');
+    const first = await a.textContent('[data-testid="emoji-grid"] [data-testid="emoji"]');
+    assert.equal(first, "👍🏽", "recently used first, in the chosen tone");
+    await a.click('[data-testid="send"]');
+    await b.waitForSelector(`${msgWith("ok 👍🏽!")}`);
+    await shot(a, "desktop-emoji");
+  });
+});

@@ -1,5 +1,9 @@
-/** The composer: Enter sends and Shift+Enter breaks the line (on phones, the send button sends). */
+/**
+ * The composer: Enter sends and Shift+Enter breaks the line (on phones, the send button sends);
+ * the emoji button opens the picker (islands/chat/EmojiPicker.tsx, loaded on first use).
+ */
 import { useRef, useState } from "preact/hooks";
+import type { EmojiPicker as Picker } from "./EmojiPicker.tsx";
 import { type Locale, t } from "../../lib/i18n/i18n.ts";
 import { MAX_TEXT_CHARS } from "../../lib/wire/protocol.ts";
 
@@ -8,6 +12,26 @@ export function Composer(
 ) {
   const [text, setText] = useState("");
   const ref = useRef<HTMLTextAreaElement>(null);
+  const [picker, setPicker] = useState<typeof Picker | null>(null);
+  const [picking, setPicking] = useState(false);
+
+  function togglePicker() {
+    if (!picker) import("./EmojiPicker.tsx").then((m) => setPicker(() => m.EmojiPicker));
+    setPicking(!picking);
+    if (picking) ref.current?.focus();
+  }
+
+  /** Puts the emoji where the caret is (over the selection), and the caret after it. */
+  function insert(emoji: string) {
+    const el = ref.current;
+    const start = el?.selectionStart ?? text.length;
+    const end = el?.selectionEnd ?? start;
+    const next = text.slice(0, start) + emoji + text.slice(end);
+    if ([...next].length > MAX_TEXT_CHARS) return;
+    setText(next);
+    const caret = start + emoji.length;
+    requestAnimationFrame(() => el?.setSelectionRange(caret, caret));
+  }
 
   function submit() {
     if (!text.trim() || !p.online) return;
@@ -25,37 +49,57 @@ export function Composer(
     submit();
   }
 
+  const Panel = picking ? picker : null;
   return (
-    <form
-      class="composer"
-      onSubmit={(e) => {
-        e.preventDefault();
-        submit();
-      }}
-    >
-      <textarea
-        ref={ref}
-        rows={1}
-        value={text}
-        maxLength={MAX_TEXT_CHARS}
-        placeholder={t(p.locale, "chat.placeholder")}
-        aria-label={t(p.locale, "chat.placeholder")}
-        disabled={!p.online}
-        onInput={(e) => {
-          setText((e.currentTarget as HTMLTextAreaElement).value);
-          p.onTyping();
+    <>
+      {Panel && (
+        <Panel
+          locale={p.locale}
+          onPick={insert}
+          onClose={() => (setPicking(false), ref.current?.focus())}
+        />
+      )}
+      <form
+        class="composer"
+        onSubmit={(e) => {
+          e.preventDefault();
+          submit();
         }}
-        onKeyDown={onKeyDown}
-        data-testid="composer"
-      />
-      <button
-        type="submit"
-        class="primary send"
-        disabled={!p.online || !text.trim()}
-        data-testid="send"
       >
-        {t(p.locale, "chat.send")}
-      </button>
-    </form>
+        <button
+          type="button"
+          class="emoji-toggle"
+          aria-label={t(p.locale, "emoji.title")}
+          aria-expanded={picking}
+          onClick={togglePicker}
+          data-testid="emoji-toggle"
+        >
+          😊
+        </button>
+        <textarea
+          ref={ref}
+          rows={1}
+          value={text}
+          maxLength={MAX_TEXT_CHARS}
+          placeholder={t(p.locale, "chat.placeholder")}
+          aria-label={t(p.locale, "chat.placeholder")}
+          disabled={!p.online}
+          onInput={(e) => {
+            setText((e.currentTarget as HTMLTextAreaElement).value);
+            p.onTyping();
+          }}
+          onKeyDown={onKeyDown}
+          data-testid="composer"
+        />
+        <button
+          type="submit"
+          class="primary send"
+          disabled={!p.online || !text.trim()}
+          data-testid="send"
+        >
+          {t(p.locale, "chat.send")}
+        </button>
+      </form>
+    </>
   );
 }

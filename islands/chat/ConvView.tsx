@@ -11,6 +11,7 @@ import {
   dayKey,
   dayLabel,
   displayName,
+  emojiOnly,
   memberName,
   systemText,
   timeOf,
@@ -248,7 +249,7 @@ export function ConvView(p: ConvViewProps) {
         <div class="bubble-wrap">
           {showName && <div class="sender">{memberName(p.s, c.summary.id, m.from, p.locale)}</div>}
           <div
-            class="bubble"
+            class={`bubble${!m.reply && emojiOnly(m.text) ? " jumbo" : ""}`}
             tabIndex={0}
             role="button"
             aria-expanded={sel === m.seq}

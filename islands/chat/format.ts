@@ -1,7 +1,7 @@
 /** Display helpers for the chat views: names, times, date separators, previews. */
 import { type Locale, t } from "../../lib/i18n/i18n.ts";
 import type { ChatState, ConvState } from "../../lib/client/state.ts";
-import type { Message, UserCard } from "../../lib/wire/protocol.ts";
+import { isEmoji, type Message, type UserCard } from "../../lib/wire/protocol.ts";
 import { groupSystemText } from "../group/system_text.ts";
 import { nameInGroup } from "../group/store.ts";
 
@@ -118,6 +118,19 @@ export function preview(s: ChatState, c: ConvState, locale: Locale): string {
     return `${memberName(s, c.summary.id, last.from, locale)}: ${last.text}`;
   }
   return last.text;
+}
+
+const graphemes = typeof Intl !== "undefined" && "Segmenter" in Intl ? new Intl.Segmenter() : null;
+
+/** Whether a text is only emoji, at most `max` of them (shown large, as chat apps do). */
+export function emojiOnly(text: string, max = 3): boolean {
+  if (!graphemes || text.length > 64) return false;
+  let n = 0;
+  for (const { segment } of graphemes.segment(text)) {
+    if (/^\s+$/.test(segment)) continue;
+    if (!isEmoji(segment) || ++n > max) return false;
+  }
+  return n > 0;
 }
 
 export type { UserCard };

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { loadLinkifier, mayHoldLink, pieces } from "./links.ts";
+import { emojiOnly } from "./format.ts";
 
 Deno.test("links: http(s), www, bare domains and e-mail become links; other schemes and markup stay text", async () => {
   const lk = await loadLinkifier();
@@ -28,4 +29,9 @@ Deno.test("links: http(s), www, bare domains and e-mail become links; other sche
   assert.deepEqual(pieces(lk, "你好，世界"), ["你好，世界"]);
   assert.equal(mayHoldLink("你好，世界"), false);
   assert.equal(mayHoldLink("see deno.com"), true);
+});
+
+Deno.test("emojiOnly: up to three emoji (with tones, flags, families, spaces) and nothing else", () => {
+  for (const t of ["👍", "😂😂😂", "👍🏽 ❤️", "🇨🇳", "👨‍👩‍👧‍👦"]) assert.ok(emojiOnly(t), t);
+  for (const t of ["😂😂😂😂", "ok 👍", "1", "", "👍!"]) assert.ok(!emojiOnly(t), t);
 });
