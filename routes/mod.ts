@@ -48,6 +48,8 @@ import { membersApi } from "./api/groups/members.ts";
 import { requestsApi } from "./api/groups/requests.ts";
 import { invitesApi } from "./api/groups/invites.ts";
 import { inviteLinksApi } from "./api/invites.ts";
+import { convsApi } from "./api/convs.ts";
+import { media } from "./media.ts";
 
 /** URL prefix → its routes: the pages a visitor meets, the forms, files and system, the API. */
 export const MOUNTS: readonly (readonly [string, Hono<Env>])[] = [
@@ -74,6 +76,7 @@ export const MOUNTS: readonly (readonly [string, Hono<Env>])[] = [
   ["/_build", bundles],
   ["/static", staticFiles],
   ["/avatars", avatars],
+  ["/media", media],
   ["/api/auth", authApi],
   ["/api/me", meApi],
   ["/api/users", usersApi],
@@ -84,6 +87,7 @@ export const MOUNTS: readonly (readonly [string, Hono<Env>])[] = [
   ["/api/groups/:id/requests", requestsApi],
   ["/api/groups/:id/invites", invitesApi],
   ["/api/invites", inviteLinksApi],
+  ["/api/convs", convsApi],
 ];
 
 export function buildApp(deps: Deps): Hono<Env> {

@@ -6,6 +6,14 @@
 import assert from "node:assert/strict";
 import { BODY_MAX, declaredRule } from "../lib/http/body.ts";
 import { AVATAR_MAX_BYTES } from "../lib/media/images.ts";
+import { FILE_MAX_BYTES } from "../lib/chat/media.ts";
+
+/** Upload routes with a cap of their own (the others take a picture: the avatar cap). */
+const UPLOAD_CAPS: Record<string, { max: number; code: string }> = {
+  "/api/convs/:id/media": { max: FILE_MAX_BYTES, code: "file_too_big" },
+};
+const uploadCap = (path: string) =>
+  UPLOAD_CAPS[path] ?? { max: AVATAR_MAX_BYTES, code: "image_too_big" };
 import type { Deps } from "../lib/http/state.ts";
 import { buildApp } from "../routes/mod.ts";
 import { sendRequest } from "../lib/social/friends.ts";
@@ -48,7 +56,7 @@ Deno.test("every route that takes a body declares what it reads and its cap", ()
   const undeclared = routes.filter((r) => !r.kind).map((r) => `${r.method} ${r.path}`);
   assert.deepEqual(undeclared, [], "routes without a body cap (add body.json/form/none/upload)");
   for (const r of routes) {
-    const max = r.kind === "upload" ? AVATAR_MAX_BYTES : BODY_MAX;
+    const max = r.kind === "upload" ? uploadCap(r.path).max : BODY_MAX;
     assert.equal(r.max, max, `${r.method} ${r.path}`);
   }
 });
@@ -89,7 +97,7 @@ async function assertTooLarge(res: Response, r: BodyRoute, how: string) {
   assert.equal(res.status, 413, `${what}: ${text.slice(0, 200)}`);
   if (r.path.startsWith("/api/")) {
     const code = (JSON.parse(text) as ApiError).error.code;
-    assert.equal(code, r.kind === "upload" ? "image_too_big" : "payload_too_large", what);
+    assert.equal(code, r.kind === "upload" ? uploadCap(r.path).code : "payload_too_large", what);
   } else {
     assert.match(text, /data-error-status="413"/, what);
   }
@@ -110,13 +118,15 @@ async function world(server: TestServer) {
     {},
   );
   const params = (path: string): Record<string, string> => ({
-    id: path.startsWith("/api/groups") ? g.id : p.friend.id,
+    id: path.startsWith("/api/groups") || path.startsWith("/api/convs") ? g.id : p.friend.id,
     userId: path.includes("/requests/") ? p.joiner.id : p.friend.id,
     from: p.asker.id,
     inviteId: inv.body.invite.id,
   });
+  // An upload of a conversation says what it is (a file: any bytes would do).
   const fill = (path: string) =>
-    path.replace(/:([A-Za-z]+)/g, (_, name: string) => params(path)[name] ?? "x");
+    path.replace(/:([A-Za-z]+)/g, (_, name: string) => params(path)[name] ?? "x") +
+    (path.startsWith("/api/convs") ? "?kind=file" : "");
   return { client: p.me.client, fill };
 }
 

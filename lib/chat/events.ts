@@ -90,6 +90,6 @@ export interface Prepared {
   apply: (op: Deno.AtomicOperation, seq: number) => void;
   /** Store the message visible to this user only (a blocked sender's message: sent, not delivered). */
   only?: string;
-  /** Fields the rules decided for the new message (the message it answers). */
-  fields?: Pick<Message, "reply">;
+  /** Fields the rules decided for the new message (the message it answers, its upload). */
+  fields?: Pick<Message, "reply" | "media">;
 }

@@ -10,18 +10,20 @@ import type { MsgInput, Prepared } from "./events.ts";
 import { visibleTo } from "./history.ts";
 import { type Message, RECALL_WINDOW_MS } from "../wire/protocol.ts";
 import { applyReaction, applyUpdate } from "../wire/updates.ts";
+import { mediaField, type MediaRecord } from "./media.ts";
 
 /**
  * A user's text message; `peer` is the other person of a DM (its friendship and block rules),
  * `reply` the seq of the message it answers (which must exist and be visible to the sender).
  */
 export function textMessage(
-  m: { conv: string; sender: string; cid: string; text: string; reply?: number },
+  m: { conv: string; sender: string; cid: string; text: string; reply?: number; media?: string },
   peer?: string,
 ): MsgInput {
-  const { reply, ...fields } = m;
+  const { reply, media, ...fields } = m;
   const reads: Deno.KvKey[] = [];
   if (peer) reads.push(keys.friend(m.sender, peer), keys.block(peer, m.sender));
+  if (media !== undefined) reads.push(keys.media(m.conv, media));
   if (reply !== undefined) reads.push(keys.msg(m.conv, reply), keys.member(m.conv, m.sender));
   return {
     ...fields,
@@ -31,9 +33,12 @@ export function textMessage(
     reads: reads.length ? reads : undefined,
     prepare: reads.length
       ? async (got) => {
-        const p: Prepared = peer
+        let p: Prepared = peer
           ? await dmRules(m.conv, m.sender, peer, got[0], got[1])
           : { checks: [], apply: () => {} };
+        if (media !== undefined) {
+          p = attach(p, got[peer ? 2 : 0] as Deno.KvEntryMaybe<MediaRecord>, m.sender);
+        }
         if (reply === undefined) return p;
         const [target, me] = got.slice(-2) as [
           Deno.KvEntryMaybe<Message>,
@@ -44,9 +49,29 @@ export function textMessage(
           throw new HttpError(404, "no_such_message", "The message you answer is not there");
         }
         // The quote names the original; its text stays there only (a recall takes it back).
-        return { ...p, fields: { reply: { seq: t.seq, from: t.from } } };
+        return { ...p, fields: { ...p.fields, reply: { seq: t.seq, from: t.from } } };
       }
       : undefined,
+  };
+}
+
+/**
+ * A message carrying an upload: the sender's own, of this conversation, not sent before. The
+ * record learns the message's seq in the same write (from then on the members may read it).
+ */
+function attach(p: Prepared, entry: Deno.KvEntryMaybe<MediaRecord>, sender: string): Prepared {
+  const rec = entry.value;
+  if (!rec || rec.by !== sender || rec.seq !== undefined) {
+    throw new HttpError(404, "no_such_media", "That upload is not there (upload it again)");
+  }
+  return {
+    ...p,
+    checks: [...p.checks, entry],
+    fields: { ...p.fields, media: mediaField(rec) },
+    apply: (op, seq) => {
+      p.apply(op, seq);
+      op.set(entry.key, { ...rec, seq });
+    },
   };
 }
 
@@ -59,10 +84,14 @@ export function recallMessage(
   kv: Deno.Kv,
   m: { conv: string; sender: string; target: number },
   now: () => number,
+  /** Told of the recalled message's upload, whose bytes go once the recall is committed. */
+  onMedia?: (rec: MediaRecord) => void,
 ): MsgInput {
   const meta = { event: "recall", target: m.target };
   return update(m, `recall-${m.target}`, "[recalled a message]", meta, now, async (t, member) => {
     if (t.recalled) throw new HttpError(409, "already_recalled", "It was already recalled");
+    const checks = t.media ? [await kv.get<MediaRecord>(keys.media(m.conv, t.media.id))] : [];
+    if (checks[0]?.value) onMedia?.(checks[0].value);
     const role = member.role;
     if (t.from === m.sender) {
       if (role !== "owner" && role !== "admin" && now() - t.at > RECALL_WINDOW_MS) {
@@ -70,12 +99,12 @@ export function recallMessage(
           params: { minutes: RECALL_WINDOW_MS / 60_000 },
         });
       }
-      return [];
+      return checks;
     }
-    if (role === "owner") return [];
+    if (role === "owner") return checks;
     if (role === "admin") {
       const author = await kv.get<Member>(keys.member(m.conv, t.from));
-      if (!author.value || author.value.role === "member") return [author];
+      if (!author.value || author.value.role === "member") return [...checks, author];
     }
     throw new HttpError(403, "not_allowed", "Only its sender or a group admin can recall it");
   });
@@ -129,20 +158,21 @@ function update(
       return {
         checks,
         only: t.only,
-        apply: (op, seq) =>
-          op.set(
-            keys.msg(t.conv, t.seq),
-            applyUpdate(t, {
-              conv: t.conv,
-              seq,
-              id: "",
-              from: m.sender,
-              kind: "update",
-              text: "",
-              at: now(),
-              meta,
-            }),
-          ),
+        apply: (op, seq) => {
+          const after = applyUpdate(t, {
+            conv: t.conv,
+            seq,
+            id: "",
+            from: m.sender,
+            kind: "update",
+            text: "",
+            at: now(),
+            meta,
+          });
+          op.set(keys.msg(t.conv, t.seq), after);
+          // A recalled picture or file goes with its words: its record now, its bytes after.
+          if (t.media && !after.media) op.delete(keys.media(t.conv, t.media.id));
+        },
       };
     },
   };

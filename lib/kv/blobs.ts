@@ -3,7 +3,7 @@ import { keys } from "./keys.ts";
 import { newId } from "../ids.ts";
 
 const CHUNK = 60 * 1024;
-export const MAX_BLOB = 10 * 1024 * 1024;
+export const MAX_BLOB = 20 * 1024 * 1024;
 
 export interface BlobMeta {
   id: string;

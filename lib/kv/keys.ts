@@ -14,6 +14,7 @@
  * | login_address       | [login_address, userId, addressKey]   | last login from it (expires) |
  * | blobs               | [blobs, blobId]                       | BlobMeta                  |
  * | blob_chunks         | [blob_chunks, blobId, index]          | Uint8Array (≤ 60 KiB)     |
+ * | media               | [media, convId, mediaId]              | MediaRecord (image, file) |
  * | outbox              | [outbox, mailId]                      | OutboxMail (dev only)     |
  * | feedback            | [feedback, feedbackId]                | Feedback                  |
  * | conv                | [conv, convId]                        | Conversation              |
@@ -60,6 +61,7 @@ export const keys = {
   blob: (blobId: string) => ["blobs", blobId] as const,
   blobChunk: (blobId: string, index: number) => ["blob_chunks", blobId, index] as const,
   blobChunks: (blobId: string) => ["blob_chunks", blobId] as const,
+  media: (convId: string, mediaId: string) => ["media", convId, mediaId] as const,
   outboxMail: (mailId: string) => ["outbox", mailId] as const,
   outbox: () => ["outbox"] as const,
   feedback: (id: string) => ["feedback", id] as const,

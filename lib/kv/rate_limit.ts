@@ -88,9 +88,11 @@ export function releaseSlot(kv: Deno.Kv, slot: Slot): Promise<void> {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const cur = await kv.get<number>(slot.key);
       if (!cur.value) return;
-      const res = await kv.atomic().check(cur).set(slot.key, cur.value - 1, {
-        expireIn: slot.expireIn,
-      }).commit();
+      // Back at zero, the counter goes: a window whose events were all given back holds nothing.
+      const op = kv.atomic().check(cur);
+      if (cur.value === 1) op.delete(slot.key);
+      else op.set(slot.key, cur.value - 1, { expireIn: slot.expireIn });
+      const res = await op.commit();
       if (res.ok) return;
     }
     // Left counted: the limit errs on the side of refusing.

@@ -11,6 +11,11 @@ export type ImageType = "image/jpeg" | "image/png" | "image/gif" | "image/webp";
 export const AVATAR_MAX_BYTES = 5 * 1024 * 1024;
 export const MAX_PIXELS = 40_000_000;
 export const AVATAR_SIZE = 256;
+/** A picture sent in a chat: at most this many bytes as uploaded (the browser shrinks big photos). */
+export const CHAT_IMAGE_MAX_BYTES = 10 * 1024 * 1024;
+/** Its longest side as stored, and the box its thumbnail fits in. */
+export const CHAT_IMAGE_SIDE = 2048;
+export const THUMB_BOX = 320;
 
 const SIGNATURES: [ImageType, number[], number?][] = [
   ["image/jpeg", [0xff, 0xd8, 0xff]],
@@ -87,6 +92,37 @@ export async function makeAvatar(
       .jpeg({ quality: 85, mozjpeg: true })
       .toBuffer();
     return { bytes: new Uint8Array(out), type: "image/jpeg" };
+  } catch {
+    throw new HttpError(400, "image_broken", "Image could not be decoded");
+  }
+}
+
+/** One stored picture: WebP, upright, without metadata, and its size in pixels. */
+export interface Encoded {
+  bytes: Uint8Array;
+  w: number;
+  h: number;
+}
+
+/**
+ * A picture for a chat: turned upright by its EXIF orientation, at most CHAT_IMAGE_SIDE on its
+ * longest side, re-encoded as WebP (no metadata survives, nor anything appended to the file), and
+ * a thumbnail that fits THUMB_BOX. Animated GIFs keep their first frame.
+ */
+export async function makeChatImage(
+  bytes: Uint8Array,
+): Promise<{ full: Encoded; thumb: Encoded }> {
+  const img = await openUpload(bytes, CHAT_IMAGE_MAX_BYTES);
+  try {
+    const upright = await img.rotate().toBuffer();
+    const encode = async (side: number, quality: number): Promise<Encoded> => {
+      const { data, info } = await sharp(upright)
+        .resize(side, side, { fit: "inside", withoutEnlargement: true })
+        .webp({ quality })
+        .toBuffer({ resolveWithObject: true });
+      return { bytes: new Uint8Array(data), w: info.width, h: info.height };
+    };
+    return { full: await encode(CHAT_IMAGE_SIDE, 82), thumb: await encode(THUMB_BOX, 70) };
   } catch {
     throw new HttpError(400, "image_broken", "Image could not be decoded");
   }

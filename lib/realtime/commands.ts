@@ -16,6 +16,7 @@ import {
   textMessage,
 } from "../chat/send_rules.ts";
 import type { MsgInput } from "../chat/events.ts";
+import { dropMediaBytes, type MediaRecord } from "../chat/media.ts";
 import { keys } from "../kv/keys.ts";
 import { HttpError } from "../errors.ts";
 import { botReply } from "../chat/bot.ts";
@@ -33,16 +34,21 @@ export async function runCommand(c: Conn, f: ClientFrame): Promise<void> {
       return await hello(c, f);
     case "send":
       return await send(c, f);
-    case "recall":
-      return await update(
-        c,
-        f,
-        recallMessage(c.deps.kv, {
-          conv: f.conv,
-          sender: c.userId,
-          target: f.seq,
-        }, c.deps.now),
+    case "recall": {
+      let media: MediaRecord | undefined;
+      const input = recallMessage(
+        c.deps.kv,
+        { conv: f.conv, sender: c.userId, target: f.seq },
+        c.deps.now,
+        (rec) => media = rec,
       );
+      await update(c, f, input);
+      if (media) {
+        await dropMediaBytes(c.deps.kv, media)
+          .catch((err) => log.warn("media.drop_failed", { err }));
+      }
+      return;
+    }
     case "react":
       return await update(
         c,
@@ -82,7 +88,14 @@ async function send(c: Conn, f: Frame<"send">): Promise<void> {
     ? await dmPeerOf(c.deps.kv, c.userId, f.conv)
     : undefined;
   const ack = await c.deps.log.append(
-    textMessage({ conv: f.conv, sender: c.userId, cid: f.cid, text: f.text, reply: f.reply }, peer),
+    textMessage({
+      conv: f.conv,
+      sender: c.userId,
+      cid: f.cid,
+      text: f.text,
+      reply: f.reply,
+      media: f.media,
+    }, peer),
   );
   c.send({
     type: "ack",

@@ -187,6 +187,7 @@ export class Draft {
     if (inp.meta) msg.meta = inp.meta;
     if (extra?.only) msg.only = extra.only;
     if (extra?.fields?.reply) msg.reply = extra.fields.reply;
+    if (extra?.fields?.media) msg.media = extra.fields.media;
     if (extra) {
       for (const c of extra.checks) this.op.check(c);
       extra.apply(this.op, seq);

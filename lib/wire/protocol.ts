@@ -78,6 +78,20 @@ export interface Message {
     emoji?: string;
     on?: boolean;
   };
+  /**
+   * A picture (its size, and its thumbnail's) or a file (its name) sent with the message, served
+   * at /media/<conv>/<id>/full and /thumb to members (docs/api.md#media); `text` is its caption.
+   */
+  media?: {
+    id: string;
+    kind: "image" | "file";
+    size: number;
+    name?: string;
+    w?: number;
+    h?: number;
+    tw?: number;
+    th?: number;
+  };
   /** The message this one answers (its sender; the quote's text is read from the original). */
   reply?: { seq: number; from: string };
   /** Set when its sender (or a group owner or admin, `by`) took it back: its text is gone. */
@@ -145,7 +159,15 @@ export interface RequestView {
 // ---- client → server ----
 export type ClientFrame =
   | { type: "hello"; v: number; resume?: Record<string, number> }
-  | { type: "send"; rid?: string; conv: string; cid: string; text: string; reply?: number }
+  | {
+    type: "send";
+    rid?: string;
+    conv: string;
+    cid: string;
+    text: string;
+    reply?: number;
+    media?: string;
+  }
   | { type: "recall"; rid?: string; conv: string; seq: number }
   | {
     type: "react";
@@ -260,8 +282,11 @@ export function parseClientFrame(raw: string): ClientFrame | FrameError {
         return bad('Field "cid" (client message id) is invalid');
       }
       if (typeof v.text !== "string") return bad('Field "text" must be a string');
+      if (v.media !== undefined && (typeof v.media !== "string" || !ID_RE.test(v.media))) {
+        return bad('Field "media" must be the id of an upload');
+      }
       const text = v.text.trim();
-      if (!text) return bad("Message is empty");
+      if (!text && v.media === undefined) return bad("Message is empty");
       if ([...text].length > MAX_TEXT_CHARS) {
         return bad(`Message is longer than ${MAX_TEXT_CHARS} characters`);
       }
@@ -275,6 +300,7 @@ export function parseClientFrame(raw: string): ClientFrame | FrameError {
         cid: v.cid,
         text,
         ...(v.reply !== undefined ? { reply: v.reply as number } : {}),
+        ...(v.media !== undefined ? { media: v.media as string } : {}),
       };
     }
     case "recall":

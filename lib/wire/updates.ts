@@ -7,7 +7,7 @@ import { MAX_REACTIONS, type Message } from "./protocol.ts";
 
 /** A message with what its sender wrote taken out (what a recall keeps). */
 export function withoutContent(t: Message): Message {
-  const { reply: _r, reactions: _x, cid: _c, ...rest } = t;
+  const { reply: _r, reactions: _x, cid: _c, media: _m, ...rest } = t;
   return { ...rest, text: "" };
 }
 

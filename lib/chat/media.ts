@@ -1,0 +1,144 @@
+/**
+ * Pictures and files sent in a conversation. An upload is checked and stored first (a picture
+ * re-encoded without metadata, with a thumbnail; a file as it is), then a message carries it
+ * (`send` with `media`). Only members read it: the uploader until it is sent, then every member
+ * who joined before its message; a member who left, and everyone once it is recalled, get nothing.
+ */
+import { keys } from "../kv/keys.ts";
+import { deleteBlob, getBlob, putBlob } from "../kv/blobs.ts";
+import { HttpError } from "../errors.ts";
+import { newId } from "../ids.ts";
+import { makeChatImage } from "../media/images.ts";
+import { getMember } from "./conversations.ts";
+import type { Message } from "../wire/protocol.ts";
+
+/** A file sent in a chat: at most this many bytes. */
+export const FILE_MAX_BYTES = 20 * 1024 * 1024;
+
+export type MediaKind = "image" | "file";
+
+export interface MediaRecord {
+  id: string;
+  conv: string;
+  /** Who uploaded it (and alone may send it). */
+  by: string;
+  kind: MediaKind;
+  /** The stored bytes: the picture (WebP) or the file as uploaded. */
+  blob: string;
+  /** Pictures: the thumbnail's blob. */
+  thumb?: string;
+  /** What it is served as. */
+  type: string;
+  size: number;
+  /** Files: the name it is downloaded under (made safe). */
+  name?: string;
+  w?: number;
+  h?: number;
+  tw?: number;
+  th?: number;
+  at: number;
+  /** The seq of the message that carries it, once sent. */
+  seq?: number;
+}
+
+/** A file name that is safe in a header and on any disk: no path, no control or quote marks. */
+export function safeName(name: string): string {
+  const base = name.split(/[\\/]/).pop() ?? "";
+  // deno-lint-ignore no-control-regex
+  const clean = base.replace(/[\u0000-\u001f\u007f"*:<>?|]/g, "").replace(/^[.\s]+/, "").trim();
+  return [...clean].slice(0, 120).join("") || "file";
+}
+
+/** What a message tells of its media (no blob ids: those stay on the server). */
+export function mediaField(r: MediaRecord): NonNullable<Message["media"]> {
+  return r.kind === "image"
+    ? { id: r.id, kind: "image", size: r.size, w: r.w, h: r.h, tw: r.tw, th: r.th }
+    : { id: r.id, kind: "file", size: r.size, name: r.name };
+}
+
+/** Checks and stores an upload for `conv` by a member; throws a clear error and stores nothing. */
+export async function storeMedia(
+  kv: Deno.Kv,
+  userId: string,
+  conv: string,
+  kind: MediaKind,
+  bytes: Uint8Array,
+  name: string,
+  now = Date.now(),
+): Promise<MediaRecord> {
+  if (!await getMember(kv, conv, userId)) {
+    throw new HttpError(404, "not_member", `Not a member of conversation "${conv}"`);
+  }
+  const id = newId(now);
+  if (kind === "image") {
+    const img = await makeChatImage(bytes);
+    const full = await putBlob(kv, img.full.bytes, { type: "image/webp", owner: userId });
+    const thumb = await putBlob(kv, img.thumb.bytes, { type: "image/webp", owner: userId });
+    const rec: MediaRecord = {
+      id,
+      conv,
+      by: userId,
+      kind,
+      blob: full.id,
+      thumb: thumb.id,
+      type: "image/webp",
+      size: img.full.bytes.length,
+      w: img.full.w,
+      h: img.full.h,
+      tw: img.thumb.w,
+      th: img.thumb.h,
+      at: now,
+    };
+    await kv.set(keys.media(conv, id), rec);
+    return rec;
+  }
+  if (bytes.length > FILE_MAX_BYTES) throw fileTooBig();
+  const blob = await putBlob(kv, bytes, { type: "application/octet-stream", owner: userId });
+  const rec: MediaRecord = {
+    id,
+    conv,
+    by: userId,
+    kind,
+    blob: blob.id,
+    type: "application/octet-stream",
+    size: bytes.length,
+    name: safeName(name),
+    at: now,
+  };
+  await kv.set(keys.media(conv, id), rec);
+  return rec;
+}
+
+export function fileTooBig(): HttpError {
+  return new HttpError(413, "file_too_big", "The file is too large", {
+    params: { max: `${FILE_MAX_BYTES / 1024 / 1024} MB` },
+  });
+}
+
+/**
+ * The bytes of a conversation's media for `userId`, or null when they may not have them (not a
+ * member, joined after it was sent, not sent yet and not theirs, recalled, or no such thing).
+ */
+export async function readMedia(
+  kv: Deno.Kv,
+  conv: string,
+  id: string,
+  userId: string,
+  variant: "full" | "thumb",
+): Promise<{ rec: MediaRecord; bytes: Uint8Array } | null> {
+  const [rec, member] = await Promise.all([
+    kv.get<MediaRecord>(keys.media(conv, id)).then((e) => e.value),
+    getMember(kv, conv, userId),
+  ]);
+  if (!rec || !member) return null;
+  if (rec.seq === undefined ? rec.by !== userId : rec.seq <= member.joinedSeq) return null;
+  const blobId = variant === "thumb" && rec.thumb ? rec.thumb : rec.blob;
+  const blob = await getBlob(kv, blobId);
+  return blob ? { rec, bytes: blob.bytes } : null;
+}
+
+/** Removes a recalled message's stored bytes (its record went with the recall's write). */
+export async function dropMediaBytes(kv: Deno.Kv, rec: MediaRecord): Promise<void> {
+  await deleteBlob(kv, rec.blob);
+  if (rec.thumb) await deleteBlob(kv, rec.thumb);
+}
