@@ -17,6 +17,7 @@ import {
   retry,
   seed,
   seedFriends,
+  sendFile,
   sendMessage,
   state,
 } from "./chat/client.ts";
@@ -112,6 +113,7 @@ export default function ChatApp(p: ChatAppProps) {
               onBack={() => openConv(null)}
               onSend={(text, reply) => sendMessage(c.summary.id, text, reply)}
               onReact={(seq, emoji, on) => react(c.summary.id, seq, emoji, on)}
+              onFile={(file) => sendFile(c.summary.id, file)}
               onRecall={(seq) => recallMessage(c.summary.id, seq)}
               onTyping={() => notifyTyping(c.summary.id)}
               onOlder={() => loadHistory(c.summary.id)}

@@ -4,8 +4,11 @@
  * told when it is too late to). SHOTS=/tmp/shots saves screenshots.
  */
 import assert from "node:assert/strict";
-import type { BrowserContext, Page } from "playwright-core";
+import { Buffer } from "node:buffer";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { friendsDm, signUp, type TestServer } from "./helpers.ts";
+import { keys } from "../lib/kv/keys.ts";
+import type { Message } from "../lib/wire/protocol.ts";
 import { DESKTOP, hydrated, loggedIn, PHONE, watchConsole, withBrowser } from "./browser.ts";
 
 const SHOTS = Deno.env.get("SHOTS");
@@ -46,28 +49,28 @@ async function tap(page: Page, text: string): Promise<void> {
   await page.waitForSelector('[data-testid="actions"]');
 }
 
+/** Alice on a desktop in English and Bob on a phone in Chinese, friends, each in their DM. */
+async function alicePhoneBob(server: TestServer, browser: Browser, problems: string[][]) {
+  const alice = await signUp(server);
+  const bob = await signUp(server);
+  const dm = await friendsDm(server, alice.userId, bob.userId);
+  const a = await openDm(await loggedIn(browser, server, alice, DESKTOP), server, problems, dm.id);
+  const b = await openDm(
+    await loggedIn(browser, server, bob, PHONE, "zh-CN"),
+    server,
+    problems,
+    dm.id,
+  );
+  return { dm, a, b };
+}
+
 async function shot(page: Page, name: string) {
   if (SHOTS) await page.screenshot({ path: `${SHOTS}/rich-${name}.png` });
 }
 
 Deno.test("links, replies, reactions and recall between a desktop and a phone, in English and Chinese", async () => {
-  let skew = 0;
   await withBrowser(async ({ server, browser, problems }) => {
-    const alice = await signUp(server);
-    const bob = await signUp(server);
-    const dm = await friendsDm(server, alice.userId, bob.userId);
-    const a = await openDm(
-      await loggedIn(browser, server, alice, DESKTOP),
-      server,
-      problems,
-      dm.id,
-    );
-    const b = await openDm(
-      await loggedIn(browser, server, bob, PHONE, "zh-CN"),
-      server,
-      problems,
-      dm.id,
-    );
+    const { dm, a, b } = await alicePhoneBob(server, browser, problems);
 
     // A link in a message is a link, opened in a new tab without a referrer; the rest is text.
     await send(a, "Plan: https://example.com/trip?day=1 ok");
@@ -132,14 +135,18 @@ Deno.test("links, replies, reactions and recall between a desktop and a phone, i
 
     // Past two minutes the server refuses, and Alice is told why.
     await send(a, "too late to take back");
-    await a.waitForSelector(`${msgWith("too late")} [data-status]:not([data-status="pending"])`);
-    skew = 3 * 60_000;
+    const late = await a.waitForSelector(`${msgWith("too late")}[data-seq]`);
+    // Three minutes pass for the server: the stored message is dated back (moving the server's
+    // whole clock would also close every socket as idle).
+    const key = keys.msg(dm.id, Number(await late.getAttribute("data-seq")));
+    const stored = (await server.kv.get<Message>(key)).value!;
+    await server.kv.set(key, { ...stored, at: stored.at - 3 * 60_000 });
     await tap(a, "too late to take back");
     await a.click('[data-testid="actions"] [data-testid="recall"]');
     const err = await a.waitForSelector('[data-testid="update-error"]');
     assert.match((await err.textContent())!, /2 minutes/);
     assert.ok(await b.$(msgWith("too late")), "still there for Bob");
-  }, { now: () => Date.now() + skew });
+  });
 });
 
 Deno.test("the emoji picker: loaded on first open, found by Chinese and English names, skin tones, keyboard, recent, shown large", async () => {
@@ -194,5 +201,62 @@ Deno.test("the emoji picker: loaded on first open, found by Chinese and English 
     await a.click('[data-testid="send"]');
     await b.waitForSelector(`${msgWith("ok 👍🏽!")}`);
     await shot(a, "desktop-emoji");
+  });
+});
+
+Deno.test("a pasted photo arrives as a thumbnail at its final size and opens whole; a file downloads under its name", async () => {
+  await withBrowser(async ({ server, browser, problems }) => {
+    const { dm, a, b } = await alicePhoneBob(server, browser, problems);
+
+    // Alice pastes a 3000×2000 photo into the composer (the browser shrinks it before upload).
+    await a.focus('[data-testid="composer"]');
+    await a.evaluate(async () => {
+      const canvas = document.createElement("canvas");
+      canvas.width = 3000;
+      canvas.height = 2000;
+      const g = canvas.getContext("2d")!;
+      g.fillStyle = "#3366cc";
+      g.fillRect(0, 0, 3000, 2000);
+      g.fillStyle = "#ffcc00";
+      g.fillRect(1000, 500, 1000, 1000);
+      const blob = await new Promise<Blob>((r) => canvas.toBlob((b) => r(b!), "image/jpeg", 0.9));
+      const dt = new DataTransfer();
+      dt.items.add(new File([blob], "photo.jpg", { type: "image/jpeg" }));
+      const box = document.querySelector('[data-testid="composer"]')!;
+      box.dispatchEvent(new ClipboardEvent("paste", { clipboardData: dt, bubbles: true }));
+    });
+    const thumb = await b.waitForSelector('[data-testid="media-image"] img');
+    assert.equal(await thumb.getAttribute("width"), "320", "sized before it loads: no jump");
+    assert.equal(await thumb.getAttribute("height"), "213");
+    await b.waitForFunction(() =>
+      (document.querySelector('[data-testid="media-image"] img') as HTMLImageElement)
+        ?.naturalWidth === 320
+    );
+    // Bob's chat list says what it is.
+    await a.waitForSelector(`[data-conv="${dm.id}"]:has-text("[Image]")`);
+
+    // Bob opens it whole; Escape closes.
+    await b.click('[data-testid="media-image"]');
+    await b.waitForFunction(() =>
+      (document.querySelector('[data-testid="viewer-image"]') as HTMLImageElement)
+        ?.naturalWidth === 2048
+    );
+    await shot(b, "phone-viewer");
+    await b.keyboard.press("Escape");
+    await b.waitForSelector('[data-testid="viewer"]', { state: "detached" });
+
+    // Alice sends a file; Bob downloads it under its name.
+    await a.setInputFiles('[data-testid="file-input"]', {
+      name: "行程 plan.txt",
+      mimeType: "text/plain",
+      buffer: Buffer.from("Day 1: the lake"),
+    });
+    const card = await b.waitForSelector('[data-testid="media-file"]');
+    assert.match((await card.textContent())!, /行程 plan\.txt/);
+    const [download] = await Promise.all([b.waitForEvent("download"), card.click()]);
+    assert.equal(download.suggestedFilename(), "行程 plan.txt");
+    const path = await download.path();
+    assert.equal(await Deno.readTextFile(path!), "Day 1: the lake");
+    await shot(a, "desktop-media");
   });
 });

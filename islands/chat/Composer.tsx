@@ -8,8 +8,16 @@ import { type Locale, t } from "../../lib/i18n/i18n.ts";
 import { MAX_TEXT_CHARS } from "../../lib/wire/protocol.ts";
 
 export function Composer(
-  p: { locale: Locale; online: boolean; onSend: (text: string) => void; onTyping: () => void },
+  p: {
+    locale: Locale;
+    online: boolean;
+    onSend: (text: string) => void;
+    onTyping: () => void;
+    /** A picture or file chosen, pasted or dropped: sent on its own. */
+    onFile: (file: File) => void;
+  },
 ) {
+  const fileInput = useRef<HTMLInputElement>(null);
   const [text, setText] = useState("");
   const ref = useRef<HTMLTextAreaElement>(null);
   const [picker, setPicker] = useState<typeof Picker | null>(null);
@@ -76,6 +84,29 @@ export function Composer(
         >
           😊
         </button>
+        <button
+          type="button"
+          class="emoji-toggle"
+          aria-label={t(p.locale, "chat.attach")}
+          disabled={!p.online}
+          onClick={() => fileInput.current?.click()}
+          data-testid="attach"
+        >
+          📎
+        </button>
+        <input
+          ref={fileInput}
+          type="file"
+          multiple
+          hidden
+          aria-label={t(p.locale, "chat.attach")}
+          onChange={(e) => {
+            const input = e.currentTarget as HTMLInputElement;
+            for (const f of [...(input.files ?? [])].slice(0, 9)) p.onFile(f);
+            input.value = "";
+          }}
+          data-testid="file-input"
+        />
         <textarea
           ref={ref}
           rows={1}
@@ -89,6 +120,12 @@ export function Composer(
             p.onTyping();
           }}
           onKeyDown={onKeyDown}
+          onPaste={(e) => {
+            const pasted = [...(e.clipboardData?.files ?? [])];
+            if (!pasted.length || !p.online) return;
+            e.preventDefault();
+            for (const f of pasted.slice(0, 9)) p.onFile(f);
+          }}
           data-testid="composer"
         />
         <button

@@ -18,6 +18,7 @@ import {
 } from "./format.ts";
 import { sendErrors, updateError } from "./client.ts";
 import { ActionBar, Quote, Reactions, recalledText, RichText } from "./MessageBits.tsx";
+import { MediaContent, PendingMediaView, Viewer } from "./MediaView.tsx";
 import { failReason, GroupNotice, MutedNote } from "../group/ConvBits.tsx";
 
 export interface ConvViewProps {
@@ -27,6 +28,7 @@ export interface ConvViewProps {
   online: boolean;
   onBack: () => void;
   onSend: (text: string, reply?: number) => void;
+  onFile: (file: File) => void;
   onReact: (seq: number, emoji: string, on: boolean) => void;
   onRecall: (seq: number) => void;
   onTyping: () => void;
@@ -122,6 +124,8 @@ export function ConvView(p: ConvViewProps) {
   const [sel, setSel] = useState<number | null>(null);
   const [replyTo, setReplyTo] = useState<number | null>(null);
   const [seek, setSeek] = useState<number | null>(null);
+  const [viewing, setViewing] = useState<number | null>(null);
+  const images = c.messages.filter((m) => m.media?.kind === "image" && !m.recalled);
   const lastSeq = c.messages[c.messages.length - 1]?.seq ?? 0;
   const firstSeq = c.messages[0]?.seq;
   // After "delete friend" the DM stays readable but closed for sending, until friends again.
@@ -267,9 +271,12 @@ export function ConvView(p: ConvViewProps) {
             data-testid="bubble"
           >
             {m.reply && <Quote s={p.s} c={c} reply={m.reply} locale={p.locale} onJump={setSeek} />}
-            <span class="text">
-              <RichText text={m.text} />
-            </span>
+            {m.media && <MediaContent m={m} locale={p.locale} onOpen={setViewing} />}
+            {m.text && (
+              <span class="text">
+                <RichText text={m.text} />
+              </span>
+            )}
           </div>
           <Reactions
             s={p.s}
@@ -313,7 +320,8 @@ export function ConvView(p: ConvViewProps) {
                 onJump={setSeek}
               />
             )}
-            <span class="text">{pm.text}</span>
+            {pm.media && <PendingMediaView media={pm.media} locale={p.locale} />}
+            {pm.text && <span class="text">{pm.text}</span>}
           </div>
           <div class="meta">
             {pm.state === "pending"
@@ -339,7 +347,29 @@ export function ConvView(p: ConvViewProps) {
   }
 
   return (
-    <section class="conv-view" data-conv={c.summary.id} onKeyDown={onKeyDown}>
+    <section
+      class="conv-view"
+      data-conv={c.summary.id}
+      onKeyDown={onKeyDown}
+      onDragOver={(e) => {
+        if (e.dataTransfer?.types.includes("Files")) e.preventDefault();
+      }}
+      onDrop={(e) => {
+        const dropped = [...(e.dataTransfer?.files ?? [])];
+        if (!dropped.length || !p.online || closed) return;
+        e.preventDefault();
+        for (const f of dropped.slice(0, 9)) p.onFile(f);
+      }}
+    >
+      {viewing !== null && (
+        <Viewer
+          images={images}
+          seq={viewing}
+          locale={p.locale}
+          onClose={() => setViewing(null)}
+          onShow={setViewing}
+        />
+      )}
       <Header p={p} />
       {c.summary.kind === "group" && <GroupNotice summary={c.summary} locale={p.locale} />}
       <div
@@ -402,6 +432,7 @@ export function ConvView(p: ConvViewProps) {
           setReplyTo(null);
         }}
         onTyping={p.onTyping}
+        onFile={p.onFile}
       />
     </section>
   );

@@ -211,8 +211,15 @@ function onServerFrame(f: ServerFrame): void {
   for (const l of listeners) l(f);
 }
 
-function sendPending(conv: string, cid: string, text: string, reply?: number): void {
-  if (!resumed || !raw({ type: "send", conv, cid, text, ...(reply ? { reply } : {}) })) return;
+function sendPending(
+  conv: string,
+  cid: string,
+  text: string,
+  reply?: number,
+  media?: string,
+): void {
+  const frame = { type: "send" as const, conv, cid, text, ...(reply ? { reply } : {}) };
+  if (!resumed || !raw(media ? { ...frame, media } : frame)) return;
   clearTimeout(ackTimers.get(cid));
   ackTimers.set(
     cid,
@@ -224,7 +231,10 @@ function sendPending(conv: string, cid: string, text: string, reply?: number): v
 function flushPending(): void {
   for (const c of Object.values(state.value.convs)) {
     for (const p of c.pending) {
-      if (p.state === "pending") sendPending(c.summary.id, p.cid, p.text, p.reply);
+      // A picture or file still uploading is sent when its upload is done.
+      if (p.state === "pending" && (!p.media || p.media.id)) {
+        sendPending(c.summary.id, p.cid, p.text, p.reply, p.media?.id);
+      }
     }
   }
 }
@@ -282,7 +292,90 @@ export function retry(conv: string, cid: string): void {
   const p = state.value.convs[conv]?.pending.find((x) => x.cid === cid);
   if (!p) return;
   dispatch({ type: "local_retry", conv, cid });
-  sendPending(conv, cid, p.text, p.reply);
+  if (p.media && !p.media.id) upload(conv, cid);
+  else sendPending(conv, cid, p.text, p.reply, p.media?.id);
+}
+
+/** Files chosen for pending messages, kept until sent (a failed upload can be tried again). */
+const files = new Map<string, File>();
+
+/** Sends a picture (shrunk first when large) or any file, with an optional caption. */
+export function sendFile(conv: string, file: File, caption = ""): void {
+  const kind = /^image\/(jpeg|png|gif|webp)$/.test(file.type) ? "image" : "file";
+  const cid = newCid();
+  files.set(cid, file);
+  dispatch({
+    type: "local_send",
+    conv,
+    cid,
+    text: caption.trim(),
+    at: Date.now(),
+    media: {
+      kind,
+      name: file.name || (kind === "image" ? "image" : "file"),
+      size: file.size,
+      preview: kind === "image" ? URL.createObjectURL(file) : undefined,
+      progress: 0,
+    },
+  });
+  upload(conv, cid);
+}
+
+/** The longest side a picture is sent with; larger photos are shrunk in the browser first. */
+const SEND_SIDE = 2048;
+
+/** A large photo made smaller before upload (upright, at most SEND_SIDE); others as they are. */
+async function shrink(file: File): Promise<Blob> {
+  if (file.type === "image/gif" || typeof createImageBitmap === "undefined") return file;
+  try {
+    const bmp = await createImageBitmap(file, { imageOrientation: "from-image" });
+    const scale = Math.min(1, SEND_SIDE / Math.max(bmp.width, bmp.height));
+    if (scale === 1 && file.size <= 2 * 1024 * 1024) return file;
+    const canvas = document.createElement("canvas");
+    canvas.width = Math.round(bmp.width * scale);
+    canvas.height = Math.round(bmp.height * scale);
+    canvas.getContext("2d")!.drawImage(bmp, 0, 0, canvas.width, canvas.height);
+    const type = file.type === "image/jpeg" ? "image/jpeg" : "image/webp";
+    const out = await new Promise<Blob | null>((r) => canvas.toBlob(r, type, 0.85));
+    return out && out.size < file.size ? out : file;
+  } catch {
+    return file;
+  }
+}
+
+/** Uploads a pending message's file with progress, then sends the message that carries it. */
+async function upload(conv: string, cid: string): Promise<void> {
+  const file = files.get(cid);
+  const p = state.value.convs[conv]?.pending.find((x) => x.cid === cid);
+  if (!file || !p?.media) return;
+  const body = p.media.kind === "image" ? await shrink(file) : file;
+  const fail = (code: string) => {
+    sendErrors.value = { ...sendErrors.value, [cid]: code };
+    dispatch({ type: "local_failed", conv, cid });
+  };
+  const xhr = new XMLHttpRequest();
+  xhr.open(
+    "POST",
+    `/api/convs/${conv}/media?kind=${p.media.kind}&name=${encodeURIComponent(p.media.name)}`,
+  );
+  xhr.upload.onprogress = (e) => {
+    if (e.lengthComputable) {
+      dispatch({ type: "local_media", conv, cid, progress: e.loaded / e.total });
+    }
+  };
+  xhr.onload = () => {
+    let answer: { id?: string; error?: { code: string } } = {};
+    try {
+      answer = JSON.parse(xhr.responseText);
+    } catch { /* not JSON: a proxy's page */ }
+    if (xhr.status !== 201 || !answer.id) return fail(answer.error?.code ?? "internal");
+    dispatch({ type: "local_media", conv, cid, progress: 1, id: answer.id });
+    files.delete(cid);
+    const now = state.value.convs[conv]?.pending.find((x) => x.cid === cid);
+    if (now) sendPending(conv, cid, now.text, now.reply, answer.id);
+  };
+  xhr.onerror = () => fail("offline");
+  xhr.send(body);
 }
 
 const loading = new Set<string>();

@@ -113,11 +113,16 @@ export function preview(s: ChatState, c: ConvState, locale: Locale): string {
     }
     return t(locale, "chat.reacted", { name, emoji: last.meta?.emoji ?? last.text });
   }
-  if (last.from === me) return `${t(locale, "chat.you")}: ${last.text}`;
+  const body = last.media
+    ? `[${t(locale, last.media === "image" ? "chat.image" : "chat.file")}]${
+      last.text ? " " + last.text : ""
+    }`
+    : last.text;
+  if (last.from === me) return `${t(locale, "chat.you")}: ${body}`;
   if (c.summary.kind === "group") {
-    return `${memberName(s, c.summary.id, last.from, locale)}: ${last.text}`;
+    return `${memberName(s, c.summary.id, last.from, locale)}: ${body}`;
   }
-  return last.text;
+  return body;
 }
 
 const graphemes = typeof Intl !== "undefined" && "Segmenter" in Intl ? new Intl.Segmenter() : null;

@@ -2,7 +2,7 @@
 import { keys } from "../kv/keys.ts";
 import { newId } from "../ids.ts";
 import { HttpError } from "../errors.ts";
-import type { Message } from "../wire/protocol.ts";
+import type { LastPreview, Message } from "../wire/protocol.ts";
 import type { Role } from "../wire/roles.ts";
 
 export type ConvKind = "dm" | "group" | "bot";
@@ -32,7 +32,7 @@ export interface Conversation {
 export interface ConvHead {
   seq: number;
   at: number;
-  last: { from: string; kind: string; text: string; meta?: Message["meta"] } | null;
+  last: LastPreview;
   /**
    * The latest senders' own last seqs (at most 16, oldest first): each has read up to there.
    * Someone's read position is the larger of this and their `read` key (readCursor()).

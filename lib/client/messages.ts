@@ -91,6 +91,7 @@ export function applyMessage(c: ConvState, m: Message, me: string | undefined): 
       kind: m.kind,
       text: m.text.slice(0, 120),
       ...(m.meta ? { meta: m.meta } : {}),
+      ...(m.media ? { media: m.media.kind } : {}),
     };
     applyGroupEvent(summary, m, me);
   }

@@ -192,9 +192,19 @@ export function reduce(s: ChatState, a: Action, now = Date.now()): ChatState {
             at: a.at,
             state: "pending",
             ...(a.reply !== undefined ? { reply: a.reply } : {}),
+            ...(a.media ? { media: a.media } : {}),
           }],
         }),
       );
+    case "local_media":
+      return withConv(s, a.conv, (c) => ({
+        ...c,
+        pending: c.pending.map((p) =>
+          p.cid === a.cid && p.media
+            ? { ...p, media: { ...p.media, progress: a.progress, ...(a.id ? { id: a.id } : {}) } }
+            : p
+        ),
+      }));
     case "local_failed":
       return withConv(
         s,

@@ -8,8 +8,21 @@ export interface Pending {
   text: string;
   /** The seq of the message it answers. */
   reply?: number;
+  /** A picture or file on its way: uploaded first (progress 0–1, then its id), then sent. */
+  media?: PendingMedia;
   at: number;
   state: "pending" | "failed";
+}
+
+export interface PendingMedia {
+  kind: "image" | "file";
+  name: string;
+  size: number;
+  /** A picture's local preview (an object URL). */
+  preview?: string;
+  progress: number;
+  /** Set once uploaded. */
+  id?: string;
 }
 
 export interface ConvState {
@@ -46,7 +59,16 @@ export interface ChatState {
 
 export type Action =
   | ServerFrame
-  | { type: "local_send"; conv: string; cid: string; text: string; at: number; reply?: number }
+  | {
+    type: "local_send";
+    conv: string;
+    cid: string;
+    text: string;
+    at: number;
+    reply?: number;
+    media?: PendingMedia;
+  }
+  | { type: "local_media"; conv: string; cid: string; progress: number; id?: string }
   | { type: "local_failed"; conv: string; cid: string }
   | { type: "local_retry"; conv: string; cid: string }
   | { type: "local_read"; conv: string; seq: number }

@@ -210,6 +210,7 @@ export class Draft {
         kind: inp.kind,
         text: inp.text.slice(0, 120),
         ...(inp.meta ? { meta: inp.meta } : {}),
+        ...(msg.media ? { media: msg.media.kind } : {}),
       });
     }
     this.#event({ t: "msg", msg });

@@ -102,6 +102,16 @@ export interface Message {
   upd?: number;
 }
 
+/** A conversation's newest message as its list entry shows it (the text cut to 120 characters). */
+export type LastPreview = {
+  from: string;
+  kind: string;
+  text: string;
+  meta?: Message["meta"];
+  /** A picture or file sent with it. */
+  media?: "image" | "file";
+} | null;
+
 /** One conversation as the list shows it. */
 export interface ConvSummary {
   id: string;
@@ -118,7 +128,7 @@ export interface ConvSummary {
   };
   lastSeq: number;
   lastAt: number;
-  last: { from: string; kind: string; text: string; meta?: Message["meta"] } | null;
+  last: LastPreview;
   /** The viewer's read cursor. */
   readSeq: number;
   /** DM: how far the other person has read (for "read" marks). */
