@@ -1,7 +1,7 @@
 /**
  * The server under Deno Deploy's limits: no FFI (images through sharp's WebAssembly build), no
  * subprocess, no disk writes, the platform's KV (here in memory). A new user signs up, activates,
- * uploads an avatar and chats with the bot, all over the wire.
+ * uploads an avatar, chats with the bot and sends it a picture, all over the wire.
  */
 import assert from "node:assert/strict";
 import { DEPLOY_FLAGS } from "../scripts/flags.ts";
@@ -39,6 +39,21 @@ Deno.test("with Deno Deploy's limits: sign-up, activation, avatar upload and cha
     await ws.next("ack");
     const reply = await ws.next("msg", (f) => f.msg.from === "bot");
     assert.ok(reply.msg.text.length > 0);
+
+    // A picture in a chat: WebP and a thumbnail, through the same WebAssembly build.
+    const photo = await client.fetch(`/api/convs/${bot.id}/media?kind=image`, {
+      method: "POST",
+      body: await pngBytes(2400, 1600),
+    });
+    const media = await photo.json() as { id: string; w: number; th: number };
+    assert.equal(photo.status, 201, JSON.stringify(media));
+    assert.equal(media.w, 2048);
+    ws.send({ type: "send", conv: bot.id, cid: "d2", text: "", media: media.id });
+    await ws.next("ack", (f) => f.cid === "d2");
+    const full = await client.fetch(`/media/${bot.id}/${media.id}/full`);
+    assert.equal(full.headers.get("content-type"), "image/webp");
+    const webp = new Uint8Array(await full.arrayBuffer());
+    assert.equal(new TextDecoder().decode(webp.subarray(8, 12)), "WEBP");
     await ws.close();
     assert.doesNotMatch(server.logs(), /"level":"error"/);
   } finally {
