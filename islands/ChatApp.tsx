@@ -17,12 +17,14 @@ import {
   retry,
   seed,
   seedFriends,
+  seekRequest,
   sendFile,
   sendMessage,
   state,
 } from "./chat/client.ts";
 import { ConvList } from "./chat/ConvList.tsx";
 import { ConvView } from "./chat/ConvView.tsx";
+import { SearchPanel } from "./chat/Search.tsx";
 import { GoneNotice, ListHead, useGroupChat } from "./group/chat_hooks.tsx";
 
 export interface ChatAppProps {
@@ -59,6 +61,7 @@ export default function ChatApp(p: ChatAppProps) {
   const conn = IS_BROWSER ? connection.value : "connecting";
   const [open, setOpen] = useState<string | null>(p.open);
   const c = open ? s.convs[open] : undefined;
+  const [searchingAll, setSearchingAll] = useState(false);
 
   useEffect(() => {
     connect();
@@ -100,6 +103,28 @@ export default function ChatApp(p: ChatAppProps) {
       <GoneNotice gone={gone} locale={p.locale} onDismiss={dismissGone} />
       <aside class="chat-list">
         <ListHead locale={p.locale} />
+        {searchingAll
+          ? (
+            <SearchPanel
+              s={s}
+              locale={p.locale}
+              onPick={(conv, seq) => {
+                seekRequest.value = { conv, seq };
+                openConv(conv);
+              }}
+              onClose={() => setSearchingAll(false)}
+            />
+          )
+          : (
+            <button
+              type="button"
+              class="search-open"
+              onClick={() => setSearchingAll(true)}
+              data-testid="search-all"
+            >
+              🔍 {t(p.locale, "search.all")}
+            </button>
+          )}
         <ConvList s={s} locale={p.locale} open={open} onOpen={openConv} />
       </aside>
       <section class="chat-main">

@@ -260,3 +260,38 @@ Deno.test("a pasted photo arrives as a thumbnail at its final size and opens who
     await shot(a, "desktop-media");
   });
 });
+
+Deno.test("search finds an older message by a Chinese word in the chat and by an English word in all chats, and shows it in place", async () => {
+  await withBrowser(async ({ server, browser, problems }) => {
+    const { dm, a, b } = await alicePhoneBob(server, browser, problems);
+    await send(a, "我们周末去湖边露营吧");
+    for (let i = 0; i < 3; i++) await send(a, `later message ${i}`);
+    await send(a, "Bring the LANTERN please");
+    await b.waitForSelector(`${msgWith("LANTERN")}`);
+
+    // Bob (Chinese UI, phone) searches this chat for 湖边 and is taken to the message.
+    await b.click('[data-testid="conv-search"]');
+    await b.fill('[data-testid="search-input"]', "湖边");
+    await b.press('[data-testid="search-input"]', "Enter");
+    const hit = await b.waitForSelector('[data-testid="search-hit"]');
+    assert.match((await hit.textContent())!, /湖边/);
+    assert.equal(await b.$$eval('[data-testid="search-hit"]', (els) => els.length), 1);
+    await hit.click();
+    await b.waitForSelector(`${msgWith("露营")}.flash`);
+    await shot(b, "phone-search");
+
+    // Alice (English, desktop) searches all chats for "lantern" from the list.
+    await a.click('[data-testid="search-all"]');
+    await a.fill('[data-testid="search-input"]', "lantern");
+    await a.click('[data-testid="search-go"]');
+    const found = await a.waitForSelector('[data-testid="search-hit"]');
+    assert.match((await found.textContent())!, /LANTERN/);
+    await found.click();
+    await a.waitForSelector(`${msgWith("LANTERN")}.flash`);
+    assert.equal(new URL(a.url()).searchParams.get("c"), dm.id);
+    // The list's search stays open beside the chat; nothing found says so.
+    await a.fill('[data-testid="search-input"]', "不存在的词");
+    await a.click('[data-testid="search-go"]');
+    await a.waitForSelector('[data-testid="search-hits"] li.muted');
+  });
+});

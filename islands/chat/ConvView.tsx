@@ -16,7 +16,8 @@ import {
   systemText,
   timeOf,
 } from "./format.ts";
-import { sendErrors, updateError } from "./client.ts";
+import { seekRequest, sendErrors, updateError } from "./client.ts";
+import { SearchPanel } from "./Search.tsx";
 import { ActionBar, Quote, Reactions, recalledText, RichText } from "./MessageBits.tsx";
 import { MediaContent, PendingMediaView, Viewer } from "./MediaView.tsx";
 import { failReason, GroupNotice, MutedNote } from "../group/ConvBits.tsx";
@@ -58,7 +59,7 @@ function Status({ p, m }: { p: ConvViewProps; m: Message }) {
   return <span class="status" data-status="sent">{t(p.locale, "chat.sent")}</span>;
 }
 
-function Header({ p }: { p: ConvViewProps }) {
+function Header({ p, onSearch }: { p: ConvViewProps; onSearch: () => void }) {
   const c = p.c;
   const peer = c.summary.peer;
   const pres = peer ? p.s.presence[peer.id] : undefined;
@@ -94,6 +95,15 @@ function Header({ p }: { p: ConvViewProps }) {
           {sub}
         </p>
       </div>
+      <button
+        type="button"
+        class="conv-search"
+        onClick={onSearch}
+        aria-label={t(p.locale, "search.inConv")}
+        data-testid="conv-search"
+      >
+        🔍
+      </button>
       {c.summary.kind === "group" && (
         // Covers the header (CSS): the whole header opens the group's page.
         <a
@@ -125,6 +135,7 @@ export function ConvView(p: ConvViewProps) {
   const [replyTo, setReplyTo] = useState<number | null>(null);
   const [seek, setSeek] = useState<number | null>(null);
   const [viewing, setViewing] = useState<number | null>(null);
+  const [searching, setSearching] = useState(false);
   const images = c.messages.filter((m) => m.media?.kind === "image" && !m.recalled);
   const lastSeq = c.messages[c.messages.length - 1]?.seq ?? 0;
   const firstSeq = c.messages[0]?.seq;
@@ -163,6 +174,15 @@ export function ConvView(p: ConvViewProps) {
     setReplyTo(null);
     setSeek(null);
   }, [c.summary.id]);
+
+  // (After the reset above.) A search hit from the list: shown in its place once this conversation is open.
+  const asked = seekRequest.value;
+  useEffect(() => {
+    if (asked && asked.conv === c.summary.id) {
+      seekRequest.value = null;
+      setSeek(asked.seq);
+    }
+  }, [asked, c.summary.id]);
 
   // A quote's original: shown once loaded, paging older history until it is (or nothing is left).
   useEffect(() => {
@@ -370,7 +390,16 @@ export function ConvView(p: ConvViewProps) {
           onShow={setViewing}
         />
       )}
-      <Header p={p} />
+      <Header p={p} onSearch={() => setSearching(!searching)} />
+      {searching && (
+        <SearchPanel
+          s={p.s}
+          locale={p.locale}
+          conv={c.summary.id}
+          onPick={(_conv, seq) => (setSearching(false), setSeek(seq))}
+          onClose={() => setSearching(false)}
+        />
+      )}
       {c.summary.kind === "group" && <GroupNotice summary={c.summary} locale={p.locale} />}
       <div
         class="messages"

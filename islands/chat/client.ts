@@ -13,7 +13,7 @@ import {
   type ServerFrame,
   shouldReconnect,
 } from "../../lib/wire/protocol.ts";
-import type { ConvSummary, UserCard } from "../../lib/wire/protocol.ts";
+import type { ConvSummary, Message, UserCard } from "../../lib/wire/protocol.ts";
 
 export type Connection = "connecting" | "online" | "offline" | "ended";
 
@@ -22,6 +22,8 @@ export const connection = signal<Connection>("connecting");
 export const isOnline = computed(() => connection.value === "online");
 /** Why a send failed, by client message id (e.g. "muted"), for the failed message's note. */
 export const sendErrors = signal<Record<string, string>>({});
+/** A message to show in its place once its conversation is open (a search hit). */
+export const seekRequest = signal<{ conv: string; seq: number } | null>(null);
 /** Why the last recall or reaction was refused (an error code), until the next one. */
 export const updateError = signal<string | null>(null);
 
@@ -275,6 +277,27 @@ function sendUpdate(
     if ((f.type !== "ack" && f.type !== "error") || f.rid !== rid) return;
     off();
     if (f.type === "error") updateError.value = f.code;
+  });
+}
+
+let searchRid = 0;
+/** Asks the server for messages with the words of `q`: in one conversation, or in all. */
+export function searchMessages(
+  q: string,
+  conv?: string,
+  before?: number,
+): Promise<{ hits: Message[]; next?: number } | { error: string }> {
+  const rid = `q${++searchRid}`;
+  const frame = { type: "search" as const, rid, q, ...(conv ? { conv } : {}) };
+  if (!raw(before !== undefined ? { ...frame, before } : frame)) {
+    return Promise.resolve({ error: "offline" });
+  }
+  return new Promise((resolve) => {
+    const off = onFrame((f) => {
+      if ((f.type !== "search" && f.type !== "error") || f.rid !== rid) return;
+      off();
+      resolve(f.type === "search" ? { hits: f.hits, next: f.next } : { error: f.code });
+    });
   });
 }
 

@@ -17,6 +17,7 @@ import {
 } from "../chat/send_rules.ts";
 import type { MsgInput } from "../chat/events.ts";
 import { dropMediaBytes, type MediaRecord } from "../chat/media.ts";
+import { searchAll, searchConv } from "../chat/search.ts";
 import { keys } from "../kv/keys.ts";
 import { HttpError } from "../errors.ts";
 import { botReply } from "../chat/bot.ts";
@@ -64,6 +65,8 @@ export async function runCommand(c: Conn, f: ClientFrame): Promise<void> {
       );
     case "history":
       return await history(c, f);
+    case "search":
+      return await search(c, f);
     case "sync":
       return await sync(c, f);
     case "read":
@@ -129,6 +132,19 @@ async function update(
     at: ack.at,
     id: ack.id,
   });
+}
+
+/** Messages with the query's words, in one conversation (paged by `before`) or in all. */
+async function search(c: Conn, f: Frame<"search">): Promise<void> {
+  const { kv } = c.deps;
+  if (f.conv === undefined) {
+    const hits = await searchAll(kv, c.userId, f.q);
+    if (c.alive) c.send({ type: "search", rid: f.rid, q: f.q, hits });
+    return;
+  }
+  const r = await searchConv(kv, f.conv, c.userId, f.q, f.before);
+  if (!r) throw new HttpError(403, "not_member", `Not a member of conversation "${f.conv}"`);
+  if (c.alive) c.send({ type: "search", rid: f.rid, q: f.q, ...r });
 }
 
 async function history(c: Conn, f: Frame<"history">): Promise<void> {

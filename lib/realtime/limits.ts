@@ -53,6 +53,7 @@ export const LIMITS_WS = {
 /** The commands that read a lot and send big answers. */
 export const HEAVY_COMMANDS: ReadonlySet<string> = new Set([
   "history",
+  "search",
   "sync",
   "receipts",
   "members",

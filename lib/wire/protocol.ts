@@ -48,6 +48,8 @@ export type MsgKind = "text" | "system" | "update";
 
 /** How long after sending the sender may recall a message (owners and admins of a group: any time). */
 export const RECALL_WINDOW_MS = 2 * 60_000;
+/** Characters of a search query. */
+export const SEARCH_MAX_CHARS = 100;
 /** Distinct reaction emoji one message holds at most. */
 export const MAX_REACTIONS = 20;
 
@@ -179,6 +181,7 @@ export type ClientFrame =
     media?: string;
   }
   | { type: "recall"; rid?: string; conv: string; seq: number }
+  | { type: "search"; rid?: string; q: string; conv?: string; before?: number }
   | {
     type: "react";
     rid?: string;
@@ -202,6 +205,7 @@ export const CLIENT_FRAME_TYPES = [
   "send",
   "recall",
   "react",
+  "search",
   "history",
   "sync",
   "read",
@@ -238,7 +242,16 @@ export type ServerFrame =
   | { type: "blocked"; user: string; blocked: boolean }
   | { type: "members_changed"; conv: string }
   | { type: "join_request"; conv: string; request: RequestView }
-  | { type: "pong"; rid?: string };
+  | { type: "pong"; rid?: string }
+  | {
+    type: "search";
+    rid?: string;
+    q: string;
+    /** Matching messages, newest first. */
+    hits: Message[];
+    /** In one conversation: where to go on (`before` of the next search); absent at its start. */
+    next?: number;
+  };
 
 export type FrameError = { code: "bad_frame"; message: string };
 
@@ -311,6 +324,24 @@ export function parseClientFrame(raw: string): ClientFrame | FrameError {
         text,
         ...(v.reply !== undefined ? { reply: v.reply as number } : {}),
         ...(v.media !== undefined ? { media: v.media as string } : {}),
+      };
+    }
+    case "search": {
+      if (v.conv !== undefined && !convOk) return bad('Field "conv" is invalid');
+      if (typeof v.q !== "string") return bad('Field "q" must be a string');
+      const q = v.q.trim();
+      if (!q || [...q].length > SEARCH_MAX_CHARS) {
+        return bad(`Field "q" must be 1–${SEARCH_MAX_CHARS} characters`);
+      }
+      if (v.before !== undefined && (!isSeq(v.before) || v.conv === undefined)) {
+        return bad('Field "before" must be a seq, with "conv"');
+      }
+      return {
+        type: "search",
+        rid,
+        q,
+        ...(v.conv !== undefined ? { conv: v.conv as string } : {}),
+        ...(v.before !== undefined ? { before: v.before as number } : {}),
       };
     }
     case "recall":

@@ -16,7 +16,9 @@ import { type Action, ConvRef, Entries, IdRef, Raw, ResumeRef, SeqRef } from "./
 import { CJK, EDGE_STRINGS, WEIRD } from "./values.ts";
 
 /** The frame types the fuzz world models (tests/fuzz/oracle.ts predict()). */
-const MODELLED_TYPES = CLIENT_FRAME_TYPES.filter((t) => t !== "recall" && t !== "react");
+const MODELLED_TYPES = CLIENT_FRAME_TYPES.filter((t) =>
+  t !== "recall" && t !== "react" && t !== "search"
+);
 
 const FIELDS = [
   "type",
@@ -162,8 +164,8 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   },
   {
     weight: 1,
-    // Not into a recall or a reaction: their answers and log entries are outside the model
-    // (tests/ws_rich_test.ts covers them; lib/wire/updates_test.ts fuzzes their parsing).
+    // Not into a recall, a reaction or a search: their answers and log entries are outside the
+    // model (tests/ws_rich_test.ts covers them; lib/wire/protocol_test.ts fuzzes their parsing).
     arbitrary: pick([...MODELLED_TYPES, "PING", " ping"]).map((t): Mutation => (f) => ({
       ...f,
       type: t,
