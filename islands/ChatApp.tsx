@@ -136,7 +136,7 @@ export default function ChatApp(p: ChatAppProps) {
               locale={p.locale}
               online={online}
               onBack={() => openConv(null)}
-              onSend={(text, reply) => sendMessage(c.summary.id, text, reply)}
+              onSend={(text, reply, mentions) => sendMessage(c.summary.id, text, reply, mentions)}
               onReact={(seq, emoji, on) => react(c.summary.id, seq, emoji, on)}
               onFile={(file) => sendFile(c.summary.id, file)}
               onRecall={(seq) => recallMessage(c.summary.id, seq)}

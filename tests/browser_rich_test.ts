@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { friendsDm, signUp, type TestServer } from "./helpers.ts";
+import { friendsDm, friendsGroup, signUp, type TestServer } from "./helpers.ts";
 import { keys } from "../lib/kv/keys.ts";
 import type { Message } from "../lib/wire/protocol.ts";
 import { DESKTOP, hydrated, loggedIn, PHONE, watchConsole, withBrowser } from "./browser.ts";
@@ -293,5 +293,43 @@ Deno.test("search finds an older message by a Chinese word in the chat and by an
     await a.fill('[data-testid="search-input"]', "不存在的词");
     await a.click('[data-testid="search-go"]');
     await a.waitForSelector('[data-testid="search-hits"] li.muted');
+  });
+});
+
+Deno.test("@mentions in a group: picked while typing @, marked in the other's list until read", async () => {
+  await withBrowser(async ({ server, browser, problems }) => {
+    const alice = await signUp(server);
+    const bob = await signUp(server);
+    const g = await friendsGroup(server, alice.userId, "Hiking", [bob.userId]);
+    const b = await (await loggedIn(browser, server, bob, PHONE, "zh-CN")).newPage();
+    problems.push(watchConsole(b));
+    await b.goto(server.url("/"));
+    await hydrated(b);
+    await b.waitForSelector('[data-connection="online"]');
+    const a = await openDm(await loggedIn(browser, server, alice, DESKTOP), server, problems, g.id);
+
+    const bobName = bob.input.nickname ?? bob.input.username;
+    await a.focus('[data-testid="composer"]');
+    await a.keyboard.type("@");
+    await a.waitForSelector('[data-testid="mention-pick"]');
+    // "Everyone" is offered to the owner; typing narrows to Bob; Enter picks him.
+    assert.match((await a.textContent('[data-testid="mention-pick"]'))!, /Everyone/);
+    await a.keyboard.type(bobName.slice(0, 6));
+    await a.waitForSelector(`[data-testid="mention-option"]:has-text("${bobName}")`);
+    await a.keyboard.press("Enter");
+    await a.keyboard.type("are you coming?");
+    assert.equal(await a.inputValue('[data-testid="composer"]'), `@${bobName} are you coming?`);
+    await a.keyboard.press("Enter");
+
+    // Bob's list marks the group until he reads it; the message is highlighted for him.
+    await b.waitForSelector(
+      `[data-conv="${g.id}"] [data-testid="mentioned"]:has-text("[有人@我]")`,
+    );
+    await shot(b, "phone-mentioned");
+    await b.click(`[data-conv="${g.id}"]`);
+    await b.waitForSelector(`${msgWith("are you coming?")} .bubble.mention-me`);
+    await b.click('[data-testid="back"]');
+    await b.waitForSelector(`[data-conv="${g.id}"]`);
+    assert.equal(await b.$(`[data-conv="${g.id}"] [data-testid="mentioned"]`), null);
   });
 });

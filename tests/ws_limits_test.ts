@@ -192,8 +192,9 @@ Deno.test("a socket that stops reading is closed as a slow consumer; a reading t
     // The bound did its job; the resume below may send a lot at once.
     LIMITS_WS.maxBuffered = saved.maxBuffered * 16;
     const back = await WsClient.connect(server, a.client, resume);
-    for (const id of groups) await back.waitMsgs(id, last - resume[id], 5000);
-    await reading.waitMsgs(groups.at(-1)!, per, 5000);
+    // Generous waits: the whole suite runs in parallel on two cores, and this is megabytes of text.
+    for (const id of groups) await back.waitMsgs(id, last - resume[id], 20_000);
+    await reading.waitMsgs(groups.at(-1)!, per, 20_000);
     await settle();
     const floodSeqs = Array.from({ length: per }, (_, i) => i + 2);
     for (const id of groups) {

@@ -240,3 +240,44 @@ Deno.test("a stranger cannot recall, react to or reply into a conversation; noth
     await Promise.all([wa.close(), ws.close()]);
   });
 });
+
+Deno.test("@mentions: the person called sees it marked in their list until read; @all is for owners and admins", async () => {
+  await withServer(async (server) => {
+    const owner = await signUp(server);
+    const b = await signUp(server);
+    const c = await signUp(server);
+    const g = await friendsGroup(server, owner.userId, "Team", [b.userId, c.userId]);
+    const wb = await WsClient.connect(server, b.client);
+    wb.send({ type: "send", conv: g.id, cid: "m1", text: "@C look", mentions: [c.userId] });
+    const m1 = await wb.next("ack", (f) => f.cid === "m1");
+    wb.send({ type: "send", conv: g.id, cid: "m2", text: "@all hi", mentions: ["all"] });
+    assert.equal((await wb.next("error", (f) => f.cid === "m2")).code, "not_allowed");
+    wb.send({ type: "send", conv: g.id, cid: "m3", text: "bad", mentions: ["<x>"] });
+    assert.equal((await wb.next("error")).code, "bad_frame");
+
+    const summaryOf = async (who: typeof c, conv: string) => {
+      const w = await WsClient.open(server, who.client);
+      w.send({ type: "hello", v: 1 });
+      const welcome = await w.next("welcome");
+      await w.next("resumed");
+      return { w, s: welcome.convs.find((x) => x.id === conv)! };
+    };
+    const first = await summaryOf(c, g.id);
+    assert.equal(first.s.mentionSeq, m1.seq, "C is marked");
+    assert.ok(first.s.mentionSeq! > first.s.readSeq);
+    const forB = await summaryOf(b, g.id);
+    assert.equal(forB.s.mentionSeq, undefined, "B called nobody but C");
+    first.w.send({ type: "read", conv: g.id, seq: m1.seq });
+    await first.w.next("read", (f) => f.user === c.userId);
+    const after = await summaryOf(c, g.id);
+    assert.ok(after.s.readSeq >= after.s.mentionSeq!, "read: no longer marked");
+
+    const wo = await WsClient.connect(server, owner.client);
+    wo.send({ type: "send", conv: g.id, cid: "all", text: "@all meeting", mentions: ["all"] });
+    const all = await wo.next("ack", (f) => f.cid === "all");
+    const live = await forB.w.next("msg", (f) => f.msg.seq === all.seq);
+    assert.deepEqual(live.msg.mentions, ["all"]);
+    assert.equal((await summaryOf(b, g.id)).s.mentionSeq, all.seq, "@all marks everyone");
+    await Promise.all([wb.close(), wo.close(), first.w.close(), forB.w.close(), after.w.close()]);
+  });
+});

@@ -2,7 +2,7 @@
  * The composer: Enter sends and Shift+Enter breaks the line (on phones, the send button sends);
  * the emoji button opens the picker (islands/chat/EmojiPicker.tsx, loaded on first use).
  */
-import { useRef, useState } from "preact/hooks";
+import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { EmojiPicker as Picker } from "./EmojiPicker.tsx";
 import { type Locale, t } from "../../lib/i18n/i18n.ts";
 import { MAX_TEXT_CHARS } from "../../lib/wire/protocol.ts";
@@ -11,8 +11,11 @@ export function Composer(
   p: {
     locale: Locale;
     online: boolean;
-    onSend: (text: string) => void;
+    /** The text and the people it calls by @name (ids, or "all"). */
+    onSend: (text: string, mentions: string[]) => void;
     onTyping: () => void;
+    /** Groups: who can be called by @name (and "all" for owners and admins). */
+    members?: { id: string; name: string }[];
     /** A picture or file chosen, pasted or dropped: sent on its own. */
     onFile: (file: File) => void;
   },
@@ -22,6 +25,43 @@ export function Composer(
   const ref = useRef<HTMLTextAreaElement>(null);
   const [picker, setPicker] = useState<typeof Picker | null>(null);
   const [picking, setPicking] = useState(false);
+  /** Where the caret goes once the text just set is on screen (after an insert). */
+  const caretAfter = useRef<number | null>(null);
+  useLayoutEffect(() => {
+    const at = caretAfter.current;
+    if (at === null) return;
+    caretAfter.current = null;
+    // Not focused here: after an emoji, the picker keeps the keyboard.
+    ref.current?.setSelectionRange(at, at);
+  }, [text]);
+  /** The @names picked so far → their ids; sent for those still in the text. */
+  const called = useRef(new Map<string, string>());
+  const [query, setQuery] = useState<string | null>(null);
+  const [choice, setChoice] = useState(0);
+  const found = query === null || !p.members
+    ? []
+    : p.members.filter((m) => m.name.toLowerCase().includes(query.toLowerCase())).slice(0, 8);
+
+  /** Looks at the word before the caret: "@…" opens the list of members. */
+  function watchMention(value: string, caret: number) {
+    const before = value.slice(0, caret);
+    // Names may hold spaces: the list stays while some member still matches.
+    const at = /(^|\s)@([^@\n]{0,24})$/.exec(before);
+    setQuery(p.members?.length && at ? at[2] : null);
+    setChoice(0);
+  }
+
+  function pickMention(m: { id: string; name: string }) {
+    const el = ref.current;
+    const caret = el?.selectionStart ?? text.length;
+    const start = text.slice(0, caret).lastIndexOf("@");
+    const next = text.slice(0, start) + `@${m.name} ` + text.slice(caret);
+    if ([...next].length > MAX_TEXT_CHARS) return;
+    called.current.set(m.name, m.id);
+    caretAfter.current = start + m.name.length + 2;
+    setText(next);
+    setQuery(null);
+  }
 
   function togglePicker() {
     if (!picker) import("./EmojiPicker.tsx").then((m) => setPicker(() => m.EmojiPicker));
@@ -36,19 +76,40 @@ export function Composer(
     const end = el?.selectionEnd ?? start;
     const next = text.slice(0, start) + emoji + text.slice(end);
     if ([...next].length > MAX_TEXT_CHARS) return;
+    caretAfter.current = start + emoji.length;
     setText(next);
-    const caret = start + emoji.length;
-    requestAnimationFrame(() => el?.setSelectionRange(caret, caret));
   }
 
   function submit() {
     if (!text.trim() || !p.online) return;
-    p.onSend(text);
+    const mentions = [...called.current].filter(([name]) => text.includes(`@${name}`))
+      .map(([, id]) => id);
+    p.onSend(text, [...new Set(mentions)]);
+    called.current.clear();
     setText("");
+    setQuery(null);
     ref.current?.focus();
   }
 
   function onKeyDown(e: KeyboardEvent) {
+    if (found.length) {
+      const move = { ArrowDown: 1, ArrowUp: -1 }[e.key];
+      if (move) {
+        e.preventDefault();
+        setChoice((choice + move + found.length) % found.length);
+        return;
+      }
+      if ((e.key === "Enter" || e.key === "Tab") && !e.isComposing) {
+        e.preventDefault();
+        pickMention(found[Math.min(choice, found.length - 1)]);
+        return;
+      }
+      if (e.key === "Escape") {
+        e.stopPropagation();
+        setQuery(null);
+        return;
+      }
+    }
     // Never send in the middle of an IME composition (pinyin input).
     if (e.key !== "Enter" || e.shiftKey || e.isComposing || e.keyCode === 229) return;
     const coarse = typeof matchMedia !== "undefined" && matchMedia("(pointer: coarse)").matches;
@@ -60,6 +121,29 @@ export function Composer(
   const Panel = picking ? picker : null;
   return (
     <>
+      {found.length > 0 && (
+        <ul
+          class="mention-pick"
+          role="listbox"
+          aria-label={t(p.locale, "chat.mentionPick")}
+          data-testid="mention-pick"
+        >
+          {found.map((m, i) => (
+            <li key={m.id}>
+              <button
+                type="button"
+                role="option"
+                aria-selected={i === choice}
+                onMouseDown={(e) => e.preventDefault()}
+                onClick={() => pickMention(m)}
+                data-testid="mention-option"
+              >
+                @{m.name}
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
       {Panel && (
         <Panel
           locale={p.locale}
@@ -116,7 +200,9 @@ export function Composer(
           aria-label={t(p.locale, "chat.placeholder")}
           disabled={!p.online}
           onInput={(e) => {
-            setText((e.currentTarget as HTMLTextAreaElement).value);
+            const el = e.currentTarget as HTMLTextAreaElement;
+            setText(el.value);
+            watchMention(el.value, el.selectionStart ?? el.value.length);
             p.onTyping();
           }}
           onKeyDown={onKeyDown}

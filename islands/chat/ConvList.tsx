@@ -41,7 +41,14 @@ export function ConvList(
                   )}
                 </span>
                 <span class="conv-bottom">
-                  <span class="conv-preview">{preview(p.s, c, p.locale)}</span>
+                  <span class="conv-preview">
+                    {(c.summary.mentionSeq ?? 0) > c.summary.readSeq && (
+                      <span class="mentioned" data-testid="mentioned">
+                        {t(p.locale, "chat.mentioned")}
+                      </span>
+                    )}
+                    {preview(p.s, c, p.locale)}
+                  </span>
                   {unread > 0 && (
                     <span
                       class="unread"

@@ -18,6 +18,7 @@ import {
 } from "./format.ts";
 import { seekRequest, sendErrors, updateError } from "./client.ts";
 import { SearchPanel } from "./Search.tsx";
+import { groupInfos } from "../group/store.ts";
 import { ActionBar, Quote, Reactions, recalledText, RichText } from "./MessageBits.tsx";
 import { MediaContent, PendingMediaView, Viewer } from "./MediaView.tsx";
 import { failReason, GroupNotice, MutedNote } from "../group/ConvBits.tsx";
@@ -28,7 +29,7 @@ export interface ConvViewProps {
   locale: Locale;
   online: boolean;
   onBack: () => void;
-  onSend: (text: string, reply?: number) => void;
+  onSend: (text: string, reply?: number, mentions?: string[]) => void;
   onFile: (file: File) => void;
   onReact: (seq: number, emoji: string, on: boolean) => void;
   onRecall: (seq: number) => void;
@@ -117,6 +118,25 @@ function Header({ p, onSearch }: { p: ConvViewProps; onSearch: () => void }) {
       )}
     </header>
   );
+}
+
+/** Who a group member can call by @name: the others, by the name they show, and everyone. */
+function mentionable(
+  s: ChatState,
+  c: ConvState,
+  me: string | undefined,
+  locale: Locale,
+): { id: string; name: string }[] {
+  const members = groupInfos.value[c.summary.id]?.members ?? [];
+  const out = members.filter((m) => m.id !== me).map((m) => ({
+    id: m.id,
+    name: memberName(s, c.summary.id, m.id, locale),
+  }));
+  const role = c.summary.role;
+  if (role === "owner" || role === "admin") {
+    out.unshift({ id: "all", name: t(locale, "chat.mentionAll") });
+  }
+  return out;
 }
 
 export function ConvView(p: ConvViewProps) {
@@ -273,7 +293,9 @@ export function ConvView(p: ConvViewProps) {
         <div class="bubble-wrap">
           {showName && <div class="sender">{memberName(p.s, c.summary.id, m.from, p.locale)}</div>}
           <div
-            class={`bubble${!m.reply && emojiOnly(m.text) ? " jumbo" : ""}`}
+            class={`bubble${!m.reply && !m.media && emojiOnly(m.text) ? " jumbo" : ""}${
+              !mine && m.mentions?.some((u) => u === me || u === "all") ? " mention-me" : ""
+            }`}
             tabIndex={0}
             role="button"
             aria-expanded={sel === m.seq}
@@ -456,10 +478,11 @@ export function ConvView(p: ConvViewProps) {
       <Composer
         locale={p.locale}
         online={p.online && !closed}
-        onSend={(text) => {
-          p.onSend(text, replyingTo?.seq);
+        onSend={(text, mentions) => {
+          p.onSend(text, replyingTo?.seq, mentions);
           setReplyTo(null);
         }}
+        members={c.summary.kind === "group" ? mentionable(p.s, c, me, p.locale) : undefined}
         onTyping={p.onTyping}
         onFile={p.onFile}
       />

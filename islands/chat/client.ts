@@ -219,8 +219,16 @@ function sendPending(
   text: string,
   reply?: number,
   media?: string,
+  mentions?: string[],
 ): void {
-  const frame = { type: "send" as const, conv, cid, text, ...(reply ? { reply } : {}) };
+  const frame = {
+    type: "send" as const,
+    conv,
+    cid,
+    text,
+    ...(reply ? { reply } : {}),
+    ...(mentions?.length ? { mentions } : {}),
+  };
   if (!resumed || !raw(media ? { ...frame, media } : frame)) return;
   clearTimeout(ackTimers.get(cid));
   ackTimers.set(
@@ -235,7 +243,7 @@ function flushPending(): void {
     for (const p of c.pending) {
       // A picture or file still uploading is sent when its upload is done.
       if (p.state === "pending" && (!p.media || p.media.id)) {
-        sendPending(c.summary.id, p.cid, p.text, p.reply, p.media?.id);
+        sendPending(c.summary.id, p.cid, p.text, p.reply, p.media?.id, p.mentions);
       }
     }
   }
@@ -247,12 +255,18 @@ function newCid(): string {
 }
 
 /** Sends a message: shown at once as pending, then sent (or sent when the connection is back). */
-export function sendMessage(conv: string, text: string, reply?: number): void {
+export function sendMessage(
+  conv: string,
+  text: string,
+  reply?: number,
+  mentions?: string[],
+): void {
   const body = text.trim();
   if (!body) return;
   const cid = newCid();
-  dispatch({ type: "local_send", conv, cid, text: body, at: Date.now(), reply });
-  sendPending(conv, cid, body, reply);
+  const called = mentions?.length ? mentions : undefined;
+  dispatch({ type: "local_send", conv, cid, text: body, at: Date.now(), reply, mentions: called });
+  sendPending(conv, cid, body, reply, undefined, called);
 }
 
 let updateRid = 0;
@@ -316,7 +330,7 @@ export function retry(conv: string, cid: string): void {
   if (!p) return;
   dispatch({ type: "local_retry", conv, cid });
   if (p.media && !p.media.id) upload(conv, cid);
-  else sendPending(conv, cid, p.text, p.reply, p.media?.id);
+  else sendPending(conv, cid, p.text, p.reply, p.media?.id, p.mentions);
 }
 
 /** Files chosen for pending messages, kept until sent (a failed upload can be tried again). */

@@ -7,6 +7,7 @@ import {
   getManyChunked,
   getManySections,
   type Member,
+  mentionSeqOf,
   readCursor,
   type UserConv,
 } from "./conversations.ts";
@@ -101,6 +102,8 @@ export async function summarize(
       last: head.last,
       readSeq: Math.max(readCursor(head, userId, reads[i].value), joined),
     };
+    const mentioned = mentionSeqOf(head, userId);
+    if (mentioned > joined) s.mentionSeq = mentioned;
     if (e.peerId) {
       const card = cards.get(e.peerId);
       if (card) s.peer = card;

@@ -38,6 +38,19 @@ export interface ConvHead {
    * Someone's read position is the larger of this and their `read` key (readCursor()).
    */
   by?: Record<string, number>;
+  /** The latest @mentions, [user, seq], oldest first (at most HEAD_MENTIONS), and the last @all. */
+  ment?: [string, number][];
+  mentAll?: number;
+}
+
+/** Mentions a head remembers: past them, an older unread mention is no longer marked. */
+export const HEAD_MENTIONS = 32;
+
+/** The newest seq at which `head` mentions `userId` (or @all), 0 when none remembered. */
+export function mentionSeqOf(head: ConvHead, userId: string): number {
+  let seq = head.mentAll ?? 0;
+  for (const [u, s] of head.ment ?? []) if (u === userId && s > seq) seq = s;
+  return seq;
 }
 
 /** How far `userId` has read: their read key's value, or their own last message if later. */

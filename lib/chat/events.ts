@@ -91,5 +91,5 @@ export interface Prepared {
   /** Store the message visible to this user only (a blocked sender's message: sent, not delivered). */
   only?: string;
   /** Fields the rules decided for the new message (the message it answers, its upload). */
-  fields?: Pick<Message, "reply" | "media">;
+  fields?: Pick<Message, "reply" | "media" | "mentions">;
 }

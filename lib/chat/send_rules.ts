@@ -17,28 +17,49 @@ import { mediaField, type MediaRecord } from "./media.ts";
  * `reply` the seq of the message it answers (which must exist and be visible to the sender).
  */
 export function textMessage(
-  m: { conv: string; sender: string; cid: string; text: string; reply?: number; media?: string },
+  m: {
+    conv: string;
+    sender: string;
+    cid: string;
+    text: string;
+    reply?: number;
+    media?: string;
+    mentions?: string[];
+  },
   peer?: string,
 ): MsgInput {
-  const { reply, media, ...fields } = m;
+  const { reply, media, mentions: asked, ...fields } = m;
+  // Calling oneself is no call; a DM has no one else to call.
+  const mentions = peer ? [] : (asked ?? []).filter((u) => u !== m.sender);
+  const all = mentions.includes("all");
   const reads: Deno.KvKey[] = [];
   if (peer) reads.push(keys.friend(m.sender, peer), keys.block(peer, m.sender));
   if (media !== undefined) reads.push(keys.media(m.conv, media));
+  if (all) reads.push(keys.member(m.conv, m.sender));
   if (reply !== undefined) reads.push(keys.msg(m.conv, reply), keys.member(m.conv, m.sender));
   return {
     ...fields,
     kind: "text",
     checkMember: true,
     admit: notMuted,
-    reads: reads.length ? reads : undefined,
-    prepare: reads.length
+    reads: reads.length || mentions.length ? reads : undefined,
+    prepare: reads.length || mentions.length
       ? async (got) => {
         let p: Prepared = peer
           ? await dmRules(m.conv, m.sender, peer, got[0], got[1])
           : { checks: [], apply: () => {} };
+        let at = peer ? 2 : 0;
         if (media !== undefined) {
-          p = attach(p, got[peer ? 2 : 0] as Deno.KvEntryMaybe<MediaRecord>, m.sender);
+          p = attach(p, got[at++] as Deno.KvEntryMaybe<MediaRecord>, m.sender);
         }
+        if (all) {
+          const role = (got[at++] as Deno.KvEntryMaybe<Member>).value?.role;
+          if (role !== "owner" && role !== "admin") {
+            throw new HttpError(403, "not_allowed", "Only the group's owner and admins can @all");
+          }
+          p = { ...p, checks: [...p.checks, got[at - 1]] };
+        }
+        if (mentions.length) p = { ...p, fields: { ...p.fields, mentions } };
         if (reply === undefined) return p;
         const [target, me] = got.slice(-2) as [
           Deno.KvEntryMaybe<Message>,

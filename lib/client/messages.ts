@@ -95,6 +95,9 @@ export function applyMessage(c: ConvState, m: Message, me: string | undefined): 
     };
     applyGroupEvent(summary, m, me);
   }
+  if (m.from !== me && m.mentions?.some((u) => u === me || u === "all")) {
+    summary.mentionSeq = Math.max(summary.mentionSeq ?? 0, m.seq);
+  }
   if (m.from === me && m.seq > summary.readSeq) summary.readSeq = m.seq;
   // Whoever sends a message has read the conversation up to it.
   if (summary.peer?.id === m.from && m.seq > (summary.peerReadSeq ?? 0)) {

@@ -193,6 +193,7 @@ export function reduce(s: ChatState, a: Action, now = Date.now()): ChatState {
             state: "pending",
             ...(a.reply !== undefined ? { reply: a.reply } : {}),
             ...(a.media ? { media: a.media } : {}),
+            ...(a.mentions ? { mentions: a.mentions } : {}),
           }],
         }),
       );

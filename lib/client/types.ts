@@ -8,6 +8,8 @@ export interface Pending {
   text: string;
   /** The seq of the message it answers. */
   reply?: number;
+  /** Who it calls by @name. */
+  mentions?: string[];
   /** A picture or file on its way: uploaded first (progress 0–1, then its id), then sent. */
   media?: PendingMedia;
   at: number;
@@ -67,6 +69,7 @@ export type Action =
     at: number;
     reply?: number;
     media?: PendingMedia;
+    mentions?: string[];
   }
   | { type: "local_media"; conv: string; cid: string; progress: number; id?: string }
   | { type: "local_failed"; conv: string; cid: string }

@@ -98,6 +98,7 @@ async function send(c: Conn, f: Frame<"send">): Promise<void> {
       text: f.text,
       reply: f.reply,
       media: f.media,
+      mentions: f.mentions,
     }, peer),
   );
   c.send({

@@ -12,7 +12,7 @@
  */
 import { keys } from "../kv/keys.ts";
 import { newId } from "../ids.ts";
-import type { ConvHead } from "../chat/conversations.ts";
+import { type ConvHead, HEAD_MENTIONS } from "../chat/conversations.ts";
 import type { Ack, Prepared } from "../chat/events.ts";
 import { HttpError } from "../errors.ts";
 import type { Message } from "../wire/protocol.ts";
@@ -118,6 +118,8 @@ export class Draft {
   readonly #seqs = new Map<string, number>();
   readonly #lasts = new Map<string, ConvHead["last"]>();
   readonly #readUpTo = new Map<string, number>();
+  /** Per conversation, the @mentions of this commit's messages: [user or "all", seq]. */
+  readonly #mentions = new Map<string, [string, number][]>();
   readonly newHeads = new Map<string, ConvHead>();
   /** The senders' records this write stores, by pairKey(conv, sender). */
   readonly newSent = new Map<string, SentRecord>();
@@ -188,6 +190,12 @@ export class Draft {
     if (extra?.only) msg.only = extra.only;
     if (extra?.fields?.reply) msg.reply = extra.fields.reply;
     if (extra?.fields?.media) msg.media = extra.fields.media;
+    if (extra?.fields?.mentions?.length) {
+      msg.mentions = extra.fields.mentions;
+      let list = this.#mentions.get(inp.conv);
+      if (!list) this.#mentions.set(inp.conv, list = []);
+      for (const u of msg.mentions) list.push([u, seq]);
+    }
     if (extra) {
       for (const c of extra.checks) this.op.check(c);
       extra.apply(this.op, seq);
@@ -250,6 +258,21 @@ export class Draft {
           delete rec[user];
         }
         head.by = rec;
+      }
+      const called = this.#mentions.get(conv);
+      if (called || prev.ment || prev.mentAll) {
+        const all = Math.max(
+          prev.mentAll ?? 0,
+          ...(called ?? []).filter(([u]) => u === "all").map(([, s]) => s),
+        );
+        const users = (called ?? []).filter(([u]) => u !== "all");
+        const fresh = new Set(users.map(([u]) => u));
+        // Newest last; one entry per user (their latest); the oldest go past HEAD_MENTIONS.
+        const ment = [...(prev.ment ?? []).filter(([u]) => !fresh.has(u)), ...users].slice(
+          -HEAD_MENTIONS,
+        );
+        if (ment.length) head.ment = ment;
+        if (all) head.mentAll = all;
       }
       this.newHeads.set(conv, head);
       this.op.set(keys.convHead(conv), head);

@@ -48,6 +48,8 @@ export type MsgKind = "text" | "system" | "update";
 
 /** How long after sending the sender may recall a message (owners and admins of a group: any time). */
 export const RECALL_WINDOW_MS = 2 * 60_000;
+/** People one message may call by @name. */
+export const MAX_MENTIONS = 20;
 /** Characters of a search query. */
 export const SEARCH_MAX_CHARS = 100;
 /** Distinct reaction emoji one message holds at most. */
@@ -94,6 +96,8 @@ export interface Message {
     tw?: number;
     th?: number;
   };
+  /** Groups: the members it calls by @name ("all": everyone, said by an owner or admin). */
+  mentions?: string[];
   /** The message this one answers (its sender; the quote's text is read from the original). */
   reply?: { seq: number; from: string };
   /** Set when its sender (or a group owner or admin, `by`) took it back: its text is gone. */
@@ -133,6 +137,8 @@ export interface ConvSummary {
   last: LastPreview;
   /** The viewer's read cursor. */
   readSeq: number;
+  /** Groups: the newest message that called this user by @name (or @all), if still remembered. */
+  mentionSeq?: number;
   /** DM: how far the other person has read (for "read" marks). */
   peerReadSeq?: number;
   /** Groups: */
@@ -179,6 +185,7 @@ export type ClientFrame =
     text: string;
     reply?: number;
     media?: string;
+    mentions?: string[];
   }
   | { type: "recall"; rid?: string; conv: string; seq: number }
   | { type: "search"; rid?: string; q: string; conv?: string; before?: number }
@@ -305,6 +312,13 @@ export function parseClientFrame(raw: string): ClientFrame | FrameError {
         return bad('Field "cid" (client message id) is invalid');
       }
       if (typeof v.text !== "string") return bad('Field "text" must be a string');
+      if (
+        v.mentions !== undefined &&
+        (!Array.isArray(v.mentions) || v.mentions.length > MAX_MENTIONS ||
+          !v.mentions.every((u) => typeof u === "string" && (u === "all" || ID_RE.test(u))))
+      ) {
+        return bad(`Field "mentions" must be up to ${MAX_MENTIONS} user ids or "all"`);
+      }
       if (v.media !== undefined && (typeof v.media !== "string" || !ID_RE.test(v.media))) {
         return bad('Field "media" must be the id of an upload');
       }
@@ -324,6 +338,7 @@ export function parseClientFrame(raw: string): ClientFrame | FrameError {
         text,
         ...(v.reply !== undefined ? { reply: v.reply as number } : {}),
         ...(v.media !== undefined ? { media: v.media as string } : {}),
+        ...(v.mentions !== undefined ? { mentions: [...new Set(v.mentions as string[])] } : {}),
       };
     }
     case "search": {
