@@ -154,6 +154,28 @@ Deno.test("bad uploads are refused with a clear error and leave nothing stored",
   });
 });
 
+Deno.test("a polyglot picture (a PNG carrying an HTML page and a ZIP after its end) is stored as pixels only", async () => {
+  await withServer(async (server) => {
+    const a = await signUp(server);
+    const b = await signUp(server);
+    const g = await friendsGroup(server, a.userId, "Poly", [b.userId]);
+    const png = new Uint8Array(
+      await sharp({
+        create: { width: 40, height: 30, channels: 3, background: "#08c" },
+      }).png().toBuffer(),
+    );
+    const tail = new TextEncoder().encode(
+      "<html><script>alert(document.cookie)</script></html>PK\x03\x04evil.zip",
+    );
+    const up = await upload(a.client, g.id, "image", new Uint8Array([...png, ...tail]));
+    assert.equal(up.status, 201, JSON.stringify(up.body));
+    const res = await a.client.fetch(`/media/${g.id}/${up.body.id}/full`);
+    const stored = new TextDecoder("latin1").decode(new Uint8Array(await res.arrayBuffer()));
+    assert.equal(res.headers.get("content-type"), "image/webp");
+    assert.ok(!stored.includes("<script>") && !stored.includes("evil.zip"), "only pixels kept");
+  });
+});
+
 Deno.test("a file: any bytes, downloaded as an attachment under a safe name, never shown inline", async () => {
   await withServer(async (server) => {
     const a = await signUp(server);
