@@ -9,7 +9,8 @@ import { keys } from "../lib/kv/keys.ts";
 import { getUser } from "../lib/accounts/users.ts";
 import { setRole } from "../lib/groups/moderation.ts";
 import type { Message } from "../lib/wire/protocol.ts";
-import { emptyState, reduce } from "../lib/client/state.ts";
+import { emptyState, reduce, unreadCount } from "../lib/client/state.ts";
+import { convState } from "../lib/client/messages.ts";
 
 async function stored(kv: Deno.Kv, conv: string, seq: number): Promise<Message | null> {
   return (await kv.get<Message>(keys.msg(conv, seq))).value;
@@ -183,6 +184,14 @@ Deno.test("reactions: toggled per user, the same on every device, limited, and n
       "👍": [a.userId],
       "❤️": [a.userId],
     });
+    // Reactions are not unread messages, nor the list's preview (A only sent the message).
+    const fresh = await WsClient.open(server, a.client);
+    fresh.send({ type: "hello", v: 1 });
+    const summary = (await fresh.next("welcome")).convs.find((x) => x.id === conv.id)!;
+    assert.ok(summary.lastSeq > summary.readSeq, "B's reactions came after A's read position");
+    assert.equal(unreadCount(convState(summary)), 0);
+    assert.equal(summary.last?.text, "good news");
+    await fresh.close();
     // A retried reaction (same cid) is one entry.
     react(wb, "k4", "👍", false);
     const again = await wb.next("ack", (f) => f.cid === "k4");

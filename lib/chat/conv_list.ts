@@ -104,6 +104,8 @@ export async function summarize(
     };
     const mentioned = mentionSeqOf(head, userId);
     if (mentioned > joined) s.mentionSeq = mentioned;
+    const updates = head.upd?.filter((seq) => seq > s.readSeq);
+    if (updates?.length) s.updates = updates;
     if (e.peerId) {
       const card = cards.get(e.peerId);
       if (card) s.peer = card;

@@ -41,7 +41,12 @@ export interface ConvHead {
   /** The latest @mentions, [user, seq], oldest first (at most HEAD_MENTIONS), and the last @all. */
   ment?: [string, number][];
   mentAll?: number;
+  /** The seqs of the latest update entries (recalls, reactions), at most HEAD_UPDATES: not unread. */
+  upd?: number[];
 }
+
+/** Update entries a head remembers, so that they do not count as unread messages. */
+export const HEAD_UPDATES = 64;
 
 /** Mentions a head remembers: past them, an older unread mention is no longer marked. */
 export const HEAD_MENTIONS = 32;

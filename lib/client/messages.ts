@@ -83,7 +83,13 @@ export function applyGroupEvent(summary: ConvSummary, m: Message, me: string | u
 
 export function applyMessage(c: ConvState, m: Message, me: string | undefined): ConvState {
   const summary = { ...c.summary };
-  if (m.seq > summary.lastSeq) {
+  if (m.kind === "update" && m.seq > summary.readSeq && !summary.updates?.includes(m.seq)) {
+    summary.updates = [...(summary.updates ?? []), m.seq].slice(-64);
+  }
+  if (m.seq > summary.lastSeq && m.kind === "update" && m.meta?.event === "react") {
+    // A reaction is read with the rest but is not the list's preview, nor moves it up.
+    summary.lastSeq = m.seq;
+  } else if (m.seq > summary.lastSeq) {
     summary.lastSeq = m.seq;
     summary.lastAt = m.at;
     summary.last = {

@@ -245,7 +245,9 @@ export function reduce(s: ChatState, a: Action, now = Date.now()): ChatState {
 
 /** Unread messages in a conversation for this user. */
 export function unreadCount(c: ConvState): number {
-  return Math.max(0, c.summary.lastSeq - c.summary.readSeq);
+  const { lastSeq, readSeq, updates } = c.summary;
+  const notMessages = updates?.filter((seq) => seq > readSeq && seq <= lastSeq).length ?? 0;
+  return Math.max(0, lastSeq - readSeq - notMessages);
 }
 
 /** Conversations, newest activity first. */

@@ -12,7 +12,7 @@
  */
 import { keys } from "../kv/keys.ts";
 import { newId } from "../ids.ts";
-import { type ConvHead, HEAD_MENTIONS } from "../chat/conversations.ts";
+import { type ConvHead, HEAD_MENTIONS, HEAD_UPDATES } from "../chat/conversations.ts";
 import type { Ack, Prepared } from "../chat/events.ts";
 import { HttpError } from "../errors.ts";
 import type { Message } from "../wire/protocol.ts";
@@ -118,6 +118,8 @@ export class Draft {
   readonly #seqs = new Map<string, number>();
   readonly #lasts = new Map<string, ConvHead["last"]>();
   readonly #readUpTo = new Map<string, number>();
+  /** Per conversation, the seqs of this commit's update entries. */
+  readonly #updates = new Map<string, number[]>();
   /** Per conversation, the @mentions of this commit's messages: [user or "all", seq]. */
   readonly #mentions = new Map<string, [string, number][]>();
   readonly newHeads = new Map<string, ConvHead>();
@@ -211,8 +213,14 @@ export class Draft {
     // Whoever sends has read up to their message (the bot too, so its DM shows it as read);
     // one write per sender and conversation in the batch, for their last message.
     if (inp.kind !== "system") this.#readUpTo.set(pair, seq);
-    // A message only its sender sees does not become everyone's list preview.
-    if (!msg.only) {
+    if (inp.kind === "update") {
+      let list = this.#updates.get(inp.conv);
+      if (!list) this.#updates.set(inp.conv, list = []);
+      list.push(seq);
+    }
+    // A message only its sender sees does not become everyone's list preview, and a reaction
+    // does not either (nor move the conversation up the list); a recall does, as in WeChat.
+    if (!msg.only && inp.meta?.event !== "react") {
       this.#lasts.set(inp.conv, {
         from: inp.sender,
         kind: inp.kind,
@@ -259,6 +267,8 @@ export class Draft {
         }
         head.by = rec;
       }
+      const upd = this.#updates.get(conv);
+      if (upd || prev.upd) head.upd = [...(prev.upd ?? []), ...(upd ?? [])].slice(-HEAD_UPDATES);
       const called = this.#mentions.get(conv);
       if (called || prev.ment || prev.mentAll) {
         const all = Math.max(

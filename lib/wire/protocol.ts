@@ -139,6 +139,8 @@ export interface ConvSummary {
   readSeq: number;
   /** Groups: the newest message that called this user by @name (or @all), if still remembered. */
   mentionSeq?: number;
+  /** Seqs above `readSeq` that are recalls or reactions, not messages: not counted as unread. */
+  updates?: number[];
   /** DM: how far the other person has read (for "read" marks). */
   peerReadSeq?: number;
   /** Groups: */
