@@ -128,6 +128,8 @@ export function connect(): void {
         type: "hello",
         v: PROTOCOL_VERSION,
         resume: state.value.me ? resumePoints() : undefined,
+        // For the bot's times ("几点了", reminders): the zone this browser is in.
+        tz: Intl.DateTimeFormat().resolvedOptions().timeZone,
       }),
     );
     clearInterval(pingTimer);

@@ -1,15 +1,19 @@
 import assert from "node:assert/strict";
-import { botReply } from "./bot.ts";
+import { botWelcome } from "./bot.ts";
+import { think } from "./brain.ts";
 import { MAX_TEXT_CHARS } from "../wire/protocol.ts";
 
-Deno.test("botReply() echoes a message of the longest allowed length within the message limit", () => {
-  for (const ch of ["x", "汉", "😀"]) {
+Deno.test("the bot's answers stay valid messages, even to the longest message", () => {
+  const now = Date.now();
+  for (const ch of ["1+", "x", "汉", "😀"]) {
     for (const locale of ["en", "zh-CN"] as const) {
-      const reply = botReply(ch.repeat(MAX_TEXT_CHARS), { locale, name: "N".repeat(32) });
-      assert.ok([...reply].length <= MAX_TEXT_CHARS, `${[...reply].length} code points`);
-      assert.ok(reply.includes(ch.repeat(100)), "the echo is still there");
-      assert.ok(reply.isWellFormed(), "no surrogate cut in half");
+      const long = ch.repeat(MAX_TEXT_CHARS / ch.length);
+      for (const text of [long, `remind me in 1 minute to ${long}`, `pick ${long} or b`]) {
+        const reply = think(text, { locale, name: "N".repeat(32), now }).text;
+        assert.ok([...reply].length <= MAX_TEXT_CHARS, `${[...reply].length} code points`);
+        assert.ok(reply.length > 0);
+      }
     }
   }
-  assert.equal(botReply("short", { locale: "en", name: "N" }), 'You said: "short"');
+  assert.match(botWelcome({ locale: "en", name: "Ann" }), /Ann/);
 });

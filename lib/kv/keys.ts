@@ -15,6 +15,8 @@
  * | blobs               | [blobs, blobId]                       | BlobMeta                  |
  * | blob_chunks         | [blob_chunks, blobId, index]          | Uint8Array (≤ 60 KiB)     |
  * | media               | [media, convId, mediaId]              | MediaRecord (image, file) |
+ * | reminder            | [reminder, dueAt, id]                 | Reminder (the bot's)      |
+ * | user_reminder       | [user_reminder, userId, id]           | dueAt (count per user)    |
  * | outbox              | [outbox, mailId]                      | OutboxMail (dev only)     |
  * | feedback            | [feedback, feedbackId]                | Feedback                  |
  * | conv                | [conv, convId]                        | Conversation              |
@@ -62,6 +64,10 @@ export const keys = {
   blobChunk: (blobId: string, index: number) => ["blob_chunks", blobId, index] as const,
   blobChunks: (blobId: string) => ["blob_chunks", blobId] as const,
   media: (convId: string, mediaId: string) => ["media", convId, mediaId] as const,
+  reminder: (at: number, id: string) => ["reminder", at, id] as const,
+  reminders: () => ["reminder"] as const,
+  userReminder: (userId: string, id: string) => ["user_reminder", userId, id] as const,
+  userReminders: (userId: string) => ["user_reminder", userId] as const,
   outboxMail: (mailId: string) => ["outbox", mailId] as const,
   outbox: () => ["outbox"] as const,
   feedback: (id: string) => ["feedback", id] as const,

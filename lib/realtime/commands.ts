@@ -20,7 +20,8 @@ import { dropMediaBytes, type MediaRecord } from "../chat/media.ts";
 import { searchAll, searchConv } from "../chat/search.ts";
 import { keys } from "../kv/keys.ts";
 import { HttpError } from "../errors.ts";
-import { botReply } from "../chat/bot.ts";
+import { think } from "../chat/brain.ts";
+import { addReminder } from "../chat/reminders.ts";
 import { log } from "../log.ts";
 import { LIMITS_WS } from "./limits.ts";
 import { hello } from "./handshake.ts";
@@ -110,11 +111,33 @@ async function send(c: Conn, f: Frame<"send">): Promise<void> {
     at: ack.at,
     id: ack.id,
   });
-  if (!ack.duplicate && c.convs.get(f.conv) === "bot") {
-    const text = botReply(f.text, { locale: c.locale, name: c.me.nickname });
-    c.deps.log.append(botMessage(f.conv, ack.seq, text))
-      .catch((err) => log.warn("bot.reply_failed", { err }));
+  if (!ack.duplicate && c.convs.get(f.conv) === "bot" && f.text) {
+    botAnswer(c, f.conv, ack.seq, f.text).catch((err) => log.warn("bot.reply_failed", { err }));
   }
+}
+
+/** The built-in bot's answer to message `seq`, and the reminder it promises, if any. */
+async function botAnswer(c: Conn, conv: string, seq: number, text: string): Promise<void> {
+  const now = c.deps.now();
+  const thought = think(text, { locale: c.locale, name: c.me.nickname, now, tz: c.tz });
+  let answer = thought.text;
+  if (thought.remind) {
+    try {
+      await addReminder(c.deps.kv, {
+        at: thought.remind.at,
+        conv,
+        user: c.userId,
+        what: thought.remind.what,
+        locale: c.locale,
+      });
+    } catch (err) {
+      if (!(err instanceof HttpError)) throw err;
+      answer = c.locale === "zh-CN"
+        ? "你等待中的提醒太多了，先等它们到点吧。"
+        : "You have too many reminders waiting; let some of them come first.";
+    }
+  }
+  await c.deps.log.append(botMessage(conv, seq, answer));
 }
 
 /** A recall or a reaction: logged like a message, acked like one (docs/protocol.md#updates). */

@@ -59,6 +59,8 @@ export class Conn implements HubConn {
   readonly me: UserCard;
   readonly #delivery = new Delivery(this);
   readonly #intake = new Intake(this, (frame) => runCommand(this, frame));
+  /** The user's time zone, as their browser said in hello (for the bot's times). */
+  tz: string | undefined;
   /** Set once the socket is done for: from then on nothing is started, sent or subscribed. */
   #closed = false;
   /** The send buffer when last read, and characters sent since (see sendRaw). */

@@ -17,6 +17,7 @@ import type { Conn } from "./conn.ts";
  */
 export async function hello(c: Conn, f: Extract<ClientFrame, { type: "hello" }>): Promise<void> {
   const { kv } = c.deps;
+  c.tz = f.tz;
   const entries = await listUserConvs(kv, c.userId);
   for (const e of entries) if (!c.subscribe(e.convId, e.kind, e.peerId)) return;
   await c.countOnline();

@@ -4,6 +4,7 @@ import { eventsOf, MessageLog } from "./message_log.ts";
 import { FanoutWatcher } from "./watcher.ts";
 import { Registry } from "./registry.ts";
 import { Presence } from "./presence.ts";
+import { ReminderClock } from "../chat/reminders.ts";
 import { newId } from "../ids.ts";
 import { CLOSE } from "../wire/protocol.ts";
 import type { Conn } from "./conn.ts";
@@ -19,6 +20,8 @@ export class Realtime implements DomainDeps {
   readonly presence: Presence;
   readonly #watcher: FanoutWatcher;
   readonly registry: Registry;
+  /** Delivers the bot's reminders when due (lib/chat/reminders.ts). */
+  readonly reminders: ReminderClock;
   readonly conns = new Set<Conn>();
 
   /**
@@ -46,11 +49,13 @@ export class Realtime implements DomainDeps {
       timing.hear,
     );
     this.log.onHead = (lane, head) => this.#watcher.announce(lane, head);
+    this.reminders = new ReminderClock(kv, this.events, now);
   }
 
   async start(): Promise<void> {
     await this.#watcher.start();
     this.presence.start();
+    this.reminders.start();
   }
 
   /**
@@ -71,6 +76,7 @@ export class Realtime implements DomainDeps {
     await Promise.race([Promise.all(closed), new Promise((r) => timer = setTimeout(r, graceMs))]);
     clearTimeout(timer);
     this.presence.stop();
+    await this.reminders.stop();
     // The closed sockets' last presence writes go out before the log stops (bounded, too).
     await Promise.race([
       this.presence.settled(),

@@ -178,7 +178,7 @@ export interface RequestView {
 
 // ---- client → server ----
 export type ClientFrame =
-  | { type: "hello"; v: number; resume?: Record<string, number> }
+  | { type: "hello"; v: number; resume?: Record<string, number>; tz?: string }
   | {
     type: "send";
     rid?: string;
@@ -306,7 +306,17 @@ export function parseClientFrame(raw: string): ClientFrame | FrameError {
           }
         }
       }
-      return { type: "hello", v: v.v, resume: v.resume as Record<string, number> | undefined };
+      if (
+        v.tz !== undefined && (typeof v.tz !== "string" || !/^[A-Za-z0-9_+\-/]{1,64}$/.test(v.tz))
+      ) {
+        return bad('Field "tz" must be a time zone name');
+      }
+      return {
+        type: "hello",
+        v: v.v,
+        resume: v.resume as Record<string, number> | undefined,
+        ...(v.tz !== undefined ? { tz: v.tz as string } : {}),
+      };
     }
     case "send": {
       if (!convOk) return bad('Field "conv" is invalid');
