@@ -198,3 +198,26 @@ Deno.test("a file: any bytes, downloaded as an attachment under a safe name, nev
     await wa.close();
   });
 });
+
+Deno.test("an upload never sent is removed after a day, bytes and all; a sent one stays", async () => {
+  let skew = 0;
+  await withServer({ now: () => Date.now() + skew }, async (server) => {
+    const a = await signUp(server);
+    const b = await signUp(server);
+    const g = await friendsGroup(server, a.userId, "Sweep", [b.userId]);
+    const bytes = new TextEncoder().encode("some notes");
+    const kept = await upload(a.client, g.id, "file", bytes, "kept.txt");
+    const left = await upload(a.client, g.id, "file", bytes, "left.txt");
+    const wa = await WsClient.connect(server, a.client);
+    wa.send({ type: "send", conv: g.id, cid: "k", text: "", media: kept.body.id });
+    await wa.next("ack", (f) => f.cid === "k");
+    assert.equal(await server.rt.unsentMedia.sweep(), 0, "nothing is a day old yet");
+    const before = await stored(server);
+    skew = 25 * 3600_000;
+    assert.equal(await server.rt.unsentMedia.sweep(), 1);
+    assert.equal((await a.client.fetch(`/media/${g.id}/${left.body.id}/full`)).status, 404);
+    assert.equal((await b.client.fetch(`/media/${g.id}/${kept.body.id}/full`)).status, 200);
+    assert.equal(await stored(server), before - 3, "its record, blob and one chunk are gone");
+    await wa.close();
+  });
+});

@@ -89,7 +89,7 @@ export async function storeMedia(
       th: img.thumb.h,
       at: now,
     };
-    await kv.set(keys.media(conv, id), rec);
+    await keep(kv, rec);
     return rec;
   }
   if (bytes.length > FILE_MAX_BYTES) throw fileTooBig();
@@ -105,8 +105,68 @@ export async function storeMedia(
     name: safeName(name),
     at: now,
   };
-  await kv.set(keys.media(conv, id), rec);
+  await keep(kv, rec);
   return rec;
+}
+
+/** Stores the record, listed as not sent yet (UnsentMediaSweeper removes it if it stays so). */
+async function keep(kv: Deno.Kv, rec: MediaRecord): Promise<void> {
+  await kv.atomic()
+    .set(keys.media(rec.conv, rec.id), rec)
+    .set(keys.unsentMedia(rec.at, rec.conv, rec.id), null)
+    .commit();
+}
+
+/** How long an upload may wait for the message that carries it. */
+export const UNSENT_TTL_MS = 24 * 3600_000;
+
+/**
+ * Removes uploads never sent within UNSENT_TTL_MS, bytes and all, once a minute: together with
+ * the hourly upload count, what a user can make the server keep is bounded. A message committed
+ * at the same moment wins (the record is checked).
+ */
+export class UnsentMediaSweeper {
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #running: Promise<unknown> | null = null;
+
+  constructor(
+    private readonly kv: Deno.Kv,
+    private readonly now: () => number = Date.now,
+    private readonly everyMs = 60_000,
+  ) {}
+
+  start(): void {
+    this.#timer = setInterval(() => {
+      this.#running ??= this.sweep().catch(() => 0).finally(() => this.#running = null);
+    }, this.everyMs);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#running;
+  }
+
+  /** Removes what is overdue (at most 100 a round); resolves with how many uploads went. */
+  async sweep(): Promise<number> {
+    const overdue: Deno.KvEntry<null>[] = [];
+    const iter = this.kv.list<null>(
+      { prefix: keys.unsentMedias(), end: keys.unsentMedia(this.now() - UNSENT_TTL_MS, "", "") },
+      { limit: 100 },
+    );
+    for await (const e of iter) overdue.push(e);
+    let gone = 0;
+    for (const e of overdue) {
+      const [, , conv, id] = e.key as [string, number, string, string];
+      const rec = await this.kv.get<MediaRecord>(keys.media(conv, id));
+      if (rec.value && rec.value.seq === undefined) {
+        const res = await this.kv.atomic().check(rec).delete(rec.key).delete(e.key).commit();
+        if (!res.ok) continue;
+        await dropMediaBytes(this.kv, rec.value);
+        gone++;
+      } else await this.kv.delete(e.key);
+    }
+    return gone;
+  }
 }
 
 export function fileTooBig(): HttpError {

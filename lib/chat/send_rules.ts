@@ -92,6 +92,7 @@ function attach(p: Prepared, entry: Deno.KvEntryMaybe<MediaRecord>, sender: stri
     apply: (op, seq) => {
       p.apply(op, seq);
       op.set(entry.key, { ...rec, seq });
+      op.delete(keys.unsentMedia(rec.at, rec.conv, rec.id));
     },
   };
 }

@@ -15,6 +15,7 @@
  * | blobs               | [blobs, blobId]                       | BlobMeta                  |
  * | blob_chunks         | [blob_chunks, blobId, index]          | Uint8Array (≤ 60 KiB)     |
  * | media               | [media, convId, mediaId]              | MediaRecord (image, file) |
+ * | media_unsent        | [media_unsent, at, convId, mediaId]   | null (uploads not sent)   |
  * | reminder            | [reminder, dueAt, id]                 | Reminder (the bot's)      |
  * | user_reminder       | [user_reminder, userId, id]           | dueAt (count per user)    |
  * | outbox              | [outbox, mailId]                      | OutboxMail (dev only)     |
@@ -64,6 +65,9 @@ export const keys = {
   blobChunk: (blobId: string, index: number) => ["blob_chunks", blobId, index] as const,
   blobChunks: (blobId: string) => ["blob_chunks", blobId] as const,
   media: (convId: string, mediaId: string) => ["media", convId, mediaId] as const,
+  unsentMedia: (at: number, convId: string, mediaId: string) =>
+    ["media_unsent", at, convId, mediaId] as const,
+  unsentMedias: () => ["media_unsent"] as const,
   reminder: (at: number, id: string) => ["reminder", at, id] as const,
   reminders: () => ["reminder"] as const,
   userReminder: (userId: string, id: string) => ["user_reminder", userId, id] as const,

@@ -5,6 +5,7 @@ import { FanoutWatcher } from "./watcher.ts";
 import { Registry } from "./registry.ts";
 import { Presence } from "./presence.ts";
 import { ReminderClock } from "../chat/reminders.ts";
+import { UnsentMediaSweeper } from "../chat/media.ts";
 import { newId } from "../ids.ts";
 import { CLOSE } from "../wire/protocol.ts";
 import type { Conn } from "./conn.ts";
@@ -22,6 +23,8 @@ export class Realtime implements DomainDeps {
   readonly registry: Registry;
   /** Delivers the bot's reminders when due (lib/chat/reminders.ts). */
   readonly reminders: ReminderClock;
+  /** Removes uploads never sent (lib/chat/media.ts). */
+  readonly unsentMedia: UnsentMediaSweeper;
   readonly conns = new Set<Conn>();
 
   /**
@@ -50,12 +53,14 @@ export class Realtime implements DomainDeps {
     );
     this.log.onHead = (lane, head) => this.#watcher.announce(lane, head);
     this.reminders = new ReminderClock(kv, this.events, now);
+    this.unsentMedia = new UnsentMediaSweeper(kv, now);
   }
 
   async start(): Promise<void> {
     await this.#watcher.start();
     this.presence.start();
     this.reminders.start();
+    this.unsentMedia.start();
   }
 
   /**
@@ -77,6 +82,7 @@ export class Realtime implements DomainDeps {
     clearTimeout(timer);
     this.presence.stop();
     await this.reminders.stop();
+    await this.unsentMedia.stop();
     // The closed sockets' last presence writes go out before the log stops (bounded, too).
     await Promise.race([
       this.presence.settled(),
