@@ -17,25 +17,17 @@ export const FILE_MAX_BYTES = 20 * 1024 * 1024;
 
 export type MediaKind = "image" | "file";
 
-export interface MediaRecord {
-  id: string;
+/** An upload as stored: what a message shows of it (`mediaField()`), and what stays on the server. */
+export interface MediaRecord extends NonNullable<Message["media"]> {
   conv: string;
   /** Who uploaded it (and alone may send it). */
   by: string;
-  kind: MediaKind;
-  /** The stored bytes: the picture (WebP) or the file as uploaded. */
+  /** The stored bytes: the picture (WebP) or the file as uploaded (`name` made safe). */
   blob: string;
   /** Pictures: the thumbnail's blob. */
   thumb?: string;
   /** What it is served as. */
   type: string;
-  size: number;
-  /** Files: the name it is downloaded under (made safe). */
-  name?: string;
-  w?: number;
-  h?: number;
-  tw?: number;
-  th?: number;
   at: number;
   /** The seq of the message that carries it, once sent. */
   seq?: number;

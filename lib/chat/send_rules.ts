@@ -32,11 +32,15 @@ export function textMessage(
   // Calling oneself is no call; a DM has no one else to call.
   const mentions = peer ? [] : (asked ?? []).filter((u) => u !== m.sender);
   const all = mentions.includes("all");
+  // What the rules read, each at its own place in `reads` (-1: not read).
   const reads: Deno.KvKey[] = [];
-  if (peer) reads.push(keys.friend(m.sender, peer), keys.block(peer, m.sender));
-  if (media !== undefined) reads.push(keys.media(m.conv, media));
-  if (all) reads.push(keys.member(m.conv, m.sender));
-  if (reply !== undefined) reads.push(keys.msg(m.conv, reply), keys.member(m.conv, m.sender));
+  const slot = (key: Deno.KvKey) => reads.push(key) - 1;
+  const friendAt = peer ? slot(keys.friend(m.sender, peer)) : -1;
+  const blockAt = peer ? slot(keys.block(peer, m.sender)) : -1;
+  const mediaAt = media !== undefined ? slot(keys.media(m.conv, media)) : -1;
+  // @all and a reply both need the sender's membership: read once.
+  const memberAt = all || reply !== undefined ? slot(keys.member(m.conv, m.sender)) : -1;
+  const targetAt = reply !== undefined ? slot(keys.msg(m.conv, reply)) : -1;
   return {
     ...fields,
     kind: "text",
@@ -46,26 +50,23 @@ export function textMessage(
     prepare: reads.length || mentions.length
       ? async (got) => {
         let p: Prepared = peer
-          ? await dmRules(m.conv, m.sender, peer, got[0], got[1])
+          ? await dmRules(m.conv, m.sender, peer, got[friendAt], got[blockAt])
           : { checks: [], apply: () => {} };
-        let at = peer ? 2 : 0;
         if (media !== undefined) {
-          p = attach(p, got[at++] as Deno.KvEntryMaybe<MediaRecord>, m.sender);
+          p = attach(p, got[mediaAt] as Deno.KvEntryMaybe<MediaRecord>, m.sender);
         }
+        const me = got[memberAt] as Deno.KvEntryMaybe<Member> | undefined;
         if (all) {
-          const role = (got[at++] as Deno.KvEntryMaybe<Member>).value?.role;
+          const role = me?.value?.role;
           if (role !== "owner" && role !== "admin") {
             throw new HttpError(403, "not_allowed", "Only the group's owner and admins can @all");
           }
-          p = { ...p, checks: [...p.checks, got[at - 1]] };
+          p = { ...p, checks: [...p.checks, me!] };
         }
         if (mentions.length) p = { ...p, fields: { ...p.fields, mentions } };
         if (reply === undefined) return p;
-        const [target, me] = got.slice(-2) as [
-          Deno.KvEntryMaybe<Message>,
-          Deno.KvEntryMaybe<Member>,
-        ];
-        const t = seenBy(target.value, me.value, m.sender);
+        const target = got[targetAt] as Deno.KvEntryMaybe<Message>;
+        const t = seenBy(target.value, me!.value, m.sender);
         if (!t || t.kind === "update") {
           throw new HttpError(404, "no_such_message", "The message you answer is not there");
         }

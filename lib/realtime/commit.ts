@@ -194,8 +194,7 @@ export class Draft {
     if (extra?.fields?.media) msg.media = extra.fields.media;
     if (extra?.fields?.mentions?.length) {
       msg.mentions = extra.fields.mentions;
-      let list = this.#mentions.get(inp.conv);
-      if (!list) this.#mentions.set(inp.conv, list = []);
+      const list = listOf(this.#mentions, inp.conv);
       for (const u of msg.mentions) list.push([u, seq]);
     }
     if (extra) {
@@ -213,11 +212,7 @@ export class Draft {
     // Whoever sends has read up to their message (the bot too, so its DM shows it as read);
     // one write per sender and conversation in the batch, for their last message.
     if (inp.kind !== "system") this.#readUpTo.set(pair, seq);
-    if (inp.kind === "update") {
-      let list = this.#updates.get(inp.conv);
-      if (!list) this.#updates.set(inp.conv, list = []);
-      list.push(seq);
-    }
+    if (inp.kind === "update") listOf(this.#updates, inp.conv).push(seq);
     // A message only its sender sees does not become everyone's list preview, and a reaction
     // does not either (nor move the conversation up the list); a recall does, as in WeChat.
     if (!msg.only && inp.meta?.event !== "react") {
@@ -275,12 +270,14 @@ export class Draft {
           prev.mentAll ?? 0,
           ...(called ?? []).filter(([u]) => u === "all").map(([, s]) => s),
         );
-        const users = (called ?? []).filter(([u]) => u !== "all");
-        const fresh = new Set(users.map(([u]) => u));
         // Newest last; one entry per user (their latest); the oldest go past HEAD_MENTIONS.
-        const ment = [...(prev.ment ?? []).filter(([u]) => !fresh.has(u)), ...users].slice(
-          -HEAD_MENTIONS,
-        );
+        const latest = new Map<string, number>();
+        for (const [u, seq] of [...(prev.ment ?? []), ...(called ?? [])]) {
+          if (u === "all") continue;
+          latest.delete(u);
+          latest.set(u, seq);
+        }
+        const ment = [...latest].slice(-HEAD_MENTIONS);
         if (ment.length) head.ment = ment;
         if (all) head.mentAll = all;
       }
@@ -335,4 +332,11 @@ export class Draft {
     }
     return n;
   }
+}
+
+/** The list kept under `key`, made empty the first time. */
+function listOf<T>(map: Map<string, T[]>, key: string): T[] {
+  let list = map.get(key);
+  if (!list) map.set(key, list = []);
+  return list;
 }
