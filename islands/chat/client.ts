@@ -271,9 +271,30 @@ export function sendMessage(
   sendPending(conv, cid, body, reply, undefined, called);
 }
 
-let updateRid = 0;
+let requestRid = 0;
+/**
+ * Sends a command with a fresh rid and resolves with its answer of type `type` or its error
+ * (code "offline" when it could not be sent).
+ */
+function request<T extends ServerFrame["type"]>(
+  frame: Record<string, unknown> & { type: ClientFrame["type"] },
+  type: T,
+): Promise<Extract<ServerFrame, { type: T }> | { type: "error"; code: string }> {
+  const rid = `r${++requestRid}`;
+  if (!raw({ ...frame, rid } as ClientFrame)) {
+    return Promise.resolve({ type: "error", code: "offline" });
+  }
+  return new Promise((resolve) => {
+    const off = onFrame((f) => {
+      if ((f.type !== type && f.type !== "error") || !("rid" in f) || f.rid !== rid) return;
+      off();
+      resolve(f as Extract<ServerFrame, { type: T }> | { type: "error"; code: string });
+    });
+  });
+}
+
 /** Sends a recall or a reaction; a refusal is shown through `updateError`. */
-function sendUpdate(
+async function sendUpdate(
   frame: { type: "recall"; conv: string; seq: number } | {
     type: "react";
     conv: string;
@@ -281,40 +302,30 @@ function sendUpdate(
     emoji: string;
     on: boolean;
   },
-): void {
-  const rid = `u${++updateRid}`;
+): Promise<void> {
   updateError.value = null;
-  const body = frame.type === "react" ? { ...frame, cid: newCid() } : frame;
-  if (!raw({ ...body, rid })) {
-    updateError.value = "offline";
-    return;
-  }
-  const off = onFrame((f) => {
-    if ((f.type !== "ack" && f.type !== "error") || f.rid !== rid) return;
-    off();
-    if (f.type === "error") updateError.value = f.code;
-  });
+  const answer = await request(
+    frame.type === "react" ? { ...frame, cid: newCid() } : frame,
+    "ack",
+  );
+  if (answer.type === "error") updateError.value = answer.code;
 }
 
-let searchRid = 0;
 /** Asks the server for messages with the words of `q`: in one conversation, or in all. */
-export function searchMessages(
+export async function searchMessages(
   q: string,
   conv?: string,
   before?: number,
 ): Promise<{ hits: Message[]; next?: number } | { error: string }> {
-  const rid = `q${++searchRid}`;
-  const frame = { type: "search" as const, rid, q, ...(conv ? { conv } : {}) };
-  if (!raw(before !== undefined ? { ...frame, before } : frame)) {
-    return Promise.resolve({ error: "offline" });
-  }
-  return new Promise((resolve) => {
-    const off = onFrame((f) => {
-      if ((f.type !== "search" && f.type !== "error") || f.rid !== rid) return;
-      off();
-      resolve(f.type === "search" ? { hits: f.hits, next: f.next } : { error: f.code });
-    });
-  });
+  const answer = await request({
+    type: "search",
+    q,
+    ...(conv ? { conv } : {}),
+    ...(before !== undefined ? { before } : {}),
+  }, "search");
+  return answer.type === "search" ? { hits: answer.hits, next: answer.next } : {
+    error: answer.code,
+  };
 }
 
 /** Takes back a message (the server says whether it may: its sender within 2 minutes, admins). */
