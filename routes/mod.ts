@@ -49,6 +49,8 @@ import { requestsApi } from "./api/groups/requests.ts";
 import { invitesApi } from "./api/groups/invites.ts";
 import { inviteLinksApi } from "./api/invites.ts";
 import { convsApi } from "./api/convs.ts";
+import { botsApi } from "./api/bots.ts";
+import { botApi } from "./api/bot.ts";
 import { media } from "./media.ts";
 
 /** URL prefix → its routes: the pages a visitor meets, the forms, files and system, the API. */
@@ -88,6 +90,8 @@ export const MOUNTS: readonly (readonly [string, Hono<Env>])[] = [
   ["/api/groups/:id/invites", invitesApi],
   ["/api/invites", inviteLinksApi],
   ["/api/convs", convsApi],
+  ["/api/bots", botsApi],
+  ["/api/bot", botApi],
 ];
 
 export function buildApp(deps: Deps): Hono<Env> {

@@ -8,6 +8,7 @@ import { Island } from "../components/Island.tsx";
 import { apiForm, FIELD_VARIANTS } from "./_form.tsx";
 import AvatarUpload from "../islands/AvatarUpload.tsx";
 import SessionList from "../islands/SessionList.tsx";
+import BotSettings from "../islands/BotSettings.tsx";
 import { toPublic } from "../lib/accounts/users.ts";
 import { GENDERS, LIMITS } from "../lib/wire/validate.ts";
 
@@ -85,6 +86,10 @@ settingsPage.get("/", pageLogin, (c) => {
       <section>
         <h2>{t(l, "settings.sessions")}</h2>
         <Island of={SessionList} props={{ locale: l }} />
+      </section>
+      <section>
+        <h2>{t(l, "settings.bots")}</h2>
+        <Island of={BotSettings} props={{ locale: l }} />
       </section>
       <nav class="card menu" aria-label={t(l, "settings.more")}>
         <a href={`/u/${user.username}`}>{t(l, "profile.view")}</a>

@@ -22,15 +22,20 @@ export class WsClient {
   }
 
   /** Opens a socket as `client`'s session (its cookie) from `origin` (the app's own by default). */
-  static async open(
+  static open(
     server: TestServer,
     client: Client,
     opts: { origin?: string } = {},
   ): Promise<WsClient> {
     const cookie = [...client.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
+    return WsClient.openWith(server, { cookie, origin: opts.origin ?? server.origin });
+  }
+
+  /** Opens a socket with exactly these headers (a bot's `Authorization`, say). */
+  static async openWith(server: TestServer, headers: Record<string, string>): Promise<WsClient> {
     const url = server.url("/ws").replace(/^http/, "ws");
     // @ts-ignore: Deno's WebSocket accepts headers
-    const ws = new WebSocket(url, { headers: { cookie, origin: opts.origin ?? server.origin } });
+    const ws = new WebSocket(url, { headers });
     const c = new WsClient(ws);
     server.sockets.add(c);
     await new Promise<void>((resolve, reject) => {
@@ -52,6 +57,14 @@ export class WsClient {
   ): Promise<WsClient> {
     const c = await WsClient.open(server, client);
     c.send({ type: "hello", v: 1, resume });
+    await c.next("resumed");
+    return c;
+  }
+
+  /** Opens as a bot (its token, no cookie, no Origin), says hello, waits for "resumed". */
+  static async bot(server: TestServer, token: string): Promise<WsClient> {
+    const c = await WsClient.openWith(server, { authorization: `Bearer ${token}` });
+    c.send({ type: "hello", v: 1 });
     await c.next("resumed");
     return c;
   }

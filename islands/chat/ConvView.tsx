@@ -176,7 +176,7 @@ export function ConvView(p: ConvViewProps) {
       el.scrollTop = el.scrollHeight;
     }
     anchor.current = { first: firstSeq, height: el.scrollHeight, top: el.scrollTop };
-  }, [firstSeq, lastSeq, c.pending.length]);
+  }, [firstSeq, lastSeq, c.pending.length, c.drafts]);
 
   // Recalls and reactions are entries too: read with the rest, but not "new" messages below.
   const lastShown = c.messages.findLast((m) => m.kind !== "update")?.seq ?? 0;
@@ -340,6 +340,28 @@ export function ConvView(p: ConvViewProps) {
           <div class="meta">
             <time>{timeOf(m.at, p.locale)}</time>
             {mine && <Status p={p} m={m} />}
+          </div>
+        </div>
+      </li>,
+    );
+  }
+  // Answers being written (the bot's streamed replies): they grow until the stored message comes.
+  for (const d of Object.values(c.drafts ?? {})) {
+    const writer = p.s.users[d.from] ??
+      {
+        id: d.from,
+        nickname: displayName(p.s, d.from, p.locale),
+        avatarUrl: d.from === "bot" ? "/static/bot.svg" : null,
+      };
+    items.push(
+      <li class="msg draft" key={`w${d.cid}`} data-testid="draft" aria-busy="true">
+        <Avatar user={writer} size={32} />
+        <div class="bubble-wrap">
+          <div class="bubble">
+            <span class="text">
+              <RichText text={d.text} />
+            </span>
+            <span class="cursor" aria-hidden="true">▍</span>
           </div>
         </div>
       </li>,

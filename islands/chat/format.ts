@@ -6,7 +6,7 @@ import { groupSystemText } from "../group/system_text.ts";
 import { nameInGroup } from "../group/store.ts";
 
 export function displayName(s: ChatState, userId: string, locale: Locale): string {
-  if (userId === "bot") return locale === "zh-CN" ? "乐聊机器人" : "HappyChat Bot";
+  if (userId === "bot") return t(locale, "bot.name");
   // A friend's remark (the alias only this user sees) replaces their nickname everywhere.
   return s.friends[userId]?.remark || s.users[userId]?.nickname || "…";
 }
@@ -16,7 +16,7 @@ export function displayName(s: ChatState, userId: string, locale: Locale): strin
  * they are a friend with one) and the bot, the group name otherwise.
  */
 export function convTitle(c: ConvState, locale: Locale, s?: ChatState): string {
-  if (c.summary.kind === "bot") return locale === "zh-CN" ? "乐聊机器人" : "HappyChat Bot";
+  if (c.summary.kind === "bot") return t(locale, "bot.name");
   if (c.summary.peer) return (s && s.friends[c.summary.peer.id]?.remark) || c.summary.peer.nickname;
   return c.summary.title || "…";
 }

@@ -19,7 +19,20 @@ export function AddMembers(
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
-  const candidates = p.friends.filter((f) => !p.memberIds.has(f.user.id));
+  // The built-in bot is everyone's contact: it can be added like a friend, to answer @mentions.
+  const bot: FriendView = {
+    user: {
+      id: "bot",
+      username: "happybot",
+      nickname: t(p.locale, "bot.name"),
+      avatarUrl: "/static/bot.svg",
+    },
+    remark: "",
+    since: 0,
+    dm: "",
+    initial: "#",
+  };
+  const candidates = [...p.friends, bot].filter((f) => !p.memberIds.has(f.user.id));
 
   async function add(e: Event) {
     e.preventDefault();

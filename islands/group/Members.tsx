@@ -170,7 +170,8 @@ export function Members(p: MembersProps) {
       <h2 id="members-h">{t(p.locale, "group.membersTitle", { n: p.info.memberCount })}</h2>
       <ul class="members" data-testid="members">
         {members.map((m) => {
-          const name = memberName(m, p.remarks);
+          // The built-in bot is named in the reader's language.
+          const name = m.id === "bot" ? t(p.locale, "bot.name") : memberName(m, p.remarks);
           const canAct = m.id !== p.me && RANK[mine] > RANK[m.role] && mine !== "member";
           const expanded = open === m.id;
           return (
@@ -184,7 +185,9 @@ export function Members(p: MembersProps) {
                   </span>
                   <span class="member-badges">
                     <Badges m={m} locale={p.locale} now={now} />
-                    {name !== m.nickname && <span class="muted">{m.nickname}</span>}
+                    {m.id !== "bot" && name !== m.nickname && (
+                      <span class="muted">{m.nickname}</span>
+                    )}
                   </span>
                 </span>
                 {canAct && (

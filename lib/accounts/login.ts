@@ -80,7 +80,8 @@ export async function login(
   ], now);
   let good: boolean;
   try {
-    good = user
+    // A bot has no password: it signs in with its token only (lib/bots/bots.ts).
+    good = user && !user.bot
       ? await verifyPassword(input.password, user.passwordHash)
       : (await burnPasswordCheck(input.password), false);
   } catch (err) {

@@ -29,6 +29,20 @@ export interface User {
    * never be activated. No e-mail index points to it.
    */
   decoy?: true;
+  /** Set for a bot a user made (lib/bots/bots.ts): no e-mail, no password, a token instead. */
+  bot?: BotInfo;
+}
+
+/** What makes a user a bot (lib/bots/bots.ts). */
+export interface BotInfo {
+  owner: string;
+  description: string;
+  /** SHA-256 of the live token; null after a revocation. */
+  tokenHash: string | null;
+  /** Where messages addressed to the bot are POSTed (lib/bots/webhook.ts), if anywhere. */
+  webhookUrl: string | null;
+  /** The key of the webhook's HMAC signature (the owner sees it on the settings page). */
+  webhookSecret: string;
 }
 
 export interface NewUser {

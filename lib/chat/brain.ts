@@ -11,6 +11,8 @@ export interface Thought {
   text: string;
   /** A reminder to deliver at `at` (ms) saying `what`. */
   remind?: { at: number; what: string };
+  /** Nothing the brain knows: its answer says so (a language model may answer instead). */
+  unknown?: true;
 }
 
 export interface BrainCtx {
@@ -36,7 +38,7 @@ export function think(input: string, ctx: BrainCtx): Thought {
   const say = (en: string, cn: string) => ({ text: zh ? cn : en });
   // Whatever the brain repeats back (a sum, a choice, a reminder) stays far under a message's
   // limit: it only reads short messages.
-  if ([...t].length > MAX_INPUT_CHARS) return say(NOT_UNDERSTOOD_EN, NOT_UNDERSTOOD_ZH);
+  if ([...t].length > MAX_INPUT_CHARS) return notUnderstood(zh);
   const random = ctx.random ?? Math.random;
 
   if (/^(hi|hello|hey|你好|您好|嗨|哈喽|早上好|晚上好|早|晚安)[!！。.~\s]*$/i.test(t)) {
@@ -106,7 +108,11 @@ export function think(input: string, ctx: BrainCtx): Thought {
   if (conv) return { text: conv };
   const sum = calculate(t);
   if (sum !== null) return { text: sum };
-  return say(NOT_UNDERSTOOD_EN, NOT_UNDERSTOOD_ZH);
+  return notUnderstood(zh);
+}
+
+function notUnderstood(zh: boolean): Thought {
+  return { text: zh ? NOT_UNDERSTOOD_ZH : NOT_UNDERSTOOD_EN, unknown: true };
 }
 
 const HELP_EN = [

@@ -13,6 +13,7 @@ export function convState(summary: ConvSummary, prev?: ConvState): ConvState {
     reads: prev?.reads ??
       (summary.peer && summary.peerReadSeq ? { [summary.peer.id]: summary.peerReadSeq } : {}),
     typing: prev?.typing ?? {},
+    ...(prev?.drafts ? { drafts: prev.drafts } : {}),
   };
 }
 
@@ -114,8 +115,15 @@ export function applyMessage(c: ConvState, m: Message, me: string | undefined): 
     : { ...c.reads, [m.from]: m.seq };
   const typing = { ...c.typing };
   delete typing[m.from];
+  // The stored message replaces its draft.
+  let drafts: Pick<ConvState, "drafts"> = {};
+  if (m.cid && c.drafts?.[m.cid]?.from === m.from) {
+    drafts = { drafts: { ...c.drafts } };
+    delete drafts.drafts![m.cid];
+  }
   return {
     ...c,
+    ...drafts,
     summary,
     messages: c.loaded ? extendWindow(c.messages, m) : extendLive(c, m),
     pending: m.cid && m.from === me ? c.pending.filter((p) => p.cid !== m.cid) : c.pending,

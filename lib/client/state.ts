@@ -13,6 +13,8 @@ export { applyGroupEvent, mergeMessages } from "./messages.ts";
 export { seenName } from "./friends.ts";
 
 export const TYPING_SHOW_MS = 4000;
+/** How long a draft stays without a renewal (the server renews it at least every few seconds). */
+export const DRAFT_SHOW_MS = 30_000;
 
 export function emptyState(): ChatState {
   return {
@@ -163,14 +165,29 @@ export function reduce(s: ChatState, a: Action, now = Date.now()): ChatState {
         a.conv,
         (c) => ({ ...c, typing: { ...c.typing, [a.user]: now + TYPING_SHOW_MS } }),
       );
+    case "draft":
+      return withConv(s, a.conv, (c) => {
+        // Already stored (a late draft frame): nothing to show.
+        if (c.messages.some((m) => m.cid === a.cid && m.from === a.from)) return c;
+        const typing = { ...c.typing };
+        delete typing[a.from];
+        const draft = { from: a.from, cid: a.cid, text: a.text, until: now + DRAFT_SHOW_MS };
+        return { ...c, typing, drafts: { ...c.drafts, [a.cid]: draft } };
+      });
     case "typing_expire": {
       let changed = false;
       const convs: Record<string, ConvState> = {};
       for (const [id, c] of Object.entries(s.convs)) {
         const live = Object.entries(c.typing).filter(([, until]) => until > a.now);
-        if (live.length !== Object.keys(c.typing).length) {
+        const drafts = Object.values(c.drafts ?? {});
+        const liveDrafts = drafts.filter((d) => d.until > a.now);
+        if (live.length !== Object.keys(c.typing).length || liveDrafts.length !== drafts.length) {
           changed = true;
-          convs[id] = { ...c, typing: Object.fromEntries(live) };
+          convs[id] = {
+            ...c,
+            typing: Object.fromEntries(live),
+            drafts: Object.fromEntries(liveDrafts.map((d) => [d.cid, d])),
+          };
         } else convs[id] = c;
       }
       return changed ? { ...s, convs } : s;

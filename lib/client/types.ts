@@ -40,6 +40,17 @@ export interface ConvState {
   reads: Record<string, number>;
   /** user → ms until which they are shown typing. */
   typing: Record<string, number>;
+  /** Messages being written (the bot's streamed answers) by cid, until stored or stale. */
+  drafts?: Record<string, Draft>;
+}
+
+/** A streamed message not stored yet (a "draft" frame). */
+export interface Draft {
+  from: string;
+  cid: string;
+  text: string;
+  /** ms until which it is shown without a renewal. */
+  until: number;
 }
 
 export interface ChatState {

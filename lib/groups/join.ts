@@ -7,6 +7,7 @@
 import { fail } from "../errors.ts";
 import { keys } from "../kv/keys.ts";
 import {
+  BOT_ID,
   type Conversation,
   getManyChunked,
   type Member,
@@ -96,7 +97,9 @@ export async function inviteFriends(
   if (ids.length > CREATE_MEMBERS_MAX) {
     fail(400, "bad_input", `Add at most ${CREATE_MEMBERS_MAX} at once`, "members");
   }
-  await requireFriends(deps, actor.id, ids);
+  // The built-in bot is everyone's contact: it joins like a friend.
+  const people = ids.filter((id) => id !== BOT_ID);
+  if (people.length) await requireFriends(deps, actor.id, people);
   // Refuse up front what would fail part-way, so a bad request changes nothing.
   const [members, count] = await Promise.all([
     getManyChunked<Member>(deps.kv, ids.map((id) => keys.member(convId, id))),

@@ -1,6 +1,7 @@
 /** What the group API shows: the full group for members, a small card for everyone else. */
 import { keys } from "../kv/keys.ts";
-import { type Conversation, getManyChunked, type Member } from "../chat/conversations.ts";
+import { BOT_ID, type Conversation, getManyChunked, type Member } from "../chat/conversations.ts";
+import { botCard, userCard } from "../chat/conv_list.ts";
 import { avatarUrl, type User } from "../accounts/users.ts";
 import { fail } from "../errors.ts";
 import { GROUP_CAP, titleKey, validId } from "./groups.ts";
@@ -87,13 +88,15 @@ async function memberView(
   const users = await getManyChunked<User>(deps.kv, members.map((m) => keys.user(m.userId)));
   const now = deps.now();
   const views = members.flatMap((m, i): (GroupMemberView & { seq: number; at: number })[] => {
-    const u = users[i].value;
+    // The built-in bot has no user record: its card stands in (clients name it in their language).
+    const record = users[i].value;
+    const u = m.userId === BOT_ID ? botCard("en") : record ? userCard(record) : null;
     if (!u) return [];
     return [{
       id: u.id,
       username: u.username,
       nickname: u.nickname,
-      avatarUrl: avatarUrl(u.avatar),
+      avatarUrl: u.avatarUrl,
       role: m.role,
       displayName: m.displayName ?? "",
       mutedUntil: m.mutedUntil && m.mutedUntil > now ? m.mutedUntil : null,

@@ -1,5 +1,7 @@
 /** Settings, all from environment variables (see README.md and .env.example). */
 import { defaultGuardThreads } from "./guard/pool.ts";
+import { type LlmConfig, llmConfigFromEnv } from "../chat/llm.ts";
+import { type OutboundPolicy, parseAllow } from "../bots/outbound.ts";
 
 /** A setting that cannot be used; main.ts prints its message as one line. */
 export class ConfigError extends Error {
@@ -48,6 +50,13 @@ export interface Config {
   bodyTimeoutMs: number;
   /** The same for an upload (a picture of up to 5 MiB on a slow link). */
   uploadTimeoutMs: number;
+  /** The language model the built-in bot may use (BOT_LLM_*), or null for its own brain alone. */
+  llm: LlmConfig | null;
+  /**
+   * Outgoing requests (webhooks, the model): the private, loopback or link-local hosts, addresses
+   * and ranges the operator allows (OUTBOUND_ALLOW); every other such address is refused.
+   */
+  outbound: OutboundPolicy;
 }
 
 const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
@@ -182,5 +191,16 @@ export function loadConfig(
     },
     bodyTimeoutMs: parseMs("BODY_TIMEOUT_MS", get("BODY_TIMEOUT_MS"), 30_000),
     uploadTimeoutMs: parseMs("UPLOAD_TIMEOUT_MS", get("UPLOAD_TIMEOUT_MS"), 120_000),
+    llm: asConfigError(() => llmConfigFromEnv(get)),
+    outbound: { allow: asConfigError(() => parseAllow(get("OUTBOUND_ALLOW"))) },
   };
+}
+
+/** A setting's own check, its message as a ConfigError (one line at start). */
+function asConfigError<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
 }

@@ -2,6 +2,7 @@
  * Opens storage, builds the app and serves it: shared by main.ts, worker.ts and the end-to-end
  * tests, each of which passes the app to build (routes/mod.ts buildApp).
  */
+import { guardedFetch } from "../bots/outbound.ts";
 import type { Hono } from "hono";
 import { type Config, ConfigError } from "./config.ts";
 import type { Deps, Env } from "./state.ts";
@@ -60,6 +61,24 @@ export async function openStore(config: Config): Promise<Deno.Kv> {
   }
 }
 
+/**
+ * The settings of the bots' outgoing requests: webhooks go out under OUTBOUND_ALLOW; the language
+ * model may also be on the host the operator named in BOT_LLM_URL (a local Ollama, say).
+ */
+function configureBots(rt: Realtime, config: Config): void {
+  rt.webhooks.policy = config.outbound;
+  rt.bot.llm = config.llm;
+  if (config.llm) {
+    const policy = {
+      ...config.outbound,
+      allow: [...config.outbound.allow, new URL(config.llm.url).hostname.replace(/^\[|\]$/g, "")],
+    };
+    // The model's own clocks (first token, stall, total) end a slow answer; this one only backs them.
+    const timeoutMs = config.llm.timeoutMs + 1000;
+    rt.bot.fetch = (url, init) => guardedFetch(url, { ...init, timeoutMs }, policy);
+  }
+}
+
 /** Serves the app; with port 0 the OS picks one, and APP_ORIGIN follows it unless set. */
 export async function startServer(
   config: Config,
@@ -92,6 +111,7 @@ export async function startServer(
     });
   }
   const rt = new Realtime(kv, opts.now);
+  configureBots(rt, config);
   await rt.start();
   const guard = config.connGuard
     ? new GuardPool({ ...config.guard, maxTotal: guardMax }, config.guardThreads)

@@ -46,6 +46,9 @@
  * | invite              | [invite, sha256(token)]               | Invite                    |
  * | group_invite        | [group_invite, convId, inviteId]      | sha256(token) (listing)   |
  * | join_req            | [join_req, convId, userId]            | JoinRequest               |
+ * | bot_token           | [bot_token, sha256(token)]            | botId (lib/bots/bots.ts)  |
+ * | owner_bot           | [owner_bot, ownerId, botId]           | true (the owner's bots)   |
+ * | owner_bot_count     | [owner_bot_count, ownerId]            | number (checked at create) |
  */
 
 export const keys = {
@@ -118,4 +121,8 @@ export const keys = {
   groupInvites: (convId: string) => ["group_invite", convId] as const,
   joinReq: (convId: string, userId: string) => ["join_req", convId, userId] as const,
   joinReqs: (convId: string) => ["join_req", convId] as const,
+  botToken: (tokenHash: string) => ["bot_token", tokenHash] as const,
+  ownerBot: (ownerId: string, botId: string) => ["owner_bot", ownerId, botId] as const,
+  ownerBots: (ownerId: string) => ["owner_bot", ownerId] as const,
+  ownerBotCount: (ownerId: string) => ["owner_bot_count", ownerId] as const,
 };

@@ -8,20 +8,13 @@ import { type ClientFrame, HISTORY_PAGE_MAX_CHARS, RESUME_MAX_PER_CONV } from ".
 import { type ConvHead, listMembers, readCursor, requireMember } from "../chat/conversations.ts";
 import { cardsFor } from "../chat/conv_list.ts";
 import { pageBefore, pageCost, range, visibleTo } from "../chat/history.ts";
-import {
-  botMessage,
-  dmPeerOf,
-  reactMessage,
-  recallMessage,
-  textMessage,
-} from "../chat/send_rules.ts";
+import { dmPeerOf, reactMessage, recallMessage, textMessage } from "../chat/send_rules.ts";
 import type { MsgInput } from "../chat/events.ts";
 import { dropMediaBytes, type MediaRecord } from "../chat/media.ts";
 import { searchAll, searchConv } from "../chat/search.ts";
 import { keys } from "../kv/keys.ts";
 import { HttpError } from "../errors.ts";
-import { think } from "../chat/brain.ts";
-import { addReminder } from "../chat/reminders.ts";
+import { questionFor } from "./bot_answer.ts";
 import { log } from "../log.ts";
 import { LIMITS_WS } from "./limits.ts";
 import { hello } from "./handshake.ts";
@@ -111,33 +104,35 @@ async function send(c: Conn, f: Frame<"send">): Promise<void> {
     at: ack.at,
     id: ack.id,
   });
-  if (!ack.duplicate && c.convs.get(f.conv) === "bot" && f.text) {
-    botAnswer(c, f.conv, ack.seq, f.text).catch((err) => log.warn("bot.reply_failed", { err }));
+  if (ack.duplicate) return;
+  const convKind = c.convs.get(f.conv) ?? (peer ? "dm" : undefined);
+  if (convKind === "dm" || convKind === "group") {
+    c.deps.webhooks.notify({
+      conv: f.conv,
+      seq: ack.seq,
+      kind: convKind,
+      peer,
+      mentions: f.mentions,
+      sender: c.me,
+    });
   }
-}
-
-/** The built-in bot's answer to message `seq`, and the reminder it promises, if any. */
-async function botAnswer(c: Conn, conv: string, seq: number, text: string): Promise<void> {
-  const now = c.deps.now();
-  const thought = think(text, { locale: c.locale, name: c.me.nickname, now, tz: c.tz });
-  let answer = thought.text;
-  if (thought.remind) {
-    try {
-      await addReminder(c.deps.kv, {
-        at: thought.remind.at,
-        conv,
-        user: c.userId,
-        what: thought.remind.what,
-        locale: c.locale,
-      });
-    } catch (err) {
-      if (!(err instanceof HttpError)) throw err;
-      answer = c.locale === "zh-CN"
-        ? "你等待中的提醒太多了，先等它们到点吧。"
-        : "You have too many reminders waiting; let some of them come first.";
-    }
+  if (!f.text) return;
+  const ask = (text: string, group?: boolean) =>
+    c.deps.bot.answer({
+      conv: f.conv,
+      seq: ack.seq,
+      text,
+      user: c.userId,
+      name: c.me.nickname,
+      locale: c.locale,
+      tz: c.tz,
+      group,
+    }).catch((err) => log.warn("bot.reply_failed", { err }));
+  if (convKind === "bot") ask(f.text);
+  else if (convKind === "group") {
+    const q = questionFor(f.text, f.mentions);
+    if (q !== null) ask(q, true);
   }
-  await c.deps.log.append(botMessage(conv, seq, answer));
 }
 
 /** A recall or a reaction: logged like a message, acked like one (docs/protocol.md#updates). */

@@ -5,6 +5,8 @@
  * ./intake.ts, ordered delivery in ./delivery.ts, hello and resume in ./handshake.ts, the other
  * commands in ./commands.ts.
  */
+import type { BotAnswerer } from "./bot_answer.ts";
+import type { WebhookDispatcher } from "../bots/dispatch.ts";
 import { CLOSE, type Message, type ServerFrame, type UserCard } from "../wire/protocol.ts";
 import type { MessageLog } from "./message_log.ts";
 import type { Control } from "../chat/events.ts";
@@ -38,6 +40,10 @@ export interface ConnDeps {
   presence: Presence;
   isolate: string;
   now: () => number;
+  /** Answers what users ask the built-in bot. */
+  bot: BotAnswerer;
+  /** Delivers messages addressed to bots to their webhooks. */
+  webhooks: WebhookDispatcher;
   /**
    * Cuts this socket's TCP connection (the connection guard can; Deno cannot force-close a
    * WebSocket whose close frame will not go out). Absent without the guard.

@@ -7,6 +7,8 @@ import { Presence } from "./presence.ts";
 import { ReminderClock } from "../chat/reminders.ts";
 import { UnsentMediaSweeper } from "../chat/media.ts";
 import { newId } from "../ids.ts";
+import { BotAnswerer } from "./bot_answer.ts";
+import { WebhookDispatcher } from "../bots/dispatch.ts";
 import { CLOSE } from "../wire/protocol.ts";
 import type { Conn } from "./conn.ts";
 import type { DomainDeps, Events } from "../chat/events.ts";
@@ -26,6 +28,10 @@ export class Realtime implements DomainDeps {
   /** Removes uploads never sent (lib/chat/media.ts). */
   readonly unsentMedia: UnsentMediaSweeper;
   readonly conns = new Set<Conn>();
+  /** Answers what users ask the built-in bot (its language model is set by the server). */
+  readonly bot: BotAnswerer;
+  /** Delivers messages addressed to bots to their webhooks (lib/bots/dispatch.ts). */
+  readonly webhooks: WebhookDispatcher;
 
   /**
    * @param timing of the registry (lib/realtime/registry.ts): how long a registration lasts, how
@@ -54,6 +60,8 @@ export class Realtime implements DomainDeps {
     this.log.onHead = (lane, head) => this.#watcher.announce(lane, head);
     this.reminders = new ReminderClock(kv, this.events, now);
     this.unsentMedia = new UnsentMediaSweeper(kv, now);
+    this.bot = new BotAnswerer(this);
+    this.webhooks = new WebhookDispatcher(kv);
   }
 
   async start(): Promise<void> {
@@ -106,6 +114,8 @@ export class Realtime implements DomainDeps {
       presence: this.presence,
       isolate: this.isolate,
       now: this.now,
+      bot: this.bot,
+      webhooks: this.webhooks,
     };
   }
 

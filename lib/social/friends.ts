@@ -104,6 +104,11 @@ export async function sendRequest(
     // A blocked sender's request is kept on their side only: it looks sent, and never arrives.
     if (!blocked.value) op.set(keys.friendReq(to.id, me.id), req);
     if (!(await op.commit()).ok) continue;
+    // A bot says yes at once (lib/bots/bots.ts): people add bots like friends.
+    if (to.bot && !blocked.value) {
+      await accept(deps, to, me.id);
+      return { status: "friends" };
+    }
     if (!blocked.value) {
       await deps.events.toUsers([to.id], {
         frame: { type: "friend_request", request: { user: userCard(me), note, at: now } },

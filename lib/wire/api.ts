@@ -105,3 +105,18 @@ export interface InviteView {
   /** Who made it. */
   by?: string;
 }
+
+/** What the owner sees of one of their bots (GET /api/bots, docs/api.md#bots). */
+export interface BotView {
+  id: string;
+  username: string;
+  name: string;
+  description: string;
+  avatarUrl: string | null;
+  /** False after a revocation, until a new token is made. */
+  hasToken: boolean;
+  webhookUrl: string | null;
+  /** The key of the webhooks' HMAC-SHA256 signature. */
+  webhookSecret: string;
+  createdAt: number;
+}

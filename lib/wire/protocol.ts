@@ -238,6 +238,18 @@ export type ServerFrame =
   | { type: "synced"; rid?: string; conv: string; lastSeq: number }
   | { type: "read"; conv: string; user: string; seq: number }
   | { type: "typing"; conv: string; user: string }
+  | {
+    /**
+     * A message being written (the bot's streamed answer): the whole text so far, again on every
+     * step. The message stored with the same `cid` from the same sender replaces it; a draft not
+     * renewed for DRAFT_SHOW_MS is dropped (docs/protocol.md#drafts).
+     */
+    type: "draft";
+    conv: string;
+    from: string;
+    cid: string;
+    text: string;
+  }
   | { type: "presence"; user: string; online: boolean; lastSeen: number | null }
   | { type: "receipts"; rid?: string; conv: string; reads: Record<string, number> }
   | { type: "members"; rid?: string; conv: string; members: (UserCard & { role: string })[] }
