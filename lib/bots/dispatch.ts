@@ -15,6 +15,8 @@ import type { OutboundPolicy } from "./outbound.ts";
 
 /** Deliveries (with their retries) one isolate runs at once; more are dropped and logged. */
 export const DELIVERIES_MAX = 64;
+/** Of those, one bot's: a slow endpoint cannot take the others' share. */
+export const DELIVERIES_PER_BOT = 8;
 /** How long a user record is trusted to say whether (and where) someone is a bot with a webhook. */
 const CACHE_MS = 10_000;
 const CACHE_MAX = 10_000;
@@ -33,6 +35,7 @@ export interface WebhookEvent {
 
 export class WebhookDispatcher {
   #running = 0;
+  readonly #perBot = new Map<string, number>();
   readonly #targets = new Map<
     string,
     { at: number; hook: { url: string; secret: string } | null }
@@ -91,11 +94,13 @@ export class WebhookDispatcher {
   }
 
   #start(bot: string, hook: { url: string; secret: string }, event: WebhookEvent): void {
-    if (this.#running >= DELIVERIES_MAX) {
+    const mine = this.#perBot.get(bot) ?? 0;
+    if (this.#running >= DELIVERIES_MAX || mine >= DELIVERIES_PER_BOT) {
       log.warn("webhook.dropped", { bot, reason: "too many deliveries at once" });
       return;
     }
     this.#running++;
+    this.#perBot.set(bot, mine + 1);
     const p = this.deliver(hook, event, { policy: this.policy })
       .then((r) => {
         if (!r.ok) {
@@ -110,6 +115,9 @@ export class WebhookDispatcher {
       .catch((err) => log.warn("webhook.failed", { bot, err }))
       .finally(() => {
         this.#running--;
+        const left = (this.#perBot.get(bot) ?? 1) - 1;
+        if (left) this.#perBot.set(bot, left);
+        else this.#perBot.delete(bot);
         this.#inFlight.delete(p);
       });
     this.#inFlight.add(p);

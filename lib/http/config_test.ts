@@ -39,7 +39,26 @@ Deno.test("loadConfig() with no settings gives the documented defaults", () => {
     guard: { maxPerAddress: 256, maxTotal: 0, headerTimeoutMs: 10_000, idleTimeoutMs: 30_000 },
     bodyTimeoutMs: 30_000,
     uploadTimeoutMs: 120_000,
+    llm: null,
+    outbound: { allow: [] },
   });
+});
+
+Deno.test("loadConfig(): the bot's language model and the outbound allowlist", () => {
+  const c = load({
+    BOT_LLM_URL: "http://localhost:11434/v1",
+    BOT_LLM_MODEL: "qwen2.5:7b",
+    BOT_LLM_API_KEY: "sk-secret-123",
+    OUTBOUND_ALLOW: "10.0.0.0/8, bots.internal",
+  });
+  assert.equal(c.llm?.url, "http://localhost:11434/v1/chat/completions");
+  assert.equal(c.llm?.apiKey, "sk-secret-123");
+  assert.ok(!JSON.stringify(c).includes("sk-secret"), "the key does not print");
+  assert.deepEqual(c.outbound.allow, ["10.0.0.0/8", "bots.internal"]);
+  refused({ BOT_LLM_URL: "http://localhost:11434/v1" }, /BOT_LLM_MODEL/);
+  refused({ BOT_LLM_URL: "ftp://x/", BOT_LLM_MODEL: "m" }, /BOT_LLM_URL/);
+  refused({ BOT_LLM_URL: "http://x/", BOT_LLM_MODEL: "m", BOT_LLM_STALL_MS: "soon" }, /STALL/);
+  refused({ OUTBOUND_ALLOW: "10.0.0.0/99" }, /10\.0\.0\.0\/99/);
 });
 
 Deno.test("loadConfig(): the connection guard is on unless a proxy of yours is in front", () => {
