@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { friendsGroup, signUp } from "./helpers.ts";
-import { DESKTOP, hydrated, loggedIn, watchConsole, withBrowser } from "./browser.ts";
+import { DESKTOP, hydrated, loggedIn, PHONE, watchConsole, withBrowser } from "./browser.ts";
+import { startLlmServer } from "./llm_server.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -140,4 +141,33 @@ Deno.test("the built-in bot added to a group answers when @mentioned", async () 
     await page.keyboard.press("Enter");
     await page.waitForSelector('[data-testid="msg"] .text:text-is("12*(3+4) = 84")');
   });
+});
+
+Deno.test("with a language model, the bot's answer grows on the page and becomes a message", async () => {
+  const llm = await startLlmServer();
+  try {
+    await withBrowser(async ({ server, browser, problems }) => {
+      const text = "Cats sleep for about 13 to 16 hours a day, 猫一天睡十几个小时。";
+      llm.setMode({ kind: "reply", text, chunkChars: 2, delayMs: 40 });
+      const me = await signUp(server);
+      const page = await (await loggedIn(browser, server, me, PHONE)).newPage();
+      problems.push(watchConsole(page));
+      await page.goto(server.url("/"));
+      await hydrated(page);
+      await page.waitForSelector('[data-connection="online"]');
+      await page.click('[data-kind="bot"]');
+      await page.fill('[data-testid="composer"]', "how long do cats sleep?");
+      await page.click('[data-testid="send"]');
+      // Part-way: a draft with a blinking caret, holding the start of the answer.
+      await page.waitForSelector('[data-testid="draft"]');
+      const partial = (await page.textContent('[data-testid="draft"] .text')) ?? "";
+      assert.ok(partial.length > 0 && partial.length < text.length, partial);
+      assert.ok(text.startsWith(partial), partial);
+      // Whole: an ordinary message, and the draft is gone.
+      await page.waitForSelector(`[data-testid="msg"] .text:text-is("${text}")`);
+      assert.equal(await page.$('[data-testid="draft"]'), null);
+    }, { env: { BOT_LLM_URL: llm.url, BOT_LLM_MODEL: "test" } });
+  } finally {
+    await llm.close();
+  }
 });
