@@ -61,13 +61,25 @@ export default function ApiForm(p: ApiFormProps) {
     setBusy(true);
     setError(null);
     setDone(false);
-    const r = await api<{ redirect?: string }>(p.method ?? "POST", p.action, body);
+    const r = await api<{ redirect?: string; user?: { nickname?: string } }>(
+      p.method ?? "POST",
+      p.action,
+      body,
+    );
     setBusy(false);
     if (!r.ok) return setError(r.error);
     const target = r.data.redirect ?? p.redirect;
     if (target) return location.assign(target);
     for (const f of p.fields) {
       if (f.type === "password") (form.elements.namedItem(f.name) as HTMLInputElement).value = "";
+    }
+    // A new nickname shows at once in the page's top bar too (a server-rendered part).
+    const nickname = r.data.user?.nickname;
+    const me = document.querySelector<HTMLElement>('[data-testid="me"]');
+    if (nickname && me) {
+      me.title = nickname;
+      const name = me.querySelector(".me-name");
+      if (name) name.textContent = nickname;
     }
     setDone(true);
   }

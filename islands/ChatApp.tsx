@@ -53,6 +53,21 @@ function serverState(p: ChatAppProps) {
   return p.friends ? reduce(s, { type: "local_friends", ...p.friends }) : s;
 }
 
+/** True for a moment after the connection came back (not after the first connect). */
+function useReconnected(conn: string): boolean {
+  const [wasDown, setWasDown] = useState(false);
+  const [shown, setShown] = useState(false);
+  useEffect(() => {
+    if (conn === "offline") setWasDown(true);
+    if (conn !== "online" || !wasDown) return;
+    setWasDown(false);
+    setShown(true);
+    const timer = setTimeout(() => setShown(false), 2500);
+    return () => clearTimeout(timer);
+  }, [conn]);
+  return shown;
+}
+
 export default function ChatApp(p: ChatAppProps) {
   // On the server, render from props only: module state would be shared between requests.
   if (IS_BROWSER) seed(p.me, p.convs);
@@ -93,11 +108,19 @@ export default function ChatApp(p: ChatAppProps) {
   }
 
   const online = conn === "online";
+  const reconnected = useReconnected(conn);
   return (
     <div class="chat" data-open={c ? "1" : "0"} data-connection={conn} data-testid="chat">
-      {conn !== "online" && (
-        <p class={`conn-banner ${conn}`} role="status" data-testid="conn-banner">
-          {t(p.locale, conn === "offline" ? "chat.offline" : "chat.connecting")}
+      {(conn !== "online" || reconnected) && (
+        <p
+          class={`conn-banner ${reconnected && online ? "back" : conn}`}
+          role="status"
+          data-testid="conn-banner"
+        >
+          {t(
+            p.locale,
+            online ? "chat.reconnected" : conn === "offline" ? "chat.offline" : "chat.connecting",
+          )}
         </p>
       )}
       <GoneNotice gone={gone} locale={p.locale} onDismiss={dismissGone} />

@@ -99,25 +99,30 @@ Deno.test("two people chat in a DM and a group with unread, read marks, typing, 
     }
     await b.waitForSelector('[data-connection="offline"]');
     assert.equal(
-      await b.isDisabled('[data-testid="composer"]'),
-      true,
-      "composer disabled while offline",
-    );
-    assert.equal(
       await b.isVisible('[data-testid="conn-banner"]'),
       true,
       "the connection state shows in the conversation",
     );
     for (const t of ["one", "two", "three"]) await send(a1, t);
     await a1.waitForFunction(() => !document.querySelector('[data-status="pending"]'));
+    // Bob can still write: his message waits, pending, and goes once he is back.
+    await send(b, "typed offline");
+    await b.waitForSelector('[data-pending="pending"]');
     await shot(b, "phone-offline");
     await bCtx.setOffline(false);
     await b.waitForSelector('[data-connection="online"]', { timeout: 20_000 });
     await b.waitForSelector(".conv-view >> text=three");
+    await b.waitForFunction(() => !document.querySelector("[data-pending]"));
+    await a1.waitForSelector(".conv-view >> text=typed offline");
     assert.deepEqual(
-      await texts(b),
+      (await texts(b)).filter((t) => t !== "typed offline"),
       ["Hi Bob! 你好", "Hello Alice", "one", "two", "three"],
       "in order, none twice",
+    );
+    assert.deepEqual(
+      (await texts(a1)).filter((t) => t === "typed offline").length,
+      1,
+      "sent once",
     );
 
     // The group: sender names, and the name shown as text.

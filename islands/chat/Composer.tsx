@@ -10,7 +10,10 @@ import { MAX_TEXT_CHARS } from "../../lib/wire/protocol.ts";
 export function Composer(
   p: {
     locale: Locale;
+    /** Connected: pictures and files can go (text waits in the queue while offline). */
     online: boolean;
+    /** Why nothing can be sent here (muted, no longer friends), shown in place of the text box. */
+    blocked?: string | null;
     /** The text and the people it calls by @name (ids, or "all"). */
     onSend: (text: string, mentions: string[]) => void;
     onTyping: () => void;
@@ -81,7 +84,7 @@ export function Composer(
   }
 
   function submit() {
-    if (!text.trim() || !p.online) return;
+    if (!text.trim() || p.blocked) return;
     const mentions = [...called.current].filter(([name]) => text.includes(`@${name}`))
       .map(([, id]) => id);
     p.onSend(text, [...new Set(mentions)]);
@@ -172,7 +175,7 @@ export function Composer(
           type="button"
           class="emoji-toggle"
           aria-label={t(p.locale, "chat.attach")}
-          disabled={!p.online}
+          disabled={!p.online || !!p.blocked}
           onClick={() => fileInput.current?.click()}
           data-testid="attach"
         >
@@ -196,9 +199,9 @@ export function Composer(
           rows={1}
           value={text}
           maxLength={MAX_TEXT_CHARS}
-          placeholder={t(p.locale, "chat.placeholder")}
+          placeholder={p.blocked || t(p.locale, "chat.placeholder")}
           aria-label={t(p.locale, "chat.placeholder")}
-          disabled={!p.online}
+          disabled={!!p.blocked}
           onInput={(e) => {
             const el = e.currentTarget as HTMLTextAreaElement;
             setText(el.value);
@@ -208,7 +211,7 @@ export function Composer(
           onKeyDown={onKeyDown}
           onPaste={(e) => {
             const pasted = [...(e.clipboardData?.files ?? [])];
-            if (!pasted.length || !p.online) return;
+            if (!pasted.length || !p.online || p.blocked) return;
             e.preventDefault();
             for (const f of pasted.slice(0, 9)) p.onFile(f);
           }}
@@ -217,7 +220,7 @@ export function Composer(
         <button
           type="submit"
           class="primary send"
-          disabled={!p.online || !text.trim()}
+          disabled={!!p.blocked || !text.trim()}
           data-testid="send"
         >
           {t(p.locale, "chat.send")}

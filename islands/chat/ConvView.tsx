@@ -21,7 +21,8 @@ import { SearchPanel } from "./Search.tsx";
 import { groupInfos } from "../group/store.ts";
 import { ActionBar, Quote, Reactions, recalledText, RichText } from "./MessageBits.tsx";
 import { MediaContent, PendingMediaView, Viewer } from "./MediaView.tsx";
-import { failReason, GroupNotice, MutedNote } from "../group/ConvBits.tsx";
+import { failReason, GroupNotice, MutedNote, useMutedUntil } from "../group/ConvBits.tsx";
+import { shortTime } from "../group/system_text.ts";
 
 export interface ConvViewProps {
   s: ChatState;
@@ -70,7 +71,8 @@ function Header({ p, onSearch }: { p: ConvViewProps; onSearch: () => void }) {
     sub = t(p.locale, "chat.typing", { name: displayName(p.s, typers[0], p.locale) });
   } else if (c.summary.kind === "group") {
     sub = t(p.locale, "chat.members", { n: c.summary.memberCount ?? 0 });
-  } else if (c.summary.kind === "bot" || pres?.online) sub = t(p.locale, "chat.online");
+  } else if (!p.online) sub = "";
+  else if (c.summary.kind === "bot" || pres?.online) sub = t(p.locale, "chat.online");
   else if (pres?.lastSeen) {
     sub = t(p.locale, "chat.lastSeen", { time: new Date(pres.lastSeen).toLocaleString(p.locale) });
   }
@@ -159,6 +161,8 @@ export function ConvView(p: ConvViewProps) {
   const images = c.messages.filter((m) => m.media?.kind === "image" && !m.recalled);
   const lastSeq = c.messages[c.messages.length - 1]?.seq ?? 0;
   const firstSeq = c.messages[0]?.seq;
+  // A muted member sees why the composer is off, and until when (it comes back by itself).
+  const mutedTill = useMutedUntil(c.summary.id, c.summary.kind === "group" ? me : undefined);
   // After "delete friend" the DM stays readable but closed for sending, until friends again.
   const peer = c.summary.peer;
   const closed = c.summary.kind === "dm" && peer && p.s.friendsLoaded && !p.s.friends[peer.id]
@@ -469,7 +473,7 @@ export function ConvView(p: ConvViewProps) {
           <a href={`/u/${encodeURIComponent(closed.username)}`}>{t(p.locale, "friends.add")}</a>
         </p>
       )}
-      {c.summary.kind === "group" && <MutedNote conv={c.summary.id} me={me} locale={p.locale} />}
+      <MutedNote until={mutedTill} locale={p.locale} />
       {updateError.value && (
         <p class="update-error" role="alert" data-testid="update-error">
           {hasMessage(`err.${updateError.value}`)
@@ -499,7 +503,12 @@ export function ConvView(p: ConvViewProps) {
       )}
       <Composer
         locale={p.locale}
-        online={p.online && !closed}
+        online={p.online}
+        blocked={closed
+          ? t(p.locale, "friends.dmClosed")
+          : mutedTill
+          ? t(p.locale, "group.mutedNote", { time: shortTime(mutedTill, p.locale) })
+          : null}
         onSend={(text, mentions) => {
           p.onSend(text, replyingTo?.seq, mentions);
           setReplyTo(null);

@@ -28,6 +28,9 @@ export const seekRequest = signal<{ conv: string; seq: number } | null>(null);
 export const updateError = signal<string | null>(null);
 
 const ACK_TIMEOUT_MS = 10_000;
+/** Sockets a message is tried on before it shows "Not sent · Retry". */
+const ACK_MISSES_MAX = 3;
+const ackMisses = new Map<string, number>();
 const PING_EVERY_MS = 25_000;
 
 let ws: WebSocket | null = null;
@@ -163,7 +166,11 @@ function scheduleReconnect(): void {
 
 /** Reconnects at once (e.g. when the network comes back or the tab becomes visible). */
 export function reconnectNow(): void {
-  if (ws || connection.value === "ended") return;
+  if (connection.value === "ended" || connection.value === "online") return;
+  // A socket still trying from before the network came back would wait out its own timeout.
+  const stale = ws;
+  ws = null;
+  stale?.close();
   attempt = 0;
   clearTimeout(reconnectTimer);
   connect();
@@ -188,10 +195,20 @@ function networkGone(): void {
   scheduleReconnect();
 }
 
+/** My new nickname in the page's top bar (server-rendered, outside the chat's state). */
+function showMyName(nickname: string): void {
+  const me = document.querySelector<HTMLElement>('[data-testid="me"]');
+  if (!me) return;
+  me.title = nickname;
+  const name = me.querySelector(".me-name");
+  if (name) name.textContent = nickname;
+}
+
 function onServerFrame(f: ServerFrame): void {
   if (f.type === "ack") {
     clearTimeout(ackTimers.get(f.cid));
     ackTimers.delete(f.cid);
+    ackMisses.delete(f.cid);
   }
   if (f.type === "error" && f.cid) {
     clearTimeout(ackTimers.get(f.cid));
@@ -205,6 +222,7 @@ function onServerFrame(f: ServerFrame): void {
   if (f.type !== "pong" && f.type !== "error" && f.type !== "resumed") dispatch(f);
   if (friendsQueue && FRIEND_FRAMES.has(f.type)) friendsQueue.push(f);
   if (f.type === "welcome") loadFriends();
+  if (f.type === "profile" && f.user.id === state.value.me?.id) showMyName(f.user.nickname);
   if (f.type === "gap") loadHistory(f.conv, true);
   if (f.type === "resumed") {
     resumed = true;
@@ -233,9 +251,19 @@ function sendPending(
   };
   if (!resumed || !raw(media ? { ...frame, media } : frame)) return;
   clearTimeout(ackTimers.get(cid));
+  const sock = ws;
   ackTimers.set(
     cid,
-    setTimeout(() => dispatch({ type: "local_failed", conv, cid }), ACK_TIMEOUT_MS),
+    setTimeout(() => {
+      ackTimers.delete(cid);
+      const misses = (ackMisses.get(cid) ?? 0) + 1;
+      ackMisses.set(cid, misses);
+      // No ack in time: the socket is most likely dead (a network that went away without a word).
+      // The message stays pending and goes again, same cid, once a new socket has resumed; only
+      // a message that never gets an ack over several sockets is shown as not sent.
+      if (misses >= ACK_MISSES_MAX) dispatch({ type: "local_failed", conv, cid });
+      if (sock && ws === sock) networkGone();
+    }, ACK_TIMEOUT_MS),
   );
 }
 

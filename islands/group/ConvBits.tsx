@@ -48,10 +48,8 @@ export function GroupNotice({ summary, locale }: { summary: ConvSummary; locale:
   );
 }
 
-/** "You are muted until …" above the composer, while it lasts. */
-export function MutedNote(
-  { conv, me, locale }: { conv: string; me: string | undefined; locale: Locale },
-) {
+/** Until when `me` is muted in group `conv` (null: not muted); renders again when it ends. */
+export function useMutedUntil(conv: string, me: string | undefined): number | null {
   const until = me ? mutedUntil(conv, me) : null;
   const [, tick] = useState(0);
   useEffect(() => {
@@ -62,6 +60,11 @@ export function MutedNote(
     );
     return () => clearTimeout(timer);
   }, [until]);
+  return until;
+}
+
+/** "You are muted until …" above the composer, while it lasts. */
+export function MutedNote({ until, locale }: { until: number | null; locale: Locale }) {
   if (!until) return null;
   return (
     <p class="muted-note" data-testid="muted-note">

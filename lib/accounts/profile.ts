@@ -12,6 +12,10 @@ import {
 import { type ProfilePatch, updateUser, type User } from "./users.ts";
 import { makeAvatar } from "../media/images.ts";
 import { deleteBlob, putBlob } from "../kv/blobs.ts";
+import { hitLimit } from "../kv/rate_limit.ts";
+import { listUserConvs } from "../chat/conversations.ts";
+import { userCard } from "../chat/conv_list.ts";
+import type { DomainDeps } from "../chat/events.ts";
 
 export interface ProfileInput {
   nickname?: string;
@@ -89,4 +93,28 @@ export async function removeAvatar(kv: Deno.Kv, userId: string): Promise<User> {
   });
   if (old) await deleteBlob(kv, old);
   return user;
+}
+
+/** Conversations a profile change is announced in, at most. */
+const ANNOUNCE_MAX = 2000;
+/** Announced changes per user; later ones show at the next page load. */
+const ANNOUNCE_RATE = { max: 20, windowMs: 3600_000 };
+
+/**
+ * Tells everyone who can see `user` that their name or picture changed: one frame in each of the
+ * user's conversations (friends share a DM with them, group members the group; the user's own
+ * other devices are in all of them).
+ */
+export async function announceProfile(
+  deps: DomainDeps,
+  before: User,
+  user: User,
+): Promise<void> {
+  if (before.nickname === user.nickname && before.avatar === user.avatar) return;
+  // Each announcement is a frame per conversation: a script renaming itself in a loop gets a few.
+  const live = await hitLimit(deps.kv, "profile_live", user.id, ANNOUNCE_RATE, deps.now());
+  if (!live.ok) return;
+  const convs = await listUserConvs(deps.kv, user.id);
+  const frame = { type: "profile" as const, user: userCard(user) };
+  for (const c of convs.slice(0, ANNOUNCE_MAX)) await deps.events.toConv(c.convId, frame);
 }

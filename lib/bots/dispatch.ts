@@ -17,7 +17,7 @@ import type { OutboundPolicy } from "./outbound.ts";
 export const DELIVERIES_MAX = 64;
 /** Of those, one bot's: a slow endpoint cannot take the others' share. */
 export const DELIVERIES_PER_BOT = 8;
-/** How long a user record is trusted to say whether (and where) someone is a bot with a webhook. */
+/** How long a bot's record is trusted to say whether (and where) it has a webhook. */
 const CACHE_MS = 10_000;
 const CACHE_MAX = 10_000;
 
@@ -38,7 +38,7 @@ export class WebhookDispatcher {
   readonly #perBot = new Map<string, number>();
   readonly #targets = new Map<
     string,
-    { at: number; hook: { url: string; secret: string } | null }
+    { at: number; hook: { url: string; secret: string } | null; bot: boolean }
   >();
   readonly #inFlight = new Set<Promise<unknown>>();
 
@@ -123,15 +123,19 @@ export class WebhookDispatcher {
     this.#inFlight.add(p);
   }
 
-  /** The webhook of user `id` if they are a bot with one (cached for a few seconds). */
+  /**
+   * The webhook of user `id` if they are a bot with one. A person never becomes a bot, so a person
+   * is remembered for good (a DM costs no read after the first); a bot's webhook for a few seconds.
+   */
   async #hookOf(id: string): Promise<{ url: string; secret: string } | null> {
     const now = this.now();
     const hit = this.#targets.get(id);
-    if (hit && now - hit.at < CACHE_MS) return hit.hook;
+    if (hit && (!hit.bot || now - hit.at < CACHE_MS)) return hit.hook;
     const u = (await this.kv.get<User>(keys.user(id))).value;
     const hook = u?.bot?.webhookUrl ? { url: u.bot.webhookUrl, secret: u.bot.webhookSecret } : null;
     if (this.#targets.size >= CACHE_MAX) this.#targets.clear();
-    this.#targets.set(id, { at: now, hook });
+    // An id with no record yet (a race with its creation) is asked again next time.
+    this.#targets.set(id, { at: now, hook, bot: !u || !!u.bot });
     return hook;
   }
 

@@ -192,6 +192,24 @@ export function reduce(s: ChatState, a: Action, now = Date.now()): ChatState {
       }
       return changed ? { ...s, convs } : s;
     }
+    case "profile": {
+      // A new name or picture: everywhere it shows (cards, DM titles, friends, my own).
+      const u = a.user;
+      const convs: Record<string, ConvState> = {};
+      for (const [id, c] of Object.entries(s.convs)) {
+        convs[id] = c.summary.peer?.id === u.id
+          ? { ...c, summary: { ...c.summary, peer: { ...c.summary.peer, ...u } } }
+          : c;
+      }
+      const f = s.friends[u.id];
+      return {
+        ...s,
+        convs,
+        me: s.me?.id === u.id ? { ...s.me, ...u } : s.me,
+        users: { ...s.users, [u.id]: { ...s.users[u.id], ...u } },
+        friends: f ? { ...s.friends, [u.id]: { ...f, user: { ...f.user, ...u } } } : s.friends,
+      };
+    }
     case "presence":
       return {
         ...s,

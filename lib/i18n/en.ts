@@ -134,6 +134,7 @@ export const en = {
   "err.body_incomplete": "The request was cut off before it was complete",
   "err.internal": "Something went wrong on our side. Please try again.",
   "chat.connecting": "Connecting…",
+  "chat.reconnected": "Back online",
   "chat.offline": "Offline. Reconnecting…",
   "chat.empty": "No conversations yet",
   "chat.pick": "Choose a conversation to start chatting",

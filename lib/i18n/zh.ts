@@ -135,6 +135,7 @@ export const zh: { [K in keyof typeof en]: string } = {
   "err.body_incomplete": "请求在发送完之前中断了",
   "err.internal": "服务器出了点问题，请重试。",
   "chat.connecting": "正在连接…",
+  "chat.reconnected": "已重新连接",
   "chat.offline": "网络已断开，正在重连…",
   "chat.empty": "还没有会话",
   "chat.pick": "选择一个会话开始聊天",

@@ -251,6 +251,8 @@ export type ServerFrame =
     text: string;
   }
   | { type: "presence"; user: string; online: boolean; lastSeen: number | null }
+  /** Someone's name or picture changed: shown everywhere at once (docs/protocol.md). */
+  | { type: "profile"; user: UserCard }
   | { type: "receipts"; rid?: string; conv: string; reads: Record<string, number> }
   | { type: "members"; rid?: string; conv: string; members: (UserCard & { role: string })[] }
   | { type: "conv"; conv: ConvSummary }

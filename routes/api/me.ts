@@ -5,7 +5,12 @@ import { body, readJson, readUpload } from "../../lib/http/body.ts";
 import { requireUser } from "../../lib/http/access.ts";
 import { str } from "../../lib/http/fields.ts";
 import { toPublic } from "../../lib/accounts/users.ts";
-import { removeAvatar, setAvatar, updateProfile } from "../../lib/accounts/profile.ts";
+import {
+  announceProfile,
+  removeAvatar,
+  setAvatar,
+  updateProfile,
+} from "../../lib/accounts/profile.ts";
 import { AVATAR_MAX_BYTES, imageTooBig } from "../../lib/media/images.ts";
 import { submitFeedback } from "../../lib/accounts/feedback.ts";
 import { enforce, LIMITS_RATE } from "../../lib/accounts/accounts.ts";
@@ -25,6 +30,7 @@ meApi.patch("/", body.json, async (c) => {
     if (f in b) input[f] = str(b, f);
   }
   const next = await updateProfile(c.var.deps.kv, user.id, input);
+  await announceProfile(c.var.deps.rt, user, next);
   return c.json({ ok: true, user: toPublic(next) });
 });
 
@@ -33,12 +39,14 @@ meApi.put("/avatar", body.upload(AVATAR_MAX_BYTES, imageTooBig), async (c) => {
   const { user } = requireUser(c);
   const bytes = await readUpload(c);
   const next = await setAvatar(c.var.deps.kv, user.id, bytes);
+  await announceProfile(c.var.deps.rt, user, next);
   return c.json({ ok: true, user: toPublic(next) });
 });
 
 meApi.delete("/avatar", body.none, async (c) => {
   const { user } = requireUser(c);
   const next = await removeAvatar(c.var.deps.kv, user.id);
+  await announceProfile(c.var.deps.rt, user, next);
   return c.json({ ok: true, user: toPublic(next) });
 });
 

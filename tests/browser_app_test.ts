@@ -1,0 +1,117 @@
+/**
+ * The app as a daily user meets it: the network goes away and comes back (the banner says so at
+ * once, a message written meanwhile goes once), a friend's new name shows on an open chat without
+ * a reload, and a muted member's composer is off with the reason and the end time.
+ */
+import assert from "node:assert/strict";
+import type { BrowserContext, Page } from "playwright-core";
+import { friendsDm, friendsGroup, signUp, type TestServer } from "./helpers.ts";
+import { DESKTOP, hydrated, loggedIn, PHONE, watchConsole, withBrowser } from "./browser.ts";
+import { getUser } from "../lib/accounts/users.ts";
+import { mute } from "../lib/groups/moderation.ts";
+
+async function openConv(
+  ctx: BrowserContext,
+  server: TestServer,
+  problems: string[][],
+  conv: string,
+  allow: RegExp[] = [],
+): Promise<Page> {
+  const page = await ctx.newPage();
+  problems.push(watchConsole(page, allow));
+  await page.goto(server.url("/"));
+  await hydrated(page);
+  await page.waitForSelector('[data-connection="online"]');
+  await page.click(`[data-conv="${conv}"]`);
+  await page.waitForSelector(".conv-view");
+  return page;
+}
+
+Deno.test("the network goes away: the banner shows at once, a message written meanwhile goes once when back", async () => {
+  await withBrowser(async ({ server, browser, problems }) => {
+    const alice = await signUp(server);
+    const bob = await signUp(server);
+    const dm = await friendsDm(server, alice.userId, bob.userId);
+    const bCtx = await loggedIn(browser, server, bob, PHONE);
+    // Going offline makes the browser log the failed reconnects: expected here.
+    const b = await openConv(bCtx, server, problems, dm.id, [
+      /WebSocket|ERR_INTERNET_DISCONNECTED/,
+    ]);
+    const a = await openConv(
+      await loggedIn(browser, server, alice, DESKTOP),
+      server,
+      problems,
+      dm.id,
+    );
+
+    await bCtx.setOffline(true);
+    // Within 2 s, without waiting for the socket to time out.
+    await b.waitForSelector('[data-testid="conn-banner"].offline', { timeout: 2000 });
+    assert.equal(await b.isDisabled('[data-testid="composer"]'), false, "still usable");
+    await b.fill('[data-testid="composer"]', "written on the subway");
+    await b.click('[data-testid="send"]');
+    await b.waitForSelector('[data-pending="pending"]');
+    // Offline for longer than a send's ack timeout: it stays pending, it is not "Not sent".
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(await b.$('[data-pending="failed"]'), null);
+
+    await bCtx.setOffline(false);
+    await b.waitForSelector('[data-testid="conn-banner"].back', { timeout: 5000 });
+    await a.waitForSelector(".conv-view >> text=written on the subway");
+    await b.waitForFunction(() => !document.querySelector("[data-pending]"));
+    // The "back online" note goes away by itself.
+    await b.waitForSelector('[data-testid="conn-banner"]', { state: "detached", timeout: 5000 });
+    const onA = await a.$$eval(
+      '[data-testid="msg"] .text',
+      (els) => els.filter((e) => e.textContent === "written on the subway").length,
+    );
+    assert.equal(onA, 1, "delivered once");
+  });
+});
+
+Deno.test("a friend's new nickname shows on an open chat and in the list without a reload", async () => {
+  await withBrowser(async ({ server, browser, problems }) => {
+    const alice = await signUp(server);
+    const bob = await signUp(server);
+    const dm = await friendsDm(server, alice.userId, bob.userId);
+    const b = await openConv(
+      await loggedIn(browser, server, bob, PHONE, "zh-CN"),
+      server,
+      problems,
+      dm.id,
+    );
+    // Alice renames herself on her settings page.
+    const a = await (await loggedIn(browser, server, alice, DESKTOP)).newPage();
+    problems.push(watchConsole(a));
+    await a.goto(server.url("/settings"));
+    await hydrated(a);
+    await a.fill('input[name="nickname"]', "Alice 爱丽丝");
+    await a.click('form:has(input[name="nickname"]) button[type="submit"]');
+    await a.waitForSelector('[data-testid="me"] .me-name:text-is("Alice 爱丽丝")');
+    // Bob's open chat: the title and the list entry, at once.
+    await b.waitForSelector('[data-testid="conv-title"]:text-is("Alice 爱丽丝")');
+    // (On a phone the list is behind the open chat: there, not visible.)
+    await b.waitForSelector(`a.conv-item[data-conv="${dm.id}"]:has-text("Alice 爱丽丝")`, {
+      state: "attached",
+    });
+  });
+});
+
+Deno.test("a muted member's composer is off, saying why and until when; it comes back when lifted", async () => {
+  await withBrowser(async ({ server, browser, problems }) => {
+    const owner = await signUp(server);
+    const bob = await signUp(server);
+    const g = await friendsGroup(server, owner.userId, "Quiet please", [bob.userId]);
+    const b = await openConv(await loggedIn(browser, server, bob, DESKTOP), server, problems, g.id);
+    assert.equal(await b.isDisabled('[data-testid="composer"]'), false);
+    const ownerUser = (await getUser(server.kv, owner.userId))!;
+    await mute(server.rt, ownerUser, g.id, bob.userId, 30);
+    await b.waitForSelector('[data-testid="composer"]:disabled');
+    await b.waitForSelector('[data-testid="muted-note"]');
+    const placeholder = await b.getAttribute('[data-testid="composer"]', "placeholder");
+    assert.match(placeholder ?? "", /muted in this group until/);
+    assert.equal(await b.isDisabled('[data-testid="send"]'), true);
+    await mute(server.rt, ownerUser, g.id, bob.userId, 0);
+    await b.waitForSelector('[data-testid="composer"]:enabled');
+  });
+});
