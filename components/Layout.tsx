@@ -26,6 +26,7 @@ export function Layout(p: LayoutProps) {
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover" />
+        <meta name="description" content={t(p.locale, "meta.description")} />
         <meta name="color-scheme" content="light dark" />
         <meta name="theme-color" content="#07c160" />
         <title>
@@ -36,7 +37,13 @@ export function Layout(p: LayoutProps) {
           <link rel="stylesheet" href={`/static/chat.css?v=${p.version}`} />
         )}
         <link rel="icon" href="/static/icon.svg" type="image/svg+xml" />
-        <link rel="manifest" href="/static/manifest.webmanifest" />
+        {/* Installable app (routes/manifest.ts; iOS reads the apple-* tags, not the manifest) */}
+        <link rel="manifest" href={`/manifest.webmanifest?lang=${p.locale}`} />
+        <link rel="apple-touch-icon" href="/static/apple-touch-icon.png" />
+        <meta name="mobile-web-app-capable" content="yes" />
+        <meta name="apple-mobile-web-app-capable" content="yes" />
+        <meta name="apple-mobile-web-app-status-bar-style" content="default" />
+        <meta name="apple-mobile-web-app-title" content={t(p.locale, "app.name")} />
         {p.bootUrl && <script type="module" nonce={p.nonce} src={p.bootUrl}></script>}
       </head>
       <body class={p.mainClass ? `page-${p.mainClass}` : undefined}>

@@ -28,8 +28,27 @@ export interface ApiFormProps {
   redirect?: string;
   /** Adds `token` from the page's #token=… fragment (links in mail carry it there). */
   tokenFromHash?: boolean;
+  /**
+   * After success, goes to the page named in the fragment's `next=` (a path of this site), if
+   * any: where the visitor was sent from to log in (kept in the fragment, so an invite link's
+   * token never reaches the server in a URL).
+   */
+  nextFromHash?: boolean;
   /** Names the form for tests and labels. */
   name: string;
+}
+
+/** The `next=` of the page's fragment when it is a page of this site, else null. */
+export function nextInHash(): string | null {
+  const next = new URLSearchParams(location.hash.slice(1)).get("next");
+  if (!next || !next.startsWith("/") || next.startsWith("//") || next.startsWith("/\\")) {
+    return null;
+  }
+  try {
+    return new URL(next, location.origin).origin === location.origin ? next : null;
+  } catch {
+    return null;
+  }
 }
 
 export default function ApiForm(p: ApiFormProps) {
@@ -68,7 +87,7 @@ export default function ApiForm(p: ApiFormProps) {
     );
     setBusy(false);
     if (!r.ok) return setError(r.error);
-    const target = r.data.redirect ?? p.redirect;
+    const target = (p.nextFromHash && nextInHash()) || r.data.redirect || p.redirect;
     if (target) return location.assign(target);
     for (const f of p.fields) {
       if (f.type === "password") (form.elements.namedItem(f.name) as HTMLInputElement).value = "";

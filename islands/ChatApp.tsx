@@ -1,7 +1,7 @@
 /** The chat screen: conversation list and the open conversation (side by side, or two screens on phones). */
 import { useEffect, useState } from "preact/hooks";
 import { type Locale, t } from "../lib/i18n/i18n.ts";
-import { emptyState, reduce } from "../lib/client/state.ts";
+import { type ChatState, emptyState, reduce, unreadCount } from "../lib/client/state.ts";
 import type { FriendsSnapshot } from "../lib/wire/api.ts";
 import { type ConvSummary, PROTOCOL_VERSION, type UserCard } from "../lib/wire/protocol.ts";
 import {
@@ -9,6 +9,7 @@ import {
   connection,
   loadHistory,
   markRead,
+  mutedConvs,
   notifyTyping,
   react,
   recallMessage,
@@ -20,6 +21,7 @@ import {
   seekRequest,
   sendFile,
   sendMessage,
+  setConvMuted,
   state,
 } from "./chat/client.ts";
 import { ConvList } from "./chat/ConvList.tsx";
@@ -52,6 +54,22 @@ function serverState(p: ChatAppProps) {
   });
   return p.friends ? reduce(s, { type: "local_friends", ...p.friends }) : s;
 }
+
+/** "(3) 乐聊": the unread messages of conversations not muted, in the tab's title. */
+function useTitleBadge(s: ChatState): void {
+  const muted = IS_BROWSER ? mutedConvs.value : new Set<string>();
+  const n = Object.values(s.convs).reduce(
+    (sum, c) => sum + (muted.has(c.summary.id) ? 0 : unreadCount(c)),
+    0,
+  );
+  useEffect(() => {
+    baseTitle ??= document.title;
+    document.title = n ? `(${n > 99 ? "99+" : n}) ${baseTitle}` : baseTitle;
+  }, [n]);
+}
+
+/** The page's own title, before any count was put in front of it. */
+let baseTitle: string | undefined;
 
 /** True for a moment after the connection came back (not after the first connect). */
 function useReconnected(conn: string): boolean {
@@ -109,6 +127,7 @@ export default function ChatApp(p: ChatAppProps) {
 
   const online = conn === "online";
   const reconnected = useReconnected(conn);
+  useTitleBadge(s);
   return (
     <div class="chat" data-open={c ? "1" : "0"} data-connection={conn} data-testid="chat">
       {(conn !== "online" || reconnected) && (
@@ -148,7 +167,13 @@ export default function ChatApp(p: ChatAppProps) {
               🔍 {t(p.locale, "search.all")}
             </button>
           )}
-        <ConvList s={s} locale={p.locale} open={open} onOpen={openConv} />
+        <ConvList
+          s={s}
+          locale={p.locale}
+          open={open}
+          onOpen={openConv}
+          muted={IS_BROWSER ? mutedConvs.value : undefined}
+        />
       </aside>
       <section class="chat-main">
         {c
@@ -158,6 +183,10 @@ export default function ChatApp(p: ChatAppProps) {
               c={c}
               locale={p.locale}
               online={online}
+              muted={mutedConvs.value.has(c.summary.id)}
+              onMute={c.summary.kind === "bot"
+                ? undefined
+                : (m) => void setConvMuted(c.summary.id, m)}
               onBack={() => openConv(null)}
               onSend={(text, reply, mentions) => sendMessage(c.summary.id, text, reply, mentions)}
               onReact={(seq, emoji, on) => react(c.summary.id, seq, emoji, on)}

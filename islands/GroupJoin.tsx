@@ -48,7 +48,14 @@ export default function GroupJoin(p: GroupJoinProps) {
       <div class="stack">
         <p class="alert info">{t(p.locale, "group.loginToJoin")}</p>
         <p class="actions">
-          <a class="button primary" href="/login">{t(p.locale, "nav.login")}</a>
+          {/* Back to this invite after logging in (islands/ApiForm.tsx nextInHash). */}
+          <a
+            class="button primary"
+            href={`/login#next=${encodeURIComponent(location.pathname + location.hash)}`}
+            data-testid="join-login"
+          >
+            {t(p.locale, "nav.login")}
+          </a>
           <a class="button" href="/register">{t(p.locale, "nav.register")}</a>
         </p>
       </div>

@@ -1,5 +1,9 @@
-/** Hydrates every island on the page: loads its bundle by name and hydrates it with its props. */
+/**
+ * Hydrates every island on the page (loads its bundle by name and hydrates it with its props), and
+ * registers the service worker (islands/sw_register.ts).
+ */
 import { h, hydrate } from "preact";
+import { registerServiceWorker } from "./sw_register.ts";
 
 const NAME = /^[A-Z][A-Za-z0-9]*$/;
 
@@ -14,3 +18,5 @@ for (const el of document.querySelectorAll<HTMLElement>("[data-island]")) {
     el.dataset.hydrated = "1";
   });
 }
+
+registerServiceWorker();

@@ -21,6 +21,7 @@ loginPage.get("/", guestPage, (c) => {
     fields: [FIELDS.login, FIELDS.password],
     submit: "login.submit",
     redirect: "/",
+    nextFromHash: true,
   }, {
     before: note && <p class="alert ok" role="status">{t(l, note)}</p>,
     after: (

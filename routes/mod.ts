@@ -51,7 +51,11 @@ import { inviteLinksApi } from "./api/invites.ts";
 import { convsApi } from "./api/convs.ts";
 import { botsApi } from "./api/bots.ts";
 import { botApi } from "./api/bot.ts";
+import { pushApi } from "./api/push.ts";
 import { media } from "./media.ts";
+import { offlinePage } from "./offline.tsx";
+import { manifest } from "./manifest.ts";
+import { serviceWorker } from "./sw.ts";
 
 /** URL prefix → its routes: the pages a visitor meets, the forms, files and system, the API. */
 export const MOUNTS: readonly (readonly [string, Hono<Env>])[] = [
@@ -77,6 +81,9 @@ export const MOUNTS: readonly (readonly [string, Hono<Env>])[] = [
   ["/metrics", metrics],
   ["/_build", bundles],
   ["/static", staticFiles],
+  ["/offline", offlinePage],
+  ["/manifest.webmanifest", manifest],
+  ["/sw.js", serviceWorker],
   ["/avatars", avatars],
   ["/media", media],
   ["/api/auth", authApi],
@@ -92,6 +99,7 @@ export const MOUNTS: readonly (readonly [string, Hono<Env>])[] = [
   ["/api/convs", convsApi],
   ["/api/bots", botsApi],
   ["/api/bot", botApi],
+  ["/api/push", pushApi],
 ];
 
 export function buildApp(deps: Deps): Hono<Env> {

@@ -9,6 +9,7 @@ import { apiForm, FIELD_VARIANTS } from "./_form.tsx";
 import AvatarUpload from "../islands/AvatarUpload.tsx";
 import SessionList from "../islands/SessionList.tsx";
 import BotSettings from "../islands/BotSettings.tsx";
+import NotifySettings from "../islands/NotifySettings.tsx";
 import { toPublic } from "../lib/accounts/users.ts";
 import { GENDERS, LIMITS } from "../lib/wire/validate.ts";
 
@@ -86,6 +87,10 @@ settingsPage.get("/", pageLogin, (c) => {
       <section>
         <h2>{t(l, "settings.sessions")}</h2>
         <Island of={SessionList} props={{ locale: l }} />
+      </section>
+      <section>
+        <h2>{t(l, "settings.notify")}</h2>
+        <Island of={NotifySettings} props={{ locale: l }} />
       </section>
       <section>
         <h2>{t(l, "settings.bots")}</h2>

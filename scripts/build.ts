@@ -87,12 +87,33 @@ async function build(hash: string): Promise<void> {
     Deno.exit(1);
   }
   await writeEmojiData(new URL("emoji-data.js", outDir));
+  await bundleWorker();
   const files: string[] = [];
   for await (const e of Deno.readDir(outDir)) if (e.isFile) files.push(e.name);
   await Deno.writeTextFile(
     new URL("manifest.json", buildDir),
     JSON.stringify({ hash, files: files.sort() }, null, 2),
   );
+}
+
+/**
+ * The service worker (islands/sw.ts) into _build/sw.js, outside out/: one classic script without
+ * imports (a worker registered without `type: "module"` works in every browser), served at /sw.js
+ * by routes/sw.ts, never under /_build/.
+ */
+async function bundleWorker(): Promise<void> {
+  const args = ["bundle", "-q", "--platform", "browser", "--minify"];
+  const cmd = new Deno.Command("deno", {
+    args: [...args, "--output", "_build/sw.js", "islands/sw.ts"],
+    cwd: root,
+    stdout: "inherit",
+    stderr: "inherit",
+  });
+  const { code } = await cmd.output();
+  if (code !== 0) {
+    say(`error: building the service worker failed (deno bundle exited ${code})`);
+    Deno.exit(1);
+  }
 }
 
 interface EmojibaseEntry {

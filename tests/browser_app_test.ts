@@ -9,6 +9,8 @@ import { friendsDm, friendsGroup, signUp, type TestServer } from "./helpers.ts";
 import { DESKTOP, hydrated, loggedIn, PHONE, watchConsole, withBrowser } from "./browser.ts";
 import { getUser } from "../lib/accounts/users.ts";
 import { mute } from "../lib/groups/moderation.ts";
+import { createInvite } from "../lib/groups/invites.ts";
+import { WsClient } from "./ws_client.ts";
 
 async function openConv(
   ctx: BrowserContext,
@@ -113,5 +115,78 @@ Deno.test("a muted member's composer is off, saying why and until when; it comes
     assert.equal(await b.isDisabled('[data-testid="send"]'), true);
     await mute(server.rt, ownerUser, g.id, bob.userId, 0);
     await b.waitForSelector('[data-testid="composer"]:enabled');
+  });
+});
+
+Deno.test("unread messages count in the tab's title; a muted chat shows 🔕 and leaves the count", async () => {
+  await withBrowser(async ({ server, browser, problems }) => {
+    const alice = await signUp(server);
+    const bob = await signUp(server);
+    const dm = await friendsDm(server, alice.userId, bob.userId);
+    const b = await (await loggedIn(browser, server, bob, DESKTOP)).newPage();
+    problems.push(watchConsole(b));
+    await b.goto(server.url("/"));
+    await hydrated(b);
+    await b.waitForSelector('[data-connection="online"]');
+    // The bot's welcome is unread at first: "(1) …".
+    const base = (await b.title()).replace(/^\(1\) /, "");
+    assert.notEqual(await b.title(), base);
+    // Alice writes twice; Bob has no chat open: "(2) …" (his bot's welcome counts too: read it).
+    await b.click('[data-kind="bot"]');
+    await b.waitForFunction((t) => document.title === t, base);
+    const a = await WsClient.connect(server, alice.client);
+    for (const cid of ["x1", "x2"]) {
+      a.send({ type: "send", conv: dm.id, cid, text: `hello ${cid}` });
+      await a.next("ack", (f) => f.cid === cid);
+    }
+    await b.waitForFunction((t) => document.title === `(2) ${t}`, base);
+    // Bob mutes the chat: a bell in the list, and its messages leave the title's count.
+    await b.click(`a.conv-item[data-conv="${dm.id}"]`);
+    await b.click('[data-testid="mute-toggle"]');
+    await b.waitForSelector('[data-testid="mute-toggle"][aria-pressed="true"]');
+    await b.waitForSelector(`a.conv-item[data-conv="${dm.id}"] .muted-bell`);
+    await b.click('[data-kind="bot"]');
+    a.send({ type: "send", conv: dm.id, cid: "x3", text: "one more" });
+    await b.waitForSelector(`a.conv-item[data-conv="${dm.id}"] .unread.quiet`);
+    assert.equal(await b.title(), base);
+    // It stays muted after a reload (kept on the server).
+    await b.reload();
+    await hydrated(b);
+    await b.waitForSelector(`a.conv-item[data-conv="${dm.id}"] .muted-bell`);
+    await a.close();
+  });
+});
+
+Deno.test("an invite link opened logged out: log in, and be back at the invite to join", async () => {
+  await withBrowser(async ({ server, browser, problems }) => {
+    const owner = await signUp(server);
+    const friend = await signUp(server);
+    const guest = await signUp(server);
+    const g = await friendsGroup(server, owner.userId, "Book club", [friend.userId]);
+    const ownerUser = (await getUser(server.kv, owner.userId))!;
+    const { token } = await createInvite(server.rt, ownerUser, g.id, null);
+    // The guest's browser has no session: a fresh context.
+    const ctx = await browser.newContext({ viewport: PHONE });
+    const page = await ctx.newPage();
+    problems.push(watchConsole(page));
+    await page.goto(server.url(`/join#token=${token}`));
+    await hydrated(page);
+    await page.click('[data-testid="join-login"]');
+    await hydrated(page);
+    await page.fill('input[name="login"]', guest.input.username);
+    await page.fill('input[name="password"]', guest.input.password);
+    await page.click('form[data-form="login"] button[type="submit"]');
+    await page.waitForSelector('[data-testid="join-group"]');
+    assert.equal(new URL(page.url()).pathname, "/join");
+    await page.click('[data-testid="join-group"]');
+    await page.waitForURL((u) => u.pathname !== "/join");
+    // A "next" that leaves the site is ignored: home instead.
+    await ctx.clearCookies();
+    await page.goto(server.url(`/login#next=${encodeURIComponent("//evil.example/x")}`));
+    await hydrated(page);
+    await page.fill('input[name="login"]', guest.input.username);
+    await page.fill('input[name="password"]', guest.input.password);
+    await page.click('form[data-form="login"] button[type="submit"]');
+    await page.waitForURL(server.url("/"));
   });
 });

@@ -1,6 +1,7 @@
 /**
  * Per-user answers are never kept by a cache: every API answer and every page says
- * `Cache-Control: no-store`, while static files, bundles and avatars keep their own rules.
+ * `Cache-Control: no-store`, while static files, bundles, avatars, the manifest and the service
+ * worker keep their own rules.
  */
 import assert from "node:assert/strict";
 import { Client, withServer } from "./helpers.ts";
@@ -26,6 +27,8 @@ Deno.test("API answers, pages, redirects and errors carry Cache-Control: no-stor
       ["GET /settings logged out (303)", anon, "/settings", {}],
       ["GET /no-such-page (404)", me, "/no-such-page", {}],
       ["GET /healthz", anon, "/healthz", {}],
+      // The service worker keeps its own copy of the offline page; no HTTP cache needs one.
+      ["GET /offline", me, "/offline", {}],
       ["POST /lang (303)", me, "/lang", {
         method: "POST",
         headers: { "Content-Type": "application/x-www-form-urlencoded" },
@@ -40,7 +43,7 @@ Deno.test("API answers, pages, redirects and errors carry Cache-Control: no-stor
   });
 });
 
-Deno.test("static files, bundles and avatars keep their own Cache-Control", async () => {
+Deno.test("static files, bundles, avatars, the manifest and the worker keep their own Cache-Control", async () => {
   await withServer(async (server) => {
     const p = await people(server, ["pictured"] as const);
     const c = p.pictured.client;
@@ -57,6 +60,9 @@ Deno.test("static files, bundles and avatars keep their own Cache-Control", asyn
       ["/static/app.css", "public, max-age=3600"],
       [bundle, "public, max-age=31536000, immutable"],
       [up.body.user.avatarUrl, "private, max-age=31536000, immutable"],
+      // Asked for again on every update check, so a deploy reaches browsers at once.
+      ["/sw.js", "no-cache"],
+      ["/manifest.webmanifest?lang=en", "public, max-age=3600"],
     ];
     for (const [path, cache] of expected) {
       const res = await c.fetch(path);

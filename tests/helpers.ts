@@ -8,6 +8,7 @@ import { type Running, startServer } from "../lib/http/server.ts";
 import { buildApp } from "../routes/mod.ts";
 import { type Mail, type Mailer, outboxMailer, smtpMailer } from "../lib/mail/mail.ts";
 import { setLogSink } from "../lib/log.ts";
+import type { Assets } from "../lib/http/assets.ts";
 
 export interface TestServer extends Running {
   /** Every mail the server sent, in order (from the outbox in KV, or each one another mailer took). */
@@ -44,7 +45,7 @@ function recording(mailer: Mailer, sent: Mail[]): Mailer {
  * dev outbox.
  */
 export async function startTestServer(
-  opts: { env?: Record<string, string>; mailer?: Mailer; now?: () => number } = {},
+  opts: { env?: Record<string, string>; mailer?: Mailer; now?: () => number; assets?: Assets } = {},
 ): Promise<TestServer> {
   const logLines = captureLogs();
   const env: Record<string, string> = {
@@ -68,6 +69,7 @@ export async function startTestServer(
     mailer,
     originFromPort: !env.APP_ORIGIN,
     now: opts.now,
+    assets: opts.assets,
   });
   if (!env.APP_ORIGIN && !config.smtpUrl) config.devOutbox = env.DEV_OUTBOX !== "0";
   const sockets = new Set<{ close(): Promise<void> }>();

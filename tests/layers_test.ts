@@ -22,7 +22,7 @@ export function layerOf(path: string): string | null {
   return null;
 }
 
-const DOMAIN = new Set(["accounts", "social", "groups", "chat", "bots"]);
+const DOMAIN = new Set(["accounts", "social", "groups", "chat", "bots", "push"]);
 
 /** What the server's lower layers may all import: data, wire formats, texts, log and ids. */
 const BELOW = ["kv", "mail", "media", "wire", "i18n", "base"];

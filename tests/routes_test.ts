@@ -60,10 +60,12 @@ Deno.test("no URL is served by two mounts, so the mounts' order does not matter"
 Deno.test("each mount is served by the file its URL names", async () => {
   for (const [prefix, router] of MOUNTS) {
     // "/" is index; parameters are dropped ("/api/groups/:id/members" → api/groups/members);
-    // "/_build" is build (a leading "_" marks a helper, not a route).
+    // "/_build" is build (a leading "_" marks a helper, not a route); a file's URL drops its
+    // extension ("/sw.js" is sw, "/manifest.webmanifest" is manifest).
     const name = prefix === "/"
       ? "index"
-      : prefix.slice(1).split("/").filter((s) => !s.startsWith(":")).join("/").replace(/^_/, "");
+      : prefix.slice(1).split("/").filter((s) => !s.startsWith(":")).join("/").replace(/^_/, "")
+        .replace(/\.[a-z]+$/, "");
     const candidates = [`../routes/${name}.ts`, `../routes/${name}.tsx`];
     const file = candidates.find((f) => {
       try {
@@ -100,7 +102,8 @@ Deno.test("pages that need an account are behind pageLogin and send visitors to 
       const res = await fetch(server.url(url), { redirect: "manual" });
       await res.body?.cancel();
       assert.equal(res.status, 303, url);
-      assert.equal(res.headers.get("Location"), "/login", url);
+      // Back to the page after logging in: named in the fragment.
+      assert.equal(res.headers.get("Location"), `/login#next=${encodeURIComponent(url)}`, url);
       const page = await client.fetch(url);
       await page.body?.cancel();
       // Logged in: the page, or its own "not found" for an unknown name or group.

@@ -5,7 +5,14 @@ import { Avatar } from "../../components/Avatar.tsx";
 import { convAvatar, convTitle, listTime, preview } from "./format.ts";
 
 export function ConvList(
-  p: { s: ChatState; locale: Locale; open: string | null; onOpen: (id: string) => void },
+  p: {
+    s: ChatState;
+    locale: Locale;
+    open: string | null;
+    onOpen: (id: string) => void;
+    /** Conversations muted for notifications: a quiet badge and a 🔕. */
+    muted?: Set<string>;
+  },
 ) {
   const list = sortedConvs(p.s);
   if (!list.length) return <p class="muted pad">{t(p.locale, "chat.empty")}</p>;
@@ -14,6 +21,7 @@ export function ConvList(
       {list.map((c) => {
         const id = c.summary.id;
         const unread = unreadCount(c);
+        const quiet = p.muted?.has(id) ?? false;
         const online = c.summary.peer ? p.s.presence[c.summary.peer.id]?.online : false;
         return (
           <li key={id}>
@@ -35,7 +43,12 @@ export function ConvList(
               </span>
               <span class="conv-text">
                 <span class="conv-top">
-                  <span class="conv-title">{convTitle(c, p.locale, p.s)}</span>
+                  <span class="conv-title">
+                    {convTitle(c, p.locale, p.s)}
+                    {quiet && (
+                      <span class="muted-bell" aria-label={t(p.locale, "chat.mutedConv")}>🔕</span>
+                    )}
+                  </span>
                   {c.summary.last && (
                     <time class="conv-time">{listTime(c.summary.lastAt, p.locale)}</time>
                   )}
@@ -51,7 +64,7 @@ export function ConvList(
                   </span>
                   {unread > 0 && (
                     <span
-                      class="unread"
+                      class={`unread${quiet ? " quiet" : ""}`}
                       data-testid="unread"
                       aria-label={t(p.locale, "chat.unread", { n: unread })}
                     >

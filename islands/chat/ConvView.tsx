@@ -29,6 +29,9 @@ export interface ConvViewProps {
   c: ConvState;
   locale: Locale;
   online: boolean;
+  /** Notifications of this conversation are muted (免打扰); onMute switches it. */
+  muted?: boolean;
+  onMute?: (muted: boolean) => void;
   onBack: () => void;
   onSend: (text: string, reply?: number, mentions?: string[]) => void;
   onFile: (file: File) => void;
@@ -98,6 +101,19 @@ function Header({ p, onSearch }: { p: ConvViewProps; onSearch: () => void }) {
           {sub}
         </p>
       </div>
+      {p.onMute && (
+        <button
+          type="button"
+          class="conv-search"
+          aria-pressed={p.muted ? "true" : "false"}
+          aria-label={t(p.locale, "chat.mutedConv")}
+          title={t(p.locale, "chat.mutedConv")}
+          onClick={() => p.onMute!(!p.muted)}
+          data-testid="mute-toggle"
+        >
+          {p.muted ? "🔕" : "🔔"}
+        </button>
+      )}
       <button
         type="button"
         class="conv-search"

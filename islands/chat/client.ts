@@ -26,6 +26,50 @@ export const sendErrors = signal<Record<string, string>>({});
 export const seekRequest = signal<{ conv: string; seq: number } | null>(null);
 /** Why the last recall or reaction was refused (an error code), until the next one. */
 export const updateError = signal<string | null>(null);
+/** Conversations muted for notifications (免打扰), from GET /api/push. */
+export const mutedConvs = signal<Set<string>>(new Set());
+
+/** Loads the muted conversations (once per page: toggles keep it current). */
+async function loadMuted(): Promise<void> {
+  const r = await api<{ muted: string[] }>("GET", "/api/push");
+  if (r.ok) mutedConvs.value = new Set(r.data.muted);
+}
+
+/** Mutes or unmutes notifications of a conversation on every device of this user. */
+export async function setConvMuted(conv: string, muted: boolean): Promise<boolean> {
+  const r = await api(muted ? "PUT" : "DELETE", `/api/push/mutes/${conv}`);
+  if (!r.ok) return false;
+  const next = new Set(mutedConvs.value);
+  if (muted) next.add(conv);
+  else next.delete(conv);
+  mutedConvs.value = next;
+  return true;
+}
+
+/**
+ * A message for this user while the tab is hidden: a system notification, if the user allowed
+ * them and the conversation is not muted (a closed tab gets a Web Push instead: static/sw).
+ */
+function notifyHidden(m: Message): void {
+  if (
+    document.visibilityState !== "hidden" || typeof Notification === "undefined" ||
+    Notification.permission !== "granted" || m.from === state.value.me?.id ||
+    m.kind !== "text" || mutedConvs.value.has(m.conv)
+  ) return;
+  const s = state.value;
+  const c = s.convs[m.conv];
+  if (!c) return;
+  const who = s.friends[m.from]?.remark || s.users[m.from]?.nickname || "";
+  const title = c.summary.kind === "group" ? c.summary.title : who;
+  const n = new Notification(title || document.title, {
+    body: c.summary.kind === "group" ? `${who}: ${m.text}` : m.text || "…",
+    tag: m.conv,
+  });
+  n.onclick = () => {
+    focus();
+    location.assign(`/?c=${m.conv}`);
+  };
+}
 
 const ACK_TIMEOUT_MS = 10_000;
 /** Sockets a message is tried on before it shows "Not sent · Retry". */
@@ -204,6 +248,8 @@ function showMyName(nickname: string): void {
   if (name) name.textContent = nickname;
 }
 
+let mutedLoaded = false;
+
 function onServerFrame(f: ServerFrame): void {
   if (f.type === "ack") {
     clearTimeout(ackTimers.get(f.cid));
@@ -222,6 +268,11 @@ function onServerFrame(f: ServerFrame): void {
   if (f.type !== "pong" && f.type !== "error" && f.type !== "resumed") dispatch(f);
   if (friendsQueue && FRIEND_FRAMES.has(f.type)) friendsQueue.push(f);
   if (f.type === "welcome") loadFriends();
+  if (f.type === "welcome" && !mutedLoaded) {
+    mutedLoaded = true;
+    loadMuted();
+  }
+  if (f.type === "msg" && resumed) notifyHidden(f.msg);
   if (f.type === "profile" && f.user.id === state.value.me?.id) showMyName(f.user.nickname);
   if (f.type === "gap") loadHistory(f.conv, true);
   if (f.type === "resumed") {

@@ -16,9 +16,16 @@ export function requireUser(c: Ctx) {
   return { user, session };
 }
 
-/** Per route: `r.get("/", pageLogin, (c) => … pageUser(c) …)`; a visitor gets 303 to /login. */
+/**
+ * Per route: `r.get("/", pageLogin, (c) => … pageUser(c) …)`; a visitor gets 303 to /login, which
+ * brings them back here afterwards.
+ */
 export const pageLogin = createMiddleware<Env>(async (c, next) => {
-  if (!c.var.user) return c.redirect("/login", 303);
+  if (!c.var.user) {
+    // Back to this page after logging in (in the fragment: the server never reads it back).
+    const url = new URL(c.req.url);
+    return c.redirect(`/login#next=${encodeURIComponent(url.pathname + url.search)}`, 303);
+  }
   await next();
 });
 

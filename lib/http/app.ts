@@ -10,6 +10,7 @@ import { HttpError } from "../errors.ts";
 import { fromAcceptLanguage, hasMessage, type Locale, t, toLocale } from "../i18n/i18n.ts";
 import { csrfGuard, securityHeaders } from "./security.ts";
 import { bodyLimits } from "./body.ts";
+import { compress } from "./compress.ts";
 import { getSession } from "../accounts/sessions.ts";
 import { getUser } from "../accounts/users.ts";
 import { observeRequest } from "./metrics.ts";
@@ -99,6 +100,8 @@ export function createApp(deps: Deps, routes: AppRoutes): Hono<Env> {
       (performance.now() - start) / 1000,
     );
   });
+  // Outside the rest, so it sees every answer with its final headers (errors too).
+  app.use(compress());
   app.use(securityHeaders());
   // Before the session lookup and the CSRF check: an oversized body costs nothing else.
   app.use(bodyLimits());

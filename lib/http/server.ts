@@ -6,7 +6,7 @@ import { guardedFetch } from "../bots/outbound.ts";
 import type { Hono } from "hono";
 import { type Config, ConfigError } from "./config.ts";
 import type { Deps, Env } from "./state.ts";
-import { loadAssets } from "./assets.ts";
+import { type Assets, loadAssets } from "./assets.ts";
 import { type Mailer, outboxMailer, smtpMailer } from "../mail/mail.ts";
 import { log } from "../log.ts";
 import { retryOnBusy } from "../kv/busy.ts";
@@ -62,11 +62,17 @@ export async function openStore(config: Config): Promise<Deno.Kv> {
 }
 
 /**
- * The settings of the bots' outgoing requests: webhooks go out under OUTBOUND_ALLOW; the language
+ * The settings of outgoing requests: webhooks and pushes go out under OUTBOUND_ALLOW; the language
  * model may also be on the host the operator named in BOT_LLM_URL (a local Ollama, say).
  */
-function configureBots(rt: Realtime, config: Config): void {
+function configureOutbound(rt: Realtime, config: Config): void {
   rt.webhooks.policy = config.outbound;
+  rt.push.fetch = (url, init) => guardedFetch(url, init, config.outbound);
+  rt.push.subject = config.adminEmail
+    ? `mailto:${config.adminEmail}`
+    : new URL(config.appOrigin).protocol === "https:"
+    ? config.appOrigin
+    : `mailto:admin@${new URL(config.appOrigin).hostname}`;
   rt.bot.llm = config.llm;
   if (config.llm) {
     const policy = {
@@ -90,6 +96,8 @@ export async function startServer(
     originFromPort?: boolean;
     now?: () => number;
     reusePort?: boolean;
+    /** The built files; by default _build/ (a test may swap in a changed service worker). */
+    assets?: Assets;
   },
 ): Promise<Running> {
   // Measured before anything else holds descriptors (and before serving: it takes them all).
@@ -104,14 +112,14 @@ export async function startServer(
       hint: "no SMTP_URL and the dev outbox is off: activation mail reaches nobody; set SMTP_URL",
     });
   }
-  const assets = await loadAssets();
+  const assets = opts.assets ?? await loadAssets();
   if (!assets.bootUrl) {
     log.warn("assets.missing", {
       hint: "run `deno task build`: pages work, islands do not hydrate",
     });
   }
   const rt = new Realtime(kv, opts.now);
-  configureBots(rt, config);
+  configureOutbound(rt, config);
   await rt.start();
   const guard = config.connGuard
     ? new GuardPool({ ...config.guard, maxTotal: guardMax }, config.guardThreads)

@@ -2,6 +2,8 @@
 export const en = {
   "app.name": "HappyChat",
   "app.tagline": "Chat with friends and groups, and a bot that is always there.",
+  "meta.description":
+    "HappyChat: a self-hosted realtime chat for friends and groups, with a chat bot.",
   "nav.chats": "Chats",
   "nav.settings": "Settings",
   "nav.login": "Log in",
@@ -135,6 +137,7 @@ export const en = {
   "err.internal": "Something went wrong on our side. Please try again.",
   "chat.connecting": "Connecting…",
   "chat.reconnected": "Back online",
+  "chat.mutedConv": "Notifications muted",
   "chat.offline": "Offline. Reconnecting…",
   "chat.empty": "No conversations yet",
   "chat.pick": "Choose a conversation to start chatting",
@@ -180,6 +183,19 @@ export const en = {
   "err.webhook_url": "The webhook address must be an http:// or https:// URL.",
   "err.webhook_private": "The webhook address must be on the public internet.",
   "err.bot_not_found": "No such bot.",
+  "settings.notify": "Notifications",
+  "notify.loading": "…",
+  "notify.unsupported": "This browser cannot show notifications from HappyChat when it is closed.",
+  "notify.denied":
+    "Notifications are blocked for this site: allow them in the browser's site settings.",
+  "notify.off":
+    "Get a notification on this device when a message arrives while HappyChat is closed.",
+  "notify.on":
+    "This device gets a notification when a message arrives while HappyChat is closed. Mute a chat with 🔔 in its header.",
+  "notify.enable": "Turn on notifications",
+  "notify.disable": "Turn off on this device",
+  "notify.previews": "Show the message's text in notifications",
+  "notify.failed": "Notifications could not be turned on in this browser.",
   "chat.online": "Online",
   "chat.lastSeen": "Last seen {time}",
   "chat.you": "You",
@@ -435,4 +451,10 @@ export const en = {
   "err.too_many_invites": "A group has at most 20 live invite links: revoke one first",
   "err.join_request_not_found": "This join request is no longer waiting",
   "err.muted": "You are muted in this group for {minutes} more min",
+  // ---- Installable app: the offline page and the new-version banner ----
+  "offline.title": "You're offline",
+  "offline.text": "HappyChat needs a connection. This page tries again when you are back online.",
+  "offline.retry": "Try again",
+  "pwa.updateReady": "A new version is ready",
+  "pwa.reload": "Reload",
 } as const;

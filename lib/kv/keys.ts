@@ -49,6 +49,10 @@
  * | bot_token           | [bot_token, sha256(token)]            | botId (lib/bots/bots.ts)  |
  * | owner_bot           | [owner_bot, ownerId, botId]           | true (the owner's bots)   |
  * | owner_bot_count     | [owner_bot_count, ownerId]            | number (checked at create) |
+ * | vapid               | [vapid]                               | VapidKeys (lib/push/)     |
+ * | push_device         | [push_device, userId, id]             | Device (a push subscription) |
+ * | push_count          | [push_count, userId]                  | number of devices         |
+ * | conv_mute           | [conv_mute, userId, convId]           | true (免打扰)             |
  */
 
 export const keys = {
@@ -125,4 +129,10 @@ export const keys = {
   ownerBot: (ownerId: string, botId: string) => ["owner_bot", ownerId, botId] as const,
   ownerBots: (ownerId: string) => ["owner_bot", ownerId] as const,
   ownerBotCount: (ownerId: string) => ["owner_bot_count", ownerId] as const,
+  vapid: () => ["vapid"] as const,
+  pushDevice: (userId: string, id: string) => ["push_device", userId, id] as const,
+  pushDevices: (userId: string) => ["push_device", userId] as const,
+  pushCount: (userId: string) => ["push_count", userId] as const,
+  convMute: (userId: string, convId: string) => ["conv_mute", userId, convId] as const,
+  convMutes: (userId: string) => ["conv_mute", userId] as const,
 };

@@ -107,6 +107,14 @@ async function send(c: Conn, f: Frame<"send">): Promise<void> {
   if (ack.duplicate) return;
   const convKind = c.convs.get(f.conv) ?? (peer ? "dm" : undefined);
   if (convKind === "dm" || convKind === "group") {
+    c.deps.push.message({
+      conv: f.conv,
+      kind: convKind,
+      from: c.userId,
+      fromName: c.me.nickname,
+      text: f.text,
+      peer,
+    });
     c.deps.webhooks.notify({
       conv: f.conv,
       seq: ack.seq,

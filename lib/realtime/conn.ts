@@ -7,6 +7,7 @@
  */
 import type { BotAnswerer } from "./bot_answer.ts";
 import type { WebhookDispatcher } from "../bots/dispatch.ts";
+import type { PushNotifier } from "./push.ts";
 import { CLOSE, type Message, type ServerFrame, type UserCard } from "../wire/protocol.ts";
 import type { MessageLog } from "./message_log.ts";
 import type { Control } from "../chat/events.ts";
@@ -44,6 +45,8 @@ export interface ConnDeps {
   bot: BotAnswerer;
   /** Delivers messages addressed to bots to their webhooks. */
   webhooks: WebhookDispatcher;
+  /** Pushes messages to readers who are away. */
+  push: PushNotifier;
   /**
    * Cuts this socket's TCP connection (the connection guard can; Deno cannot force-close a
    * WebSocket whose close frame will not go out). Absent without the guard.

@@ -9,6 +9,7 @@ import { UnsentMediaSweeper } from "../chat/media.ts";
 import { newId } from "../ids.ts";
 import { BotAnswerer } from "./bot_answer.ts";
 import { WebhookDispatcher } from "../bots/dispatch.ts";
+import { PushNotifier } from "./push.ts";
 import { CLOSE } from "../wire/protocol.ts";
 import type { Conn } from "./conn.ts";
 import type { DomainDeps, Events } from "../chat/events.ts";
@@ -32,6 +33,8 @@ export class Realtime implements DomainDeps {
   readonly bot: BotAnswerer;
   /** Delivers messages addressed to bots to their webhooks (lib/bots/dispatch.ts). */
   readonly webhooks: WebhookDispatcher;
+  /** Web Push for messages that reached no live socket of their reader (./push.ts). */
+  readonly push: PushNotifier;
 
   /**
    * @param timing of the registry (lib/realtime/registry.ts): how long a registration lasts, how
@@ -62,6 +65,7 @@ export class Realtime implements DomainDeps {
     this.unsentMedia = new UnsentMediaSweeper(kv, now);
     this.bot = new BotAnswerer(this);
     this.webhooks = new WebhookDispatcher(kv);
+    this.push = new PushNotifier(kv, this.presence);
   }
 
   async start(): Promise<void> {
@@ -89,6 +93,7 @@ export class Realtime implements DomainDeps {
     await Promise.race([Promise.all(closed), new Promise((r) => timer = setTimeout(r, graceMs))]);
     clearTimeout(timer);
     this.presence.stop();
+    this.push.stop();
     await this.reminders.stop();
     await this.unsentMedia.stop();
     // The closed sockets' last presence writes go out before the log stops (bounded, too).
@@ -116,6 +121,7 @@ export class Realtime implements DomainDeps {
       now: this.now,
       bot: this.bot,
       webhooks: this.webhooks,
+      push: this.push,
     };
   }
 

@@ -1,0 +1,117 @@
+/**
+ * Web Push end to end: a user subscribes a device (the test is the browser: its own P-256 keys and
+ * auth secret), a push service on loopback gets the request; the test checks the VAPID JWT and
+ * decrypts the payload (RFC 8291). No push while the reader has a live socket, none for a muted
+ * conversation, none with the text unless previews are on, and a 410 removes the subscription.
+ */
+import assert from "node:assert/strict";
+import { friendsDm, signUp, startTestServer } from "./helpers.ts";
+import { WsClient } from "./ws_client.ts";
+import { decrypt, newBrowser, verifyVapid, withPushService } from "./push_service.ts";
+import { devicesOf } from "../lib/push/devices.ts";
+
+Deno.test("a message to someone away is pushed, encrypted and signed; not while they are online", async () => {
+  let status = 201;
+  await withPushService(() => new Response(null, { status }), async (origin, received) => {
+    const server = await startTestServer({ env: { OUTBOUND_ALLOW: "127.0.0.1" } });
+    try {
+      const alice = await signUp(server);
+      const bob = await signUp(server);
+      const dm = await friendsDm(server, alice.userId, bob.userId);
+      const browser = newBrowser(`${origin}/push/bob-phone`);
+      const info = await bob.client.json<{ publicKey: string; muted: string[] }>("/api/push");
+      assert.match(info.body.publicKey, /^[A-Za-z0-9_-]{87}$/);
+      const sub = await bob.client.post("/api/push/subscriptions", {
+        subscription: browser.sub,
+        previews: true,
+      });
+      assert.equal(sub.status, 201, JSON.stringify(sub.body));
+
+      const a = await WsClient.connect(server, alice.client);
+      const say = async (cid: string, text: string) => {
+        a.send({ type: "send", conv: dm.id, cid, text });
+        await a.next("ack", (f) => f.cid === cid);
+      };
+      await say("m1", "Dinner at 7?");
+      await say("m2", "I'll book the table");
+      await server.rt.push.settled();
+      assert.equal(received.length, 1, "a burst makes one notification");
+      const req = received[0];
+      assert.equal(req.path, "/push/bob-phone");
+      assert.equal(req.headers.get("content-encoding"), "aes128gcm");
+      const claims = await verifyVapid(req.headers.get("authorization")!);
+      assert.equal(claims.aud, origin);
+      assert.equal(claims.k, info.body.publicKey);
+      const payload = JSON.parse(decrypt(req.body, browser.ua, browser.auth).toString());
+      assert.equal(payload.conv, dm.id);
+      assert.equal(payload.url, `/?c=${dm.id}`);
+      assert.equal(payload.title, alice.input.nickname);
+      assert.match(payload.body, /I'll book the table/);
+      assert.match(payload.body, /\[2\]/);
+
+      // Bob is online (any device): no push.
+      const b = await WsClient.connect(server, bob.client);
+      await say("m3", "see you");
+      await server.rt.push.settled();
+      assert.equal(received.length, 1);
+      await b.close();
+      // Offline again, but this conversation is muted: no push; unmuted: a push.
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(
+        (await bob.client.json(`/api/push/mutes/${dm.id}`, { method: "PUT" })).status,
+        200,
+      );
+      assert.deepEqual((await bob.client.json<{ muted: string[] }>("/api/push")).body.muted, [
+        dm.id,
+      ]);
+      await say("m4", "muted one");
+      await server.rt.push.settled();
+      assert.equal(received.length, 1);
+      await bob.client.json(`/api/push/mutes/${dm.id}`, { method: "DELETE" });
+      // The push service says the subscription is gone: it is removed.
+      status = 410;
+      await say("m5", "anyone?");
+      await server.rt.push.settled();
+      assert.equal(received.length, 2);
+      assert.deepEqual(await devicesOf(server.kv, bob.userId), []);
+      await a.close();
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+Deno.test("without previews a push says only that there is a message; bad subscriptions are refused", async () => {
+  await withPushService(() => new Response(null, { status: 201 }), async (origin, received) => {
+    const server = await startTestServer({ env: { OUTBOUND_ALLOW: "127.0.0.1" } });
+    try {
+      const alice = await signUp(server);
+      const bob = await signUp(server);
+      const dm = await friendsDm(server, alice.userId, bob.userId);
+      const browser = newBrowser(`${origin}/push/x`);
+      for (
+        const bad of [
+          { ...browser.sub, keys: { ...browser.sub.keys, auth: "AAAA" } },
+          { ...browser.sub, keys: { ...browser.sub.keys, p256dh: "BAAA" } },
+          { endpoint: "ftp://example.com/x", keys: browser.sub.keys },
+          "not a subscription",
+        ]
+      ) {
+        const r = await bob.client.post("/api/push/subscriptions", { subscription: bad });
+        assert.equal(r.status, 400, JSON.stringify(bad));
+      }
+      await bob.client.post("/api/push/subscriptions", { subscription: browser.sub });
+      const a = await WsClient.connect(server, alice.client);
+      a.send({ type: "send", conv: dm.id, cid: "s1", text: "secret plans" });
+      await a.next("ack", (f) => f.cid === "s1");
+      await server.rt.push.settled();
+      assert.equal(received.length, 1);
+      const payload = JSON.parse(decrypt(received[0].body, browser.ua, browser.auth).toString());
+      assert.ok(!JSON.stringify(payload).includes("secret plans"), "no text without previews");
+      assert.match(payload.body, /New message/);
+      await a.close();
+    } finally {
+      await server.close();
+    }
+  });
+});
