@@ -36,7 +36,10 @@ export function groupFriends(
   const q = query.trim().toLowerCase();
   const match = (f: FriendView) =>
     !q || [f.remark, f.user.nickname, f.user.username].some((x) => x.toLowerCase().includes(q)) ||
-    (q.length === 1 && f.initial.toLowerCase() === q);
+    (q.length === 1 && f.initial.toLowerCase() === q) ||
+    // Pinyin: "zhangsan", "zhang san" or "zs" finds 张三.
+    (/^[a-z\s]+$/.test(q) &&
+      !!f.spell?.split(" ").some((w) => w.startsWith(q.replace(/\s+/g, ""))));
   const collator = new Intl.Collator(locale === "zh-CN" ? "zh-CN" : "en", {
     sensitivity: "base",
     numeric: true,

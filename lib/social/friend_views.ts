@@ -2,7 +2,7 @@
 import { keys } from "../kv/keys.ts";
 import { fail } from "../errors.ts";
 import { getManyChunked } from "../chat/conversations.ts";
-import { indexLetter } from "./initials.ts";
+import { indexLetter, spelling } from "./initials.ts";
 import { getUser, type User } from "../accounts/users.ts";
 import { userCard } from "../chat/conv_list.ts";
 import type { FriendView, RequestView, UserCard } from "../wire/protocol.ts";
@@ -37,6 +37,7 @@ export function friendView(u: User, f: Friend): FriendView {
     since: f.since,
     dm: f.dm,
     initial: indexLetter(f.remark || u.nickname),
+    ...(spelling(f.remark || u.nickname) ? { spell: spelling(f.remark || u.nickname) } : {}),
   };
 }
 

@@ -21,3 +21,16 @@ export function indexLetter(name: string): string {
   const base = first.normalize("NFD").replace(/\p{M}/gu, "");
   return LETTER.test(base) ? base.toUpperCase() : "#";
 }
+
+/**
+ * How a Chinese name is typed, for contacts search: the full pinyin without tones and spaces, then
+ * the initials ("张三" → "zhangsan zs"); "" for a name with no Chinese characters.
+ */
+export function spelling(name: string): string {
+  const text = name.normalize("NFKC").trim();
+  if (!HAN.test(text)) return "";
+  const syllables = pinyin(text, { toneType: "none", surname: "head", type: "array" })
+    .map((x) => x.toLowerCase().replace(/[^a-z0-9]/g, ""))
+    .filter(Boolean);
+  return `${syllables.join("")} ${syllables.map((x) => x[0]).join("")}`;
+}

@@ -168,6 +168,8 @@ export interface FriendView {
   dm: string;
   /** Index letter in contacts: "A"–"Z" (pinyin initial for Chinese names) or "#". */
   initial: string;
+  /** A Chinese name as typed in pinyin, for search: "zhangsan zs" (absent for other names). */
+  spell?: string;
 }
 
 export interface RequestView {
