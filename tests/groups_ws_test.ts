@@ -80,6 +80,9 @@ Deno.test("every group change reaches every device of every member", async () =>
         "member",
         "Be nice",
       ]);
+      // Their own "joined" message comes at once, not only when the next message fills the gap.
+      const joined = await s.next("msg", (f) => f.msg.conv === g.id && f.msg.seq === added.seq);
+      assert.equal(joined.msg.meta?.event, "member_added");
     }
     const everyone = () => [p.owner, p.admin, p.mem, p.newbie].flatMap((x) => ws.get(x)!);
     await call(p.owner.client, "POST", `${path}/transfer`, { userId: p.admin.id });

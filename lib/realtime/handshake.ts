@@ -80,6 +80,13 @@ export async function addConv(c: Conn, convId: string): Promise<void> {
   if (!summary || !c.convs.has(convId) || !c.alive) return;
   if (entry.peerId && !await peerStates(c, [entry.peerId], [summary])) return;
   c.send({ type: "conv", conv: summary });
+  // What was committed between the join and the subscription (the "joined" message itself):
+  // through delivery, which keeps the order with what arrives live meanwhile.
+  const from = c.sent.get(convId) ?? member.joinedSeq;
+  if (summary.lastSeq > from) {
+    const missed = await c.deps.hub.recent.range(kv, convId, from, summary.lastSeq);
+    for (const { msg, json } of missed) c.deliverMsg(msg, json);
+  }
 }
 
 /** Follows the peers' presence and fills in their state; false when the socket closed. */
