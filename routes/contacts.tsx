@@ -1,6 +1,6 @@
 /**
  * /contacts: friends by initial, groups, the new-friends entry; /contacts/new: friend requests
- * and finding people.
+ * and finding people; /contacts/blocked: the people this user blocked.
  */
 import { Hono } from "hono";
 import type { Env } from "../lib/http/state.ts";
@@ -10,6 +10,9 @@ import { page } from "./_render.tsx";
 import { Island } from "../components/Island.tsx";
 import Contacts from "../islands/Contacts.tsx";
 import NewFriends from "../islands/NewFriends.tsx";
+import BlockedList from "../islands/BlockedList.tsx";
+import { listBlocked } from "../lib/social/blocks.ts";
+import { cardsFor } from "../lib/chat/conv_list.ts";
 import { friendsSnapshot } from "../lib/social/contacts.ts";
 import { listUserConvs } from "../lib/chat/conversations.ts";
 import { summarize, userCard } from "../lib/chat/conv_list.ts";
@@ -36,6 +39,9 @@ contactsPages.get("/", pageLogin, async (c) => {
         </a>
       </div>
       <Island of={Contacts} props={{ locale: l, me: userCard(user), snap, groups }} />
+      <p class="muted">
+        <a href="/contacts/blocked" data-testid="blocked-link">{t(l, "blocked.title")}</a>
+      </p>
     </section>,
   );
 });
@@ -56,6 +62,27 @@ contactsPages.get("/new", pageLogin, async (c) => {
         of={NewFriends}
         props={{ locale: l, me: userCard(user), snap: { ...snap, friends: [] } }}
       />
+    </section>,
+  );
+});
+
+contactsPages.get("/blocked", pageLogin, async (c) => {
+  const user = pageUser(c);
+  const l = c.var.locale;
+  const kv = c.var.deps.kv;
+  const ids = await listBlocked(kv, user.id);
+  const cards = await cardsFor(kv, ids, l);
+  const blocked = ids.flatMap((id) => cards.get(id) ?? []);
+  return page(
+    c,
+    t(l, "blocked.title"),
+    <section class="narrow contacts-page">
+      <div class="page-head">
+        <a class="back-link" href="/contacts" aria-label={t(l, "contacts.title")}>‹</a>
+        <h1>{t(l, "blocked.title")}</h1>
+      </div>
+      <p class="muted">{t(l, "blocked.hint")}</p>
+      <Island of={BlockedList} props={{ locale: l, blocked }} />
     </section>,
   );
 });

@@ -190,3 +190,21 @@ Deno.test("an invite link opened logged out: log in, and be back at the invite t
     await page.waitForURL(server.url("/"));
   });
 });
+
+Deno.test("the blocked people page lists whom this user blocked, and Unblock lets them back", async () => {
+  await withBrowser(async ({ server, browser, problems }) => {
+    const alice = await signUp(server);
+    const bob = await signUp(server);
+    assert.equal((await bob.client.post(`/api/blocks/${alice.userId}`, {})).status, 200);
+    const b = await (await loggedIn(browser, server, bob, PHONE, "zh-CN")).newPage();
+    problems.push(watchConsole(b));
+    await b.goto(server.url("/contacts"));
+    await hydrated(b);
+    await b.click('[data-testid="blocked-link"]');
+    await hydrated(b);
+    await b.waitForSelector(`[data-testid="blocked"] [data-user="${alice.userId}"]`);
+    await b.click('[data-testid="unblock"]');
+    await b.waitForSelector('[data-testid="blocked-none"]');
+    assert.equal((await server.kv.get(["block", bob.userId, alice.userId])).value, null);
+  });
+});

@@ -87,6 +87,7 @@ const LOGIN_PAGES: Record<string, string> = {
   "/feedback": "/feedback",
   "/contacts": "/contacts",
   "/contacts/new": "/contacts/new",
+  "/contacts/blocked": "/contacts/blocked",
   "/g/new": "/g/new",
   "/g/:id": "/g/nosuchgroup",
   "/groups/find": "/groups/find",

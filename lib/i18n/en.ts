@@ -196,6 +196,10 @@ export const en = {
   "notify.disable": "Turn off on this device",
   "notify.previews": "Show the message's text in notifications",
   "notify.failed": "Notifications could not be turned on in this browser.",
+  "blocked.title": "Blocked people",
+  "blocked.hint":
+    "They cannot send you messages or friend requests, or add you to groups. Unblock someone to let them again.",
+  "blocked.none": "You have not blocked anyone.",
   "chat.online": "Online",
   "chat.lastSeen": "Last seen {time}",
   "chat.you": "You",
