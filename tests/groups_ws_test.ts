@@ -65,6 +65,12 @@ Deno.test("every group change reaches every device of every member", async () =>
     await allSee(members(), g.id, "unmuted", p.mem.id);
     await call(p.mem.client, "PUT", `${path}/me`, { displayName: "M" });
     await Promise.all(members().map((s) => s.next("members_changed", (f) => f.conv === g.id)));
+    // The members frame carries the name each member chose in the group.
+    const [first] = members();
+    first.send({ type: "members", rid: "mm", conv: g.id });
+    const listed = await first.next("members", (f) => f.rid === "mm");
+    assert.equal(listed.members.find((m) => m.id === p.mem.id)?.displayName, "M");
+    assert.equal(listed.members.find((m) => m.id === p.owner.id)?.displayName, undefined);
 
     // A new member's devices learn of the group, then get everything from their join on.
     assert.equal(

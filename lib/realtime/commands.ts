@@ -273,7 +273,9 @@ async function members(c: Conn, f: Frame<"members">): Promise<void> {
     conv: f.conv,
     members: list.flatMap((m) => {
       const card = cards.get(m.userId);
-      return card ? [{ ...card, role: m.role }] : [];
+      return card
+        ? [{ ...card, role: m.role, ...(m.displayName ? { displayName: m.displayName } : {}) }]
+        : [];
     }),
   });
 }

@@ -256,7 +256,13 @@ export type ServerFrame =
   /** Someone's name or picture changed: shown everywhere at once (docs/protocol.md). */
   | { type: "profile"; user: UserCard }
   | { type: "receipts"; rid?: string; conv: string; reads: Record<string, number> }
-  | { type: "members"; rid?: string; conv: string; members: (UserCard & { role: string })[] }
+  | {
+    type: "members";
+    rid?: string;
+    conv: string;
+    /** With each member's own name in this group, when they set one. */
+    members: (UserCard & { role: string; displayName?: string })[];
+  }
   | { type: "conv"; conv: ConvSummary }
   | { type: "conv_removed"; conv: string }
   | { type: "resumed" }
