@@ -9,6 +9,8 @@ export interface AvatarUploadProps {
   locale: Locale;
   avatarUrl: string | null;
   name: string;
+  /** Where the picture goes: the user's own by default, or a bot's (`/api/bots/:id/avatar`). */
+  action?: string;
 }
 
 export default function AvatarUpload(p: AvatarUploadProps) {
@@ -19,7 +21,7 @@ export default function AvatarUpload(p: AvatarUploadProps) {
   async function send(method: "PUT" | "DELETE", body?: Blob) {
     setBusy(true);
     setError(null);
-    const r = await api<{ user: PublicUser }>(method, "/api/me/avatar", body);
+    const r = await api<{ user: PublicUser }>(method, p.action ?? "/api/me/avatar", body);
     setBusy(false);
     if (r.ok) setUrl(r.data.user.avatarUrl);
     else setError(errorText(p.locale, r.error));

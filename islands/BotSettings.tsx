@@ -6,6 +6,7 @@ import { useEffect, useState } from "preact/hooks";
 import { type Locale, t } from "../lib/i18n/i18n.ts";
 import type { ApiError, BotView } from "../lib/wire/api.ts";
 import { api, errorText } from "./api.ts";
+import AvatarUpload from "./AvatarUpload.tsx";
 
 export default function BotSettings({ locale }: { locale: Locale }) {
   const [bots, setBots] = useState<BotView[] | null>(null);
@@ -60,6 +61,12 @@ export default function BotSettings({ locale }: { locale: Locale }) {
               {!b.hasToken && <span class="badge">{t(locale, "bots.revoked")}</span>}
             </div>
             {b.description && <p class="muted">{b.description}</p>}
+            <AvatarUpload
+              locale={locale}
+              avatarUrl={b.avatarUrl}
+              name={b.name}
+              action={`/api/bots/${b.id}/avatar`}
+            />
             {fresh?.bot === b.id && (
               <div class="alert success" role="status" data-testid="bot-token">
                 <p>{t(locale, "bots.tokenOnce")}</p>

@@ -117,8 +117,16 @@ async function world(server: TestServer) {
     `/api/groups/${g.id}/invites`,
     {},
   );
+  const bot = await call<{ bot: { id: string } }>(p.me.client, "POST", "/api/bots", {
+    username: "capsbot",
+    name: "Caps",
+  });
   const params = (path: string): Record<string, string> => ({
-    id: path.startsWith("/api/groups") || path.startsWith("/api/convs") ? g.id : p.friend.id,
+    id: path.startsWith("/api/groups") || path.startsWith("/api/convs")
+      ? g.id
+      : path.startsWith("/api/bots")
+      ? bot.body.bot.id
+      : p.friend.id,
     userId: path.includes("/requests/") ? p.joiner.id : p.friend.id,
     from: p.asker.id,
     inviteId: inv.body.invite.id,

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { Client, signUp, startTestServer, type TestServer, withServer } from "./helpers.ts";
 import { WsClient } from "./ws_client.ts";
+import { pngBytes } from "./http_checks.ts";
 import { verifyWebhook } from "../lib/bots/webhook.ts";
 import type { BotView } from "../lib/wire/api.ts";
 
@@ -191,6 +192,22 @@ Deno.test("revoking a bot's token closes its sockets; rotating makes the old one
     // Someone else's bot is not found, and cannot be revoked by them.
     const foreign = await other.json(`/api/bots/${bot.id}/token`, { method: "DELETE" });
     assert.deepStrictEqual(foreign.status, 404);
+    // Its picture: the owner sets it (someone else cannot), and the bot's card shows it.
+    const pic = await owner.json<{ user: { avatarUrl: string } }>(`/api/bots/${bot.id}/avatar`, {
+      method: "PUT",
+      body: await pngBytes(),
+    });
+    assert.deepStrictEqual(pic.status, 200, JSON.stringify(pic.body));
+    assert.match(pic.body.user.avatarUrl, /^\/avatars\//);
+    const notMine = await other.json(`/api/bots/${bot.id}/avatar`, {
+      method: "PUT",
+      body: await pngBytes(),
+    });
+    assert.deepStrictEqual(notMine.status, 404);
+    assert.deepStrictEqual(
+      (await asBot(server, token, "/api/bot/me")).body.bot.avatarUrl,
+      pic.body.user.avatarUrl,
+    );
 
     const a = await WsClient.bot(server, token);
     const b = await WsClient.bot(server, token);

@@ -5,7 +5,10 @@
  */
 import { Hono } from "hono";
 import type { Env } from "../../lib/http/state.ts";
-import { body, readJson } from "../../lib/http/body.ts";
+import { body, readJson, readUpload } from "../../lib/http/body.ts";
+import { AVATAR_MAX_BYTES, imageTooBig } from "../../lib/media/images.ts";
+import { removeAvatar, setAvatar } from "../../lib/accounts/profile.ts";
+import { toPublic } from "../../lib/accounts/users.ts";
 import { requireUser } from "../../lib/http/access.ts";
 import { str } from "../../lib/http/fields.ts";
 import { botView, createBot, editBot, listBots, ownBot, setToken } from "../../lib/bots/bots.ts";
@@ -69,4 +72,21 @@ botsApi.delete("/:id/token", body.none, async (c) => {
   await setToken(kv, user.id, bot.id, "revoke");
   await rt.endSessions(bot.id);
   return c.json({ ok: true });
+});
+
+/** The bot's picture: the same intake as a person's (re-encoded, metadata stripped). */
+botsApi.put("/:id/avatar", body.upload(AVATAR_MAX_BYTES, imageTooBig), async (c) => {
+  const { user } = requireUser(c);
+  const { kv } = c.var.deps;
+  const bot = await ownBot(kv, user.id, c.req.param("id"));
+  const next = await setAvatar(kv, bot.id, await readUpload(c));
+  return c.json({ ok: true, user: toPublic(next) });
+});
+
+botsApi.delete("/:id/avatar", body.none, async (c) => {
+  const { user } = requireUser(c);
+  const { kv } = c.var.deps;
+  const bot = await ownBot(kv, user.id, c.req.param("id"));
+  const next = await removeAvatar(kv, bot.id);
+  return c.json({ ok: true, user: toPublic(next) });
 });
