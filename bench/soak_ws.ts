@@ -4,6 +4,7 @@
  * TCP connection ends without a close frame, whatever is in flight either way is lost), as a
  * phone losing its network does.
  */
+import { concatBytes } from "../lib/bytes.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -76,7 +77,7 @@ export class RawSocket {
       for (;;) {
         const n = await conn.read(chunk);
         if (n === null) throw new Error("connection closed during the upgrade");
-        got = concat([got, chunk.subarray(0, n)]);
+        got = concatBytes([got, chunk.subarray(0, n)]);
         const endAt = indexOfHeadEnd(got);
         if (endAt < 0) {
           if (got.length > 64 * 1024) throw new Error("upgrade answer too long");
@@ -144,7 +145,7 @@ export class RawSocket {
     this.#writing = true;
     try {
       while (this.#out.length && !this.#closed) {
-        const data = concat(this.#out);
+        const data = concatBytes(this.#out);
         this.#out = [];
         await writeAll(this.#conn, data);
       }
@@ -244,7 +245,7 @@ export class RawSocket {
       if (!this.#fragments) return;
       this.#fragments.push(payload);
       if (!fin) return;
-      payload = concat(this.#fragments);
+      payload = concatBytes(this.#fragments);
       this.#fragments = null;
     } else return;
     if (this.#closing) return;
@@ -277,17 +278,6 @@ function frame(op: number, payload: Uint8Array): Uint8Array {
 async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
   let off = 0;
   while (off < data.length) off += await conn.write(data.subarray(off));
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 function indexOfHeadEnd(b: Uint8Array): number {

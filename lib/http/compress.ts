@@ -8,6 +8,7 @@
  * no CSRF token (the Origin check stands in), the nonce is new each time, and the session cookie is
  * SameSite=Lax, so another site's fetch gets no per-user JSON.
  */
+import { concatBytes } from "../bytes.ts";
 import type { MiddlewareHandler } from "hono";
 import { Duplex } from "node:stream";
 import zlib from "node:zlib";
@@ -156,7 +157,7 @@ async function streamedBody(
   let size = 0;
   while (size < MIN_BYTES) {
     const { done, value } = await reader.read();
-    if (done) return { plain: concat(head, size) };
+    if (done) return { plain: concatBytes(head) };
     head.push(value);
     size += value.length;
   }
@@ -172,16 +173,6 @@ async function streamedBody(
     cancel: (reason) => reader.cancel(reason),
   });
   return { encoded: whole.pipeThrough(compressor(encoding)) };
-}
-
-function concat(chunks: Uint8Array[], size: number): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
 }
 
 function addVary(h: Headers): void {

@@ -4,6 +4,7 @@
  * can read the message. WebCrypto only; one record per message, so a payload is at most
  * `MAX_PAYLOAD` bytes and the body at most the 4096 bytes every push service accepts.
  */
+import { concatBytes } from "../bytes.ts";
 import { base64url } from "../ids.ts";
 import { log } from "../log.ts";
 
@@ -201,7 +202,7 @@ export async function encryptPayload(
     256,
   );
 
-  const keyInfo = concat(TEXT.encode("WebPush: info\0"), uaPublic, asPublic);
+  const keyInfo = concatBytes([TEXT.encode("WebPush: info\0"), uaPublic, asPublic]);
   const ikm = await hkdf(auth, new Uint8Array(ecdh), keyInfo, 32);
   const cek = await hkdf(salt, ikm, TEXT.encode("Content-Encoding: aes128gcm\0"), 16);
   const nonce = await hkdf(salt, ikm, TEXT.encode("Content-Encoding: nonce\0"), 12);
@@ -217,7 +218,7 @@ export async function encryptPayload(
   new DataView(header.buffer).setUint32(SALT_LEN, RECORD_SIZE);
   header[SALT_LEN + 4] = POINT_LEN;
   header.set(asPublic, SALT_LEN + 5);
-  return concat(header, new Uint8Array(sealed));
+  return concatBytes([header, new Uint8Array(sealed)]);
 }
 
 /**
@@ -364,16 +365,6 @@ function b64uDecode(s: string, field = "value"): Uint8Array<ArrayBuffer> {
   }
   const bin = atob(t.replaceAll("-", "+").replaceAll("_", "/"));
   return Uint8Array.from(bin, (c) => c.charCodeAt(0));
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** Sets a cache entry, dropping the oldest past the limit (a few push services, a few keys). */
