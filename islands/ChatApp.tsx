@@ -143,6 +143,8 @@ export default function ChatApp(p: ChatAppProps) {
         </p>
       )}
       <GoneNotice gone={gone} locale={p.locale} onDismiss={dismissGone} />
+      {/* The page's heading, there even when a phone shows the conversation instead of the list. */}
+      <h1 class="visually-hidden">{t(p.locale, "app.name")}</h1>
       <aside class="chat-list">
         <ListHead locale={p.locale} />
         {searchingAll

@@ -26,6 +26,7 @@ export function Composer(
   const fileInput = useRef<HTMLInputElement>(null);
   const [text, setText] = useState("");
   const ref = useRef<HTMLTextAreaElement>(null);
+  const toggle = useRef<HTMLButtonElement>(null);
   const [picker, setPicker] = useState<typeof Picker | null>(null);
   const [picking, setPicking] = useState(false);
   /** Where the caret goes once the text just set is on screen (after an insert). */
@@ -151,7 +152,8 @@ export function Composer(
         <Panel
           locale={p.locale}
           onPick={insert}
-          onClose={() => (setPicking(false), ref.current?.focus())}
+          // Escape gives the keyboard back to the button that opened the picker.
+          onClose={() => (setPicking(false), toggle.current?.focus())}
         />
       )}
       <form
@@ -162,6 +164,7 @@ export function Composer(
         }}
       >
         <button
+          ref={toggle}
           type="button"
           class="emoji-toggle"
           aria-label={t(p.locale, "emoji.title")}

@@ -240,8 +240,11 @@ export function ConvView(p: ConvViewProps) {
 
   function onKeyDown(e: KeyboardEvent) {
     if (e.key !== "Escape") return;
-    if (sel !== null) setSel(null);
-    else if (replyTo !== null) setReplyTo(null);
+    if (sel !== null) {
+      // Focus goes back to the message's "⋯", where a keyboard user opened the bar.
+      scroller.current?.querySelector<HTMLElement>(`[data-seq="${sel}"] .msg-more`)?.focus();
+      setSel(null);
+    } else if (replyTo !== null) setReplyTo(null);
   }
 
   function onScroll() {
@@ -316,19 +319,10 @@ export function ConvView(p: ConvViewProps) {
             class={`bubble${!m.reply && !m.media && emojiOnly(m.text) ? " jumbo" : ""}${
               !mine && m.mentions?.some((u) => u === me || u === "all") ? " mention-me" : ""
             }`}
-            tabIndex={0}
-            role="button"
-            aria-expanded={sel === m.seq}
-            aria-label={t(p.locale, "chat.actions")}
             onClick={(e) => {
               // A link opens; the bubble around it does not toggle.
               if ((e.target as HTMLElement).closest("a,.quote")) return;
               setSel(sel === m.seq ? null : m.seq);
-            }}
-            onKeyDown={(e) => {
-              if (e.key === "Enter" && e.target === e.currentTarget) {
-                setSel(sel === m.seq ? null : m.seq);
-              }
             }}
             data-testid="bubble"
           >
@@ -360,6 +354,20 @@ export function ConvView(p: ConvViewProps) {
           <div class="meta">
             <time>{timeOf(m.at, p.locale)}</time>
             {mine && <Status p={p} m={m} />}
+            {
+              /* The keyboard's way to the action bar (a tap on the bubble is the pointer's): a
+                 button of its own, since the bubble holds links and cannot be one. */
+            }
+            <button
+              type="button"
+              class="msg-more"
+              aria-expanded={sel === m.seq}
+              aria-label={t(p.locale, "chat.actions")}
+              onClick={() => setSel(sel === m.seq ? null : m.seq)}
+              data-testid="msg-more"
+            >
+              ⋯
+            </button>
           </div>
         </div>
       </li>,
@@ -471,7 +479,10 @@ export function ConvView(p: ConvViewProps) {
         onScroll={onScroll}
         data-testid="messages"
         role="log"
+        aria-live="polite"
         aria-label={t(p.locale, "chat.messages")}
+        // Focusable, so the keyboard scrolls it (arrows, Page Up/Down, Home/End).
+        tabIndex={0}
       >
         <p class="history-edge muted">
           {c.hasMore || !c.loaded ? t(p.locale, "chat.loadingOlder") : t(p.locale, "chat.noMore")}

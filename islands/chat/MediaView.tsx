@@ -94,10 +94,19 @@ export function Viewer(
   const at = p.images.findIndex((m) => m.seq === p.seq);
   const m = p.images[at];
   const close = useRef<HTMLButtonElement>(null);
-  useEffect(() => close.current?.focus(), []);
+  const dialog = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    // Focus moves in, and back to the image that opened the viewer when it closes.
+    const opener = document.activeElement as HTMLElement | null;
+    close.current?.focus();
+    return () => {
+      if (opener?.isConnected) opener.focus();
+    };
+  }, []);
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (e.key === "Escape") (e.stopPropagation(), p.onClose());
+      else if (e.key === "Tab") trapTab(e, dialog.current);
       else if (e.key === "ArrowLeft" && at > 0) p.onShow(p.images[at - 1].seq);
       else if (e.key === "ArrowRight" && at < p.images.length - 1) p.onShow(p.images[at + 1].seq);
     };
@@ -107,6 +116,7 @@ export function Viewer(
   if (!m?.media) return null;
   return (
     <div
+      ref={dialog}
       class="viewer"
       role="dialog"
       aria-modal="true"
@@ -153,4 +163,16 @@ export function Viewer(
       )}
     </div>
   );
+}
+
+/** Keeps Tab inside a modal dialog: from its last control to its first, and back. */
+function trapTab(e: KeyboardEvent, box: HTMLElement | null): void {
+  const controls = [...(box?.querySelectorAll<HTMLElement>("button,a[href]") ?? [])];
+  if (!controls.length) return;
+  const first = controls[0], last = controls[controls.length - 1];
+  const at = document.activeElement;
+  if (e.shiftKey ? at === first || !box!.contains(at) : at === last || !box!.contains(at)) {
+    e.preventDefault();
+    (e.shiftKey ? last : first).focus();
+  }
 }

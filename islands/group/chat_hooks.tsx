@@ -122,7 +122,7 @@ export function GoneNotice(
 export function ListHead({ locale }: { locale: Locale }) {
   return (
     <div class="list-head">
-      <h1 class="list-title">{t(locale, "nav.chats")}</h1>
+      <h2 class="list-title">{t(locale, "nav.chats")}</h2>
       <a class="button small" href="/groups/find" data-testid="find-groups">
         {t(locale, "group.find")}
       </a>
