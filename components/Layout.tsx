@@ -16,18 +16,20 @@ export interface LayoutProps {
   requests?: number;
   path: string;
   mainClass?: string;
+  /** Light or dark as the user chose in Settings; absent: as the system says. */
+  theme?: "light" | "dark";
   children: ComponentChildren;
 }
 
 export function Layout(p: LayoutProps) {
   const other: Locale = p.locale === "en" ? "zh-CN" : "en";
   return (
-    <html lang={p.locale}>
+    <html lang={p.locale} data-theme={p.theme}>
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover" />
         <meta name="description" content={t(p.locale, "meta.description")} />
-        <meta name="color-scheme" content="light dark" />
+        <meta name="color-scheme" content={p.theme ?? "light dark"} />
         <meta name="theme-color" content="#07c160" />
         <title>
           {p.title ? `${p.title} · ${t(p.locale, "app.name")}` : t(p.locale, "app.name")}

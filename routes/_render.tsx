@@ -7,6 +7,7 @@ import { renderToString } from "preact-render-to-string";
 import { Layout } from "../components/Layout.tsx";
 import type { Ctx } from "../lib/http/state.ts";
 import { userCard } from "../lib/chat/conv_list.ts";
+import { getCookie } from "hono/cookie";
 
 export interface PageOptions {
   status?: number;
@@ -32,9 +33,15 @@ export function page(
       requests={c.var.friendRequests ?? 0}
       path={new URL(c.req.url).pathname + new URL(c.req.url).search}
       mainClass={opts.mainClass}
+      theme={themeOf(getCookie(c, "theme"))}
     >
       {body}
     </Layout>,
   );
   return c.html("<!doctype html>" + html, (opts.status ?? 200) as 200);
+}
+
+/** The colours the user chose in Settings (the `theme` cookie), or undefined: the system's. */
+function themeOf(v: string | undefined): "light" | "dark" | undefined {
+  return v === "light" || v === "dark" ? v : undefined;
 }

@@ -10,6 +10,8 @@ import AvatarUpload from "../islands/AvatarUpload.tsx";
 import SessionList from "../islands/SessionList.tsx";
 import BotSettings from "../islands/BotSettings.tsx";
 import NotifySettings from "../islands/NotifySettings.tsx";
+import ThemeSwitch from "../islands/ThemeSwitch.tsx";
+import { getCookie } from "hono/cookie";
 import { toPublic } from "../lib/accounts/users.ts";
 import { GENDERS, LIMITS } from "../lib/wire/validate.ts";
 
@@ -89,6 +91,10 @@ settingsPage.get("/", pageLogin, (c) => {
         <Island of={SessionList} props={{ locale: l }} />
       </section>
       <section>
+        <h2>{t(l, "settings.theme")}</h2>
+        <Island of={ThemeSwitch} props={{ locale: l, theme: themeChoice(getCookie(c, "theme")) }} />
+      </section>
+      <section>
         <h2>{t(l, "settings.notify")}</h2>
         <Island of={NotifySettings} props={{ locale: l }} />
       </section>
@@ -103,3 +109,7 @@ settingsPage.get("/", pageLogin, (c) => {
     </div>,
   );
 });
+
+function themeChoice(v: string | undefined): "system" | "light" | "dark" {
+  return v === "light" || v === "dark" ? v : "system";
+}

@@ -208,3 +208,34 @@ Deno.test("the blocked people page lists whom this user blocked, and Unblock let
     assert.equal((await server.kv.get(["block", bob.userId, alice.userId])).value, null);
   });
 });
+
+Deno.test("dark mode: the system's by default, or the user's choice in Settings, kept across pages", async () => {
+  await withBrowser(async ({ server, browser, problems }) => {
+    const me = await signUp(server);
+    const ctx = await loggedIn(browser, server, me, PHONE);
+    const page = await ctx.newPage();
+    problems.push(watchConsole(page));
+    await page.emulateMedia({ colorScheme: "light" });
+    await page.goto(server.url("/settings"));
+    await hydrated(page);
+    const bg = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const light = await bg();
+    await page.check('[data-testid="theme-dark"]');
+    await page.waitForFunction(() => document.documentElement.dataset.theme === "dark");
+    const dark = await bg();
+    assert.notEqual(dark, light);
+    // The next page is rendered dark by the server (no flash of light).
+    await page.goto(server.url("/"));
+    assert.equal(await page.getAttribute("html", "data-theme"), "dark");
+    assert.equal(await bg(), dark);
+    // Back to the system's (light here; dark when the system is).
+    await page.goto(server.url("/settings"));
+    await hydrated(page);
+    await page.check('[data-testid="theme-system"]');
+    await page.reload();
+    assert.equal(await page.getAttribute("html", "data-theme"), null);
+    assert.equal(await bg(), light);
+    await page.emulateMedia({ colorScheme: "dark" });
+    assert.equal(await bg(), dark);
+  });
+});

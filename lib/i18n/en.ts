@@ -200,6 +200,10 @@ export const en = {
   "blocked.hint":
     "They cannot send you messages or friend requests, or add you to groups. Unblock someone to let them again.",
   "blocked.none": "You have not blocked anyone.",
+  "settings.theme": "Appearance",
+  "theme.system": "As the system",
+  "theme.light": "Light",
+  "theme.dark": "Dark",
   "chat.online": "Online",
   "chat.lastSeen": "Last seen {time}",
   "chat.you": "You",
