@@ -115,3 +115,34 @@ Deno.test("without previews a push says only that there is a message; bad subscr
     }
   });
 });
+
+Deno.test("a reminder that comes due while its user is away is pushed to their device", async () => {
+  await withPushService(() => new Response(null, { status: 201 }), async (origin, received) => {
+    const server = await startTestServer({ env: { OUTBOUND_ALLOW: "127.0.0.1" } });
+    try {
+      const me = await signUp(server);
+      const browser = newBrowser(`${origin}/push/me`);
+      await me.client.post("/api/push/subscriptions", {
+        subscription: browser.sub,
+        previews: true,
+      });
+      const ws = await WsClient.open(server, me.client);
+      ws.send({ type: "hello", v: 1 });
+      const bot = (await ws.next("welcome")).convs.find((c) => c.kind === "bot")!;
+      await ws.next("resumed");
+      ws.send({ type: "send", conv: bot.id, cid: "r", text: "remind me in 1 second to stretch" });
+      await ws.next("msg", (f) => f.msg.from === "bot");
+      await ws.close();
+      const until = Date.now() + 8000;
+      while (!received.length && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+      await server.rt.push.settled();
+      assert.equal(received.length, 1);
+      const payload = JSON.parse(decrypt(received[0].body, browser.ua, browser.auth).toString());
+      assert.equal(payload.conv, bot.id);
+      assert.equal(payload.title, "HappyChat Bot");
+      assert.match(payload.body, /Reminder: stretch/);
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -53,6 +53,8 @@ export class ReminderClock {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #running: Promise<void> | null = null;
   #stopped = false;
+  /** Told of each reminder just delivered (the engine pushes it to a user who is away). */
+  onDelivered?: (r: Reminder, text: string) => void;
 
   constructor(
     private readonly kv: Deno.Kv,
@@ -93,14 +95,16 @@ export class ReminderClock {
     for await (const e of iter) due.push(e);
     for (const e of due) {
       const r = e.value;
-      await this.events.commit({
+      const text = reminderText(r);
+      const ack = await this.events.commit({
         conv: r.conv,
         sender: BOT_ID,
         cid: `remind-${r.id}`,
         kind: "text",
-        text: reminderText(r),
+        text,
         checkMember: false,
       });
+      if (!ack.duplicate) this.onDelivered?.(r, text);
       await this.kv.atomic().check(e).delete(e.key).delete(keys.userReminder(r.user, r.id))
         .commit();
     }

@@ -5,6 +5,8 @@ import { FanoutWatcher } from "./watcher.ts";
 import { Registry } from "./registry.ts";
 import { Presence } from "./presence.ts";
 import { ReminderClock } from "../chat/reminders.ts";
+import { BOT_ID } from "../chat/conversations.ts";
+import { t } from "../i18n/i18n.ts";
 import { UnsentMediaSweeper } from "../chat/media.ts";
 import { newId } from "../ids.ts";
 import { BotAnswerer } from "./bot_answer.ts";
@@ -66,6 +68,16 @@ export class Realtime implements DomainDeps {
     this.bot = new BotAnswerer(this);
     this.webhooks = new WebhookDispatcher(kv);
     this.push = new PushNotifier(kv, this.presence);
+    // A reminder that comes due while its user is away reaches their phone too.
+    this.reminders.onDelivered = (r, text) =>
+      this.push.message({
+        conv: r.conv,
+        kind: "dm",
+        from: BOT_ID,
+        fromName: t(r.locale, "bot.name"),
+        text,
+        peer: r.user,
+      });
   }
 
   async start(): Promise<void> {
