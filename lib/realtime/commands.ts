@@ -107,20 +107,13 @@ async function send(c: Conn, f: Frame<"send">): Promise<void> {
   if (ack.duplicate) return;
   const convKind = c.convs.get(f.conv) ?? (peer ? "dm" : undefined);
   if (convKind === "dm" || convKind === "group") {
-    c.deps.push.message({
-      conv: f.conv,
-      kind: convKind,
-      from: c.userId,
-      fromName: c.me.nickname,
-      text: f.text,
-      peer,
-    });
-    c.deps.webhooks.notify({
+    c.deps.sent({
       conv: f.conv,
       seq: ack.seq,
       kind: convKind,
       peer,
       mentions: f.mentions,
+      text: f.text,
       sender: c.me,
     });
   }

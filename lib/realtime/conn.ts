@@ -6,8 +6,7 @@
  * commands in ./commands.ts.
  */
 import type { BotAnswerer } from "./bot_answer.ts";
-import type { WebhookDispatcher } from "../bots/dispatch.ts";
-import type { PushNotifier } from "./push.ts";
+import type { Realtime } from "./realtime.ts";
 import { CLOSE, type Message, type ServerFrame, type UserCard } from "../wire/protocol.ts";
 import type { MessageLog } from "./message_log.ts";
 import type { Control } from "../chat/events.ts";
@@ -43,10 +42,8 @@ export interface ConnDeps {
   now: () => number;
   /** Answers what users ask the built-in bot. */
   bot: BotAnswerer;
-  /** Delivers messages addressed to bots to their webhooks. */
-  webhooks: WebhookDispatcher;
-  /** Pushes messages to readers who are away. */
-  push: PushNotifier;
+  /** A message was just stored: pushes and webhooks (Realtime.sent). */
+  sent: Realtime["sent"];
   /**
    * Cuts this socket's TCP connection (the connection guard can; Deno cannot force-close a
    * WebSocket whose close frame will not go out). Absent without the guard.

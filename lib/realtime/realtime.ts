@@ -123,6 +123,31 @@ export class Realtime implements DomainDeps {
     return this.#watcher.following;
   }
 
+  /**
+   * A person's or a bot's message was just stored (not a retried one): its readers who are away
+   * get a push, and the bots it is addressed to their webhook. The socket's send and the bot HTTP
+   * API both end here.
+   */
+  sent(m: {
+    conv: string;
+    seq: number;
+    kind: "dm" | "group";
+    peer?: string;
+    mentions?: string[];
+    text: string;
+    sender: { id: string; username: string; nickname: string };
+  }): void {
+    this.push.message({
+      conv: m.conv,
+      kind: m.kind,
+      from: m.sender.id,
+      fromName: m.sender.nickname,
+      text: m.text,
+      peer: m.peer,
+    });
+    this.webhooks.notify(m);
+  }
+
   connDeps() {
     return {
       kv: this.kv,
@@ -132,8 +157,7 @@ export class Realtime implements DomainDeps {
       isolate: this.isolate,
       now: this.now,
       bot: this.bot,
-      webhooks: this.webhooks,
-      push: this.push,
+      sent: (m: Parameters<Realtime["sent"]>[0]) => this.sent(m),
     };
   }
 

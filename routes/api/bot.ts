@@ -95,20 +95,13 @@ botApi.post("/convs/:id/messages", body.json, async (c) => {
     mentions: f.mentions,
   }, peer));
   if (!ack.duplicate && (uc.kind === "dm" || uc.kind === "group")) {
-    rt.push.message({
-      conv: f.conv,
-      kind: uc.kind,
-      from: bot.id,
-      fromName: bot.nickname,
-      text: f.text,
-      peer,
-    });
-    rt.webhooks.notify({
+    rt.sent({
       conv: f.conv,
       seq: ack.seq,
       kind: uc.kind,
       peer,
       mentions: f.mentions,
+      text: f.text,
       sender: bot,
     });
   }
