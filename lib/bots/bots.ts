@@ -6,7 +6,7 @@
  * is a member, by the same rules as anyone (lib/chat/send_rules.ts).
  */
 import { keys } from "../kv/keys.ts";
-import { conflict, fail } from "../errors.ts";
+import { conflict, fail, HttpError } from "../errors.ts";
 import { newToken, sha256 } from "../ids.ts";
 import {
   LIMITS,
@@ -16,12 +16,22 @@ import {
   textProblem,
   usernameProblem,
 } from "../wire/validate.ts";
-import { type BotInfo, getUser, newUserRecord, nickKey, type User } from "../accounts/users.ts";
+import {
+  type BotInfo,
+  getUser,
+  newUserRecord,
+  nickKey,
+  updateUser,
+  type User,
+} from "../accounts/users.ts";
 import { isPublicAddress } from "./outbound.ts";
 import type { BotView } from "../wire/api.ts";
 
 export type { BotInfo };
 export type BotUser = User & { bot: BotInfo };
+
+/** An id as the server makes them: anything else names no bot (and no KV key). */
+const BOT_ID = /^[0-9a-z]{1,40}$/;
 
 /** Bots one user may own. */
 export const BOTS_PER_OWNER = 10;
@@ -185,7 +195,7 @@ export async function listBots(kv: Deno.Kv, owner: string): Promise<BotUser[]> {
 
 /** One of the owner's bots, or 404 (someone else's bot is not found either). */
 export async function ownBot(kv: Deno.Kv, owner: string, botId: string): Promise<BotUser> {
-  const u = /^[0-9a-z]{1,40}$/.test(botId) ? await getUser(kv, botId) : null;
+  const u = BOT_ID.test(botId) ? await getUser(kv, botId) : null;
   if (!isBot(u) || u.bot.owner !== owner) fail(404, "bot_not_found", "No such bot");
   return u;
 }
@@ -229,28 +239,28 @@ export async function editBot(
   const webhookUrl = patch.webhookUrl !== undefined
     ? checkWebhookUrl(patch.webhookUrl, allowPrivateWebhook)
     : undefined;
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const entry = await kv.get<User>(keys.user(botId));
-    const u = entry.value;
-    if (!isBot(u) || u.bot.owner !== owner) fail(404, "bot_not_found", "No such bot");
-    const next: BotUser = {
-      ...u,
-      nickname: name ?? u.nickname,
-      bio: description ?? u.bio,
-      bot: {
-        ...u.bot,
-        description: description ?? u.bot.description,
-        webhookUrl: webhookUrl !== undefined ? webhookUrl : u.bot.webhookUrl,
-      },
-    };
-    const op = kv.atomic().check(entry).set(keys.user(botId), next);
-    if (nickKey(next.nickname) !== nickKey(u.nickname)) {
-      op.delete(keys.userByNick(nickKey(u.nickname), botId))
-        .set(keys.userByNick(nickKey(next.nickname), botId), true);
+  if (!BOT_ID.test(botId)) fail(404, "bot_not_found", "No such bot");
+  // updateUser keeps the nickname index in step and retries a lost race.
+  try {
+    return await updateUser(kv, botId, (u) => {
+      if (!isBot(u) || u.bot.owner !== owner) fail(404, "bot_not_found", "No such bot");
+      return {
+        ...u,
+        nickname: name ?? u.nickname,
+        bio: description ?? u.bio,
+        bot: {
+          ...u.bot,
+          description: description ?? u.bot.description,
+          webhookUrl: webhookUrl !== undefined ? webhookUrl : u.bot.webhookUrl,
+        },
+      };
+    }) as BotUser;
+  } catch (err) {
+    if (err instanceof HttpError && err.code === "not_found") {
+      fail(404, "bot_not_found", "No such bot");
     }
-    if ((await op.commit()).ok) return next;
+    throw err;
   }
-  throw conflict("busy", "The bot is being changed elsewhere; try again");
 }
 
 /** The bot a token belongs to, or null (an unknown, revoked or malformed token). */
