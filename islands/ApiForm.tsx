@@ -3,6 +3,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { type Locale, type MessageKey, t } from "../lib/i18n/i18n.ts";
 import type { ApiError } from "../lib/wire/api.ts";
 import { api, errorText } from "./api.ts";
+import { showMyName } from "./me_bar.ts";
 
 export interface FieldDef {
   name: string;
@@ -92,14 +93,8 @@ export default function ApiForm(p: ApiFormProps) {
     for (const f of p.fields) {
       if (f.type === "password") (form.elements.namedItem(f.name) as HTMLInputElement).value = "";
     }
-    // A new nickname shows at once in the page's top bar too (a server-rendered part).
-    const nickname = r.data.user?.nickname;
-    const me = document.querySelector<HTMLElement>('[data-testid="me"]');
-    if (nickname && me) {
-      me.title = nickname;
-      const name = me.querySelector(".me-name");
-      if (name) name.textContent = nickname;
-    }
+    // A new nickname shows at once in the page's top bar too.
+    if (r.data.user?.nickname) showMyName(r.data.user.nickname);
     setDone(true);
   }
 

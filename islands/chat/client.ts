@@ -6,6 +6,7 @@ import { computed, signal } from "@preact/signals";
 import { type Action, type ChatState, emptyState, reduce } from "../../lib/client/state.ts";
 import type { FriendsSnapshot } from "../../lib/wire/api.ts";
 import { api } from "../api.ts";
+import { showMyName } from "../me_bar.ts";
 import {
   type ClientFrame,
   CLOSE,
@@ -237,15 +238,6 @@ function networkGone(): void {
   sock.close();
   connection.value = "offline";
   scheduleReconnect();
-}
-
-/** My new nickname in the page's top bar (server-rendered, outside the chat's state). */
-function showMyName(nickname: string): void {
-  const me = document.querySelector<HTMLElement>('[data-testid="me"]');
-  if (!me) return;
-  me.title = nickname;
-  const name = me.querySelector(".me-name");
-  if (name) name.textContent = nickname;
 }
 
 let mutedLoaded = false;
