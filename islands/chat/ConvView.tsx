@@ -157,6 +157,16 @@ function mentionable(
   return out;
 }
 
+/** Who wrote a message, for its avatar: their card, or one made of the name this user sees. */
+function cardOf(s: ChatState, id: string, locale: Locale) {
+  return s.users[id] ??
+    {
+      id,
+      nickname: displayName(s, id, locale),
+      avatarUrl: id === "bot" ? "/static/bot.svg" : null,
+    };
+}
+
 export function ConvView(p: ConvViewProps) {
   const c = p.c;
   const me = p.s.me?.id;
@@ -304,12 +314,7 @@ export function ConvView(p: ConvViewProps) {
     const mine = m.from === me;
     const showName = c.summary.kind === "group" && !mine && prevFrom !== m.from;
     prevFrom = m.from;
-    const sender = p.s.users[m.from] ??
-      {
-        id: m.from,
-        nickname: displayName(p.s, m.from, p.locale),
-        avatarUrl: m.from === "bot" ? "/static/bot.svg" : null,
-      };
+    const sender = cardOf(p.s, m.from, p.locale);
     items.push(
       <li class={`msg${mine ? " mine" : ""}`} key={m.seq} data-seq={m.seq} data-testid="msg">
         {!mine && <Avatar user={sender} size={32} />}
@@ -375,12 +380,7 @@ export function ConvView(p: ConvViewProps) {
   }
   // Answers being written (the bot's streamed replies): they grow until the stored message comes.
   for (const d of Object.values(c.drafts ?? {})) {
-    const writer = p.s.users[d.from] ??
-      {
-        id: d.from,
-        nickname: displayName(p.s, d.from, p.locale),
-        avatarUrl: d.from === "bot" ? "/static/bot.svg" : null,
-      };
+    const writer = cardOf(p.s, d.from, p.locale);
     items.push(
       <li class="msg draft" key={`w${d.cid}`} data-testid="draft" aria-busy="true">
         <Avatar user={writer} size={32} />
