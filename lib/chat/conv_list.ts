@@ -13,13 +13,14 @@ import {
 } from "./conversations.ts";
 import { avatarUrl, type User } from "../accounts/users.ts";
 import type { ConvSummary, UserCard } from "../wire/protocol.ts";
+import { t } from "../i18n/i18n.ts";
 
 /** The bot's card (it has no user record). */
 export function botCard(locale: string): UserCard {
   return {
     id: BOT_ID,
     username: "happybot",
-    nickname: locale === "zh-CN" ? "乐聊机器人" : "HappyChat Bot",
+    nickname: t(locale === "zh-CN" ? "zh-CN" : "en", "bot.name"),
     avatarUrl: "/static/bot.svg",
   };
 }
