@@ -122,10 +122,8 @@ export class BotAnswerer {
     const cid = `re-${q.seq}`;
     let text = "";
     let sentAt = 0;
-    let sentLen = 0;
     const draft = async () => {
       sentAt = performance.now();
-      sentLen = text.length;
       await msgLog.publish({
         t: "conv",
         conv: q.conv,
@@ -139,7 +137,7 @@ export class BotAnswerer {
         if (performance.now() - sentAt >= DRAFT_EVERY_MS) await draft();
       }
       if (!text.trim()) throw new LlmError("bad_stream", "The model answered nothing");
-      if (sentLen && sentLen < text.length) await draft();
+      // The stored message carries the whole text: no last draft before it.
       await store(text);
     } catch (err) {
       const kind = err instanceof LlmError ? err.kind : "internal";
