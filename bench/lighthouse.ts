@@ -2,7 +2,7 @@
  * `deno task lighthouse`: Lighthouse (npm:lighthouse@12.2.3, mobile form factor, "simulate"
  * throttling) on the login page and on the chat page `/` of a logged-in user. The app runs in this
  * process on 127.0.0.1 with a KV file in a temporary directory; Chromium (/usr/bin/chromium, or env
- * CHROME_PATH) is started headless per page with --remote-debugging-port and Lighthouse connects
+ * CHROMIUM_PATH, as for the tests) is started headless per page with --remote-debugging-port and Lighthouse connects
  * to it. Prints a table of the four category scores, the chat page's JavaScript on the wire, the
  * audits that keep a category under 1.0, and the machine's facts; writes them to
  * bench/out/LIGHTHOUSE.md and bench/out/lighthouse-<id>.json (with the full reports beside them).
@@ -15,16 +15,12 @@ import lighthouse from "lighthouse";
 import { say } from "../lib/log.ts";
 import { signUp, startTestServer, type TestServer } from "../tests/helpers.ts";
 import { ROOT } from "./procs.ts";
+import { CHROMIUM_FLAGS, chromiumPath } from "../tests/chromium.ts";
 
-const CHROME = Deno.env.get("CHROME_PATH") ?? "/usr/bin/chromium";
+const CHROME = await chromiumPath() ?? "/usr/bin/chromium";
 const CHROME_FLAGS = [
   "--headless=new",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
+  ...CHROMIUM_FLAGS,
   "--no-default-browser-check",
   "--disable-dev-shm-usage",
   "--remote-debugging-address=127.0.0.1",

@@ -1,10 +1,10 @@
 /** Browser test support: Debian's Chromium driven by playwright-core (never a downloaded browser). */
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import assert from "node:assert/strict";
-import { chromiumPath } from "./chromium.ts";
+import { CHROMIUM_FLAGS, chromiumPath } from "./chromium.ts";
 import { startTestServer, type TestServer } from "./helpers.ts";
 
-export { chromiumPath };
+export { CHROMIUM_FLAGS, chromiumPath };
 
 export const PHONE = { width: 390, height: 844 };
 export const DESKTOP = { width: 1280, height: 800 };
@@ -16,15 +16,7 @@ export async function launchBrowser(): Promise<Browser> {
   }
   return await chromium.launch({
     executablePath,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-      "--disable-quic",
-    ],
+    args: [...CHROMIUM_FLAGS, "--disable-quic"],
   });
 }
 

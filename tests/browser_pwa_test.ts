@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { chromium, type Page } from "playwright-core";
 import {
+  CHROMIUM_FLAGS,
   chromiumPath,
   DESKTOP,
   hydrated,
@@ -122,7 +123,7 @@ Deno.test("Chromium finds the app installable (a normal profile: the test contex
     const dir = await Deno.makeTempDir();
     const ctx = await chromium.launchPersistentContext(dir, {
       executablePath: (await chromiumPath())!,
-      args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"],
+      args: [...CHROMIUM_FLAGS],
     });
     try {
       const page = await ctx.newPage();

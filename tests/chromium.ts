@@ -7,3 +7,13 @@ export async function chromiumPath(): Promise<string | null> {
   }
   return null;
 }
+
+/** The flags every Chromium of the tests and benches starts with (no sandbox, nothing phones home). */
+export const CHROMIUM_FLAGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+] as const;
