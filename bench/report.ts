@@ -439,7 +439,7 @@ export function renderResults(r: Results, notes: string[]): string {
       }.${other(r.flood!)}`,
     );
   } else o.push(`- ${r.flood ? fail(r.flood) : "not run"}`);
-  if (!r.quick) o.push(...soakSection());
+  if (!r.quick) o.push(...soakSection(), ...lighthouseSection());
   o.push("");
   return o.join("\n");
 }
@@ -471,4 +471,26 @@ function soakSection(): string[] {
       `- bench/out/soak.json could not be shown: \`${(err as Error).message}\``,
     ];
   }
+}
+
+/**
+ * "## Lighthouse" from the newest `deno task lighthouse` (bench/out/LIGHTHOUSE.md, its own run with
+ * its own date, machine and commit), or nothing when there is none.
+ */
+export function lighthouseSection(): string[] {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(new URL("./out/LIGHTHOUSE.md", import.meta.url));
+  } catch {
+    return [];
+  }
+  const body = text.replace(/^# Lighthouse \S+\n/, "").trim().replace(/^#/gm, "##");
+  return [
+    "",
+    "## Lighthouse",
+    "",
+    "From bench/out/LIGHTHOUSE.md: the newest `deno task lighthouse`, a run of its own (its date, code and command below), not part of this bench run.",
+    "",
+    ...body.split("\n"),
+  ];
 }

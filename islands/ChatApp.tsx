@@ -86,6 +86,22 @@ function useReconnected(conn: string): boolean {
   return shown;
 }
 
+/**
+ * "Connecting…" only once connecting has taken a second: a page load normally connects sooner, and
+ * a banner that shows and goes at once would only flash and push the list down and back (the
+ * server's HTML has none for the same reason). Offline and back-online show at once.
+ */
+function useSlowConnect(conn: string): boolean {
+  const [slow, setSlow] = useState(false);
+  useEffect(() => {
+    setSlow(false);
+    if (conn !== "connecting") return;
+    const timer = setTimeout(() => setSlow(true), 1000);
+    return () => clearTimeout(timer);
+  }, [conn]);
+  return slow;
+}
+
 export default function ChatApp(p: ChatAppProps) {
   // On the server, render from props only: module state would be shared between requests.
   if (IS_BROWSER) seed(p.me, p.convs);
@@ -127,10 +143,11 @@ export default function ChatApp(p: ChatAppProps) {
 
   const online = conn === "online";
   const reconnected = useReconnected(conn);
+  const slowConnect = useSlowConnect(conn);
   useTitleBadge(s);
   return (
     <div class="chat" data-open={c ? "1" : "0"} data-connection={conn} data-testid="chat">
-      {(conn !== "online" || reconnected) && (
+      {((conn !== "online" && (conn !== "connecting" || slowConnect)) || reconnected) && (
         <p
           class={`conn-banner ${reconnected && online ? "back" : conn}`}
           role="status"

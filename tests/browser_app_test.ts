@@ -71,6 +71,39 @@ Deno.test("the network goes away: the banner shows at once, a message written me
   });
 });
 
+Deno.test("a page load shows no 'Connecting…' flash; a connect that hangs says so after a second", async () => {
+  await withBrowser(async ({ server, browser, problems }) => {
+    const alice = await signUp(server);
+    const ctx = await loggedIn(browser, server, alice, PHONE);
+    const fast = await ctx.newPage();
+    problems.push(watchConsole(fast));
+    // Note every banner that is ever put in the page, from the first byte on.
+    await fast.addInitScript(() => {
+      const seen: string[] = [];
+      (globalThis as unknown as { bannersSeen: string[] }).bannersSeen = seen;
+      new MutationObserver(() => {
+        const b = document.querySelector('[data-testid="conn-banner"]');
+        if (b && !seen.includes(b.className)) seen.push(b.className);
+      }).observe(document, { childList: true, subtree: true });
+    });
+    await fast.goto(server.url("/"));
+    await fast.waitForSelector('[data-connection="online"]');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(await fast.evaluate("bannersSeen"), [], "no banner on a normal load");
+
+    // A socket that opens and never answers the hello: the page is still connecting.
+    const slow = await ctx.newPage();
+    problems.push(watchConsole(slow));
+    await slow.routeWebSocket(/\/ws$/, () => {});
+    await slow.goto(server.url("/"));
+    await hydrated(slow);
+    const t0 = Date.now();
+    await slow.waitForSelector('[data-testid="conn-banner"].connecting', { timeout: 5000 });
+    assert.ok(Date.now() - t0 >= 500, "not at once");
+    assert.equal(await slow.getAttribute('[data-testid="chat"]', "data-connection"), "connecting");
+  });
+});
+
 Deno.test("a friend's new nickname shows on an open chat and in the list without a reload", async () => {
   await withBrowser(async ({ server, browser, problems }) => {
     const alice = await signUp(server);

@@ -37,8 +37,30 @@ function sameDay(a: Date, b: Date): boolean {
     a.getDate() === b.getDate();
 }
 
+/**
+ * Intl formatters, made once per locale and shape. The first one a page builds loads ICU's date
+ * patterns, about 50 ms of main thread on a phone, so the times the chat list and the bubbles show
+ * are written by hand below and only the rarer long dates use Intl.
+ */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+export function dateFormat(
+  locale: Locale,
+  options: Intl.DateTimeFormatOptions,
+): Intl.DateTimeFormat {
+  const key = locale + JSON.stringify(options);
+  let f = formatters.get(key);
+  if (!f) formatters.set(key, f = new Intl.DateTimeFormat(locale, options));
+  return f;
+}
+
+const pad2 = (n: number) => String(n).padStart(2, "0");
+
+/** The local time of day: "14:05" in Chinese, "2:05 PM" in English. */
 export function timeOf(at: number, locale: Locale): string {
-  return new Date(at).toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit" });
+  const d = new Date(at);
+  const h = d.getHours(), m = pad2(d.getMinutes());
+  if (locale === "zh-CN") return `${pad2(h)}:${m}`;
+  return `${h % 12 || 12}:${m} ${h < 12 ? "AM" : "PM"}`;
 }
 
 /** "14:05" today, "Yesterday", or a short date, for the conversation list. */
@@ -48,7 +70,7 @@ export function listTime(at: number, locale: Locale, now = new Date()): string {
   const y = new Date(now);
   y.setDate(now.getDate() - 1);
   if (sameDay(d, y)) return t(locale, "chat.yesterday");
-  return d.toLocaleDateString(locale, { month: "numeric", day: "numeric" });
+  return `${d.getMonth() + 1}/${d.getDate()}`;
 }
 
 /** The label of a date separator. */
@@ -58,12 +80,8 @@ export function dayLabel(at: number, locale: Locale, now = new Date()): string {
   const y = new Date(now);
   y.setDate(now.getDate() - 1);
   if (sameDay(d, y)) return t(locale, "chat.yesterday");
-  return d.toLocaleDateString(locale, {
-    year: "numeric",
-    month: "long",
-    day: "numeric",
-    weekday: "short",
-  });
+  return dateFormat(locale, { year: "numeric", month: "long", day: "numeric", weekday: "short" })
+    .format(d);
 }
 
 export function dayKey(at: number): string {
@@ -125,11 +143,14 @@ export function preview(s: ChatState, c: ConvState, locale: Locale): string {
   return body;
 }
 
-const graphemes = typeof Intl !== "undefined" && "Segmenter" in Intl ? new Intl.Segmenter() : null;
+/** Made on first use: a Segmenter loads the break-iterator data, tens of ms on a phone's start. */
+let graphemes: Intl.Segmenter | null | undefined;
 
 /** Whether a text is only emoji, at most `max` of them (shown large, as chat apps do). */
 export function emojiOnly(text: string, max = 3): boolean {
-  if (!graphemes || text.length > 64) return false;
+  if (text.length > 64) return false;
+  graphemes ??= typeof Intl !== "undefined" && "Segmenter" in Intl ? new Intl.Segmenter() : null;
+  if (!graphemes) return false;
   let n = 0;
   for (const { segment } of graphemes.segment(text)) {
     if (/^\s+$/.test(segment)) continue;
