@@ -17,6 +17,7 @@ import { type Browser as PwBrowser, chromium, type Page as PwPage } from "playwr
 import puppeteer, { type Browser as PpBrowser, type Page as PpPage } from "puppeteer-core";
 import { CHROMIUM_FLAGS, chromiumPath } from "./chromium.ts";
 import { startTestServer, type TestServer } from "./helpers.ts";
+import { say } from "../lib/log.ts";
 
 export type EngineName = "chromium" | "firefox" | "webkit";
 export const ENGINES: readonly EngineName[] = ["chromium", "firefox", "webkit"];
@@ -210,7 +211,7 @@ function startXvfb() {
   })();
 }
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
@@ -232,7 +233,7 @@ class WebKitEngine implements EngineDriver {
   static async launch(): Promise<WebKitEngine> {
     const { display } = await startXvfb();
     xvfbUsers++;
-    const port = await freePort();
+    const port = freePort();
     const proc = new Deno.Command(WEBKIT_DRIVER, {
       args: [`--port=${port}`, "--host=127.0.0.1"],
       env: { DISPLAY: display },
@@ -596,7 +597,7 @@ export async function withEngine(
       await Deno.mkdir(dir, { recursive: true });
       for (const [i, t] of tabs.entries()) {
         const path = `${dir}/failed-${engine}-${Date.now()}-${i}.png`;
-        await t.screenshot(path).then(() => console.error(`saved ${path}`), () => {});
+        await t.screenshot(path).then(() => say(`saved ${path}`), () => {});
       }
     }
     throw err;
