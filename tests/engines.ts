@@ -227,12 +227,10 @@ const WD_KEYS: Record<Key, string> = {
 };
 const ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
 
-class WebKitEngine implements EngineDriver {
-  readonly name = "webkit";
-  constructor(private base: string, private proc: Deno.ChildProcess) {}
-  static async launch(): Promise<WebKitEngine> {
-    const { display } = await startXvfb();
-    xvfbUsers++;
+/** One WebKitWebDriver: it drives one session (one MiniBrowser) at a time, so each tab has its own. */
+class WebKitDriverProcess {
+  constructor(readonly base: string, private proc: Deno.ChildProcess) {}
+  static async start(display: string): Promise<WebKitDriverProcess> {
     const port = freePort();
     const proc = new Deno.Command(WEBKIT_DRIVER, {
       args: [`--port=${port}`, "--host=127.0.0.1"],
@@ -251,7 +249,7 @@ class WebKitEngine implements EngineDriver {
       }
       await new Promise((r) => setTimeout(r, 50));
     }
-    return new WebKitEngine(base, proc);
+    return new WebKitDriverProcess(base, proc);
   }
   async wd<T>(method: string, path: string, body?: unknown): Promise<T> {
     const r = await fetch(this.base + path, {
@@ -263,8 +261,43 @@ class WebKitEngine implements EngineDriver {
     if (!r.ok) throw new Error(`WebDriver ${method} ${path}: ${j.value.error} ${j.value.message}`);
     return j.value;
   }
+  async stop(): Promise<void> {
+    try {
+      this.proc.kill();
+    } catch { /* already gone */ }
+    await this.proc.status;
+  }
+}
+
+class WebKitEngine implements EngineDriver {
+  readonly name = "webkit";
+  private drivers = new Set<WebKitDriverProcess>();
+  constructor(private display: string) {}
+  static async launch(): Promise<WebKitEngine> {
+    const { display } = await startXvfb();
+    xvfbUsers++;
+    return new WebKitEngine(display);
+  }
   async open(origin: string, cookies: [string, string][], size: Size): Promise<Driver> {
-    const { sessionId } = await this.wd<{ sessionId: string }>("POST", "/session", {
+    const driver = await WebKitDriverProcess.start(this.display);
+    this.drivers.add(driver);
+    try {
+      return await this.session(driver, origin, cookies, size);
+    } catch (err) {
+      this.drivers.delete(driver);
+      await driver.stop();
+      throw err;
+    }
+  }
+  private async session(
+    driver: WebKitDriverProcess,
+    origin: string,
+    cookies: [string, string][],
+    size: Size,
+  ): Promise<Driver> {
+    const wd = <T>(method: string, path: string, body?: unknown) =>
+      driver.wd<T>(method, path, body);
+    const { sessionId } = await wd<{ sessionId: string }>("POST", "/session", {
       capabilities: {
         alwaysMatch: {
           "webkitgtk:browserOptions": { binary: MINIBROWSER, args: ["--automation"] },
@@ -273,23 +306,23 @@ class WebKitEngine implements EngineDriver {
     });
     const s = `/session/${sessionId}`;
     // The window's outer size; the page gets it less the MiniBrowser's own bars.
-    await this.wd("POST", `${s}/window/rect`, size);
+    await wd("POST", `${s}/window/rect`, size);
     if (cookies.length) {
       // A cookie is set for the page's own origin: visit a small page of it first.
-      await this.wd("POST", `${s}/url`, { url: `${origin}/healthz` });
+      await wd("POST", `${s}/url`, { url: `${origin}/healthz` });
       for (const [name, value] of cookies) {
-        await this.wd("POST", `${s}/cookie`, { cookie: { name, value, path: "/" } });
+        await wd("POST", `${s}/cookie`, { cookie: { name, value, path: "/" } });
       }
     }
     const find = async (selector: string) => {
-      const el = await this.wd<Record<string, string>>("POST", `${s}/element`, {
+      const el = await wd<Record<string, string>>("POST", `${s}/element`, {
         using: "css selector",
         value: selector,
       });
       return el[ELEMENT];
     };
     const run = <T>(fn: string, args: unknown[]) =>
-      this.wd<T>("POST", `${s}/execute/async`, {
+      wd<T>("POST", `${s}/execute/async`, {
         script: `const done = arguments[arguments.length - 1];
           Promise.resolve((${fn}).apply(null, ${JSON.stringify(args)}))
             .then((v) => done({ ok: v === undefined ? null : v }), (e) => done({ err: String(e && e.stack || e) }));`,
@@ -315,35 +348,37 @@ class WebKitEngine implements EngineDriver {
     return {
       goto: async (url) => {
         seen.push(...await collect());
-        await this.wd("POST", `${s}/url`, { url });
+        await wd("POST", `${s}/url`, { url });
         seen.push(...await collect());
       },
       run,
-      click: async (sel) => void await this.wd("POST", `${s}/element/${await find(sel)}/click`, {}),
+      click: async (sel) => void await wd("POST", `${s}/element/${await find(sel)}/click`, {}),
       type: async (sel, text) => {
-        await this.wd("POST", `${s}/element/${await find(sel)}/value`, { text });
+        await wd("POST", `${s}/element/${await find(sel)}/value`, { text });
       },
       press: async (sel, key) => {
-        await this.wd("POST", `${s}/element/${await find(sel)}/value`, { text: WD_KEYS[key] });
+        await wd("POST", `${s}/element/${await find(sel)}/value`, { text: WD_KEYS[key] });
       },
       setFiles: async (sel, paths) => {
-        await this.wd("POST", `${s}/element/${await find(sel)}/value`, { text: paths.join("\n") });
+        await wd("POST", `${s}/element/${await find(sel)}/value`, { text: paths.join("\n") });
       },
       // WebDriver classic has no network emulation, and WebKitGTK's driver no extension for it.
       setOffline: () => Promise.resolve(false),
       screenshot: async (path) => {
-        const b64 = await this.wd<string>("GET", `${s}/screenshot`);
+        const b64 = await wd<string>("GET", `${s}/screenshot`);
         await Deno.writeFile(path, Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
       },
       problems: async () => [...seen, ...await collect()],
-      close: async () => void await this.wd("DELETE", s).catch(() => {}),
+      close: async () => {
+        await wd("DELETE", s).catch(() => {});
+        this.drivers.delete(driver);
+        await driver.stop();
+      },
     };
   }
   async close() {
-    try {
-      this.proc.kill();
-    } catch { /* already gone */ }
-    await this.proc.status;
+    for (const d of this.drivers) await d.stop();
+    this.drivers.clear();
     if (--xvfbUsers === 0 && xvfb) {
       const { proc } = await xvfb;
       xvfb = null;
