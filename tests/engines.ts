@@ -152,7 +152,9 @@ class FirefoxEngine implements EngineDriver {
   }
   async open(origin: string, cookies: [string, string][], size: Size): Promise<Driver> {
     const ctx = await this.browser.createBrowserContext();
-    const page = await ctx.newPage();
+    // A window of its own: tabs of one window would be "hidden" but for the last, and the app
+    // treats a hidden page as away (no read marks, notifications instead).
+    const page = await ctx.newPage({ type: "window" });
     page.setDefaultTimeout(10_000);
     await page.setViewport({ ...size, deviceScaleFactor: 1 });
     if (cookies.length) {
