@@ -149,7 +149,7 @@ export default function ChatApp(p: ChatAppProps) {
     <div class="chat" data-open={c ? "1" : "0"} data-connection={conn} data-testid="chat">
       {((conn !== "online" && (conn !== "connecting" || slowConnect)) || reconnected) && (
         <p
-          class={`conn-banner ${reconnected && online ? "back" : conn}`}
+          class={`conn-banner ${reconnected && online ? "back-online" : conn}`}
           role="status"
           data-testid="conn-banner"
         >

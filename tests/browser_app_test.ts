@@ -58,7 +58,7 @@ Deno.test("the network goes away: the banner shows at once, a message written me
     assert.equal(await b.$('[data-pending="failed"]'), null);
 
     await bCtx.setOffline(false);
-    await b.waitForSelector('[data-testid="conn-banner"].back', { timeout: 5000 });
+    await b.waitForSelector('[data-testid="conn-banner"].back-online', { timeout: 5000 });
     await a.waitForSelector(".conv-view >> text=written on the subway");
     await b.waitForFunction(() => !document.querySelector("[data-pending]"));
     // The "back online" note goes away by itself.
