@@ -447,6 +447,14 @@ export class Tab {
     return this.d.run<T>(fn.toString(), args);
   }
 
+  /**
+   * Runs a function body given as source (a library to put in the page, say) the way `eval` runs
+   * a function: as the engine's own script, not under the page's CSP.
+   */
+  evalSource<T>(body: string): Promise<T> {
+    return this.d.run<T>(`function () {\n${body}\n}`, []);
+  }
+
   /** Polls `fn` in the page until it returns something truthy, and returns that. */
   async until<A extends unknown[], T>(
     fn: (...args: A) => T,
