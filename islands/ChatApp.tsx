@@ -28,6 +28,7 @@ import { ConvList } from "./chat/ConvList.tsx";
 import { ConvView } from "./chat/ConvView.tsx";
 import { SearchPanel } from "./chat/Search.tsx";
 import { GoneNotice, ListHead, useGroupChat } from "./group/chat_hooks.tsx";
+import { Icon } from "../components/Icon.tsx";
 
 export interface ChatAppProps {
   locale: Locale;
@@ -183,7 +184,7 @@ export default function ChatApp(p: ChatAppProps) {
               onClick={() => setSearchingAll(true)}
               data-testid="search-all"
             >
-              🔍 {t(p.locale, "search.all")}
+              <Icon name="search" size={16} /> {t(p.locale, "search.all")}
             </button>
           )}
         <ConvList

@@ -551,6 +551,17 @@ export class Tab {
     if (text) await this.d.type(selector, text);
   }
 
+  /** Types `text` with real key events at the end of what the field holds. */
+  async type(selector: string, text: string): Promise<void> {
+    await this.waitFor(selector);
+    await this.eval((sel: string) => {
+      const el = document.querySelector<HTMLInputElement | HTMLTextAreaElement>(sel)!;
+      el.focus();
+      el.setSelectionRange(el.value.length, el.value.length);
+    }, selector);
+    await this.d.type(selector, text);
+  }
+
   async press(selector: string, key: Key): Promise<void> {
     await this.waitFor(selector);
     await this.d.press(selector, key);

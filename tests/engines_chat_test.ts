@@ -104,6 +104,44 @@ async function dmBothWays(
     false,
     "the phone shows the conversation instead of the list",
   );
+  // The header's 🔔 and 🔍 sit together at its end, at both sizes (they once split the free
+  // space, the bell floating in the middle of a desktop's header).
+  for (const tab of [a, b]) {
+    const gap = await tab.eval(() => {
+      const box = (id: string) =>
+        document.querySelector(`.conv-header [data-testid="${id}"]`)!.getBoundingClientRect();
+      const header = document.querySelector(".conv-header")!.getBoundingClientRect();
+      return {
+        between: box("conv-search").left - box("mute-toggle").right,
+        end: header.right - box("conv-search").right,
+      };
+    });
+    assert.ok(
+      gap.between >= 0 && gap.between < 16,
+      `${t.engine}: 🔔 next to 🔍 (${gap.between}px)`,
+    );
+    assert.ok(gap.end < 24, `${t.engine}: 🔍 at the header's end (${gap.end}px)`);
+    // Icon buttons draw their icon themselves, not with an emoji glyph: Chromium and WebKit take
+    // emoji from the system's fonts, and on a machine with no colour-emoji font (this one) they
+    // were empty boxes there, while Firefox, which brings its own, drew them.
+    const icons = await tab.eval(() =>
+      ["mute-toggle", "conv-search", "emoji-toggle", "attach"].map((id) => {
+        const button = document.querySelector(`.conv-view [data-testid="${id}"]`)!;
+        const svg = button.querySelector("svg");
+        const r = svg?.getBoundingClientRect();
+        const stroke = svg ? getComputedStyle(svg).stroke : "";
+        return {
+          id,
+          text: button.textContent!.trim(),
+          drawn: !!r && r.width >= 14 && r.height >= 14 && !/rgba\(0, 0, 0, 0\)|none/.test(stroke),
+        };
+      })
+    );
+    for (const i of icons) {
+      assert.equal(i.text, "", `${t.engine}: ${i.id} has no glyph text`);
+      assert.ok(i.drawn, `${t.engine}: ${i.id} draws its icon`);
+    }
+  }
 
   const sent: { text: string; byAlice: boolean }[] = [];
   const check = async () => {

@@ -6,6 +6,7 @@ import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { EmojiPicker as Picker } from "./EmojiPicker.tsx";
 import { type Locale, t } from "../../lib/i18n/i18n.ts";
 import { MAX_TEXT_CHARS } from "../../lib/wire/protocol.ts";
+import { Icon } from "../../components/Icon.tsx";
 
 export function Composer(
   p: {
@@ -172,7 +173,7 @@ export function Composer(
           onClick={togglePicker}
           data-testid="emoji-toggle"
         >
-          😊
+          <Icon name="smile" />
         </button>
         <button
           type="button"
@@ -182,7 +183,7 @@ export function Composer(
           onClick={() => fileInput.current?.click()}
           data-testid="attach"
         >
-          📎
+          <Icon name="clip" />
         </button>
         <input
           ref={fileInput}

@@ -3,6 +3,7 @@ import { type Locale, t } from "../../lib/i18n/i18n.ts";
 import { type ChatState, sortedConvs, unreadCount } from "../../lib/client/state.ts";
 import { Avatar } from "../../components/Avatar.tsx";
 import { convAvatar, convTitle, listTime, preview } from "./format.ts";
+import { Icon } from "../../components/Icon.tsx";
 
 export function ConvList(
   p: {
@@ -46,7 +47,13 @@ export function ConvList(
                   <span class="conv-title">
                     {convTitle(c, p.locale, p.s)}
                     {quiet && (
-                      <span class="muted-bell" aria-label={t(p.locale, "chat.mutedConv")}>🔕</span>
+                      <span
+                        class="muted-bell"
+                        role="img"
+                        aria-label={t(p.locale, "chat.mutedConv")}
+                      >
+                        <Icon name="bell-off" size={14} />
+                      </span>
                     )}
                   </span>
                   {c.summary.last && (

@@ -23,6 +23,7 @@ import { ActionBar, Quote, Reactions, recalledText, RichText } from "./MessageBi
 import { MediaContent, PendingMediaView, Viewer } from "./MediaView.tsx";
 import { failReason, GroupNotice, MutedNote, useMutedUntil } from "../group/ConvBits.tsx";
 import { shortTime } from "../group/system_text.ts";
+import { Icon } from "../../components/Icon.tsx";
 
 export interface ConvViewProps {
   s: ChatState;
@@ -111,7 +112,7 @@ function Header({ p, onSearch }: { p: ConvViewProps; onSearch: () => void }) {
           onClick={() => p.onMute!(!p.muted)}
           data-testid="mute-toggle"
         >
-          {p.muted ? "🔕" : "🔔"}
+          <Icon name={p.muted ? "bell-off" : "bell"} />
         </button>
       )}
       <button
@@ -121,7 +122,7 @@ function Header({ p, onSearch }: { p: ConvViewProps; onSearch: () => void }) {
         aria-label={t(p.locale, "search.inConv")}
         data-testid="conv-search"
       >
-        🔍
+        <Icon name="search" />
       </button>
       {c.summary.kind === "group" && (
         // Covers the header (CSS): the whole header opens the group's page.

@@ -1,0 +1,140 @@
+/**
+ * What a message can do, in each engine (Chromium, Firefox, WebKit): a reply that quotes it, a
+ * reaction and its chip, a recall; and an @mention picked from the list while typing, with the
+ * other's "[有人@我]" mark. Alice is on a desktop in English, Bob on a phone in Chinese.
+ */
+import assert from "node:assert/strict";
+import { friendsDm, friendsGroup, newUserInput, signUp } from "./helpers.ts";
+import { DESKTOP, eachEngine, PHONE, type Tab } from "./engines.ts";
+
+const COMPOSER = '[data-testid="composer"]';
+const ONLINE = '[data-testid="chat"][data-connection="online"]';
+
+/** The open conversation's message whose text has `text`, by its seq (it is re-rendered). */
+async function msgWith(tab: Tab, text: string): Promise<string> {
+  const seq = await tab.until(
+    (t: string) =>
+      [...document.querySelectorAll<HTMLElement>('.conv-view [data-testid="msg"][data-seq]')]
+        .find((el) => el.querySelector(".text")?.textContent?.includes(t))?.dataset.seq,
+    [text],
+    { what: `the message "${text}"` },
+  );
+  return `.conv-view [data-testid="msg"][data-seq="${seq}"]`;
+}
+
+/** A tap (click) on a message's bubble opens its action bar. */
+async function actionsOf(tab: Tab, text: string): Promise<string> {
+  const msg = await msgWith(tab, text);
+  await tab.click(`${msg} .bubble .text`);
+  await tab.waitFor('[data-testid="actions"]');
+  return msg;
+}
+
+async function chat(tab: Tab, conv: string): Promise<void> {
+  await tab.goto("/");
+  await tab.waitFor(ONLINE, { state: "attached" });
+  await tab.click(`a.conv-item[data-conv="${conv}"]`);
+  await tab.waitFor(`.conv-view[data-conv="${conv}"] ${COMPOSER}`);
+}
+
+async function send(tab: Tab, text: string): Promise<void> {
+  await tab.fill(COMPOSER, text);
+  await tab.click('[data-testid="send"]');
+  await tab.until(
+    (t: string) =>
+      [...document.querySelectorAll('.conv-view [data-testid="msg"].mine')].some((el) =>
+        el.querySelector(".text")?.textContent === t && !el.hasAttribute("data-pending")
+      ),
+    [text],
+    { what: `"${text}" sent` },
+  );
+}
+
+eachEngine("a reply quotes, a reaction counts both ways, a recall shows for both", async (t) => {
+  const alice = await signUp(t.server);
+  const bob = await signUp(t.server);
+  const dm = await friendsDm(t.server, alice.userId, bob.userId);
+  const a = await t.tab({ size: DESKTOP, locale: "en", cookies: alice.client.cookies });
+  const b = await t.tab({ size: PHONE, locale: "zh-CN", cookies: bob.client.cookies });
+  await chat(a, dm.id);
+  await chat(b, dm.id);
+
+  await send(a, "Plan for Saturday: the lake");
+  // Bob answers that message: tap, 引用, write, send; Alice sees the quote.
+  await actionsOf(b, "Plan for Saturday");
+  await b.click('[data-testid="actions"] [data-testid="reply"]');
+  await b.waitFor('[data-testid="replying"]');
+  await send(b, "好的没问题");
+  await b.waitFor('[data-testid="replying"]', { state: "detached" });
+  const answer = await msgWith(a, "好的没问题");
+  await a.waitForText("Plan for Saturday", `${answer} [data-testid="quote"]`);
+
+  // Alice reacts 👍 to it; Bob sees one and adds his with a tap on the chip; Alice sees two.
+  await actionsOf(a, "好的没问题");
+  await a.click('[data-testid="actions"] [data-emoji="👍"]');
+  const onB = await msgWith(b, "好的没问题");
+  const chip = '[data-testid="reaction"][data-emoji="👍"]';
+  await b.waitForText("1", `${onB} ${chip} .count`);
+  assert.equal(
+    await b.eval(
+      (s: string) => document.querySelector(s)!.getAttribute("aria-pressed"),
+      `${onB} ${chip}`,
+    ),
+    "false",
+  );
+  await b.click(`${onB} ${chip}`);
+  await a.waitForText("2", `${answer} ${chip} .count`);
+
+  // Alice recalls her plan: gone for both, each in their language; Bob's quote says so.
+  await actionsOf(a, "Plan for Saturday");
+  await a.click('[data-testid="actions"] [data-testid="recall"]');
+  await a.waitForText("You recalled a message", '[data-testid="recalled"]');
+  await b.waitForText("撤回了一条消息", '[data-testid="recalled"]');
+  assert.equal(
+    await b.eval(() =>
+      [...document.querySelectorAll(".conv-view .text")].some((el) =>
+        el.textContent?.includes("Plan for Saturday")
+      )
+    ),
+    false,
+    "the words are gone from Bob's screen",
+  );
+  await b.waitForText("引用内容已撤回", `${onB} [data-testid="quote"]`);
+});
+
+eachEngine("an @mention is picked while typing and marks the group for the other", async (t) => {
+  const alice = await signUp(t.server);
+  const bob = await signUp(t.server, { ...newUserInput("bob"), nickname: "Bobby Tables" });
+  const g = await friendsGroup(t.server, alice.userId, "Hiking", [bob.userId]);
+  const b = await t.tab({ size: PHONE, locale: "zh-CN", cookies: bob.client.cookies });
+  await b.goto("/");
+  await b.waitFor(ONLINE, { state: "attached" });
+  const a = await t.tab({ size: DESKTOP, locale: "en", cookies: alice.client.cookies });
+  await chat(a, g.id);
+
+  // "@" opens the list, with Everyone for the owner; typing narrows it to Bob; Enter picks him.
+  await a.fill(COMPOSER, "@");
+  await a.waitFor('[data-testid="mention-pick"]');
+  await a.waitForText("Everyone", '[data-testid="mention-pick"]');
+  await a.type(COMPOSER, "Bobby");
+  await a.waitForText("Bobby Tables", '[data-testid="mention-option"]');
+  await a.press(COMPOSER, "Enter");
+  await a.waitFor('[data-testid="mention-pick"]', { state: "detached" });
+  await a.type(COMPOSER, "are you coming?");
+  assert.equal(
+    await a.eval((s: string) => document.querySelector<HTMLTextAreaElement>(s)!.value, COMPOSER),
+    "@Bobby Tables are you coming?",
+  );
+  await a.press(COMPOSER, "Enter");
+
+  // Bob's list marks the group until he reads it; the message is marked for him.
+  await b.waitForText("[有人@我]", `a.conv-item[data-conv="${g.id}"] [data-testid="mentioned"]`);
+  await b.click(`a.conv-item[data-conv="${g.id}"]`);
+  const msg = await msgWith(b, "are you coming?");
+  await b.waitFor(`${msg} .bubble.mention-me`);
+  await b.click('[data-testid="back"]');
+  await b.waitFor(`a.conv-item[data-conv="${g.id}"]`);
+  await b.waitFor(`a.conv-item[data-conv="${g.id}"] [data-testid="mentioned"]`, {
+    state: "detached",
+  });
+});
