@@ -25,6 +25,16 @@ async function chatTab(t: EngineTest, who: Person, size: Size): Promise<Tab> {
   return tab;
 }
 
+/** Alice and her friend Bob; Alice on a desktop with their DM open. */
+async function aliceInDm(t: EngineTest) {
+  const alice = await signUp(t.server);
+  const bob = await signUp(t.server);
+  const dm = await friendsDm(t.server, alice.userId, bob.userId);
+  const a = await chatTab(t, alice, DESKTOP);
+  await openConv(a, dm.id);
+  return { alice, bob, dm, a };
+}
+
 async function openConv(tab: Tab, conv: string): Promise<void> {
   await tab.click(`.conv-item[data-conv="${conv}"]`);
   await tab.waitFor(`.conv-view[data-conv="${conv}"] ${COMPOSER}`);
@@ -336,11 +346,7 @@ async function composeInPage(
 eachEngine(
   "Chinese IME: Enter while composing sends nothing; a plain Enter then sends once",
   async (t) => {
-    const alice = await signUp(t.server);
-    const bob = await signUp(t.server);
-    const dm = await friendsDm(t.server, alice.userId, bob.userId);
-    const a = await chatTab(t, alice, DESKTOP);
-    await openConv(a, dm.id);
+    const { alice, dm, a } = await aliceInDm(t);
     const value = () =>
       a.eval((s: string) => document.querySelector<HTMLTextAreaElement>(s)!.value, COMPOSER);
 
@@ -380,11 +386,7 @@ function watchConnection(): void {
 eachEngine(
   "offline: the banner shows, a message written meanwhile goes once when back",
   async (t) => {
-    const alice = await signUp(t.server);
-    const bob = await signUp(t.server);
-    const dm = await friendsDm(t.server, alice.userId, bob.userId);
-    const a = await chatTab(t, alice, DESKTOP);
-    await openConv(a, dm.id);
+    const { alice, dm, a } = await aliceInDm(t);
     await a.eval(watchConnection);
 
     if (await a.setOffline(true)) {
