@@ -213,6 +213,11 @@ Deno.test("an invite link opened logged out: log in, and be back at the invite t
     assert.equal(new URL(page.url()).pathname, "/join");
     await page.click('[data-testid="join-group"]');
     await page.waitForURL((u) => u.pathname !== "/join");
+    // The chat page has loaded what it loads (its API calls need the session cookie that the
+    // next step clears: a 401 from them would be this test's doing, not the app's).
+    await hydrated(page);
+    await page.waitForSelector('[data-connection="online"]');
+    await page.waitForLoadState("networkidle");
     // A "next" that leaves the site is ignored: home instead.
     await ctx.clearCookies();
     await page.goto(server.url(`/login#next=${encodeURIComponent("//evil.example/x")}`));

@@ -452,3 +452,66 @@ eachEngine(
     ],
   },
 );
+
+// ------------------------------------------------------------------------------------------------
+
+eachEngine(
+  "a run of one sender's messages shows one avatar and one time (375×812 and desktop)",
+  async (t) => {
+    const alice = await signUp(t.server);
+    const bob = await signUp(t.server);
+    const dm = await friendsDm(t.server, alice.userId, bob.userId);
+    for (let i = 1; i <= 10; i++) {
+      await t.server.rt.log.append({
+        conv: dm.id,
+        sender: bob.userId,
+        cid: `run-${i}`,
+        kind: "text",
+        text: `run message ${i}`,
+        checkMember: true,
+      });
+    }
+    for (const size of [{ width: 375, height: 812 }, DESKTOP]) {
+      const a = await chatTab(t, alice, size);
+      await openConv(a, dm.id);
+      await a.until((sel: string) => document.querySelectorAll(`${sel}:not(.mine)`).length === 10, [
+        MSG,
+      ]);
+      // Alice answers three times in a row: her own run.
+      for (const text of ["one", "two", "three"].map((w) => `${w} ${size.width}`)) {
+        await sendByButton(a, text);
+      }
+      await a.until((sel: string) => !document.querySelector(`${sel}[data-pending]`), [MSG]);
+      const runs = await a.eval((sel: string) => {
+        const all = [...document.querySelectorAll<HTMLElement>(sel)];
+        const theirs = all.filter((li) => !li.classList.contains("mine"));
+        const mine = all.filter((li) => li.classList.contains("mine"));
+        const tops = theirs.map((li) => li.getBoundingClientRect().top);
+        return {
+          theirs: theirs.length,
+          avatars: theirs.filter((li) => li.querySelector(".avatar")).length,
+          firstHasAvatar: !!theirs[0]?.querySelector(".avatar"),
+          theirTimes: theirs.filter((li) => li.querySelector(".meta time")).length,
+          lastTheirsHasTime: !!theirs.at(-1)?.querySelector(".meta time"),
+          myStatuses: mine.filter((li) => li.querySelector("[data-status]")).length,
+          lastMineHasStatus: !!mine.at(-1)?.querySelector("[data-status]"),
+          // Tight: ten one-line bubbles take little more than ten bubbles' height.
+          spread: tops.at(-1)! - tops[0],
+          bubble: theirs[0].querySelector(".bubble")!.getBoundingClientRect().height,
+        };
+      }, MSG);
+      assert.equal(runs.theirs, 10);
+      assert.equal(runs.avatars, 1, `${t.engine} ${size.width}: one avatar for the run`);
+      assert.ok(runs.firstHasAvatar, "on the run's first message");
+      assert.equal(runs.theirTimes, 1, `${t.engine} ${size.width}: one time for the run`);
+      assert.ok(runs.lastTheirsHasTime, "on the run's last message");
+      assert.equal(runs.myStatuses, 1, `${t.engine} ${size.width}: one read state for my run`);
+      assert.ok(runs.lastMineHasStatus, "on my run's last message");
+      assert.ok(
+        runs.spread < 9 * runs.bubble * 1.35,
+        `${t.engine} ${size.width}: the run is tight (${runs.spread}px for 9 steps of ${runs.bubble}px)`,
+      );
+      await a.close();
+    }
+  },
+);

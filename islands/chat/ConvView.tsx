@@ -13,6 +13,7 @@ import {
   displayName,
   emojiOnly,
   memberName,
+  sameRun,
   systemText,
   timeOf,
 } from "./format.ts";
@@ -284,8 +285,9 @@ export function ConvView(p: ConvViewProps) {
 
   const items: preact.JSX.Element[] = [];
   let prevDay = "";
-  let prevFrom = "";
-  for (const m of c.messages) {
+  // Updates (recalls, reactions) show in the message they changed, not on their own.
+  const shown = c.messages.filter((m) => m.kind !== "update");
+  for (const [i, m] of shown.entries()) {
     const day = dayKey(m.at);
     if (day !== prevDay) {
       items.push(
@@ -294,10 +296,7 @@ export function ConvView(p: ConvViewProps) {
         </li>,
       );
       prevDay = day;
-      prevFrom = "";
     }
-    // Updates (recalls, reactions) show in the message they changed, not on their own.
-    if (m.kind === "update") continue;
     if (m.kind === "system" || m.recalled) {
       items.push(
         <li
@@ -309,16 +308,23 @@ export function ConvView(p: ConvViewProps) {
           <span>{m.recalled ? recalledText(p.s, m, p.locale) : systemText(p.s, m, p.locale)}</span>
         </li>,
       );
-      prevFrom = "";
       continue;
     }
     const mine = m.from === me;
-    const showName = c.summary.kind === "group" && !mine && prevFrom !== m.from;
-    prevFrom = m.from;
+    // A run: one sender's messages a few minutes apart show the avatar and name once, on the
+    // first, and the time (and read state) once, on the last, close together as in WeChat.
+    const first = !sameRun(shown[i - 1], m);
+    const last = !sameRun(m, shown[i + 1]);
+    const showName = c.summary.kind === "group" && !mine && first;
     const sender = cardOf(p.s, m.from, p.locale);
     items.push(
-      <li class={`msg${mine ? " mine" : ""}`} key={m.seq} data-seq={m.seq} data-testid="msg">
-        {!mine && <Avatar user={sender} size={32} />}
+      <li
+        class={`msg${mine ? " mine" : ""}${first ? "" : " cont"}`}
+        key={m.seq}
+        data-seq={m.seq}
+        data-testid="msg"
+      >
+        {!mine && (first ? <Avatar user={sender} size={32} /> : <span class="avatar-gap" />)}
         <div class="bubble-wrap">
           {showName && <div class="sender">{memberName(p.s, c.summary.id, m.from, p.locale)}</div>}
           <div
@@ -357,9 +363,9 @@ export function ConvView(p: ConvViewProps) {
               onRecall={() => (p.onRecall(m.seq), setSel(null))}
             />
           )}
-          <div class="meta">
-            <time>{timeOf(m.at, p.locale)}</time>
-            {mine && <Status p={p} m={m} />}
+          <div class={`meta${last ? "" : " bare"}`}>
+            {last && <time>{timeOf(m.at, p.locale)}</time>}
+            {last && mine && <Status p={p} m={m} />}
             {
               /* The keyboard's way to the action bar (a tap on the bubble is the pointer's): a
                  button of its own, since the bubble holds links and cannot be one. */

@@ -84,6 +84,20 @@ export function dayLabel(at: number, locale: Locale, now = new Date()): string {
     .format(d);
 }
 
+/** Messages of one sender this close together form a run. */
+export const RUN_MS = 5 * 60_000;
+
+/**
+ * Whether `b` continues `a`'s run (one avatar and name at its start, one time at its end): both
+ * plain messages, one sender, one day, less than RUN_MS apart.
+ */
+export function sameRun(a: Message | undefined, b: Message | undefined): boolean {
+  const plain = (m: Message | undefined): m is Message =>
+    !!m && m.kind !== "system" && m.kind !== "update" && !m.recalled;
+  return plain(a) && plain(b) && a.from === b.from && dayKey(a.at) === dayKey(b.at) &&
+    b.at - a.at < RUN_MS;
+}
+
 export function dayKey(at: number): string {
   const d = new Date(at);
   return `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`;

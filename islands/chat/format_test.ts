@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { dayLabel, listTime, timeOf } from "./format.ts";
+import { dayLabel, listTime, sameRun, timeOf } from "./format.ts";
+import type { Message } from "../../lib/wire/protocol.ts";
 
 Deno.test("times: 24-hour in Chinese, 12-hour in English, today / yesterday / a short date in the list", () => {
   const at = (y: number, mo: number, d: number, h: number, mi: number) =>
@@ -18,4 +19,31 @@ Deno.test("times: 24-hour in Chinese, 12-hour in English, today / yesterday / a 
   const label = dayLabel(at(2026, 1, 2, 8, 0), "en", now);
   assert.match(label, /January/);
   assert.equal(dayLabel(at(2026, 1, 2, 9, 0), "en", now), label);
+});
+
+Deno.test("runs: one sender, one day, under five minutes apart; a system line, a recall or another sender breaks one", () => {
+  const at = new Date(2026, 4, 14, 10, 0).getTime();
+  const msg = (seq: number, from: string, min: number, extra: Partial<Message> = {}): Message => ({
+    conv: "c",
+    seq,
+    id: `m${seq}`,
+    from,
+    kind: "text",
+    text: `t${seq}`,
+    at: at + min * 60_000,
+    ...extra,
+  });
+  assert.equal(sameRun(msg(1, "a", 0), msg(2, "a", 4.9)), true);
+  assert.equal(sameRun(msg(1, "a", 0), msg(2, "a", 5)), false, "five minutes apart");
+  assert.equal(sameRun(msg(1, "a", 0), msg(2, "b", 1)), false, "another sender");
+  assert.equal(sameRun(msg(1, "a", 0), msg(2, "a", 1, { kind: "system" })), false);
+  assert.equal(sameRun(msg(1, "a", 0, { recalled: { by: "a", at } }), msg(2, "a", 1)), false);
+  assert.equal(sameRun(undefined, msg(2, "a", 1)), false);
+  assert.equal(sameRun(msg(1, "a", 0), undefined), false);
+  // Across midnight: a new day starts a new run (its separator comes between).
+  const late = new Date(2026, 4, 14, 23, 58).getTime();
+  assert.equal(
+    sameRun({ ...msg(1, "a", 0), at: late }, { ...msg(2, "a", 0), at: late + 3 * 60_000 }),
+    false,
+  );
 });
