@@ -138,3 +138,79 @@ eachEngine("an @mention is picked while typing and marks the group for the other
     state: "detached",
   });
 });
+
+eachEngine(
+  "right-click and a touch long-press open a message's menu; Copy copies its text",
+  async (t) => {
+    const alice = await signUp(t.server);
+    const bob = await signUp(t.server);
+    const dm = await friendsDm(t.server, alice.userId, bob.userId);
+    await t.server.rt.log.append({
+      conv: dm.id,
+      sender: bob.userId,
+      cid: "menu-1",
+      kind: "text",
+      text: "hold me 按住我",
+      checkMember: true,
+    });
+    for (const size of [DESKTOP, PHONE]) {
+      const a = await t.tab({ size, locale: "en", cookies: alice.client.cookies });
+      await chat(a, dm.id);
+      const msg = await msgWith(a, "hold me");
+      // Right-click: the app's menu, not the browser's (the event is taken).
+      const taken = await a.eval((sel: string) => {
+        const bubble = document.querySelector<HTMLElement>(`${sel} .bubble .text`)!;
+        const r = bubble.getBoundingClientRect();
+        return !bubble.dispatchEvent(
+          new MouseEvent("contextmenu", {
+            bubbles: true,
+            cancelable: true,
+            button: 2,
+            clientX: r.left + 5,
+            clientY: r.top + 5,
+          }),
+        );
+      }, msg);
+      assert.ok(taken, `${t.engine}: the browser's menu is replaced`);
+      await a.waitFor(`${msg} [data-testid="actions"]`);
+      // A tap on the bubble toggles it: closed.
+      await a.click(`${msg} .bubble .text`);
+      await a.waitFor(`${msg} [data-testid="actions"]`, { state: "detached" });
+
+      // A touch held still for half a second opens it; the click that ends the press leaves it.
+      const held = await a.eval(async (sel: string) => {
+        const el = document.querySelector<HTMLElement>(`${sel} .bubble .text`)!;
+        const r = el.getBoundingClientRect();
+        const at = { bubbles: true, cancelable: true, clientX: r.left + 5, clientY: r.top + 5 };
+        const touch = { ...at, pointerType: "touch", pointerId: 7, isPrimary: true };
+        el.dispatchEvent(new PointerEvent("pointerdown", touch));
+        await new Promise((res) => setTimeout(res, 700));
+        const openWhileHeld = !!document.querySelector(`${sel} [data-testid="actions"]`);
+        el.dispatchEvent(new PointerEvent("pointerup", touch));
+        el.dispatchEvent(new MouseEvent("click", at));
+        return openWhileHeld;
+      }, msg);
+      assert.ok(held, `${t.engine}: open while the finger is still down`);
+      await a.waitFor(`${msg} [data-testid="actions"]`);
+      // Copy puts the text on the clipboard and closes the menu.
+      await a.eval(() => {
+        Object.defineProperty(navigator, "clipboard", {
+          configurable: true,
+          value: {
+            writeText: (text: string) => {
+              (window as unknown as { copied: string }).copied = text;
+              return Promise.resolve();
+            },
+          },
+        });
+      });
+      await a.click(`${msg} [data-testid="actions"] [data-testid="copy"]`);
+      await a.waitFor(`${msg} [data-testid="actions"]`, { state: "detached" });
+      assert.equal(
+        await a.eval(() => (window as unknown as { copied: string }).copied),
+        "hold me 按住我",
+      );
+      await a.close();
+    }
+  },
+);

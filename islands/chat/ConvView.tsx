@@ -169,6 +169,39 @@ function cardOf(s: ChatState, id: string, locale: Locale) {
     };
 }
 
+/**
+ * A touch held still for half a second opens a message's menu. Safari on iOS sends no
+ * contextmenu for a long-press, so it is timed here; where the browser sends one too (Android),
+ * both just open the same menu. One press at a time, so the state is the module's.
+ */
+const press = {
+  timer: undefined as ReturnType<typeof setTimeout> | undefined,
+  x: 0,
+  y: 0,
+  fired: false,
+};
+function longPress(open: () => void) {
+  const stop = () => clearTimeout(press.timer);
+  return {
+    onPointerDown(e: PointerEvent) {
+      if (e.pointerType !== "touch") return;
+      stop();
+      press.x = e.clientX;
+      press.y = e.clientY;
+      press.fired = false;
+      press.timer = setTimeout(() => {
+        press.fired = true;
+        open();
+      }, 500);
+    },
+    onPointerMove(e: PointerEvent) {
+      if (Math.hypot(e.clientX - press.x, e.clientY - press.y) > 10) stop();
+    },
+    onPointerUp: stop,
+    onPointerCancel: stop,
+  };
+}
+
 export function ConvView(p: ConvViewProps) {
   const c = p.c;
   const me = p.s.me?.id;
@@ -334,8 +367,18 @@ export function ConvView(p: ConvViewProps) {
             onClick={(e) => {
               // A link opens; the bubble around it does not toggle.
               if ((e.target as HTMLElement).closest("a,.quote")) return;
+              // The click that ends a long-press leaves the menu it opened.
+              if (press.fired) return void (press.fired = false);
               setSel(sel === m.seq ? null : m.seq);
             }}
+            // Right-click (desktop) and long-press (phones) open the message's menu, as in
+            // WeChat; on a link the browser's own menu stays.
+            onContextMenu={(e) => {
+              if ((e.target as HTMLElement).closest("a")) return;
+              e.preventDefault();
+              setSel(m.seq);
+            }}
+            {...longPress(() => setSel(m.seq))}
             data-testid="bubble"
           >
             {m.reply && <Quote s={p.s} c={c} reply={m.reply} locale={p.locale} onJump={setSeek} />}
@@ -361,6 +404,10 @@ export function ConvView(p: ConvViewProps) {
               onReact={(emoji, on) => (p.onReact(m.seq, emoji, on), setSel(null))}
               onReply={() => (setReplyTo(m.seq), setSel(null))}
               onRecall={() => (p.onRecall(m.seq), setSel(null))}
+              onCopy={() => {
+                navigator.clipboard?.writeText(m.text).catch(() => {});
+                setSel(null);
+              }}
             />
           )}
           <div class={`meta${last ? "" : " bare"}`}>

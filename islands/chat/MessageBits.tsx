@@ -131,6 +131,7 @@ export function ActionBar(
     onReact: (emoji: string, on: boolean) => void;
     onReply: () => void;
     onRecall: () => void;
+    onCopy: () => void;
   },
 ) {
   const mine = (emoji: string) => !!p.me && !!p.m.reactions?.[emoji]?.includes(p.me);
@@ -155,6 +156,11 @@ export function ActionBar(
           {e}
         </button>
       ))}
+      {p.m.text && (
+        <button type="button" class="link" onClick={p.onCopy} data-testid="copy">
+          {t(p.locale, "chat.copy")}
+        </button>
+      )}
       <button type="button" class="link" onClick={p.onReply} data-testid="reply">
         {t(p.locale, "chat.reply")}
       </button>

@@ -214,6 +214,7 @@ export const en = {
   "chat.messages": "Messages",
   "chat.conversations": "Conversations",
   "chat.reply": "Reply",
+  "chat.copy": "Copy",
   "chat.mentioned": "[You were mentioned]",
   "chat.mentionAll": "Everyone",
   "chat.mentionPick": "Mention someone",
