@@ -27,7 +27,10 @@ export function Layout(p: LayoutProps) {
     <html lang={p.locale} data-theme={p.theme}>
       <head>
         <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover" />
+        <meta
+          name="viewport"
+          content="width=device-width, initial-scale=1, viewport-fit=cover, interactive-widget=resizes-content"
+        />
         <meta name="description" content={t(p.locale, "meta.description")} />
         <meta name="color-scheme" content={p.theme ?? "light dark"} />
         <meta name="theme-color" content="#07c160" />

@@ -113,6 +113,25 @@ export default function ChatApp(p: ChatAppProps) {
   const c = open ? s.convs[open] : undefined;
   const [searchingAll, setSearchingAll] = useState(false);
 
+  // The on-screen keyboard: follow the visual viewport (see --vvh in chat.css).
+  useEffect(() => {
+    const vv = globalThis.visualViewport;
+    if (!vv) return;
+    const root = document.documentElement;
+    const fit = () => {
+      // Pinch-zoomed in, the visual viewport is small too, but no keyboard takes the screen.
+      if (Math.abs(vv.scale - 1) < 0.01) {
+        root.style.setProperty("--vvh", `${Math.round(vv.height)}px`);
+      }
+    };
+    fit();
+    vv.addEventListener("resize", fit);
+    return () => {
+      vv.removeEventListener("resize", fit);
+      root.style.removeProperty("--vvh");
+    };
+  }, []);
+
   useEffect(() => {
     connect();
     const onPop = () => setOpen(openFromUrl());

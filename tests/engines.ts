@@ -49,6 +49,8 @@ interface Driver {
   setFiles(selector: string, paths: string[]): Promise<void>;
   /** False when this engine cannot take the network away here. */
   setOffline(offline: boolean): Promise<boolean>;
+  /** A new viewport size (WebKit: the window's, less the MiniBrowser's bars). */
+  resize(size: Size): Promise<void>;
   screenshot(path: string): Promise<void>;
   /** Console errors and uncaught exceptions seen so far. */
   problems(): Promise<string[]>;
@@ -104,6 +106,7 @@ class ChromiumEngine implements EngineDriver {
       press: (s, key) => page.press(s, key),
       setFiles: (s, paths) => page.setInputFiles(s, paths),
       setOffline: async (off) => (await ctx.setOffline(off), true),
+      resize: (size) => page.setViewportSize(size),
       screenshot: async (path) => void await page.screenshot({ path }),
       problems: () => Promise.resolve(seen),
       close: () => ctx.close(),
@@ -178,6 +181,7 @@ class FirefoxEngine implements EngineDriver {
         await (el as unknown as { uploadFile(...p: string[]): Promise<void> }).uploadFile(...paths);
       },
       setOffline: async (off) => (await page.setOfflineMode(off), true),
+      resize: (size) => page.setViewport({ ...size, deviceScaleFactor: 1 }),
       screenshot: async (path) => void await page.screenshot({ path: path as `${string}.png` }),
       problems: () => Promise.resolve(seen),
       close: () => ctx.close(),
@@ -366,6 +370,7 @@ class WebKitEngine implements EngineDriver {
       },
       // WebDriver classic has no network emulation, and WebKitGTK's driver no extension for it.
       setOffline: () => Promise.resolve(false),
+      resize: async (size) => void await wd("POST", `${s}/window/rect`, size),
       screenshot: async (path) => {
         const b64 = await wd<string>("GET", `${s}/screenshot`);
         await Deno.writeFile(path, Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
@@ -569,6 +574,11 @@ export class Tab {
 
   setFiles(selector: string, paths: string[]): Promise<void> {
     return this.d.setFiles(selector, paths);
+  }
+
+  /** A new viewport size, as when a phone's keyboard takes the lower part of the screen. */
+  resize(size: Size): Promise<void> {
+    return this.d.resize(size);
   }
 
   /** Takes the network away (or gives it back); false when this engine cannot here. */

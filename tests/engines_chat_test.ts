@@ -515,3 +515,99 @@ eachEngine(
     }
   },
 );
+
+// ------------------------------------------------------------------------------------------------
+
+eachEngine(
+  "the on-screen keyboard: the composer rides above it and the newest message stays in view",
+  async (t) => {
+    const alice = await signUp(t.server);
+    const bob = await signUp(t.server);
+    const dm = await friendsDm(t.server, alice.userId, bob.userId);
+    for (let i = 1; i <= 30; i++) {
+      await t.server.rt.log.append({
+        conv: dm.id,
+        sender: i % 2 ? bob.userId : alice.userId,
+        cid: `kb-${i}`,
+        kind: "text",
+        text: `keyboard message ${i}`,
+        checkMember: true,
+      });
+    }
+    const phone = { width: 375, height: 812 };
+    const a = await chatTab(t, alice, phone);
+    await openConv(a, dm.id);
+    await a.waitForText("keyboard message 30", MSG);
+    await a.eval((s: string) => document.querySelector<HTMLElement>(s)!.focus(), COMPOSER);
+    /** Where the composer and the newest message are, against the visible height. */
+    const layout = () =>
+      a.eval(
+        (composer: string, msg: string) => {
+          const vh = globalThis.visualViewport?.height ?? innerHeight;
+          const box = document.querySelector(composer)!.getBoundingClientRect();
+          const last = [...document.querySelectorAll(msg)].at(-1)!.getBoundingClientRect();
+          const list = document.querySelector('[data-testid="messages"]')!.getBoundingClientRect();
+          return {
+            vh,
+            composerBottom: box.bottom,
+            composerTop: box.top,
+            lastBottom: last.bottom,
+            lastTop: last.top,
+            listTop: list.top,
+            fontSize: parseFloat(getComputedStyle(document.querySelector(composer)!).fontSize),
+          };
+        },
+        COMPOSER,
+        MSG,
+      );
+    const inView = (l: Awaited<ReturnType<typeof layout>>, what: string) => {
+      assert.ok(
+        l.composerBottom <= l.vh + 1,
+        `${t.engine} ${what}: composer visible (${JSON.stringify(l)})`,
+      );
+      assert.ok(
+        l.lastBottom <= l.composerTop + 1 && l.lastTop >= l.listTop - 1,
+        `${t.engine} ${what}: the newest message in view (${JSON.stringify(l)})`,
+      );
+    };
+    /**
+     * Waits (a few frames at most: the list's ResizeObserver runs at a rendering update, which a
+     * headless WebKit paces slowly) until the composer fits `vh` and the newest message sits above
+     * it; the assertions after it then say what is wrong if it never does.
+     */
+    const settled = (vh: number) =>
+      a.until(
+        (composer: string, msg: string, h: number) => {
+          const box = document.querySelector(composer)!.getBoundingClientRect();
+          const last = [...document.querySelectorAll(msg)].at(-1)!.getBoundingClientRect();
+          return box.bottom <= h + 1 && last.bottom <= box.top + 1;
+        },
+        [COMPOSER, MSG, vh],
+        { timeout: 3000 },
+      ).catch(() => {});
+    const before = await layout();
+    inView(before, "before");
+    // No zoom on focus (iOS zooms into fields under 16 px).
+    assert.ok(before.fontSize >= 16, `composer font ${before.fontSize}px`);
+
+    // A keyboard as Safari on iOS has it: only the visual viewport shrinks.
+    await a.eval(() => {
+      const vv = globalThis.visualViewport!;
+      Object.defineProperty(vv, "height", { configurable: true, get: () => 420 });
+      vv.dispatchEvent(new Event("resize"));
+    });
+    await settled(420);
+    inView(await layout(), "visual viewport 420px");
+    await a.eval(() => {
+      const vv = globalThis.visualViewport!;
+      delete (vv as unknown as { height?: number }).height;
+      vv.dispatchEvent(new Event("resize"));
+    });
+
+    // A keyboard as Chrome on Android has it: the whole viewport gets shorter.
+    await a.resize({ width: 375, height: 480 });
+    await a.until(() => innerHeight < 600);
+    await settled(await a.eval(() => innerHeight));
+    inView(await layout(), "viewport resized");
+  },
+);

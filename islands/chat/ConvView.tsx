@@ -243,6 +243,22 @@ export function ConvView(p: ConvViewProps) {
     anchor.current = { first: firstSeq, height: el.scrollHeight, top: el.scrollTop };
   }, [firstSeq, lastSeq, c.pending.length, c.drafts]);
 
+  // The list got shorter (an on-screen keyboard came up, the window shrank): a reader at the
+  // newest message stays there, as the browser would keep the top instead. Firefox and WebKit
+  // report a scroll for the shrink before this observer runs; onScroll leaves "at the bottom" as
+  // it was for such a scroll (the height it knew has changed), or the reader would lose it.
+  const viewHeight = useRef(0);
+  useEffect(() => {
+    const el = scroller.current;
+    if (!el || typeof ResizeObserver === "undefined") return;
+    const watch = new ResizeObserver(() => {
+      if (atBottom.current) el.scrollTop = el.scrollHeight;
+      viewHeight.current = el.clientHeight;
+    });
+    watch.observe(el);
+    return () => watch.disconnect();
+  }, []);
+
   // Recalls and reactions are entries too: read with the rest, but not "new" messages below.
   const lastShown = c.messages.findLast((m) => m.kind !== "update")?.seq ?? 0;
   useEffect(() => {
@@ -295,7 +311,9 @@ export function ConvView(p: ConvViewProps) {
   function onScroll() {
     const el = scroller.current!;
     anchor.current = { first: firstSeq, height: el.scrollHeight, top: el.scrollTop };
-    atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 60;
+    if (el.clientHeight === viewHeight.current) {
+      atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 60;
+    }
     if (atBottom.current && newCount) {
       setNewCount(0);
       p.onSeen();
