@@ -214,3 +214,45 @@ eachEngine(
     }
   },
 );
+
+eachEngine(
+  "a swipe from the left edge goes back to the list on a phone, not from mid-screen",
+  async (t) => {
+    const alice = await signUp(t.server);
+    const bob = await signUp(t.server);
+    const dm = await friendsDm(t.server, alice.userId, bob.userId);
+    const a = await t.tab({ size: PHONE, locale: "en", cookies: alice.client.cookies });
+    await chat(a, dm.id);
+    const swipe = (fromX: number, toX: number) =>
+      a.eval(
+        async (x0: number, x1: number) => {
+          const el = document.querySelector<HTMLElement>(".conv-view .messages")!;
+          const y = el.getBoundingClientRect().top + 100;
+          const at = (x: number) => ({
+            bubbles: true,
+            cancelable: true,
+            clientX: x,
+            clientY: y,
+            pointerType: "touch",
+            pointerId: 9,
+            isPrimary: true,
+          });
+          el.dispatchEvent(new PointerEvent("pointerdown", at(x0)));
+          await new Promise((r) => setTimeout(r, 50));
+          el.dispatchEvent(new PointerEvent("pointermove", at((x0 + x1) / 2)));
+          el.dispatchEvent(new PointerEvent("pointerup", at(x1)));
+        },
+        fromX,
+        toX,
+      );
+    // From the middle of the screen: nothing (the list's own gestures).
+    await swipe(150, 330);
+    await new Promise((r) => setTimeout(r, 300));
+    await a.waitFor(".conv-view");
+    // From the edge: back to the list.
+    await swipe(4, 200);
+    await a.waitFor(".conv-view", { state: "detached" });
+    await a.waitFor(`a.conv-item[data-conv="${dm.id}"]`);
+    assert.equal(await a.eval(() => location.search), "", "the address is the list's again");
+  },
+);

@@ -202,6 +202,30 @@ function longPress(open: () => void) {
   };
 }
 
+/**
+ * On a phone, a finger that starts at the screen's left edge and moves right goes back to the
+ * list, as in iOS apps. Only from the edge, so the list's own swipes and text selection stay.
+ */
+const swipe = { x: -1, y: 0 };
+function swipeBack(back: () => void) {
+  return {
+    onPointerDown(e: PointerEvent) {
+      swipe.x = e.pointerType === "touch" && e.clientX <= 24 ? e.clientX : -1;
+      swipe.y = e.clientY;
+    },
+    onPointerUp(e: PointerEvent) {
+      const dx = e.clientX - swipe.x, dy = Math.abs(e.clientY - swipe.y);
+      if (swipe.x >= 0 && dx > 80 && dy < dx / 2 && matchMedia("(max-width: 767px)").matches) {
+        back();
+      }
+      swipe.x = -1;
+    },
+    onPointerCancel() {
+      swipe.x = -1;
+    },
+  };
+}
+
 export function ConvView(p: ConvViewProps) {
   const c = p.c;
   const me = p.s.me?.id;
@@ -515,6 +539,7 @@ export function ConvView(p: ConvViewProps) {
       class="conv-view"
       data-conv={c.summary.id}
       onKeyDown={onKeyDown}
+      {...swipeBack(p.onBack)}
       onDragOver={(e) => {
         if (e.dataTransfer?.types.includes("Files")) e.preventDefault();
       }}
