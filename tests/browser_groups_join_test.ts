@@ -37,6 +37,7 @@ Deno.test("groups in the UI: find a public group and join, ask to join a private
       (document.querySelector('[data-testid="setting-public"]') as HTMLInputElement)?.checked
     );
     const e = await open(await as(browser, server, E, PHONE, "en"), server.url("/"));
+    await e.click('[data-testid="list-plus"]');
     await e.click('[data-testid="find-groups"]');
     await e.waitForURL("**/groups/find");
     await ready(e);

@@ -45,6 +45,7 @@ async function scenario(locale: Locale, aSize: Size) {
     await c.waitForSelector('[data-connection="online"]');
 
     // A creates the group from the chat list: name (shown as text, never HTML), avatar, two friends.
+    await a.click('[data-testid="list-plus"]');
     await a.click('[data-testid="new-group"]');
     await a.waitForURL("**/g/new");
     await ready(a);

@@ -256,3 +256,46 @@ eachEngine(
     assert.equal(await a.eval(() => location.search), "", "the address is the list's again");
   },
 );
+
+eachEngine(
+  "the chat list's + opens what starts something new; Escape or a tap elsewhere closes it",
+  async (t) => {
+    const alice = await signUp(t.server);
+    for (const size of [PHONE, DESKTOP]) {
+      const a = await t.tab({ size, locale: "zh-CN", cookies: alice.client.cookies });
+      await a.goto("/");
+      await a.waitFor(ONLINE, { state: "attached" });
+      const plus = '[data-testid="list-plus"]';
+      assert.equal(
+        await a.eval((s: string) => document.querySelector(s)!.getAttribute("aria-expanded"), plus),
+        "false",
+      );
+      await a.click(plus);
+      await a.waitFor('[data-testid="plus-menu"]');
+      assert.deepEqual(await a.texts('[data-testid="plus-menu"] a'), [
+        "发起群聊",
+        "添加朋友",
+        "查找群聊",
+      ]);
+      // Escape closes it and leaves focus on the +.
+      await a.press('[data-testid="plus-menu"] a', "Escape");
+      await a.waitFor('[data-testid="plus-menu"]', { state: "detached" });
+      assert.equal(
+        await a.eval(() => document.activeElement?.getAttribute("data-testid")),
+        "list-plus",
+      );
+      // Open again; a tap on the list closes it; then an item goes where it says.
+      await a.click(plus);
+      await a.waitFor('[data-testid="plus-menu"]');
+      await a.eval(() =>
+        document.querySelector(".conv-list")!.dispatchEvent(
+          new PointerEvent("pointerdown", { bubbles: true }),
+        )
+      );
+      await a.waitFor('[data-testid="plus-menu"]', { state: "detached" });
+      await a.click(plus);
+      await a.click('[data-testid="plus-menu"] [data-testid="add-friend"]');
+      await a.until(() => location.pathname === "/contacts/new");
+    }
+  },
+);

@@ -235,6 +235,7 @@ eachEngine(
     await a.goto("/");
     await online(a);
     await bothShown(a, b);
+    await a.click('[data-testid="list-plus"]');
     await a.click('[data-testid="new-group"]');
     await arrived(a, /^\/g\/new$/);
     await a.fill('[data-testid="group-title"]', "Hiking 周末");

@@ -1,10 +1,11 @@
 /** The chat screen's group parts: details of the open group, and closing a group that is gone. */
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { type Locale, t } from "../../lib/i18n/i18n.ts";
 import type { ChatState } from "../../lib/client/state.ts";
 import { dispatch, onFrame } from "../chat/client.ts";
 import type { GroupView } from "../../lib/wire/api.ts";
 import { forgetGroupInfo, loadGroupInfo, reloadGroupInfoSoon } from "./store.ts";
+import { Icon } from "../../components/Icon.tsx";
 
 export interface Gone {
   conv: string;
@@ -119,16 +120,64 @@ export function GoneNotice(
 }
 
 /** "New group" and "Find groups", at the top of the conversation list. */
+/**
+ * The chat list's header: its title and a "+" that opens what starts something new (a group, a
+ * friend, a group to find or join by link), as WeChat's corner menu does. A disclosure: the
+ * button says whether it is open; Escape or a click elsewhere closes it.
+ */
 export function ListHead({ locale }: { locale: Locale }) {
+  const [open, setOpen] = useState(false);
+  const root = useRef<HTMLDivElement>(null);
+  const button = useRef<HTMLButtonElement>(null);
+  // A layout effect: listening from the moment the menu shows (a plain effect waits for a frame,
+  // which a background or headless tab may be slow to give, and an Escape before it went unseen).
+  useLayoutEffect(() => {
+    if (!open) return;
+    const away = (e: Event) => {
+      if (!root.current?.contains(e.target as Node)) setOpen(false);
+    };
+    // On the document, not the menu: Safari does not focus a button it clicks, so after a click
+    // on "+" the key goes to the page's body, not to anything inside this header.
+    const escape = (e: KeyboardEvent) => {
+      if (e.key !== "Escape") return;
+      setOpen(false);
+      button.current?.focus();
+    };
+    document.addEventListener("pointerdown", away);
+    document.addEventListener("keydown", escape);
+    return () => {
+      document.removeEventListener("pointerdown", away);
+      document.removeEventListener("keydown", escape);
+    };
+  }, [open]);
   return (
-    <div class="list-head">
+    <div class="list-head" ref={root}>
       <h2 class="list-title">{t(locale, "nav.chats")}</h2>
-      <a class="button small" href="/groups/find" data-testid="find-groups">
-        {t(locale, "group.find")}
-      </a>
-      <a class="button small primary" href="/g/new" data-testid="new-group">
-        + {t(locale, "group.new")}
-      </a>
+      <button
+        ref={button}
+        type="button"
+        class="list-plus"
+        aria-expanded={open}
+        aria-controls="list-plus-menu"
+        aria-label={t(locale, "chat.startNew")}
+        onClick={() => setOpen(!open)}
+        data-testid="list-plus"
+      >
+        <Icon name="plus" />
+      </button>
+      {open && (
+        <ul class="plus-menu" id="list-plus-menu" data-testid="plus-menu">
+          <li>
+            <a href="/g/new" data-testid="new-group">{t(locale, "group.new")}</a>
+          </li>
+          <li>
+            <a href="/contacts/new" data-testid="add-friend">{t(locale, "contacts.add")}</a>
+          </li>
+          <li>
+            <a href="/groups/find" data-testid="find-groups">{t(locale, "group.find")}</a>
+          </li>
+        </ul>
+      )}
     </div>
   );
 }

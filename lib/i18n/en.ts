@@ -215,6 +215,7 @@ export const en = {
   "chat.conversations": "Conversations",
   "chat.reply": "Reply",
   "chat.copy": "Copy",
+  "chat.startNew": "Start something new",
   "chat.mentioned": "[You were mentioned]",
   "chat.mentionAll": "Everyone",
   "chat.mentionPick": "Mention someone",

@@ -210,6 +210,7 @@ export const zh: { [K in keyof typeof en]: string } = {
   "chat.conversations": "会话",
   "chat.reply": "引用",
   "chat.copy": "复制",
+  "chat.startNew": "发起",
   "chat.mentioned": "[有人@我]",
   "chat.mentionAll": "所有人",
   "chat.mentionPick": "选择提醒的人",
