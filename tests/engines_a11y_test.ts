@@ -1,8 +1,9 @@
 /**
  * axe-core in each engine (Chromium, Firefox, WebKit): what a page exposes to assistive tech and
  * how it renders (contrast, sizes, focus) can differ between engines, so the main pages are audited
- * in all three: logged out, and logged in with a DM open, at phone size in English and at desktop
- * size in Chinese. (tests/browser_a11y_test.ts audits every page in Chromium, also in dark mode.)
+ * in all three: logged out, and logged in with a DM open (its emoji picker, a message's menu), the
+ * chat list's "+" menu, at phone size in English and at desktop size in Chinese.
+ * (tests/browser_a11y_test.ts audits every page in Chromium, also in dark mode.)
  */
 import assert from "node:assert/strict";
 import { friendsDm, friendsGroup, signUp } from "./helpers.ts";
@@ -52,6 +53,8 @@ async function pass(
   try {
     wb.send({ type: "send", conv: dm.id, cid: "b1", text: "Hi Alice! https://example.com" });
     await wb.next("ack");
+    wb.send({ type: "send", conv: dm.id, cid: "b2", text: "See you soon" });
+    await wb.next("ack");
   } finally {
     wb.close();
   }
@@ -80,6 +83,17 @@ async function pass(
   await tab.click('[data-testid="emoji-toggle"]');
   await tab.waitFor('[data-testid="emoji-grid"] [data-testid="emoji"]');
   found.push(...await audit(tab, `${tag} emoji picker`));
+  // A message's menu (with Copy), and the chat list's "+" menu.
+  await tab.click('[data-testid="emoji-toggle"]');
+  await tab.waitFor('[data-testid="emoji-picker"]', { state: "detached" });
+  // (On the message without a link: a click on a link opens it instead.)
+  await tab.clickText('.conv-view [data-testid="msg"]:not(.mine) .bubble .text', "See you soon");
+  await tab.waitFor('[data-testid="actions"] [data-testid="copy"]');
+  found.push(...await audit(tab, `${tag} message menu`));
+  await tab.goto("/");
+  await tab.click('[data-testid="list-plus"]');
+  await tab.waitFor('[data-testid="plus-menu"]');
+  found.push(...await audit(tab, `${tag} + menu`));
   for (const path of ["/contacts", "/settings", `/g/${group.id}`]) {
     await tab.goto(path);
     found.push(...await audit(tab, `${tag} ${path}`));
