@@ -4,7 +4,7 @@
  * other's "[有人@我]" mark. Alice is on a desktop in English, Bob on a phone in Chinese.
  */
 import assert from "node:assert/strict";
-import { friendsDm, friendsGroup, newUserInput, signUp } from "./helpers.ts";
+import { friendsDm, friendsGroup, newUserInput, signUp, storeTexts } from "./helpers.ts";
 import { DESKTOP, eachEngine, PHONE, type Tab } from "./engines.ts";
 
 const COMPOSER = '[data-testid="composer"]';
@@ -145,14 +145,7 @@ eachEngine(
     const alice = await signUp(t.server);
     const bob = await signUp(t.server);
     const dm = await friendsDm(t.server, alice.userId, bob.userId);
-    await t.server.rt.log.append({
-      conv: dm.id,
-      sender: bob.userId,
-      cid: "menu-1",
-      kind: "text",
-      text: "hold me 按住我",
-      checkMember: true,
-    });
+    await storeTexts(t.server, dm.id, "menu", [{ from: bob.userId, text: "hold me 按住我" }]);
     for (const size of [DESKTOP, PHONE]) {
       const a = await t.tab({ size, locale: "en", cookies: alice.client.cookies });
       await chat(a, dm.id);

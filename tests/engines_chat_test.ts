@@ -4,7 +4,7 @@
  * composition that must not send on Enter, and the offline banner with a message written offline.
  */
 import assert from "node:assert/strict";
-import { friendsDm, signUp, type TestServer } from "./helpers.ts";
+import { friendsDm, signUp, storeTexts, type TestServer } from "./helpers.ts";
 import { DESKTOP, eachEngine, type EngineTest, PHONE, type Size, type Tab } from "./engines.ts";
 import { pageBefore } from "../lib/chat/history.ts";
 import { t as tr } from "../lib/i18n/i18n.ts";
@@ -208,16 +208,12 @@ eachEngine("history pages in on scroll up: every message once, in order", async 
   // More than two pages of 30 (the client asks for 30 at a time), from both sides.
   const N = 75;
   const all = Array.from({ length: N }, (_, i) => `old message #${i + 1}`);
-  for (const [i, text] of all.entries()) {
-    await t.server.rt.log.append({
-      conv: dm.id,
-      sender: i % 3 ? alice.userId : bob.userId,
-      cid: `seed-${i + 1}`,
-      kind: "text",
-      text,
-      checkMember: true,
-    });
-  }
+  await storeTexts(
+    t.server,
+    dm.id,
+    "seed",
+    all.map((text, i) => ({ from: i % 3 ? alice.userId : bob.userId, text })),
+  );
 
   const b = await chatTab(t, bob, DESKTOP);
   await openConv(b, dm.id);
@@ -461,16 +457,12 @@ eachEngine(
     const alice = await signUp(t.server);
     const bob = await signUp(t.server);
     const dm = await friendsDm(t.server, alice.userId, bob.userId);
-    for (let i = 1; i <= 10; i++) {
-      await t.server.rt.log.append({
-        conv: dm.id,
-        sender: bob.userId,
-        cid: `run-${i}`,
-        kind: "text",
-        text: `run message ${i}`,
-        checkMember: true,
-      });
-    }
+    await storeTexts(
+      t.server,
+      dm.id,
+      "run",
+      Array.from({ length: 10 }, (_, i) => ({ from: bob.userId, text: `run message ${i + 1}` })),
+    );
     for (const size of [{ width: 375, height: 812 }, DESKTOP]) {
       const a = await chatTab(t, alice, size);
       await openConv(a, dm.id);
@@ -524,16 +516,15 @@ eachEngine(
     const alice = await signUp(t.server);
     const bob = await signUp(t.server);
     const dm = await friendsDm(t.server, alice.userId, bob.userId);
-    for (let i = 1; i <= 30; i++) {
-      await t.server.rt.log.append({
-        conv: dm.id,
-        sender: i % 2 ? bob.userId : alice.userId,
-        cid: `kb-${i}`,
-        kind: "text",
-        text: `keyboard message ${i}`,
-        checkMember: true,
-      });
-    }
+    await storeTexts(
+      t.server,
+      dm.id,
+      "kb",
+      Array.from({ length: 30 }, (_, i) => ({
+        from: i % 2 ? alice.userId : bob.userId,
+        text: `keyboard message ${i + 1}`,
+      })),
+    );
     const phone = { width: 375, height: 812 };
     const a = await chatTab(t, alice, phone);
     await openConv(a, dm.id);

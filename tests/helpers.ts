@@ -231,3 +231,25 @@ export async function friendsGroup(
   const owner = await getUser(server.kv, ownerId);
   return await createGroup(server.rt, owner!, title, memberIds);
 }
+
+/**
+ * Stored text messages in a conversation, as if each sender had sent them in order (the log's own
+ * append, with the membership check); cids are `${cidPrefix}-1`, `-2`, …
+ */
+export async function storeTexts(
+  server: TestServer,
+  conv: string,
+  cidPrefix: string,
+  messages: { from: string; text: string }[],
+): Promise<void> {
+  for (const [i, m] of messages.entries()) {
+    await server.rt.log.append({
+      conv,
+      sender: m.from,
+      cid: `${cidPrefix}-${i + 1}`,
+      kind: "text",
+      text: m.text,
+      checkMember: true,
+    });
+  }
+}
