@@ -60,7 +60,7 @@ export function groupFriends(
 export default function Contacts(p: ContactsProps) {
   const l = p.locale;
   if (IS_BROWSER) {
-    seed(p.me, p.groups);
+    seed(p.me, p.groups, false);
     seedFriends(p.snap);
   }
   const s = IS_BROWSER ? state.value : reduce(

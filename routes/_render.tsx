@@ -13,6 +13,8 @@ export interface PageOptions {
   status?: number;
   /** Extra class on <main>, e.g. "full" for the chat screen that fills the window. */
   mainClass?: string;
+  /** The unread count, for a page that has it at hand (else the middleware's, lib/http/app.ts). */
+  unread?: number;
 }
 
 export function page(
@@ -31,6 +33,7 @@ export function page(
       version={assets.version}
       user={c.var.user && userCard(c.var.user)}
       requests={c.var.friendRequests ?? 0}
+      unread={opts.unread ?? c.var.unread ?? 0}
       path={new URL(c.req.url).pathname + new URL(c.req.url).search}
       mainClass={opts.mainClass}
       theme={themeOf(getCookie(c, "theme"))}

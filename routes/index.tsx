@@ -8,6 +8,8 @@ import ChatApp from "../islands/ChatApp.tsx";
 import { listUserConvs } from "../lib/chat/conversations.ts";
 import { summarize, userCard } from "../lib/chat/conv_list.ts";
 import { friendsSnapshot } from "../lib/social/contacts.ts";
+import { mutedConvs } from "../lib/push/devices.ts";
+import { unreadTotal } from "../lib/wire/protocol.ts";
 
 export const homePage = new Hono<Env>();
 
@@ -30,9 +32,10 @@ homePage.get("/", async (c) => {
     );
   }
   const { kv, rt } = c.var.deps;
-  const [entries, friends] = await Promise.all([
+  const [entries, friends, muted] = await Promise.all([
     listUserConvs(kv, user.id),
     friendsSnapshot(kv, user.id),
+    mutedConvs(kv, user.id),
   ]);
   const convs = await summarize(kv, user.id, entries, l);
   const peers = convs.flatMap((s) => (s.peer ? [s.peer] : []));
@@ -52,6 +55,6 @@ homePage.get("/", async (c) => {
         friends,
       }}
     />,
-    { mainClass: "full" },
+    { mainClass: "full", unread: unreadTotal(convs, new Set(muted)) },
   );
 });

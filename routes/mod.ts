@@ -25,6 +25,7 @@ import { resetPage } from "./reset.tsx";
 import { settingsPage } from "./settings.tsx";
 import { profilePage } from "./u.tsx";
 import { feedbackPage } from "./feedback.tsx";
+import { mePage } from "./me.tsx";
 import { contactsPages } from "./contacts.tsx";
 import { groupPages } from "./g.tsx";
 import { groupsPages } from "./groups.tsx";
@@ -69,6 +70,7 @@ export const MOUNTS: readonly (readonly [string, Hono<Env>])[] = [
   ["/settings", settingsPage],
   ["/u", profilePage],
   ["/feedback", feedbackPage],
+  ["/me", mePage],
   ["/contacts", contactsPages],
   ["/g", groupPages],
   ["/groups", groupsPages],

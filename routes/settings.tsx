@@ -86,7 +86,7 @@ settingsPage.get("/", pageLogin, (c) => {
           fields: [FIELD_VARIANTS.currentPassword, FIELD_VARIANTS.newPassword],
         })}
       </section>
-      <section>
+      <section id="sessions">
         <h2>{t(l, "settings.sessions")}</h2>
         <Island of={SessionList} props={{ locale: l }} />
       </section>

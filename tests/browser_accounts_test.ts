@@ -66,6 +66,31 @@ async function pngBytes(): Promise<Buffer> {
   return await sharp(Buffer.from(svg)).png().toBuffer();
 }
 
+/** The "Me" screen, from its tab (phones). */
+async function toMe(page: Page): Promise<void> {
+  await page.getByTestId("tab-me").click();
+  await page.waitForURL("**/me");
+}
+
+/** Settings: from the header on desktops, through "Me" on phones. */
+async function toSettings(page: Page, size: Size): Promise<void> {
+  if (size === DESKTOP) await page.getByRole("link", { name: "Settings", exact: true }).click();
+  else {
+    await toMe(page);
+    await page.getByTestId("me-settings").click();
+  }
+  await page.waitForURL("**/settings");
+}
+
+/** The other language: the header's switch on desktops, the row on "Me" on phones. */
+async function switchLanguage(page: Page, size: Size): Promise<void> {
+  if (size === DESKTOP) return await page.getByTestId("lang-switch").click();
+  await toMe(page);
+  const lang = await page.locator("html").getAttribute("lang");
+  await page.getByTestId("me-lang").click();
+  await page.waitForFunction((was) => document.documentElement.lang !== was, lang);
+}
+
 async function whole(
   browser: Browser,
   server: TestServer,
@@ -118,20 +143,29 @@ async function whole(
     await page.getByLabel("Password", { exact: true }).fill(input.password);
     await page.getByRole("button", { name: "Log in" }).click();
     await page.waitForURL(server.url("/"));
-    // The header shows who is logged in: avatar and nickname (on phones the name is for
-    // screen readers only, next to the avatar with its first letter).
-    const me = page.getByTestId("me");
-    assert.equal(await me.getAttribute("title"), input.nickname);
-    await page.locator("header").getByRole("link", { name: input.nickname }).waitFor();
     // The bot has said hello: one unread message waits in its conversation.
     assert.equal(await page.locator('[data-kind="bot"] [data-testid="unread"]').innerText(), "1");
-    assert.equal(await me.locator(".avatar").innerText(), input.nickname[0].toUpperCase());
-    if (size === DESKTOP) assert.equal(await me.locator(".me-name").innerText(), input.nickname);
     await checkPage(page, size, "07-home");
+    if (size === DESKTOP) {
+      // The header shows who is logged in: avatar and nickname.
+      const me = page.getByTestId("me");
+      assert.equal(await me.getAttribute("title"), input.nickname);
+      await page.locator("header").getByRole("link", { name: input.nickname }).waitFor();
+      assert.equal(await me.locator(".avatar").innerText(), input.nickname[0].toUpperCase());
+      assert.equal(await me.locator(".me-name").innerText(), input.nickname);
+    } else {
+      // Phones have no top bar: the tab bar counts the bot's hello on 消息, and "Me" shows who
+      // is logged in.
+      assert.equal(await page.getByTestId("tab-unread").innerText(), "1");
+      await toMe(page);
+      const card = page.getByTestId("me-card");
+      assert.ok((await card.innerText()).includes(input.nickname));
+      assert.equal(await card.locator(".avatar").innerText(), input.nickname[0].toUpperCase());
+      await checkPage(page, size, "07b-me");
+    }
 
     // Settings: edit the profile.
-    await page.getByRole("link", { name: "Settings" }).click();
-    await page.waitForURL("**/settings");
+    await toSettings(page, size);
     await checkPage(page, size, "08-settings");
     const profile = page.locator("[data-form=profile]");
     const nick = `${sizeName(size)} 乐乐`;
@@ -198,17 +232,20 @@ async function whole(
     await page.getByRole("status").getByText("Thank you!").waitFor();
 
     // Language: switch to Chinese, and it stays on the next page load.
-    await page.getByRole("link", { name: "Settings" }).click();
-    await page.waitForURL("**/settings");
-    await page.getByTestId("lang-switch").click();
+    await toSettings(page, size);
+    await switchLanguage(page, size);
+    if (size !== DESKTOP) await toSettings(page, size);
     await page.getByRole("heading", { name: "设置", exact: true }).waitFor();
     assert.equal(await page.locator("html").getAttribute("lang"), "zh-CN");
     await checkPage(page, size, "11-settings-zh");
     await page.goto(server.url(`/u/${input.username}`));
-    await page.getByRole("link", { name: "聊天" }).waitFor();
+    await (size === DESKTOP
+      ? page.getByRole("link", { name: "聊天" })
+      : page.getByTestId("tab-chats").getByText("消息", { exact: true })).waitFor();
     await page.getByText("性别").waitFor();
     await checkPage(page, size, "12-profile-zh");
-    await page.getByTestId("lang-switch").click();
+    await switchLanguage(page, size);
+    if (size !== DESKTOP) await page.goto(server.url(`/u/${input.username}`));
     await page.getByText("Gender").waitFor();
     await page.goto(server.url("/settings"));
     await page.getByRole("heading", { name: "Settings", exact: true }).waitFor();
@@ -231,9 +268,15 @@ async function whole(
     await pw.getByRole("button", { name: "Save" }).click();
     await pw.getByRole("status").getByText("Password changed").waitFor();
 
-    // Log out from the header, and back in with the new password.
-    await page.getByRole("navigation", { name: "Main" }).getByRole("button", { name: "Log out" })
-      .click();
+    // Log out (from the header on desktops, from "Me" on phones), and back in with the new
+    // password.
+    if (size === DESKTOP) {
+      await page.getByRole("navigation", { name: "Main" }).getByRole("button", { name: "Log out" })
+        .click();
+    } else {
+      await toMe(page);
+      await page.getByTestId("me-logout").click();
+    }
     await page.waitForURL("**/login");
     await checkPage(page, size, "13-logged-out");
     await page.getByLabel("Username or e-mail").fill(input.username);

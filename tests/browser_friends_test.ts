@@ -55,7 +55,7 @@ Deno.test("two people find each other, befriend, set a remark and chat (desktop 
     const bCtx = await loggedIn(browser, server, bob, PHONE, "zh-CN");
     const bChat = await open(bCtx, server, "/", problems);
     await bChat.waitForSelector('[data-connection="online"]');
-    assert.equal(await bChat.isVisible('[data-testid="nav-badge"]'), false, "no requests yet");
+    assert.equal(await bChat.isVisible('[data-testid="tab-requests"]'), false, "no requests yet");
 
     // Alice finds Bob by his exact username and asks, with a note that looks like HTML.
     await a.fill('[data-testid="find-q"]', bob.input.username);
@@ -69,9 +69,9 @@ Deno.test("two people find each other, befriend, set a remark and chat (desktop 
     );
     await fits(a);
 
-    // Bob's header badge shows it at once, on the chat screen; New friends lists it as text.
-    await bChat.waitForSelector('[data-testid="nav-badge"]:not([hidden])');
-    assert.equal(await bChat.textContent('[data-testid="nav-badge"]'), "1");
+    // Bob's badge (on 通讯录 in the phone's tab bar) shows it at once, on the chat screen; New friends lists it as text.
+    await bChat.waitForSelector('[data-testid="tab-requests"]:not([hidden])');
+    assert.equal(await bChat.textContent('[data-testid="tab-requests"]'), "1");
     await go(bChat, server, "/contacts");
     assert.equal(await bChat.textContent('[data-testid="requests-badge"]'), "1");
     await shot(bChat, "phone-contacts-badge");
@@ -89,7 +89,7 @@ Deno.test("two people find each other, befriend, set a remark and chat (desktop 
     await fits(bChat);
     await bChat.click('[data-testid="accept"]');
     await bChat.waitForSelector('[data-testid="request"] [data-testid="send-message"]');
-    await bChat.waitForSelector('[data-testid="nav-badge"][hidden]', { state: "attached" });
+    await bChat.waitForSelector('[data-testid="tab-requests"][hidden]', { state: "attached" });
 
     // Alice sees the friendship live, and Bob in her contacts under Z (张伟 → Zhang).
     await a.waitForSelector(
@@ -175,7 +175,7 @@ Deno.test("delete friend and block take effect at once on the other screen (phon
     await b.click('[data-testid="send-request"]');
     await b.waitForSelector('[data-testid="friend-actions"][data-relation="pending"]');
     await a.waitForTimeout(300);
-    assert.equal(await a.isVisible('[data-testid="nav-badge"]'), false, "no request arrives");
+    assert.equal(await a.isVisible('[data-testid="tab-requests"]'), false, "no request arrives");
     await go(a, server, "/contacts");
     assert.equal(await a.isVisible('[data-testid="requests-badge"]'), false);
     assert.equal(await a.isVisible('[data-testid="no-friends"]'), true);
@@ -185,13 +185,13 @@ Deno.test("delete friend and block take effect at once on the other screen (phon
     await a.click('[data-testid="unblock"]');
     await a.waitForSelector('[data-testid="friend-actions"][data-blocked="0"]');
 
-    // Someone else asks: the header badge appears live on the phone, and the header still fits.
+    // Someone else asks: the badge on the phone's Contacts tab appears live, and the page still fits.
     const carol = await signUp(server);
     await carol.client.json("/api/friends/requests", {
       method: "POST",
       json: { to: alice.userId, note: "" },
     });
-    await a.waitForSelector('[data-testid="nav-badge"]:not([hidden])');
+    await a.waitForSelector('[data-testid="tab-requests"]:not([hidden])');
     await fits(a);
     await shot(a, "phone-badge-en");
   });

@@ -269,6 +269,7 @@ eachEngine(
         "发起群聊",
         "添加朋友",
         "查找群聊",
+        "通过链接加入",
       ]);
       // Escape closes it and leaves focus on the +.
       await a.press('[data-testid="plus-menu"] a', "Escape");

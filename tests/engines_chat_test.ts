@@ -451,18 +451,31 @@ eachEngine(
 
 // ------------------------------------------------------------------------------------------------
 
+/** The run test's server clock: real time, unless held at a moment to store a message then. */
+let runClock: number | null = null;
+
 eachEngine(
   "a run of one sender's messages shows one avatar and one time (375×812 and desktop)",
   async (t) => {
     const alice = await signUp(t.server);
     const bob = await signUp(t.server);
     const dm = await friendsDm(t.server, alice.userId, bob.userId);
-    await storeTexts(
-      t.server,
-      dm.id,
-      "run",
-      Array.from({ length: 10 }, (_, i) => ({ from: bob.userId, text: `run message ${i + 1}` })),
-    );
+    // Ten minutes ago, one every 20 s: one run of three minutes, so the time at its end is not
+    // the one its separator says (a bubble does not repeat its separator's time).
+    let start = Date.now() - 10 * 60_000;
+    const midnight = new Date().setHours(0, 0, 0, 0);
+    // Not across midnight, where the new day would end the run.
+    if (start < midnight && start + 9 * 20_000 >= midnight) start = midnight - 4 * 60_000;
+    try {
+      for (let i = 0; i < 10; i++) {
+        runClock = start + i * 20_000;
+        await storeTexts(t.server, dm.id, `run${i}`, [
+          { from: bob.userId, text: `run message ${i + 1}` },
+        ]);
+      }
+    } finally {
+      runClock = null;
+    }
     for (const size of [{ width: 375, height: 812 }, DESKTOP]) {
       const a = await chatTab(t, alice, size);
       await openConv(a, dm.id);
@@ -506,6 +519,7 @@ eachEngine(
       await a.close();
     }
   },
+  { server: { now: () => runClock ?? Date.now() } },
 );
 
 // ------------------------------------------------------------------------------------------------

@@ -85,6 +85,7 @@ const LOGIN_PAGES: Record<string, string> = {
   "/settings": "/settings",
   "/u/:username": "/u/nobody",
   "/feedback": "/feedback",
+  "/me": "/me",
   "/contacts": "/contacts",
   "/contacts/new": "/contacts/new",
   "/contacts/blocked": "/contacts/blocked",

@@ -8,12 +8,12 @@ import { Composer } from "./Composer.tsx";
 import {
   convAvatar,
   convTitle,
-  dayKey,
-  dayLabel,
   displayName,
   emojiOnly,
   memberName,
+  needsSep,
   sameRun,
+  sepLabel,
   systemText,
   timeOf,
 } from "./format.ts";
@@ -359,18 +359,22 @@ export function ConvView(p: ConvViewProps) {
     : c.messages.find((m) => m.seq === replyTo && m.kind === "text" && !m.recalled) ?? null;
 
   const items: preact.JSX.Element[] = [];
-  let prevDay = "";
+  const now = new Date();
+  // The time of day the latest separator above says (a separator never spans two days).
+  let sepTime = "";
   // Updates (recalls, reactions) show in the message they changed, not on their own.
   const shown = c.messages.filter((m) => m.kind !== "update");
   for (const [i, m] of shown.entries()) {
-    const day = dayKey(m.at);
-    if (day !== prevDay) {
+    // A time separator, as in WeChat: above the first message, on a new day, or after a pause.
+    if (needsSep(shown[i - 1], m)) {
+      sepTime = timeOf(m.at, p.locale);
       items.push(
-        <li class="day" key={`d${day}`}>
-          <span>{dayLabel(m.at, p.locale)}</span>
+        <li class="day" key={`t${m.seq}`} data-testid="time-sep">
+          <span>
+            <time dateTime={new Date(m.at).toISOString()}>{sepLabel(m.at, p.locale, now)}</time>
+          </span>
         </li>,
       );
-      prevDay = day;
     }
     if (m.kind === "system" || m.recalled) {
       items.push(
@@ -391,6 +395,10 @@ export function ConvView(p: ConvViewProps) {
     const first = !sameRun(shown[i - 1], m);
     const last = !sameRun(m, shown[i + 1]);
     const showName = c.summary.kind === "group" && !mine && first;
+    // The run's time, unless the separator above already says it (a run under "14:05" that ends
+    // at 14:05).
+    const time = last ? timeOf(m.at, p.locale) : "";
+    const showTime = last && time !== sepTime;
     const sender = cardOf(p.s, m.from, p.locale);
     items.push(
       <li
@@ -453,7 +461,7 @@ export function ConvView(p: ConvViewProps) {
             />
           )}
           <div class={`meta${last ? "" : " bare"}`}>
-            {last && <time>{timeOf(m.at, p.locale)}</time>}
+            {showTime && <time>{time}</time>}
             {last && mine && <Status p={p} m={m} />}
             {
               /* The keyboard's way to the action bar (a tap on the bubble is the pointer's): a

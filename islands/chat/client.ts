@@ -13,6 +13,7 @@ import {
   PROTOCOL_VERSION,
   type ServerFrame,
   shouldReconnect,
+  unreadTotal,
 } from "../../lib/wire/protocol.ts";
 import type { ConvSummary, Message, UserCard } from "../../lib/wire/protocol.ts";
 
@@ -33,7 +34,11 @@ export const mutedConvs = signal<Set<string>>(new Set());
 /** Loads the muted conversations (once per page: toggles keep it current). */
 async function loadMuted(): Promise<void> {
   const r = await api<{ muted: string[] }>("GET", "/api/push");
-  if (r.ok) mutedConvs.value = new Set(r.data.muted);
+  if (r.ok) {
+    mutedConvs.value = new Set(r.data.muted);
+    mutedKnown = true;
+  }
+  showBadges();
 }
 
 /** Mutes or unmutes notifications of a conversation on every device of this user. */
@@ -44,6 +49,7 @@ export async function setConvMuted(conv: string, muted: boolean): Promise<boolea
   if (muted) next.add(conv);
   else next.delete(conv);
   mutedConvs.value = next;
+  showBadges();
   return true;
 }
 
@@ -88,18 +94,38 @@ const listeners = new Set<(f: ServerFrame) => void>();
 
 export function dispatch(a: Action): void {
   state.value = reduce(state.value, a);
-  if (state.value.friendsLoaded) showRequestCount(state.value.requests.length);
+  showBadges();
 }
 
-/** Keeps the header's "Contacts" badge (server-rendered) in step with the requests waiting. */
-function showRequestCount(n: number): void {
-  const el = typeof document !== "undefined"
-    ? document.querySelector<HTMLElement>('[data-testid="nav-badge"]')
-    : null;
-  if (!el || el.dataset.n === String(n)) return;
-  el.dataset.n = String(n);
-  el.textContent = n ? String(n) : "";
-  el.hidden = !n;
+/**
+ * Keeps the page's server-rendered badges in step with the state: friend requests waiting (on
+ * "Contacts" in the header and the tab bar) and unread messages (on the "Chats" tab).
+ */
+function showBadges(): void {
+  const s = state.value;
+  if (s.friendsLoaded) showBadge("requests", s.requests.length);
+  // Until the state holds every conversation and knows which are muted, the server's count stands
+  // (a page seeded with its groups only would otherwise show too few for a moment, or too many).
+  if (s.me && allConvs && mutedKnown) {
+    showBadge(
+      "unread",
+      unreadTotal(Object.values(s.convs).map((c) => c.summary), mutedConvs.value),
+    );
+  }
+}
+
+function showBadge(name: "requests" | "unread", n: number): void {
+  if (typeof document === "undefined") return;
+  for (const el of document.querySelectorAll<HTMLElement>(`[data-badge="${name}"]`)) {
+    if (el.dataset.n === String(n)) continue;
+    el.dataset.n = String(n);
+    el.textContent = n ? (n > 99 ? "99+" : String(n)) : "";
+    el.hidden = !n;
+  }
+  // The words a screen reader hears for it (components/Layout.tsx Badge).
+  for (const el of document.querySelectorAll<HTMLElement>(`[data-badge-words="${name}"]`)) {
+    el.textContent = n ? (el.dataset.words ?? "").replace("{n}", String(n)) : "";
+  }
 }
 
 /** Seeds friends and requests from the page's server-rendered props. */
@@ -135,9 +161,18 @@ export async function loadFriends(): Promise<void> {
   }
 }
 
-/** Seeds the state from the page's server-rendered props, before the socket connects. */
-export function seed(me: UserCard, convs: ConvSummary[]): void {
+/** Whether the state holds all the user's conversations (a welcome, or a seed of them all). */
+let allConvs = false;
+/** Whether the muted conversations were loaded (GET /api/push). */
+let mutedKnown = false;
+
+/**
+ * Seeds the state from the page's server-rendered props, before the socket connects: all the
+ * user's conversations (the chat screen), or only some (`all` false: the groups in Contacts).
+ */
+export function seed(me: UserCard, convs: ConvSummary[], all = true): void {
   if (state.value.me) return;
+  allConvs ||= all;
   dispatch({ type: "welcome", v: PROTOCOL_VERSION, me, convs, isolate: "" });
 }
 
@@ -267,6 +302,7 @@ function onServerFrame(f: ServerFrame): void {
     if (conv) dispatch({ type: "local_failed", conv: conv.summary.id, cid: f.cid });
     sendErrors.value = { ...sendErrors.value, [f.cid]: f.code };
   }
+  if (f.type === "welcome") allConvs = true;
   if (f.type !== "pong" && f.type !== "error" && f.type !== "resumed") dispatch(f);
   if (friendsQueue && FRIEND_FRAMES.has(f.type)) friendsQueue.push(f);
   if (f.type === "welcome") loadFriends();

@@ -1,4 +1,4 @@
-/** Display helpers for the chat views: names, times, date separators, previews. */
+/** Display helpers for the chat views: names, times, time separators, previews. */
 import { type Locale, t } from "../../lib/i18n/i18n.ts";
 import type { ChatState, ConvState } from "../../lib/client/state.ts";
 import { isEmoji, type Message, type UserCard } from "../../lib/wire/protocol.ts";
@@ -73,7 +73,7 @@ export function listTime(at: number, locale: Locale, now = new Date()): string {
   return `${d.getMonth() + 1}/${d.getDate()}`;
 }
 
-/** The label of a date separator. */
+/** A day's name: "Today", "Yesterday" or a long date (the search results' dates). */
 export function dayLabel(at: number, locale: Locale, now = new Date()): string {
   const d = new Date(at);
   if (sameDay(d, now)) return t(locale, "chat.today");
@@ -82,6 +82,44 @@ export function dayLabel(at: number, locale: Locale, now = new Date()): string {
   if (sameDay(d, y)) return t(locale, "chat.yesterday");
   return dateFormat(locale, { year: "numeric", month: "long", day: "numeric", weekday: "short" })
     .format(d);
+}
+
+/** Whole local calendar days from `d` back to `now`: 0 today, 1 yesterday, negative ahead. */
+function daysBefore(d: Date, now: Date): number {
+  const midnight = (x: Date) => new Date(x.getFullYear(), x.getMonth(), x.getDate()).getTime();
+  // Rounded: a day with a daylight-saving change is 23 or 25 hours long.
+  return Math.round((midnight(now) - midnight(d)) / 86_400_000);
+}
+
+/**
+ * The label of a time separator in a conversation, in the viewer's time zone: "14:05" today,
+ * "昨天 14:05", the weekday within the last six days, else the date (with the year when it is
+ * another year's). Only the rarer weekday and date use Intl; today and yesterday need none.
+ */
+export function sepLabel(at: number, locale: Locale, now = new Date()): string {
+  const d = new Date(at);
+  const time = timeOf(at, locale);
+  const days = daysBefore(d, now);
+  if (days === 0) return time;
+  if (days === 1) return `${t(locale, "chat.yesterday")} ${time}`;
+  const zh = locale === "zh-CN";
+  if (days > 1 && days <= 6) {
+    return `${dateFormat(locale, { weekday: zh ? "long" : "short" }).format(d)} ${time}`;
+  }
+  const date = dateFormat(locale, {
+    ...(d.getFullYear() !== now.getFullYear() ? { year: "numeric" } : {}),
+    month: zh ? "long" : "short",
+    day: "numeric",
+  }).format(d);
+  return `${date}${zh ? " " : ", "}${time}`;
+}
+
+/**
+ * Whether a time separator goes above `m`, given the message shown before it: above the first,
+ * on a new local day, or once RUN_MS have passed since the one before.
+ */
+export function needsSep(prev: Message | undefined, m: Message): boolean {
+  return !prev || dayKey(prev.at) !== dayKey(m.at) || m.at - prev.at >= RUN_MS;
 }
 
 /** Messages of one sender this close together form a run. */

@@ -176,6 +176,9 @@ export function ListHead({ locale }: { locale: Locale }) {
           <li>
             <a href="/groups/find" data-testid="find-groups">{t(locale, "group.find")}</a>
           </li>
+          <li>
+            <a href="/join" data-testid="join-link">{t(locale, "group.joinByLink")}</a>
+          </li>
         </ul>
       )}
     </div>

@@ -6,6 +6,7 @@
 import { reduceFriends } from "./friends.ts";
 import { applyMessage, convState, mergeMessages } from "./messages.ts";
 import type { Action, ChatState, ConvState } from "./types.ts";
+import { unreadOf } from "../wire/protocol.ts";
 
 export type * from "./types.ts";
 export { applyGroupEvent, mergeMessages } from "./messages.ts";
@@ -280,9 +281,7 @@ export function reduce(s: ChatState, a: Action, now = Date.now()): ChatState {
 
 /** Unread messages in a conversation for this user. */
 export function unreadCount(c: ConvState): number {
-  const { lastSeq, readSeq, updates } = c.summary;
-  const notMessages = updates?.filter((seq) => seq > readSeq && seq <= lastSeq).length ?? 0;
-  return Math.max(0, lastSeq - readSeq - notMessages);
+  return unreadOf(c.summary);
 }
 
 /** Conversations, newest activity first. */

@@ -18,6 +18,16 @@ import { log } from "../log.ts";
 import { readSessionCookie, setSessionCookie } from "./cookies.ts";
 import type { Ctx, Deps, Env } from "./state.ts";
 import { countIncoming } from "../social/friends.ts";
+import { listUserConvs } from "../chat/conversations.ts";
+import { summarize } from "../chat/conv_list.ts";
+import { mutedConvs } from "../push/devices.ts";
+import { unreadTotal } from "../wire/protocol.ts";
+
+/** The unread messages of a user's conversations, muted ones aside (the "Chats" tab's badge). */
+async function unreadOfUser(kv: Deno.Kv, userId: string, locale: Locale): Promise<number> {
+  const [entries, muted] = await Promise.all([listUserConvs(kv, userId), mutedConvs(kv, userId)]);
+  return unreadTotal(await summarize(kv, userId, entries, locale), new Set(muted));
+}
 
 /**
  * The client address: the socket's, or with TRUST_PROXY the last X-Forwarded-For hop, the one
@@ -47,7 +57,8 @@ function isApi(c: Ctx): boolean {
 /** A GET that renders a page (not the API, files, bundles or the socket). */
 function isPage(c: Ctx): boolean {
   const path = new URL(c.req.url).pathname;
-  return !/^\/(api|static|_build|avatars|ws|healthz|metrics)(\/|$)/.test(path);
+  return !/^\/(api|static|_build|avatars|media|ws|healthz|metrics|sw\.js|manifest\.webmanifest)(\/|$)/
+    .test(path);
 }
 
 /** Renders the HTML error page (routes/_error.tsx). */
@@ -122,12 +133,20 @@ export function createApp(deps: Deps, routes: AppRoutes): Hono<Env> {
     await next();
   });
   app.use(csrfGuard());
-  // Pages show the number of friend requests waiting, next to "Contacts" in the header.
+  // Pages show the friend requests waiting (on "Contacts" in the header and the tab bar) and the
+  // unread messages (on the "Chats" tab). The chat screen counts its own from the list it loads.
   app.use(async (c, next) => {
     const user = c.var.user;
     c.set("friendRequests", 0);
+    c.set("unread", 0);
     if (user && c.req.method === "GET" && isPage(c)) {
-      c.set("friendRequests", await countIncoming(deps.kv, user.id));
+      const home = new URL(c.req.url).pathname === "/";
+      const [requests, unread] = await Promise.all([
+        countIncoming(deps.kv, user.id),
+        home ? 0 : unreadOfUser(deps.kv, user.id, c.var.locale),
+      ]);
+      c.set("friendRequests", requests);
+      c.set("unread", unread);
     }
     await next();
   });

@@ -30,6 +30,8 @@ export interface Vars {
   session: Session | null;
   /** Friend requests waiting for the user's answer (pages show it in the header). */
   friendRequests: number;
+  /** Unread messages in conversations not muted (pages show it on the "Chats" tab). */
+  unread: number;
   /** The body cap of the matched route (lib/http/body.ts). */
   bodyRule: BodyRule | undefined;
   /** The body, already read under that cap (not for uploads, which the handler reads). */

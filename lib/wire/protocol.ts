@@ -50,6 +50,25 @@ export type MsgKind = "text" | "system" | "update";
 export const RECALL_WINDOW_MS = 2 * 60_000;
 /** People one message may call by @name. */
 export const MAX_MENTIONS = 20;
+
+/** A conversation's unread messages (recalls and reactions above the read cursor do not count). */
+export function unreadOf(s: Pick<ConvSummary, "lastSeq" | "readSeq" | "updates">): number {
+  const notMessages = s.updates?.filter((seq) => seq > s.readSeq && seq <= s.lastSeq).length ?? 0;
+  return Math.max(0, s.lastSeq - s.readSeq - notMessages);
+}
+
+/**
+ * The unread messages of all conversations but the muted ones (免打扰): the tab's title and the
+ * Chats tab's badge, from the server's first paint and the client's state alike.
+ */
+export function unreadTotal(
+  convs: Iterable<Pick<ConvSummary, "id" | "lastSeq" | "readSeq" | "updates">>,
+  muted: ReadonlySet<string>,
+): number {
+  let n = 0;
+  for (const s of convs) if (!muted.has(s.id)) n += unreadOf(s);
+  return n;
+}
 /** Characters of a search query. */
 export const SEARCH_MAX_CHARS = 100;
 /** Distinct reaction emoji one message holds at most. */
