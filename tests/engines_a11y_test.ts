@@ -94,8 +94,10 @@ async function pass(
   await tab.click('[data-testid="list-plus"]');
   await tab.waitFor('[data-testid="plus-menu"]');
   found.push(...await audit(tab, `${tag} + menu`));
-  for (const path of ["/contacts", "/settings", `/g/${group.id}`]) {
+  // (The phone's tab bar is on all of these but the group's page.)
+  for (const path of ["/contacts", "/me", "/join", "/settings", `/g/${group.id}`]) {
     await tab.goto(path);
+    if (path === "/join") await tab.waitFor("#invite-link");
     found.push(...await audit(tab, `${tag} ${path}`));
   }
   return found;
