@@ -5,7 +5,9 @@
  */
 import assert from "node:assert/strict";
 import type { BrowserContext, Page } from "playwright-core";
-import { friendsDm, friendsGroup, signUp, type TestServer } from "./helpers.ts";
+import { friendsDm, friendsGroup, signUp, storeTexts, type TestServer } from "./helpers.ts";
+import { listUserConvs } from "../lib/chat/conversations.ts";
+import { summarize } from "../lib/chat/conv_list.ts";
 import { DESKTOP, hydrated, loggedIn, PHONE, watchConsole, withBrowser } from "./browser.ts";
 import { getUser } from "../lib/accounts/users.ts";
 import { mute } from "../lib/groups/moderation.ts";
@@ -275,5 +277,46 @@ Deno.test("dark mode: the system's by default, or the user's choice in Settings,
     assert.equal(await bg(), light);
     await page.emulateMedia({ colorScheme: "dark" });
     assert.equal(await bg(), dark);
+  });
+});
+
+Deno.test("a chat read and left at once keeps its read mark: it goes with the page, not after it", async () => {
+  await withBrowser(async ({ server, browser, problems }) => {
+    const alice = await signUp(server);
+    const bob = await signUp(server);
+    const dm = await friendsDm(server, alice.userId, bob.userId);
+    await storeTexts(server, dm.id, "b", [{ from: bob.userId, text: "看到回我" }]);
+    const readSeq = async () => {
+      const [s] = await summarize(server.kv, alice.userId, [
+        (await listUserConvs(server.kv, alice.userId)).find((e) => e.convId === dm.id)!,
+      ], "en");
+      return { read: s.readSeq, last: s.lastSeq };
+    };
+    assert.ok((await readSeq()).read < (await readSeq()).last, "unread at first");
+    const ctx = await loggedIn(browser, server, alice, PHONE);
+    const page = await ctx.newPage();
+    problems.push(watchConsole(page));
+    // The page's timers stand still (a fake clock, paused): the read mark's 250 ms debounce never
+    // ends on its own, so only what the page sends as it goes can reach the server.
+    await page.clock.install();
+    await page.clock.pauseAt(Date.now() + 1000);
+    await page.goto(server.url(`/?c=${dm.id}`));
+    await page.waitForSelector('.conv-view [data-testid="msg"]');
+    // Seen, so marked read here (the list's badge goes) and sent after a 250 ms debounce: the
+    // user leaves before that.
+    await page.waitForSelector(`[data-conv="${dm.id}"] [data-testid="unread"]`, {
+      state: "detached",
+    });
+    assert.equal((await readSeq()).read, 0, "not sent yet: its timer stands still");
+    await page.goto(server.url("/contacts"));
+    await page.waitForURL("**/contacts");
+    const end = Date.now() + 5000;
+    let got = await readSeq();
+    while (got.read < got.last && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 50));
+      got = await readSeq();
+    }
+    assert.equal(got.read, got.last, "the server has the read mark");
+    await ctx.close();
   });
 });

@@ -575,15 +575,33 @@ export function loadHistory(conv: string, newest = false, attempt = 0): boolean 
   return true;
 }
 
-let readTimers = new Map<string, ReturnType<typeof setTimeout>>();
+/** Read marks waiting for their debounce, by conversation. */
+const pendingReads = new Map<string, { seq: number; timer: ReturnType<typeof setTimeout> }>();
+
 /** Marks a conversation read up to its newest message (debounced). */
 export function markRead(conv: string): void {
   const c = state.value.convs[conv];
   if (!c || c.summary.readSeq >= c.summary.lastSeq) return;
   const seq = c.summary.lastSeq;
   dispatch({ type: "local_read", conv, seq });
-  clearTimeout(readTimers.get(conv));
-  readTimers.set(conv, setTimeout(() => raw({ type: "read", conv, seq }), 250));
+  clearTimeout(pendingReads.get(conv)?.timer);
+  pendingReads.set(conv, { seq, timer: setTimeout(() => sendRead(conv), 250) });
+}
+
+function sendRead(conv: string): void {
+  const p = pendingReads.get(conv);
+  if (!p) return;
+  clearTimeout(p.timer);
+  pendingReads.delete(conv);
+  raw({ type: "read", conv, seq: p.seq });
+}
+
+/**
+ * Sends the read marks still waiting, at once: the page is going away (a tap on another tab, a
+ * link) or out of sight, and a mark left to its timer would be lost with the page.
+ */
+function flushReads(): void {
+  for (const conv of [...pendingReads.keys()]) sendRead(conv);
 }
 
 let typingAt = 0;
@@ -608,6 +626,7 @@ if (typeof window !== "undefined") {
   addEventListener("offline", networkGone);
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible") reconnectNow();
+    else flushReads();
   });
-  readTimers = new Map();
+  addEventListener("pagehide", flushReads);
 }
