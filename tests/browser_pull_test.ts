@@ -50,15 +50,31 @@ Deno.test("pull-down at the top of a conversation loads older messages and keeps
           touchPoints: type === "touchEnd" ? [] : [{ x, y }],
         });
       await touch("touchStart", y0);
-      for (let k = 1; k <= steps; k++) await touch("touchMove", y0 + (dy * k) / steps);
+      for (let k = 1; k <= steps; k++) {
+        await touch("touchMove", y0 + (dy * k) / steps);
+        await page.waitForTimeout(16);
+      }
+      // The finger rests before it lifts: no fling carries the list on after the drag.
+      await page.waitForTimeout(150);
+      await touch("touchMove", y0 + dy);
       await touch("touchEnd", y0 + dy);
+      // Until the list stands still.
+      let last = -1;
+      for (;;) {
+        const now = await page.evaluate(() =>
+          document.querySelector('[data-testid="messages"]')!.scrollTop
+        );
+        if (now === last) break;
+        last = now;
+        await page.waitForTimeout(80);
+      }
     };
 
     // The oldest message shown so far; drags pull the list down until the older page comes in.
     const top = "line 16";
     for (let i = 0; (await page.locator(MSG).count()) === 30; i++) {
       assert.ok(i < 40, "pulling down at the top never loaded the older messages");
-      await pull(400);
+      await pull(300);
     }
     await page.waitForFunction(
       ([sel, n]) => document.querySelectorAll(sel as string).length === n,

@@ -11,7 +11,7 @@ import { hydrated, watchConsole, withBrowser } from "./browser.ts";
 
 const OUT = Deno.env.get("UPDATE_SCREENS") === "1"
   ? new URL("../docs/screens/", import.meta.url).pathname
-  : await Deno.makeTempDir({ prefix: "screens-" });
+  : `${await Deno.makeTempDir({ prefix: "screens-" })}/`;
 
 type Locale = "zh-CN" | "en";
 const PHONE = { width: 375, height: 812 };
