@@ -95,18 +95,14 @@ export async function summarize(
     if (!conv || !head) return;
     const joined = mems[i].value?.joinedSeq ?? 0;
     const s: ConvSummary = {
-      id: conv.id,
+      ...unreadPart(conv.id, head, reads[i].value, mems[i].value, userId),
       kind: conv.kind,
       title: conv.title,
-      lastSeq: head.seq,
       lastAt: head.at,
       last: head.last,
-      readSeq: Math.max(readCursor(head, userId, reads[i].value), joined),
     };
     const mentioned = mentionSeqOf(head, userId);
     if (mentioned > joined) s.mentionSeq = mentioned;
-    const updates = head.upd?.filter((seq) => seq > s.readSeq);
-    if (updates?.length) s.updates = updates;
     if (e.peerId) {
       const card = cards.get(e.peerId);
       if (card) s.peer = card;
@@ -123,4 +119,46 @@ export async function summarize(
     out.push(s);
   });
   return out.sort((a, b) => b.lastAt - a.lastAt);
+}
+
+type UnreadPart = Pick<ConvSummary, "id" | "lastSeq" | "readSeq" | "updates">;
+
+/**
+ * What a conversation's unread count is made of (`unreadOf()` in lib/wire/protocol.ts): its newest
+ * seq, this user's read mark (never below the seq they joined at) and the recalls and reactions
+ * above it, which are not messages.
+ */
+function unreadPart(
+  id: string,
+  head: ConvHead,
+  read: unknown,
+  member: Member | null,
+  userId: string,
+): UnreadPart {
+  const readSeq = Math.max(readCursor(head, userId, read), member?.joinedSeq ?? 0);
+  const out: UnreadPart = { id, lastSeq: head.seq, readSeq };
+  const updates = head.upd?.filter((seq) => seq > readSeq);
+  if (updates?.length) out.updates = updates;
+  return out;
+}
+
+/**
+ * The unread parts of the given conversations and nothing else: three keys a conversation, not
+ * the seven a summary reads (every page's tab bar counts unread messages with it).
+ */
+export async function unreadParts(
+  kv: Deno.Kv,
+  userId: string,
+  entries: UserConv[],
+): Promise<UnreadPart[]> {
+  const ids = entries.map((e) => e.convId);
+  const [heads, reads, mems] = await getManySections(kv, [
+    ids.map((id) => keys.convHead(id)),
+    ids.map((id) => keys.read(id, userId)),
+    ids.map((id) => keys.member(id, userId)),
+  ]) as [Deno.KvEntryMaybe<ConvHead>[], Deno.KvEntryMaybe<unknown>[], Deno.KvEntryMaybe<Member>[]];
+  return ids.flatMap((id, i) => {
+    const head = heads[i].value;
+    return head ? [unreadPart(id, head, reads[i].value, mems[i].value, userId)] : [];
+  });
 }

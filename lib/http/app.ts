@@ -19,14 +19,14 @@ import { readSessionCookie, setSessionCookie } from "./cookies.ts";
 import type { Ctx, Deps, Env } from "./state.ts";
 import { countIncoming } from "../social/friends.ts";
 import { listUserConvs } from "../chat/conversations.ts";
-import { summarize } from "../chat/conv_list.ts";
+import { unreadParts } from "../chat/conv_list.ts";
 import { mutedConvs } from "../push/devices.ts";
 import { unreadTotal } from "../wire/protocol.ts";
 
 /** The unread messages of a user's conversations, muted ones aside (the "Chats" tab's badge). */
-async function unreadOfUser(kv: Deno.Kv, userId: string, locale: Locale): Promise<number> {
+async function unreadOfUser(kv: Deno.Kv, userId: string): Promise<number> {
   const [entries, muted] = await Promise.all([listUserConvs(kv, userId), mutedConvs(kv, userId)]);
-  return unreadTotal(await summarize(kv, userId, entries, locale), new Set(muted));
+  return unreadTotal(await unreadParts(kv, userId, entries), new Set(muted));
 }
 
 /**
@@ -143,7 +143,7 @@ export function createApp(deps: Deps, routes: AppRoutes): Hono<Env> {
       const home = new URL(c.req.url).pathname === "/";
       const [requests, unread] = await Promise.all([
         countIncoming(deps.kv, user.id),
-        home ? 0 : unreadOfUser(deps.kv, user.id, c.var.locale),
+        home ? 0 : unreadOfUser(deps.kv, user.id),
       ]);
       c.set("friendRequests", requests);
       c.set("unread", unread);
