@@ -158,7 +158,8 @@ export function systemText(s: ChatState, m: Message, locale: Locale): string {
 /** The list's one-line preview of the last message. */
 export function preview(s: ChatState, c: ConvState, locale: Locale): string {
   const last = c.summary.last;
-  if (!last) return "";
+  // A new friend's chat, with nothing in it yet: as in WeChat, a word to start with.
+  if (!last) return c.summary.kind === "dm" ? t(locale, "chat.sayHi") : "";
   if (last.kind === "system") {
     return systemText(s, {
       conv: c.summary.id,

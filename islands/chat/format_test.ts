@@ -1,6 +1,17 @@
 import assert from "node:assert/strict";
-import { dayLabel, listTime, needsSep, RUN_MS, sameRun, sepLabel, timeOf } from "./format.ts";
-import type { Message } from "../../lib/wire/protocol.ts";
+import {
+  dayLabel,
+  listTime,
+  needsSep,
+  preview,
+  RUN_MS,
+  sameRun,
+  sepLabel,
+  timeOf,
+} from "./format.ts";
+import type { ConvSummary, Message } from "../../lib/wire/protocol.ts";
+import { emptyState } from "../../lib/client/state.ts";
+import { convState } from "../../lib/client/messages.ts";
 
 Deno.test("times: 24-hour in Chinese, 12-hour in English, today / yesterday / a short date in the list", () => {
   const at = (y: number, mo: number, d: number, h: number, mi: number) =>
@@ -95,4 +106,21 @@ Deno.test("time separators: above the first message, on a new day, and after a p
   const late = new Date(2026, 4, 14, 23, 59).getTime();
   const early = new Date(2026, 4, 15, 0, 0).getTime();
   assert.equal(needsSep(msg(1, late), msg(2, early)), true, "a minute apart, across midnight");
+});
+
+Deno.test("a new friend's empty chat says to say hi; an empty group says nothing", () => {
+  const summary = (kind: "dm" | "group"): ConvSummary => ({
+    id: "c",
+    kind,
+    title: kind === "group" ? "G" : "",
+    lastSeq: 0,
+    lastAt: 0,
+    last: null,
+    readSeq: 0,
+  });
+  const s = emptyState();
+  const dm = convState(summary("dm"));
+  assert.equal(preview(s, dm, "zh-CN"), "你们已经是好友了，打个招呼吧");
+  assert.equal(preview(s, dm, "en"), "You are friends now. Say hi!");
+  assert.equal(preview(s, convState(summary("group")), "en"), "");
 });

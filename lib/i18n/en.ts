@@ -148,6 +148,7 @@ export const en = {
   "chat.mutedConv": "Notifications muted",
   "chat.offline": "Offline. Reconnecting…",
   "chat.empty": "No conversations yet",
+  "chat.sayHi": "You are friends now. Say hi!",
   "chat.pick": "Choose a conversation to start chatting",
   "chat.back": "Back",
   "chat.placeholder": "Message",

@@ -148,6 +148,7 @@ export const zh: { [K in keyof typeof en]: string } = {
   "chat.mutedConv": "消息免打扰",
   "chat.offline": "网络已断开，正在重连…",
   "chat.empty": "还没有会话",
+  "chat.sayHi": "你们已经是好友了，打个招呼吧",
   "chat.pick": "选择一个会话开始聊天",
   "chat.back": "返回",
   "chat.placeholder": "输入消息",
