@@ -16,44 +16,13 @@ import {
   withBrowser,
 } from "./browser.ts";
 import { WsClient } from "./ws_client.ts";
-
-const AXE = await Deno.readTextFile(
-  new URL("../node_modules/axe-core/axe.min.js", import.meta.url),
-);
-
-interface Violation {
-  id: string;
-  impact: string;
-  help: string;
-  nodes: { target: string[] }[];
-}
+import { AXE_SOURCE, axeViolations } from "./axe.ts";
 
 /** axe's violations on the page as it is now, one line each. */
 async function audit(page: Page, what: string): Promise<string[]> {
   // page.evaluate runs in the page without its CSP (a <script> tag would need the nonce).
-  if (!await page.evaluate("typeof axe !== 'undefined'")) await page.evaluate(AXE);
-  const violations = await page.evaluate(() =>
-    // @ts-ignore: axe is the injected global
-    axe.run(document, {
-      runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"],
-      // Only what fails; no fetching the style sheets again (for css-orientation-lock only).
-      resultTypes: ["violations"],
-      preload: false,
-      iframes: false,
-    }).then((r: { violations: Violation[] }) =>
-      r.violations.map(({ id, impact, help, nodes }) => ({
-        id,
-        impact,
-        help,
-        nodes: nodes.map((n) => ({ target: n.target })),
-      }))
-    )
-  ) as Violation[];
-  return violations.map((v) =>
-    `${what}: ${v.id} (${v.impact}) ${v.help} — ${
-      v.nodes.slice(0, 4).map((n) => n.target.join(" ")).join(", ")
-    }${v.nodes.length > 4 ? ` and ${v.nodes.length - 4} more` : ""}`
-  );
+  if (!await page.evaluate("typeof axe !== 'undefined'")) await page.evaluate(AXE_SOURCE);
+  return (await page.evaluate(axeViolations)).map((line) => `${what}: ${line}`);
 }
 
 async function visit(page: Page, url: string): Promise<void> {

@@ -9,32 +9,16 @@ import assert from "node:assert/strict";
 import { friendsDm, friendsGroup, signUp } from "./helpers.ts";
 import { DESKTOP, eachEngine, PHONE, type Size, type Tab } from "./engines.ts";
 import { WsClient } from "./ws_client.ts";
-
-const AXE = await Deno.readTextFile(
-  new URL("../node_modules/axe-core/axe.min.js", import.meta.url),
-);
+import { AXE_SOURCE, axeViolations } from "./axe.ts";
 
 /** axe's violations on the page as it is now, one line each. */
 async function audit(tab: Tab, what: string): Promise<string[]> {
   // The library goes in as the body of the function the engine runs: a driver's script is not
   // under the page's CSP, while an eval() inside the page would be.
   if (!await tab.eval(() => typeof (globalThis as { axe?: unknown }).axe !== "undefined")) {
-    await tab.evalSource(`${AXE}\n;return typeof axe;`);
+    await tab.evalSource(`${AXE_SOURCE}\n;return typeof axe;`);
   }
-  const found = await tab.eval(() =>
-    // @ts-ignore: axe is the global just put in the page
-    axe.run(document, {
-      runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"],
-      resultTypes: ["violations"],
-      preload: false,
-      iframes: false,
-    }).then((r: { violations: { id: string; help: string; nodes: { target: string[] }[] }[] }) =>
-      r.violations.map((v) =>
-        `${v.id}: ${v.help} — ${v.nodes.slice(0, 4).map((n) => n.target.join(" ")).join(", ")}`
-      )
-    )
-  ) as string[];
-  return found.map((f) => `${tab.engine} ${what}: ${f}`);
+  return (await tab.eval(axeViolations)).map((line) => `${tab.engine} ${what}: ${line}`);
 }
 
 const LOGGED_OUT = ["/", "/login", "/register", "/forgot"];
