@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import type { BrowserContext, Page } from "playwright-core";
-import { friendsDm, friendsGroup, signUp, type TestServer } from "./helpers.ts";
+import { friendsDm, friendsGroup, signUp, storeTexts, type TestServer } from "./helpers.ts";
 import { DESKTOP, hydrated, loggedIn, PHONE, watchConsole, withBrowser } from "./browser.ts";
 import { CLOSE } from "../lib/wire/protocol.ts";
 
@@ -152,16 +152,15 @@ Deno.test("history loads page by page on scroll up and keeps the reader's place"
     const alice = await signUp(server);
     const bob = await signUp(server);
     const dm = await friendsDm(server, alice.userId, bob.userId);
-    for (let i = 1; i <= 80; i++) {
-      await server.rt.log.append({
-        conv: dm.id,
-        sender: i % 2 ? alice.userId : bob.userId,
-        cid: `h${i}`,
-        kind: "text",
-        text: `message ${i}`,
-        checkMember: true,
-      });
-    }
+    await storeTexts(
+      server,
+      dm.id,
+      "h",
+      Array.from({ length: 80 }, (_, k) => ({
+        from: (k + 1) % 2 ? alice.userId : bob.userId,
+        text: `message ${k + 1}`,
+      })),
+    );
     const ctx = await loggedIn(browser, server, bob, DESKTOP);
     const page = await openChat(ctx, server, []);
     await page.click(`[data-conv="${dm.id}"]`);

@@ -7,6 +7,7 @@ import {
   friendsGroup,
   signUp,
   startTestServer,
+  storeTexts,
   type TestServer,
   withServer,
 } from "./helpers.ts";
@@ -278,25 +279,14 @@ Deno.test("a resume cursor from before joining a group never replays messages fr
   await withServer(async (server) => {
     const [a, b, d] = [await signUp(server), await signUp(server), await signUp(server)];
     const group = (await friendsGroup(server, a.userId, "Team", [b.userId])).id;
-    for (let i = 0; i < 6; i++) {
-      await server.rt.log.append({
-        conv: group,
-        sender: a.userId,
-        cid: `early${i}`,
-        kind: "text",
-        text: `secret ${i}`,
-        checkMember: true,
-      });
-    }
+    await storeTexts(
+      server,
+      group,
+      "early",
+      Array.from({ length: 6 }, (_, i) => ({ from: a.userId, text: `secret ${i}` })),
+    );
     const joined = await addMember(server.rt, group, d.userId, a.userId);
-    await server.rt.log.append({
-      conv: group,
-      sender: b.userId,
-      cid: "late",
-      kind: "text",
-      text: "hello d",
-      checkMember: true,
-    });
+    await storeTexts(server, group, "late", [{ from: b.userId, text: "hello d" }]);
     for (let from = 0; from <= joined.seq + 1; from++) {
       const w = await WsClient.open(server, d.client);
       w.send({ type: "hello", v: 1, resume: { [group]: from } });

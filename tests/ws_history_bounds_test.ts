@@ -1,6 +1,6 @@
 /** history, sync and resume with bounds at, below or past what the member may read. */
 import assert from "node:assert/strict";
-import { friendsDm, friendsGroup, signUp, startTestServer } from "./helpers.ts";
+import { friendsDm, friendsGroup, signUp, startTestServer, storeTexts } from "./helpers.ts";
 import { addMember } from "../lib/groups/join.ts";
 import { WsClient } from "./ws_client.ts";
 import { setLogSink } from "../lib/log.ts";
@@ -14,17 +14,13 @@ Deno.test("history before the first readable seq is an empty last page; sync and
     const [a, b, c] = [await signUp(server), await signUp(server), await signUp(server)];
     const dm = (await friendsDm(server, a.userId, b.userId)).id;
     const group = (await friendsGroup(server, a.userId, "Late", [b.userId])).id;
-    for (let i = 0; i < 5; i++) {
-      for (const conv of [dm, group]) {
-        await server.rt.log.append({
-          conv,
-          sender: a.userId,
-          cid: `x${i}`,
-          kind: "text",
-          text: `before ${i}`,
-          checkMember: true,
-        });
-      }
+    for (const conv of [dm, group]) {
+      await storeTexts(
+        server,
+        conv,
+        "x",
+        Array.from({ length: 5 }, (_, i) => ({ from: a.userId, text: `before ${i}` })),
+      );
     }
     // c joins after "created" and five messages: the join message is seq 7, c may read from it on.
     const joined = (await addMember(server.rt, group, c.userId, a.userId)).seq - 1;

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { friendsDm, friendsGroup, signUp, type TestServer, withServer } from "./helpers.ts";
+import {
+  friendsDm,
+  friendsGroup,
+  signUp,
+  storeTexts,
+  type TestServer,
+  withServer,
+} from "./helpers.ts";
 import { WsClient } from "./ws_client.ts";
 import { RESUME_MAX_PER_CONV } from "../lib/wire/protocol.ts";
 
@@ -43,16 +50,12 @@ Deno.test("resume past the bound answers gap and the client can page history", a
   await withServer(async (server) => {
     const { a, b, conv } = await pair(server);
     const n = RESUME_MAX_PER_CONV + 5;
-    for (let i = 0; i < n; i++) {
-      await server.rt.log.append({
-        conv,
-        sender: a.userId,
-        cid: `bulk${i}`,
-        kind: "text",
-        text: `t${i}`,
-        checkMember: true,
-      });
-    }
+    await storeTexts(
+      server,
+      conv,
+      "bulk",
+      Array.from({ length: n }, (_, i) => ({ from: a.userId, text: `t${i}` })),
+    );
     const wb = await WsClient.open(server, b.client);
     wb.send({ type: "hello", v: 1, resume: { [conv]: 0 } });
     const gap = await wb.next("gap");
