@@ -8,7 +8,8 @@ import assert from "node:assert/strict";
 import { friendsDm, signUp, startTestServer } from "./helpers.ts";
 import { WsClient } from "./ws_client.ts";
 import { decrypt, newBrowser, verifyVapid, withPushService } from "./push_service.ts";
-import { devicesOf } from "../lib/push/devices.ts";
+import { DEVICES_MAX, devicesOf } from "../lib/push/devices.ts";
+import { keys } from "../lib/kv/keys.ts";
 
 Deno.test("a message to someone away is pushed, encrypted and signed; not while they are online", async () => {
   let status = 201;
@@ -141,6 +142,38 @@ Deno.test("a reminder that comes due while its user is away is pushed to their d
       assert.equal(payload.conv, bot.id);
       assert.equal(payload.title, "HappyChat Bot");
       assert.match(payload.body, /Reminder: stretch/);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+Deno.test("a burst of subscriptions in parallel stops at the device cap: the count matches what is stored", async () => {
+  await withPushService(() => new Response(null, { status: 201 }), async (origin) => {
+    const server = await startTestServer({ env: { OUTBOUND_ALLOW: "127.0.0.1" } });
+    try {
+      const bob = await signUp(server);
+      const N = DEVICES_MAX * 3;
+      const answers = await Promise.all(
+        Array.from({ length: N }, (_, i) =>
+          bob.client.post("/api/push/subscriptions", {
+            subscription: newBrowser(`${origin}/push/d${i}`).sub,
+          })),
+      );
+      const codes = answers.map((r) =>
+        r.status === 201 ? "ok" : (r.body as { error: { code: string } }).error.code
+      );
+      const stored = await devicesOf(server.kv, bob.userId);
+      assert.equal(stored.length, DEVICES_MAX, `stored: ${codes.join()}`);
+      assert.equal(codes.filter((c) => c === "ok").length, DEVICES_MAX, codes.join());
+      // Every other one is told why: the cap, not a lost race.
+      assert.deepEqual(
+        [...new Set(codes.filter((c) => c !== "ok"))],
+        ["too_many_devices"],
+        codes.join(),
+      );
+      const count = await server.kv.get<number>(keys.pushCount(bob.userId));
+      assert.equal(count.value, DEVICES_MAX, "the counter is what is stored");
     } finally {
       await server.close();
     }
