@@ -1,14 +1,9 @@
 /** The chat screen: conversation list and the open conversation (side by side, or two screens on phones). */
 import { useEffect, useState } from "preact/hooks";
 import { type Locale, t } from "../lib/i18n/i18n.ts";
-import { type ChatState, emptyState, reduce } from "../lib/client/state.ts";
+import { type ChatState, emptyState, reduce, unreadAll } from "../lib/client/state.ts";
 import type { FriendsSnapshot } from "../lib/wire/api.ts";
-import {
-  type ConvSummary,
-  PROTOCOL_VERSION,
-  unreadTotal,
-  type UserCard,
-} from "../lib/wire/protocol.ts";
+import { type ConvSummary, PROTOCOL_VERSION, type UserCard } from "../lib/wire/protocol.ts";
 import {
   connect,
   connection,
@@ -64,7 +59,7 @@ function serverState(p: ChatAppProps) {
 /** "(3) 乐聊": the unread messages of conversations not muted, in the tab's title. */
 function useTitleBadge(s: ChatState): void {
   const muted = IS_BROWSER ? mutedConvs.value : new Set<string>();
-  const n = unreadTotal(Object.values(s.convs).map((c) => c.summary), muted);
+  const n = unreadAll(s, muted);
   useEffect(() => {
     baseTitle ??= document.title;
     document.title = n ? `(${n > 99 ? "99+" : n}) ${baseTitle}` : baseTitle;

@@ -2,8 +2,14 @@
  * The browser's one connection to the server and the chat state every island reads. Owns the
  * WebSocket: hello/resume, reconnect with backoff, pending sends and their retry.
  */
-import { computed, signal } from "@preact/signals";
-import { type Action, type ChatState, emptyState, reduce } from "../../lib/client/state.ts";
+import { computed, effect, signal } from "@preact/signals";
+import {
+  type Action,
+  type ChatState,
+  emptyState,
+  reduce,
+  unreadAll,
+} from "../../lib/client/state.ts";
 import type { FriendsSnapshot } from "../../lib/wire/api.ts";
 import { api } from "../api.ts";
 import { showMyName } from "../me_bar.ts";
@@ -13,7 +19,6 @@ import {
   PROTOCOL_VERSION,
   type ServerFrame,
   shouldReconnect,
-  unreadTotal,
 } from "../../lib/wire/protocol.ts";
 import type { ConvSummary, Message, UserCard } from "../../lib/wire/protocol.ts";
 
@@ -36,9 +41,8 @@ async function loadMuted(): Promise<void> {
   const r = await api<{ muted: string[] }>("GET", "/api/push");
   if (r.ok) {
     mutedConvs.value = new Set(r.data.muted);
-    mutedKnown = true;
+    mutedKnown.value = true;
   }
-  showBadges();
 }
 
 /** Mutes or unmutes notifications of a conversation on every device of this user. */
@@ -49,7 +53,6 @@ export async function setConvMuted(conv: string, muted: boolean): Promise<boolea
   if (muted) next.add(conv);
   else next.delete(conv);
   mutedConvs.value = next;
-  showBadges();
   return true;
 }
 
@@ -94,28 +97,30 @@ const listeners = new Set<(f: ServerFrame) => void>();
 
 export function dispatch(a: Action): void {
   state.value = reduce(state.value, a);
-  showBadges();
 }
+
+/** Whether the state holds all the user's conversations (a welcome, or a seed of them all). */
+const allConvs = signal(false);
+/** Whether the muted conversations were loaded (GET /api/push). */
+const mutedKnown = signal(false);
 
 /**
- * Keeps the page's server-rendered badges in step with the state: friend requests waiting (on
- * "Contacts" in the header and the tab bar) and unread messages (on the "Chats" tab).
+ * The page's server-rendered badges, derived from the state: friend requests waiting (on
+ * "Contacts" in the header and the tab bar) and unread messages (on the "Chats" tab). Null while
+ * the state cannot say: until it holds every conversation and knows which are muted, the server's
+ * count stands (a page seeded with its groups only would otherwise show too few for a moment, or
+ * too many).
  */
-function showBadges(): void {
-  const s = state.value;
-  if (s.friendsLoaded) showBadge("requests", s.requests.length);
-  // Until the state holds every conversation and knows which are muted, the server's count stands
-  // (a page seeded with its groups only would otherwise show too few for a moment, or too many).
-  if (s.me && allConvs && mutedKnown) {
-    showBadge(
-      "unread",
-      unreadTotal(Object.values(s.convs).map((c) => c.summary), mutedConvs.value),
-    );
-  }
-}
+const requestsShown = computed(() =>
+  state.value.friendsLoaded ? state.value.requests.length : null
+);
+const unreadShown = computed(() =>
+  state.value.me && allConvs.value && mutedKnown.value
+    ? unreadAll(state.value, mutedConvs.value)
+    : null
+);
 
 function showBadge(name: "requests" | "unread", n: number): void {
-  if (typeof document === "undefined") return;
   for (const el of document.querySelectorAll<HTMLElement>(`[data-badge="${name}"]`)) {
     if (el.dataset.n === String(n)) continue;
     el.dataset.n = String(n);
@@ -161,18 +166,13 @@ export async function loadFriends(): Promise<void> {
   }
 }
 
-/** Whether the state holds all the user's conversations (a welcome, or a seed of them all). */
-let allConvs = false;
-/** Whether the muted conversations were loaded (GET /api/push). */
-let mutedKnown = false;
-
 /**
  * Seeds the state from the page's server-rendered props, before the socket connects: all the
  * user's conversations (the chat screen), or only some (`all` false: the groups in Contacts).
  */
 export function seed(me: UserCard, convs: ConvSummary[], all = true): void {
   if (state.value.me) return;
-  allConvs ||= all;
+  if (all) allConvs.value = true;
   dispatch({ type: "welcome", v: PROTOCOL_VERSION, me, convs, isolate: "" });
 }
 
@@ -302,8 +302,8 @@ function onServerFrame(f: ServerFrame): void {
     if (conv) dispatch({ type: "local_failed", conv: conv.summary.id, cid: f.cid });
     sendErrors.value = { ...sendErrors.value, [f.cid]: f.code };
   }
-  if (f.type === "welcome") allConvs = true;
   if (f.type !== "pong" && f.type !== "error" && f.type !== "resumed") dispatch(f);
+  if (f.type === "welcome") allConvs.value = true;
   if (friendsQueue && FRIEND_FRAMES.has(f.type)) friendsQueue.push(f);
   if (f.type === "welcome") loadFriends();
   if (f.type === "welcome" && !mutedLoaded) {
@@ -629,4 +629,11 @@ if (typeof window !== "undefined") {
     else flushReads();
   });
   addEventListener("pagehide", flushReads);
+  // The badges change in the page only when their count does.
+  effect(() => {
+    if (requestsShown.value !== null) showBadge("requests", requestsShown.value);
+  });
+  effect(() => {
+    if (unreadShown.value !== null) showBadge("unread", unreadShown.value);
+  });
 }

@@ -6,7 +6,7 @@
 import { reduceFriends } from "./friends.ts";
 import { applyMessage, convState, mergeMessages } from "./messages.ts";
 import type { Action, ChatState, ConvState } from "./types.ts";
-import { unreadOf } from "../wire/protocol.ts";
+import { unreadOf, unreadTotal } from "../wire/protocol.ts";
 
 export type * from "./types.ts";
 export { applyGroupEvent, mergeMessages } from "./messages.ts";
@@ -282,6 +282,11 @@ export function reduce(s: ChatState, a: Action, now = Date.now()): ChatState {
 /** Unread messages in a conversation for this user. */
 export function unreadCount(c: ConvState): number {
   return unreadOf(c.summary);
+}
+
+/** Unread messages in all conversations but the muted ones: the tab title's and the Chats badge's. */
+export function unreadAll(s: ChatState, muted: ReadonlySet<string>): number {
+  return unreadTotal(Object.values(s.convs).map((c) => c.summary), muted);
 }
 
 /** Conversations, newest activity first. */
