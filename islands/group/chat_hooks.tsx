@@ -1,6 +1,6 @@
 /** The chat screen's group parts: details of the open group, and closing a group that is gone. */
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
-import { type Locale, t } from "../../lib/i18n/i18n.ts";
+import { type Locale, type MessageKey, t } from "../../lib/i18n/i18n.ts";
 import type { ChatState } from "../../lib/client/state.ts";
 import { dispatch, onFrame } from "../chat/client.ts";
 import type { GroupView } from "../../lib/wire/api.ts";
@@ -125,6 +125,14 @@ export function GoneNotice(
  * friend, a group to find or join by link), as WeChat's corner menu does. A disclosure: the
  * button says whether it is open; Escape or a click elsewhere closes it.
  */
+/** The "+" menu's entries: where each goes, its test id, its label. */
+const PLUS_MENU: [string, string, MessageKey][] = [
+  ["/g/new", "new-group", "group.new"],
+  ["/contacts/new", "add-friend", "contacts.add"],
+  ["/groups/find", "find-groups", "group.find"],
+  ["/join", "join-link", "group.joinByLink"],
+];
+
 export function ListHead({ locale }: { locale: Locale }) {
   const [open, setOpen] = useState(false);
   const root = useRef<HTMLDivElement>(null);
@@ -167,18 +175,11 @@ export function ListHead({ locale }: { locale: Locale }) {
       </button>
       {open && (
         <ul class="plus-menu" id="list-plus-menu" data-testid="plus-menu">
-          <li>
-            <a href="/g/new" data-testid="new-group">{t(locale, "group.new")}</a>
-          </li>
-          <li>
-            <a href="/contacts/new" data-testid="add-friend">{t(locale, "contacts.add")}</a>
-          </li>
-          <li>
-            <a href="/groups/find" data-testid="find-groups">{t(locale, "group.find")}</a>
-          </li>
-          <li>
-            <a href="/join" data-testid="join-link">{t(locale, "group.joinByLink")}</a>
-          </li>
+          {PLUS_MENU.map(([href, testid, label]) => (
+            <li key={testid}>
+              <a href={href} data-testid={testid}>{t(locale, label)}</a>
+            </li>
+          ))}
         </ul>
       )}
     </div>
