@@ -32,9 +32,11 @@ export function convAvatar(
   };
 }
 
-function sameDay(a: Date, b: Date): boolean {
-  return a.getFullYear() === b.getFullYear() && a.getMonth() === b.getMonth() &&
-    a.getDate() === b.getDate();
+/** Whole local calendar days from `d` back to `now`: 0 today, 1 yesterday, negative ahead. */
+function daysBefore(d: Date, now: Date): number {
+  const midnight = (x: Date) => new Date(x.getFullYear(), x.getMonth(), x.getDate()).getTime();
+  // Rounded: a day with a daylight-saving change is 23 or 25 hours long.
+  return Math.round((midnight(now) - midnight(d)) / 86_400_000);
 }
 
 /**
@@ -66,29 +68,20 @@ export function timeOf(at: number, locale: Locale): string {
 /** "14:05" today, "Yesterday", or a short date, for the conversation list. */
 export function listTime(at: number, locale: Locale, now = new Date()): string {
   const d = new Date(at);
-  if (sameDay(d, now)) return timeOf(at, locale);
-  const y = new Date(now);
-  y.setDate(now.getDate() - 1);
-  if (sameDay(d, y)) return t(locale, "chat.yesterday");
+  const days = daysBefore(d, now);
+  if (days === 0) return timeOf(at, locale);
+  if (days === 1) return t(locale, "chat.yesterday");
   return `${d.getMonth() + 1}/${d.getDate()}`;
 }
 
 /** A day's name: "Today", "Yesterday" or a long date (the search results' dates). */
 export function dayLabel(at: number, locale: Locale, now = new Date()): string {
   const d = new Date(at);
-  if (sameDay(d, now)) return t(locale, "chat.today");
-  const y = new Date(now);
-  y.setDate(now.getDate() - 1);
-  if (sameDay(d, y)) return t(locale, "chat.yesterday");
+  const days = daysBefore(d, now);
+  if (days === 0) return t(locale, "chat.today");
+  if (days === 1) return t(locale, "chat.yesterday");
   return dateFormat(locale, { year: "numeric", month: "long", day: "numeric", weekday: "short" })
     .format(d);
-}
-
-/** Whole local calendar days from `d` back to `now`: 0 today, 1 yesterday, negative ahead. */
-function daysBefore(d: Date, now: Date): number {
-  const midnight = (x: Date) => new Date(x.getFullYear(), x.getMonth(), x.getDate()).getTime();
-  // Rounded: a day with a daylight-saving change is 23 or 25 hours long.
-  return Math.round((midnight(now) - midnight(d)) / 86_400_000);
 }
 
 /**
