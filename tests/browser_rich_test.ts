@@ -186,9 +186,16 @@ Deno.test("the emoji picker: loaded on first open, found by Chinese and English 
       (document.querySelector('[data-testid="composer"]') as HTMLTextAreaElement)
         .setSelectionRange(3, 3)
     );
+    await a.context().route(/emoji-data/, async (route) => {
+      await new Promise((r) => setTimeout(r, 400));
+      await route.continue();
+    });
     await a.click('[data-testid="emoji-toggle"]');
     await a.click('[data-testid="emoji-tone"] >> nth=3');
     await a.fill('[data-testid="emoji-search"]', "thumbs up");
+    // As a user would, wait to see the result before the keys: Alice's browser fetches the data
+    // itself (slowed here, as under CI load, where pressing at once found an empty grid).
+    await a.waitForSelector('[data-testid="emoji-grid"] [data-testid="emoji"]:text-is("👍🏽")');
     await a.press('[data-testid="emoji-search"]', "ArrowDown");
     await a.keyboard.press("Enter");
     assert.equal(await a.inputValue('[data-testid="composer"]'), "ok 👍🏽!");
