@@ -200,6 +200,9 @@ eachEngine(
     await online(a);
     assert.equal(await a.text('[data-testid="conv-title"]'), "Bob 老王");
     assert.equal(await textOf(a, `${inList(dm)} .conv-title`), "Bob 老王");
+    // Before the first message the row invites a hello, dated when they became friends.
+    assert.equal(await textOf(a, `${inList(dm)} .conv-preview`), tr("en", "chat.sayHi"));
+    assert.match((await textOf(a, `${inList(dm)} .conv-time`)) ?? "", /^\d{1,2}:\d\d [AP]M$/);
     await send(a, "Hello from the phone ☎");
     await b.waitForText("Hello from the phone ☎", `${theirs} .text`);
     await send(b, "桌面回复：收到");

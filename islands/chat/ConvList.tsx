@@ -56,7 +56,7 @@ export function ConvList(
                       </span>
                     )}
                   </span>
-                  {c.summary.last && (
+                  {c.summary.lastAt > 0 && (
                     <time class="conv-time">{listTime(c.summary.lastAt, p.locale)}</time>
                   )}
                 </span>
