@@ -49,9 +49,13 @@ export function watchConsole(page: Page, allow: RegExp[] = []): string[] {
   return problems;
 }
 
-/** Waits until every island on the page has hydrated. */
+/**
+ * Waits until every island on the page has hydrated. A page still being parsed may not hold its
+ * islands yet (a click that navigates returns once the new page has started).
+ */
 export async function hydrated(page: Page): Promise<void> {
   await page.waitForFunction(() =>
+    document.readyState !== "loading" &&
     [...document.querySelectorAll<HTMLElement>("[data-island]")].every((el) =>
       el.dataset.hydrated === "1"
     )

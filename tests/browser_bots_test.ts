@@ -76,6 +76,10 @@ Deno.test("docs/bots.md word for word: make a bot, run the example, add it, ask 
       await page.click('[data-testid="find-go"]');
       await page.click('[data-testid="result"] [data-testid="add"]');
       await page.click('[data-testid="send-request"]');
+      // Leaving at once could cancel the request before it was sent.
+      await page.waitForSelector(
+        '[data-testid="result"]:is([data-relation="pending"],[data-relation="friend"])',
+      );
       await page.goto(server.url("/"));
       await hydrated(page);
       await page.waitForSelector('[data-connection="online"]');

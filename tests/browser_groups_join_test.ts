@@ -33,9 +33,8 @@ Deno.test("groups in the UI: find a public group and join, ask to join a private
       "the remark replaces the nickname",
     );
     await a.check('[data-testid="setting-public"]');
-    await a.waitForFunction(() =>
-      (document.querySelector('[data-testid="setting-public"]') as HTMLInputElement)?.checked
-    );
+    // The switch flips at once and stays disabled until the server has saved it.
+    await a.waitForSelector('[data-testid="setting-public"]:checked:enabled');
     const e = await open(await as(browser, server, E, PHONE, "en"), server.url("/"));
     await e.click('[data-testid="list-plus"]');
     await e.click('[data-testid="find-groups"]');
@@ -50,9 +49,7 @@ Deno.test("groups in the UI: find a public group and join, ask to join a private
 
     // Private again: F asks to join from the group's page; A approves the live request.
     await a.uncheck('[data-testid="setting-public"]');
-    await a.waitForFunction(() =>
-      !(document.querySelector('[data-testid="setting-public"]') as HTMLInputElement)?.checked
-    );
+    await a.waitForSelector('[data-testid="setting-public"]:not(:checked):enabled');
     const f = await open(await as(browser, server, F, PHONE, "en"), server.url(`/g/${id}`));
     await f.waitForSelector('[data-testid="group-private"]');
     await f.fill("#join-note", "Friend of Bob");
