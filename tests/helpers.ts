@@ -9,6 +9,15 @@ import { buildApp } from "../routes/mod.ts";
 import { type Mail, type Mailer, outboxMailer, smtpMailer } from "../lib/mail/mail.ts";
 import { setLogSink } from "../lib/log.ts";
 import type { Assets } from "../lib/http/assets.ts";
+import { passwordProbe } from "../lib/accounts/password.ts";
+
+/**
+ * PBKDF2 iterations for the passwords of a test server's accounts. The real 600,000 cost about
+ * 0.3 s of CPU a sign-up or login here, and the suite makes hundreds of accounts in flows that are
+ * not about passwords. The same code runs, on fewer rounds; lib/accounts/password_test.ts and
+ * tests/login_limits_test.ts keep the real cost.
+ */
+export const TEST_PASSWORD_ITERATIONS = 1_000;
 
 export interface TestServer extends Running {
   /** Every mail the server sent, in order (from the outbox in KV, or each one another mailer took). */
@@ -42,11 +51,18 @@ function recording(mailer: Mailer, sent: Mail[]): Mailer {
 /**
  * Starts the app on 127.0.0.1:0 with `:memory:` KV (or the file in env DENO_KV_PATH). Mail goes
  * to the given mailer, else over SMTP when env has SMTP_URL (the real `smtpMailer`), else to the
- * dev outbox.
+ * dev outbox. New passwords are hashed with TEST_PASSWORD_ITERATIONS unless `realPasswordCost`.
  */
 export async function startTestServer(
-  opts: { env?: Record<string, string>; mailer?: Mailer; now?: () => number; assets?: Assets } = {},
+  opts: {
+    env?: Record<string, string>;
+    mailer?: Mailer;
+    now?: () => number;
+    assets?: Assets;
+    realPasswordCost?: boolean;
+  } = {},
 ): Promise<TestServer> {
+  passwordProbe.iterations = opts.realPasswordCost ? null : TEST_PASSWORD_ITERATIONS;
   const logLines = captureLogs();
   const env: Record<string, string> = {
     PORT: "0",

@@ -30,7 +30,11 @@ async function proxiedServer(): Promise<
   { server: TestServer; clock: ReturnType<typeof testClock> }
 > {
   const clock = testClock(START);
-  const server = await startTestServer({ now: clock.now, env: { TRUST_PROXY: "1" } });
+  const server = await startTestServer({
+    now: clock.now,
+    env: { TRUST_PROXY: "1" },
+    realPasswordCost: true,
+  });
   return { server, clock };
 }
 

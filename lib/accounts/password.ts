@@ -17,6 +17,11 @@ export const passwordProbe = {
   requested: 0,
   /** Awaited at the start of each run when set. */
   hook: null as null | (() => Promise<void> | void),
+  /**
+   * Iterations for new hashes instead of PBKDF2_ITERATIONS. Only tests set it (tests/helpers.ts,
+   * for flows that are not about passwords): nothing in the server or its config can.
+   */
+  iterations: null as number | null,
 };
 
 const CORES = Math.max(1, navigator.hardwareConcurrency || 1);
@@ -83,7 +88,7 @@ function fromBase64url(s: string): Uint8Array {
 /** Hashes a password into "pbkdf2-sha256$iterations$salt$hash". */
 export async function hashPassword(
   password: string,
-  iterations = PBKDF2_ITERATIONS,
+  iterations = passwordProbe.iterations ?? PBKDF2_ITERATIONS,
 ): Promise<string> {
   const salt = crypto.getRandomValues(new Uint8Array(16));
   const hash = await derive(password, salt, iterations);

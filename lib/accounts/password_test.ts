@@ -26,6 +26,21 @@ Deno.test("hashPassword() uses PBKDF2-SHA256 with at least 600,000 iterations by
   assert.ok(!stored.includes("correct horse"));
 });
 
+Deno.test("a test's lower cost (passwordProbe.iterations) applies to new hashes only; a stored hash keeps its own", async () => {
+  const real = await hashPassword("correct horse battery", FAST * 2);
+  passwordProbe.iterations = FAST;
+  try {
+    const cheap = await hashPassword("correct horse battery");
+    assert.equal(Number(cheap.split("$")[1]), FAST);
+    assert.equal(await verifyPassword("correct horse battery", real), true);
+    assert.equal(await verifyPassword("correct horse battery", cheap), true);
+  } finally {
+    passwordProbe.iterations = null;
+  }
+  const stored = await hashPassword("correct horse battery");
+  assert.equal(Number(stored.split("$")[1]), PBKDF2_ITERATIONS, "back to the real cost");
+});
+
 Deno.test("verifyPassword() accepts the right password and refuses a wrong one", async () => {
   const stored = await hashPassword("correct horse battery", FAST);
   assert.equal(await verifyPassword("correct horse battery", stored), true);
