@@ -114,6 +114,11 @@ Deno.test("axe-core finds no violation on any page, in both languages, at both s
       await page.waitForSelector(`.conv-view[data-conv="${group.id}"] [data-testid="msg"]`);
       found.push(...await audit(page, `${tag} chat group`));
 
+      await visit(page, server.url("/"));
+      await page.click('[data-testid="list-plus"]');
+      await page.waitForSelector('[data-testid="plus-menu"]');
+      found.push(...await audit(page, `${tag} + menu`));
+
       for (const path of groupPages) {
         await visit(page, server.url(path));
         // The join form shows once the island has read the address (no token: the paste field).

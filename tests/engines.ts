@@ -135,11 +135,14 @@ function consoleProblems(page: PwPage | PpPage): string[] {
 
 class FirefoxEngine implements EngineDriver {
   readonly name = "firefox";
-  constructor(private browser: PpBrowser) {}
+  constructor(private browser: PpBrowser, readonly profile: string) {}
   static async launch(): Promise<FirefoxEngine> {
+    // A profile folder of our own, so that it can be removed even when Firefox is killed.
+    const profile = await Deno.makeTempDir({ prefix: "hc-firefox-" });
     const browser = await puppeteer.launch({
       browser: "firefox",
       executablePath: FIREFOX_PATH,
+      userDataDir: profile,
       headless: true,
       extraPrefsFirefox: {
         // Nothing phones home, no first-run pages.
@@ -151,7 +154,13 @@ class FirefoxEngine implements EngineDriver {
         "network.connectivity-service.enabled": false,
       },
     });
-    return new FirefoxEngine(browser);
+    return new FirefoxEngine(browser, profile);
+  }
+  get pid(): number {
+    return this.browser.process()?.pid ?? 0;
+  }
+  get connected(): boolean {
+    return this.browser.connected;
   }
   async open(origin: string, cookies: [string, string][], size: Size): Promise<Driver> {
     const ctx = await this.browser.createBrowserContext();
@@ -187,8 +196,9 @@ class FirefoxEngine implements EngineDriver {
       close: () => ctx.close(),
     };
   }
-  close() {
-    return this.browser.close();
+  async close() {
+    await this.browser.close().catch(() => {});
+    await Deno.remove(this.profile, { recursive: true }).catch(() => {});
   }
 }
 
@@ -401,6 +411,52 @@ class WebKitEngine implements EngineDriver {
 function pageCall(fn: string, args: unknown[]): string {
   return `(${fn}).apply(null, ${JSON.stringify(args)})`;
 }
+
+/**
+ * Firefox takes 6–8 s to start here (a new profile each time), three times its share of a short
+ * flow, so the Firefox tests of one file share one Firefox: each tab is still a browser context of
+ * its own (cookies, storage, cache and service workers apart), and every test has its own server
+ * on its own port. It closes after the file's last Firefox test (counted as eachEngine registers
+ * them), and is killed when the file's process ends sooner (a --filter, a failure).
+ */
+class SharedFirefox {
+  /** Firefox tests this file registered, and how many have started. */
+  planned = 0;
+  #started = 0;
+  #engine: Promise<FirefoxEngine> | null = null;
+  #live: FirefoxEngine | null = null;
+
+  constructor() {
+    globalThis.addEventListener("unload", () => {
+      const live = this.#live;
+      if (!live) return;
+      try {
+        if (live.pid) Deno.kill(live.pid, "SIGKILL");
+        Deno.removeSync(live.profile, { recursive: true });
+      } catch { /* gone already */ }
+    });
+  }
+
+  async take(): Promise<FirefoxEngine> {
+    this.#started++;
+    const current = await this.#engine?.catch(() => null);
+    if (current?.connected) return current;
+    // None yet, or the last one crashed or failed to start: a new one.
+    await current?.close();
+    this.#engine = FirefoxEngine.launch();
+    this.#live = await this.#engine;
+    return this.#live;
+  }
+
+  /** After a test: closes Firefox once no Firefox test of this file is left to run. */
+  async release(): Promise<void> {
+    if (this.#started < this.planned) return;
+    const engine = await this.#engine?.catch(() => null);
+    this.#engine = this.#live = null;
+    await engine?.close();
+  }
+}
+const sharedFirefox = new SharedFirefox();
 
 export async function launchEngine(name: EngineName): Promise<EngineDriver> {
   switch (name) {
@@ -639,7 +695,7 @@ export async function withEngine(
   const tabs: Tab[] = [];
   let browser: EngineDriver | null = null;
   try {
-    browser = await launchEngine(engine);
+    browser = engine === "firefox" ? await sharedFirefox.take() : await launchEngine(engine);
     const b = browser;
     const origin = new URL(server.url("/")).origin;
     await fn({
@@ -669,7 +725,8 @@ export async function withEngine(
     throw err;
   } finally {
     for (const t of tabs) await t.close().catch(() => {});
-    await browser?.close().catch(() => {});
+    if (engine === "firefox") await sharedFirefox.release();
+    else await browser?.close().catch(() => {});
     await server.close();
   }
 }
@@ -678,9 +735,26 @@ export async function withEngine(
 export function eachEngine(
   name: string,
   fn: (t: EngineTest) => Promise<void>,
-  opts: { allow?: RegExp[]; server?: Parameters<typeof startTestServer>[0] } = {},
+  opts: {
+    allow?: RegExp[];
+    server?: Parameters<typeof startTestServer>[0];
+    /** Fewer engines, where another test already covers the rest. */
+    engines?: readonly EngineName[];
+  } = {},
 ): void {
-  for (const engine of ENGINES) {
-    Deno.test(`${engine}: ${name}`, () => withEngine(engine, fn, opts));
+  for (const engine of opts.engines ?? ENGINES) {
+    const test = () => withEngine(engine, fn, opts);
+    if (engine !== "firefox") {
+      Deno.test(`${engine}: ${name}`, test);
+      continue;
+    }
+    sharedFirefox.planned++;
+    // The shared Firefox's connection outlives the test (its server and tabs do not).
+    Deno.test({
+      name: `${engine}: ${name}`,
+      sanitizeOps: false,
+      sanitizeResources: false,
+      fn: test,
+    });
   }
 }
