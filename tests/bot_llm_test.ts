@@ -22,7 +22,8 @@ async function setup(env: Record<string, string> = {}) {
       BOT_LLM_API_KEY: KEY,
       BOT_LLM_SYSTEM: "You are a test bot.",
       BOT_LLM_FIRST_TOKEN_MS: "1500",
-      BOT_LLM_STALL_MS: "300",
+      // Well above the 60 ms between the streaming test's chunks, for a loaded machine.
+      BOT_LLM_STALL_MS: "1500",
       BOT_LLM_TIMEOUT_MS: "5000",
       ...env,
     },

@@ -9,8 +9,26 @@ import { keys } from "../lib/kv/keys.ts";
 import { getUser } from "../lib/accounts/users.ts";
 import { setRole } from "../lib/groups/moderation.ts";
 import type { Message } from "../lib/wire/protocol.ts";
+import { LIMITS_WS } from "../lib/realtime/limits.ts";
 import { emptyState, reduce, unreadCount } from "../lib/client/state.ts";
 import { convState } from "../lib/client/messages.ts";
+
+/**
+ * Runs `fn` with a server clock the test moves minutes ahead, with the idle sweep off: after such
+ * a jump, a sweep (every 5 s of real time) would close every socket as silent for 75 s.
+ */
+async function withSkewedServer(
+  fn: (server: TestServer, skew: (ms: number) => void) => Promise<void>,
+) {
+  let skew = 0;
+  const idle = LIMITS_WS.idleMs;
+  LIMITS_WS.idleMs = Infinity;
+  try {
+    await withServer({ now: () => Date.now() + skew }, (server) => fn(server, (ms) => skew += ms));
+  } finally {
+    LIMITS_WS.idleMs = idle;
+  }
+}
 
 async function stored(kv: Deno.Kv, conv: string, seq: number): Promise<Message | null> {
   return (await kv.get<Message>(keys.msg(conv, seq))).value;
@@ -48,8 +66,7 @@ Deno.test("a reply names the message it answers; one to a missing message is ref
 });
 
 Deno.test("recall: the sender within 2 minutes; the words leave storage; every device, resume and history show it recalled", async () => {
-  let skew = 0;
-  await withServer({ now: () => Date.now() + skew }, async (server) => {
+  await withSkewedServer(async (server, skew) => {
     const { a, b, conv, wa, wb } = await pair(server);
     wa.send({ type: "send", conv: conv.id, cid: "s1", text: "secret plan" });
     const sent = await wa.next("ack");
@@ -113,7 +130,7 @@ Deno.test("recall: the sender within 2 minutes; the words leave storage; every d
     // Past the window the sender cannot recall.
     wa.send({ type: "send", conv: conv.id, cid: "s2", text: "later" });
     const late = await wa.next("ack", (f) => f.cid === "s2");
-    skew += 3 * 60_000;
+    skew(3 * 60_000);
     wa.send({ type: "recall", rid: "late", conv: conv.id, seq: late.seq });
     assert.equal((await wa.next("error", (f) => f.rid === "late")).code, "recall_expired");
     assert.equal((await stored(server.kv, conv.id, late.seq))?.text, "later");
@@ -122,8 +139,7 @@ Deno.test("recall: the sender within 2 minutes; the words leave storage; every d
 });
 
 Deno.test("recall in a group: the owner any time, an admin a member's message, a member not another's", async () => {
-  let skew = 0;
-  await withServer({ now: () => Date.now() + skew }, async (server) => {
+  await withSkewedServer(async (server, skew) => {
     const owner = await signUp(server);
     const admin = await signUp(server);
     const member = await signUp(server);
@@ -145,7 +161,7 @@ Deno.test("recall in a group: the owner any time, an admin a member's message, a
     const fromOwner = await say(wo, "o1");
     const fromMember = await say(wm, "m1");
     const fromMember2 = await say(wm, "m2");
-    skew += 10 * 60_000;
+    skew(10 * 60_000);
     wm.send({ type: "recall", rid: "m", conv: g.id, seq: fromOwner });
     assert.equal((await wm.next("error", (f) => f.rid === "m")).code, "not_allowed");
     wa.send({ type: "recall", rid: "a-owner", conv: g.id, seq: fromOwner });
