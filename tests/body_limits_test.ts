@@ -234,7 +234,9 @@ Deno.test("a 400 MB body to /lang or an upload is refused with 413 at once; memo
       assert.equal(a.status, i === 4 ? 200 : 413, `answer ${i}: ${a.text.slice(0, 200)}`);
       assert.ok(a.sentBeforeAnswer < HUGE, `answer ${i} came before the body was complete`);
     }
-    assert.ok(grown < 20, `RSS grew ${grown.toFixed(1)} MB`);
+    // RSS is the whole process's, where other test files run too (it once grew 21.9 MB here
+    // under a full parallel run); one 400 MB body held anywhere would be far past this.
+    assert.ok(grown < 64, `RSS grew ${grown.toFixed(1)} MB`);
     assert.deepEqual(await snapshot(server.kv), before);
   });
 });
