@@ -10,6 +10,7 @@ import { getUser } from "../lib/accounts/users.ts";
 import { setRole } from "../lib/groups/moderation.ts";
 import type { Message } from "../lib/wire/protocol.ts";
 import { LIMITS_WS } from "../lib/realtime/limits.ts";
+import { skewClock } from "./http_checks.ts";
 import { emptyState, reduce, unreadCount } from "../lib/client/state.ts";
 import { convState } from "../lib/client/messages.ts";
 
@@ -18,13 +19,13 @@ import { convState } from "../lib/client/messages.ts";
  * a jump, a sweep (every 5 s of real time) would close every socket as silent for 75 s.
  */
 async function withSkewedServer(
-  fn: (server: TestServer, skew: (ms: number) => void) => Promise<void>,
+  fn: (server: TestServer, clock: ReturnType<typeof skewClock>) => Promise<void>,
 ) {
-  let skew = 0;
+  const clock = skewClock();
   const idle = LIMITS_WS.idleMs;
   LIMITS_WS.idleMs = Infinity;
   try {
-    await withServer({ now: () => Date.now() + skew }, (server) => fn(server, (ms) => skew += ms));
+    await withServer({ now: clock.now }, (server) => fn(server, clock));
   } finally {
     LIMITS_WS.idleMs = idle;
   }
@@ -66,7 +67,7 @@ Deno.test("a reply names the message it answers; one to a missing message is ref
 });
 
 Deno.test("recall: the sender within 2 minutes; the words leave storage; every device, resume and history show it recalled", async () => {
-  await withSkewedServer(async (server, skew) => {
+  await withSkewedServer(async (server, clock) => {
     const { a, b, conv, wa, wb } = await pair(server);
     wa.send({ type: "send", conv: conv.id, cid: "s1", text: "secret plan" });
     const sent = await wa.next("ack");
@@ -130,7 +131,7 @@ Deno.test("recall: the sender within 2 minutes; the words leave storage; every d
     // Past the window the sender cannot recall.
     wa.send({ type: "send", conv: conv.id, cid: "s2", text: "later" });
     const late = await wa.next("ack", (f) => f.cid === "s2");
-    skew(3 * 60_000);
+    clock.advance(3 * 60_000);
     wa.send({ type: "recall", rid: "late", conv: conv.id, seq: late.seq });
     assert.equal((await wa.next("error", (f) => f.rid === "late")).code, "recall_expired");
     assert.equal((await stored(server.kv, conv.id, late.seq))?.text, "later");
@@ -139,7 +140,7 @@ Deno.test("recall: the sender within 2 minutes; the words leave storage; every d
 });
 
 Deno.test("recall in a group: the owner any time, an admin a member's message, a member not another's", async () => {
-  await withSkewedServer(async (server, skew) => {
+  await withSkewedServer(async (server, clock) => {
     const owner = await signUp(server);
     const admin = await signUp(server);
     const member = await signUp(server);
@@ -161,7 +162,7 @@ Deno.test("recall in a group: the owner any time, an admin a member's message, a
     const fromOwner = await say(wo, "o1");
     const fromMember = await say(wm, "m1");
     const fromMember2 = await say(wm, "m2");
-    skew(10 * 60_000);
+    clock.advance(10 * 60_000);
     wm.send({ type: "recall", rid: "m", conv: g.id, seq: fromOwner });
     assert.equal((await wm.next("error", (f) => f.rid === "m")).code, "not_allowed");
     wa.send({ type: "recall", rid: "a-owner", conv: g.id, seq: fromOwner });
